@@ -1,0 +1,196 @@
+#include "app/application.hpp"
+
+#include "app/application_parts.hpp"
+#include "app/kernel_config.hpp"
+#include "app/ops_routes.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <soci/soci.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+
+namespace bookspace::migrations {
+std::span<const core::MigrationFile> kernel();
+}
+
+namespace bookspace::app {
+
+namespace {
+
+std::size_t threads_or_cores(std::int64_t configured) {
+  if (configured > 0) return static_cast<std::size_t>(configured);
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+std::vector<core::MigrationSet> all_migration_sets(std::vector<ModuleDescriptor> const& modules) {
+  std::vector<core::MigrationSet> sets{{"kernel", migrations::kernel()}};
+  for (auto const& m : modules) {
+    if (m.migrations) sets.push_back({std::string(m.name), m.migrations()});
+  }
+  return sets;
+}
+
+Application::Application(Config config, std::vector<ModuleDescriptor> modules, core::Logger& log)
+    : parts_(std::make_unique<Parts>(std::move(config), std::move(modules), log)) {}
+
+Application::~Application() { stop(); }
+
+Application::Parts& Application::parts() { return *parts_; }
+
+void Application::start() {
+  auto& p = *parts_;
+  if (p.running) return;
+  auto const& cfg = p.config;
+  p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"));
+
+  core::DatabaseOptions db_options;
+  db_options.url = effective_database_url(cfg);
+  db_options.pool_size = static_cast<std::size_t>(cfg.integer("database.pool_size"));
+  db_options.max_queue = static_cast<std::size_t>(cfg.integer("database.max_queue"));
+  db_options.busy_timeout_ms = static_cast<int>(cfg.integer("database.busy_timeout_ms"));
+  db_options.sqlite_synchronous = cfg.str("database.sqlite_synchronous");
+  try {
+    p.db = std::make_unique<core::Database>(db_options, p.log);
+  } catch (std::exception const& e) {
+    throw StartupError("cannot open database " + core::redact_database_url(db_options.url) + ": " + e.what());
+  }
+
+  try {
+    p.plan = core::plan_migrations(all_migration_sets(p.descriptors), p.db->dialect());
+    p.db->run_blocking([&](soci::session& sql) {
+      if (cfg.boolean("migrations.auto")) {
+        core::apply_migrations(sql, p.db->dialect(), p.plan, p.clock, p.log);
+      } else if (auto pending = core::pending_migrations(sql, p.db->dialect(), p.plan); !pending.empty()) {
+        throw core::MigrationError(std::to_string(pending.size()) +
+                                   " migration(s) pending and migrations.auto is off; run `bookspace migrate`");
+      }
+    });
+    p.migrations_current = true;
+  } catch (core::MigrationError const& e) {
+    throw StartupError(e.what());
+  } catch (std::exception const& e) {
+    throw StartupError(std::string("migrations failed: ") + e.what());
+  }
+
+  p.cpu = std::make_unique<core::WorkerPool>("cpu", threads_or_cores(cfg.integer("workers.cpu_threads")),
+                                             static_cast<std::size_t>(cfg.integer("workers.cpu_queue")));
+  core::EventLogOptions ev;
+  ev.poll_interval_ms = static_cast<int>(cfg.integer("events.poll_interval_ms"));
+  ev.batch_size = static_cast<int>(cfg.integer("events.batch_size"));
+  ev.retention_hours = static_cast<int>(cfg.integer("events.retention_hours"));
+  ev.prune_interval_ms = static_cast<int>(cfg.integer("events.prune_interval_ms"));
+  p.events = std::make_unique<core::EventLog>(*p.db, p.clock, p.ids, p.log, ev);
+
+  register_ops_routes(p);
+  for (auto const* d : p.enabled) {
+    ModuleContext ctx{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids, p.log, p.metrics,
+                      p.rate_limiter, p.services, cfg.str("data_dir"), &p.authenticator};
+    p.modules.push_back(d->create(ctx));
+    p.router.set_module(std::string(d->name));
+    p.modules.back()->register_routes(p.router);
+    p.modules.back()->subscribe(*p.events);
+  }
+  p.router.set_module("kernel");
+
+  http::DispatcherOptions dispatch_options;
+  dispatch_options.cors_origins = cfg.list("server.cors_origins");
+  dispatch_options.access_log = cfg.boolean("log.access_log");
+  p.dispatcher = std::make_unique<http::Dispatcher>(p.router, p.log, p.metrics, p.rate_limiter,
+                                                    dispatch_options);
+  p.dispatcher->set_authenticator(p.authenticator);
+
+  http::ServerOptions server_options;
+  if (!parse_listen(cfg.str("server.listen"), server_options.host, server_options.port)) {
+    throw StartupError("server.listen: must be HOST:PORT");
+  }
+  server_options.header_limit = static_cast<std::size_t>(cfg.integer("server.header_limit_bytes"));
+  server_options.body_limit = static_cast<std::size_t>(cfg.integer("server.body_limit_bytes"));
+  server_options.idle_timeout_ms = static_cast<int>(cfg.integer("server.idle_timeout_ms"));
+  server_options.read_timeout_ms = static_cast<int>(cfg.integer("server.read_timeout_ms"));
+  server_options.write_timeout_ms = static_cast<int>(cfg.integer("server.write_timeout_ms"));
+  server_options.max_connections = static_cast<std::size_t>(cfg.integer("server.max_connections"));
+  p.server = std::make_unique<http::Server>(p.io, *p.dispatcher, p.log, p.metrics, server_options);
+  try {
+    p.server->start();
+  } catch (std::exception const& e) {
+    throw StartupError("cannot listen on " + cfg.str("server.listen") + ": " + e.what());
+  }
+
+  p.work.emplace(p.io.get_executor());
+  const std::size_t io_threads = threads_or_cores(cfg.integer("server.io_threads"));
+  for (std::size_t i = 0; i < io_threads; ++i) p.io_threads.emplace_back([&p] { p.io.run(); });
+  p.running = true;
+  p.events->start(p.io);
+  for (auto& m : p.modules) m->start();
+
+  std::string names;
+  for (auto const* d : p.enabled) names += (names.empty() ? "" : ",") + std::string(d->name);
+  p.log.info("listening", {{"host", server_options.host},
+                           {"port", p.server->port()},
+                           {"io_threads", io_threads},
+                           {"database", core::to_string(p.db->dialect())},
+                           {"modules", names},
+                           {"version", BOOKSPACE_VERSION}});
+}
+
+std::uint16_t Application::port() const { return parts_->server ? parts_->server->port() : 0; }
+
+void Application::stop() {
+  auto& p = *parts_;
+  if (!p.running) return;
+  p.running = false;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(p.config.integer("server.drain_timeout_ms"));
+  p.server->begin_drain();
+  while (p.server->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (p.server->in_flight() > 0) {
+    p.log.warn("drain deadline passed; closing connections", {{"in_flight", p.server->in_flight()}});
+  }
+  p.server->close_all();
+  for (auto it = p.modules.rbegin(); it != p.modules.rend(); ++it) (*it)->stop();
+  p.events->stop();
+  p.work.reset();
+  // Give sessions a moment to see their sockets closed, then stop whatever remains.
+  const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (p.server->in_flight() > 0 && std::chrono::steady_clock::now() < settle) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  p.io.stop();
+  for (auto& t : p.io_threads) t.join();
+  p.io_threads.clear();
+  p.cpu->stop();
+  p.db->stop();
+  p.modules.clear();
+  p.log.info("stopped");
+}
+
+int Application::run() {
+  auto& p = *parts_;
+  // Signals are handled on a thread of their own so that a blocked io thread cannot delay them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  start();
+  int sig = 0;
+  sigwait(&set, &sig);
+  p.log.info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  std::thread second([set]() mutable {
+    int again = 0;
+    if (sigwait(&set, &again) == 0) std::_Exit(130);
+  });
+  second.detach();
+  stop();
+  return 0;
+}
+
+}  // namespace bookspace::app

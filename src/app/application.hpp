@@ -1,0 +1,53 @@
+#pragma once
+
+#include "app/config.hpp"
+#include "app/module.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace bookspace::core {
+class Clock;
+class Logger;
+}  // namespace bookspace::core
+
+namespace bookspace::app {
+
+/// Thrown by start() for anything that keeps the server from running (database unreachable,
+/// migration drift, address in use). The CLI prints it and exits 1.
+class StartupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The whole server: database, migrations, event log, modules, HTTP. Tests start and stop it
+/// many times in one process; `bookspace serve` runs one until a signal.
+class Application {
+ public:
+  Application(Config config, std::vector<ModuleDescriptor> modules, core::Logger& log);
+  ~Application();
+  Application(Application const&) = delete;
+  Application& operator=(Application const&) = delete;
+
+  /// Opens the database, migrates, creates the enabled modules and starts serving.
+  void start();
+  /// The bound port (after start()).
+  std::uint16_t port() const;
+  /// Graceful stop: drain (readiness 503, Connection: close), wait for requests in flight up to
+  /// server.drain_timeout_ms, stop modules in reverse order, consumers, pools. Idempotent.
+  void stop();
+  /// start(), then serve until SIGINT/SIGTERM, then stop(). A second signal exits at once.
+  /// Returns the process exit code.
+  int run();
+
+  /// For tests and CLI commands that run inside the application.
+  struct Parts;
+  Parts& parts();
+
+ private:
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace bookspace::app

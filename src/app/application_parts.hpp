@@ -1,0 +1,63 @@
+#pragma once
+
+// Private to the kernel's app/ and tests: the pieces an Application owns.
+
+#include "app/application.hpp"
+#include "core/clock.hpp"
+#include "core/database.hpp"
+#include "core/event_log.hpp"
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/migrations.hpp"
+#include "core/worker_pool.hpp"
+#include "http/dispatcher.hpp"
+#include "http/rate_limiter.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <optional>
+#include <thread>
+
+namespace bookspace::app {
+
+struct Application::Parts {
+  Parts(Config c, std::vector<ModuleDescriptor> m, core::Logger& l)
+      : config(std::move(c)), descriptors(std::move(m)), log(l) {}
+
+  Config config;
+  std::vector<ModuleDescriptor> descriptors;
+  core::Logger& log;
+  core::SystemClock clock;
+  core::RandomIdGenerator ids{clock};
+  core::Metrics metrics;
+  http::RateLimiter rate_limiter;
+  http::Router router;
+  ServiceRegistry services;
+  http::Authenticator* authenticator = nullptr;
+  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+
+  std::vector<core::Migration> plan;
+  std::atomic<bool> migrations_current{false};
+  std::unique_ptr<core::Database> db;
+  std::unique_ptr<core::WorkerPool> cpu;
+  std::unique_ptr<core::EventLog> events;
+  std::unique_ptr<http::Dispatcher> dispatcher;
+  boost::asio::io_context io;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+  std::vector<std::thread> io_threads;
+  std::unique_ptr<http::Server> server;
+  std::vector<ModuleDescriptor const*> enabled;
+  std::vector<std::unique_ptr<Module>> modules;  ///< in start order
+  bool running = false;
+};
+
+/// Every compiled-in module's migrations (enabled or not), and the kernel's: the schema belongs
+/// to the binary, so split processes agree on it and a module enabled later finds its tables.
+std::vector<core::MigrationSet> all_migration_sets(std::vector<ModuleDescriptor> const& modules);
+
+}  // namespace bookspace::app

@@ -1,0 +1,191 @@
+#include "app/cli.hpp"
+
+#include "app/application.hpp"
+#include "app/application_parts.hpp"
+#include "app/kernel_config.hpp"
+#include "core/log.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/program_options.hpp>
+#include <soci/soci.h>
+
+#include <filesystem>
+#include <iostream>
+
+namespace bookspace::app {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr std::string_view usage_text =
+    "Usage: bookspace <command> [options]\n\n"
+    "Commands:\n"
+    "  serve     run the HTTP server (applies pending migrations first)\n"
+    "  migrate   apply pending database migrations and exit\n"
+    "  modules   list the modules of this binary, their dependencies and whether enabled\n"
+    "  config    print the effective configuration (secrets redacted)\n"
+    "  version   print the version\n\n"
+    "Run `bookspace <command> --help` for the options of a command.\n";
+
+struct Options {
+  po::options_description desc;
+  po::variables_map vm;
+};
+
+void add_common(po::options_description& d) {
+  d.add_options()("help,h", "show this help")("config", po::value<std::string>(),
+                                                "configuration file (JSONC); default config/bookspace.jsonc if present")(
+      "database", po::value<std::string>(), "database URL: sqlite:///path.db or postgresql://user:pass@host/db")(
+      "data-dir", po::value<std::string>(), "data directory (default ./var)")(
+      "modules", po::value<std::string>(), "comma-separated modules to enable (default: all)")(
+      "disable-modules", po::value<std::string>(), "comma-separated modules to disable")(
+      "log-level", po::value<std::string>(), "debug, info, warn, error or off");
+}
+
+void add_serve(po::options_description& d) {
+  d.add_options()("listen", po::value<std::string>(), "HOST:PORT to listen on (default 0.0.0.0:8080)")(
+      "io-threads", po::value<std::string>(), "HTTP threads; 0 = one per core");
+}
+
+Config load_config(ConfigSchema const& schema, po::variables_map const& vm, char** envp) {
+  ConfigSources sources;
+  if (vm.count("config")) {
+    sources.file = vm["config"].as<std::string>();
+  } else if (std::filesystem::exists("config/bookspace.jsonc")) {
+    sources.file = "config/bookspace.jsonc";
+  }
+  sources.env = environment_from(envp);
+  static const std::pair<char const*, char const*> flag_keys[] = {
+      {"listen", "server.listen"},       {"database", "database.url"},
+      {"data-dir", "data_dir"},          {"modules", "modules.enabled"},
+      {"disable-modules", "modules.disabled"}, {"io-threads", "server.io_threads"},
+      {"log-level", "log.level"}};
+  for (auto const& [flag, key] : flag_keys) {
+    if (vm.count(flag)) sources.flags[key] = vm[flag].as<std::string>();
+  }
+  return Config::load(schema, sources);
+}
+
+core::LogLevel level_of(Config const& config) {
+  core::LogLevel level = core::LogLevel::info;
+  core::parse_log_level(config.str("log.level"), level);
+  return level;
+}
+
+int cmd_serve(Config config, std::vector<ModuleDescriptor> modules) {
+  core::Logger log(level_of(config));
+  Application app(std::move(config), std::move(modules), log);
+  try {
+    return app.run();
+  } catch (StartupError const& e) {
+    log.error("cannot start", {{"error", e.what()}});
+    std::cerr << "bookspace: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int cmd_migrate(Config const& config, std::vector<ModuleDescriptor> const& modules, bool dry_run) {
+  core::Logger log(level_of(config));
+  core::DatabaseOptions options;
+  options.url = effective_database_url(config);
+  options.pool_size = 1;
+  options.busy_timeout_ms = static_cast<int>(config.integer("database.busy_timeout_ms"));
+  try {
+    core::Database db(options, log);
+    auto plan = core::plan_migrations(all_migration_sets(modules), db.dialect());
+    core::SystemClock clock;
+    db.run_blocking([&](soci::session& sql) {
+      if (dry_run) {
+        auto pending = core::pending_migrations(sql, db.dialect(), plan);
+        for (auto const& m : pending) std::cout << "pending " << m.module << "/" << m.name << "\n";
+        std::cout << pending.size() << " pending, " << plan.size() - pending.size() << " applied\n";
+        return;
+      }
+      auto status = core::apply_migrations(sql, db.dialect(), plan, clock, log);
+      for (auto const& m : status.applied_now) std::cout << "applied " << m.module << "/" << m.name << "\n";
+      std::cout << status.applied_now.size() << " applied now, " << status.already_applied
+                << " already applied\n";
+    });
+    db.stop();
+    return 0;
+  } catch (std::exception const& e) {
+    std::cerr << "bookspace migrate: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int cmd_modules(Config const& config, std::vector<ModuleDescriptor> const& modules) {
+  auto enabled = resolve_modules(modules, config.list("modules.enabled"), config.list("modules.disabled"));
+  std::printf("%-12s %-8s %-28s %s\n", "MODULE", "ENABLED", "DEPENDS ON", "SUMMARY");
+  for (auto const& m : modules) {
+    bool on = std::find(enabled.begin(), enabled.end(), &m) != enabled.end();
+    std::string deps;
+    for (auto d : m.depends_on) deps += (deps.empty() ? "" : ",") + std::string(d);
+    std::printf("%-12s %-8s %-28s %s\n", std::string(m.name).c_str(), on ? "yes" : "no",
+                deps.empty() ? "-" : deps.c_str(), std::string(m.summary).c_str());
+  }
+  if (modules.empty()) std::printf("(this binary has no domain modules)\n");
+  return 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> modules) {
+  if (argc < 2) {
+    std::cerr << usage_text;
+    return 2;
+  }
+  const std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << usage_text;
+    return 0;
+  }
+  if (command == "version" || command == "--version") {
+    std::cout << "bookspace " << BOOKSPACE_VERSION << "\n";
+    return 0;
+  }
+  const bool known = command == "serve" || command == "migrate" || command == "modules" || command == "config";
+  if (!known) {
+    std::cerr << "bookspace: unknown command '" << command << "'\n\n" << usage_text;
+    return 2;
+  }
+
+  po::options_description desc("Options of `bookspace " + command + "`");
+  add_common(desc);
+  if (command == "serve" || command == "config") add_serve(desc);
+  if (command == "migrate") desc.add_options()("dry-run", "list pending migrations without applying them");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc - 1, argv + 1).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (po::error const& e) {
+    std::cerr << "bookspace " << command << ": " << e.what() << "\n\n" << desc << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+
+  ConfigSchema schema = full_schema(modules);
+  std::optional<Config> config;
+  try {
+    config.emplace(load_config(schema, vm, envp));
+    resolve_modules(modules, config->list("modules.enabled"), config->list("modules.disabled"));
+  } catch (ConfigError const& e) {
+    std::cerr << "bookspace: invalid configuration: " << e.what() << "\n";
+    return 2;
+  } catch (ModuleError const& e) {
+    std::cerr << "bookspace: " << e.what() << "\n";
+    return 2;
+  }
+
+  if (command == "serve") return cmd_serve(std::move(*config), std::move(modules));
+  if (command == "migrate") return cmd_migrate(*config, modules, vm.count("dry-run") > 0);
+  if (command == "modules") return cmd_modules(*config, modules);
+  std::cout << boost::json::serialize(config->to_json(true)) << "\n";
+  return 0;
+}
+
+}  // namespace bookspace::app

@@ -1,0 +1,110 @@
+#include "app/kernel_config.hpp"
+
+#include "core/database.hpp"
+#include "core/log.hpp"
+
+namespace bookspace::app {
+
+namespace json = boost::json;
+
+bool parse_listen(std::string const& text, std::string& host, std::uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+  host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  std::string digits = text.substr(colon + 1);
+  if (digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos) return false;
+  const long value = std::stol(digits);
+  if (value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+std::string effective_database_url(Config const& config) {
+  std::string url = config.str("database.url");
+  if (!url.empty()) return url;
+  return "sqlite://" + config.str("data_dir") + "/bookspace.db";
+}
+
+void declare_kernel_config(ConfigSchema& s) {
+  auto integer = [](std::string path, std::int64_t def, std::int64_t min, std::int64_t max, std::string help) {
+    ConfigKey k{std::move(path), ConfigType::integer, def, std::move(help)};
+    k.min = min;
+    k.max = max;
+    return k;
+  };
+  ConfigKey listen{"server.listen", ConfigType::string, "0.0.0.0:8080", "Address and port to serve on (HOST:PORT)."};
+  listen.validate = [](json::value const& v) -> std::optional<std::string> {
+    std::string host;
+    std::uint16_t port;
+    if (!parse_listen(std::string(v.as_string()), host, port)) return "must be HOST:PORT, e.g. 0.0.0.0:8080";
+    return std::nullopt;
+  };
+  s.add(std::move(listen));
+  s.add(integer("server.io_threads", 0, 0, 256, "Threads serving HTTP; 0 = one per core."));
+  s.add(integer("server.header_limit_bytes", 16384, 1024, 1 << 20, "Largest request line + headers (431 beyond)."));
+  s.add(integer("server.body_limit_bytes", 1052672, 1024, std::int64_t{1} << 34,
+                "Default largest request body (413 beyond); routes may set their own."));
+  s.add(integer("server.idle_timeout_ms", 60000, 100, 3600000, "Keep-alive: how long to wait for the next request."));
+  s.add(integer("server.read_timeout_ms", 30000, 100, 3600000, "How long reading one request body may take."));
+  s.add(integer("server.write_timeout_ms", 30000, 100, 3600000, "How long writing one response may take."));
+  s.add(integer("server.drain_timeout_ms", 10000, 0, 600000,
+                "On SIGTERM: how long requests in flight may take to finish."));
+  s.add(integer("server.max_connections", 10000, 1, 1000000, "Open connections beyond this are closed at once."));
+  s.add({"server.cors_origins", ConfigType::string_list, json::array(),
+         "Origins allowed by CORS (exact, or \"*\"); empty disables CORS."});
+
+  ConfigKey url{"database.url", ConfigType::string, "",
+                "sqlite:///path.db or postgresql://user:pass@host/db; empty = sqlite in data_dir."};
+  url.redact = [](std::string const& v) { return core::redact_database_url(v); };
+  url.validate = [](json::value const& v) -> std::optional<std::string> {
+    if (v.as_string().empty()) return std::nullopt;
+    try {
+      core::parse_database_url(std::string(v.as_string()));
+    } catch (std::exception const& e) {
+      return std::string(e.what());
+    }
+    return std::nullopt;
+  };
+  s.add(std::move(url));
+  s.add(integer("database.pool_size", 4, 1, 256, "Connections (and database worker threads)."));
+  s.add(integer("database.max_queue", 4096, 1, 1000000, "Database calls waiting beyond this get 503."));
+  s.add(integer("database.busy_timeout_ms", 5000, 0, 600000, "SQLite: how long a writer waits for the lock."));
+  ConfigKey sync{"database.sqlite_synchronous", ConfigType::string, "FULL",
+                 "SQLite synchronous pragma; FULL means a 2xx is on disk."};
+  sync.choices = {"FULL", "NORMAL", "EXTRA"};
+  s.add(std::move(sync));
+
+  s.add({"data_dir", ConfigType::string, "./var", "Where embedded mode keeps its database, files and keys."});
+
+  ConfigKey level{"log.level", ConfigType::string, "info", "debug, info, warn, error or off."};
+  level.choices = {"debug", "info", "warn", "error", "off"};
+  s.add(std::move(level));
+  s.add({"log.access_log", ConfigType::boolean, true, "One JSON line per request at level info."});
+
+  s.add({"modules.enabled", ConfigType::string_list, json::array(), "Modules to run; empty = all."});
+  s.add({"modules.disabled", ConfigType::string_list, json::array(), "Modules not to run."});
+
+  s.add(integer("workers.cpu_threads", 0, 0, 256, "CPU-heavy work (password hashing); 0 = one per core."));
+  s.add(integer("workers.cpu_queue", 64, 1, 100000, "CPU tasks waiting beyond this are shed with 503."));
+
+  s.add(integer("events.poll_interval_ms", 500, 10, 600000,
+                "How often consumers look for events of other processes."));
+  s.add(integer("events.batch_size", 100, 1, 10000, "Events handled per consumer transaction."));
+  s.add(integer("events.retention_hours", 168, 0, 87600,
+                "How long events are kept after every consumer has processed them."));
+  s.add(integer("events.prune_interval_ms", 60000, 1000, 86400000, "How often old events are pruned."));
+
+  s.add({"migrations.auto", ConfigType::boolean, true, "serve applies pending migrations at start."});
+}
+
+ConfigSchema full_schema(std::vector<ModuleDescriptor> const& modules) {
+  ConfigSchema schema;
+  declare_kernel_config(schema);
+  for (auto const& m : modules) {
+    if (m.declare_config) m.declare_config(schema);
+  }
+  return schema;
+}
+
+}  // namespace bookspace::app

@@ -1,0 +1,107 @@
+#pragma once
+
+#include "app/config.hpp"
+#include "core/migrations.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <typeindex>
+#include <unordered_map>
+#include <vector>
+
+namespace bookspace::core {
+class Clock;
+class Database;
+class EventLog;
+class IdGenerator;
+class Logger;
+class Metrics;
+class WorkerPool;
+}  // namespace bookspace::core
+
+namespace bookspace::http {
+class Authenticator;
+class RateLimiter;
+class Router;
+}  // namespace bookspace::http
+
+namespace bookspace::app {
+
+/// Cross-module interfaces by type: a module provides `auth::TokenVerifier`, another finds it.
+/// Modules never reach into each other's implementation; this is how they meet.
+class ServiceRegistry {
+ public:
+  template <class T>
+  void provide(T& service) {
+    services_[std::type_index(typeid(T))] = &service;
+  }
+  template <class T>
+  T* find() const {
+    auto it = services_.find(std::type_index(typeid(T)));
+    return it == services_.end() ? nullptr : static_cast<T*>(it->second);
+  }
+
+ private:
+  std::unordered_map<std::type_index, void*> services_;
+};
+
+/// What the kernel hands a module: its dependencies, injected (no globals).
+struct ModuleContext {
+  Config const& config;
+  core::Database& db;
+  core::EventLog& events;
+  core::WorkerPool& cpu;  ///< bounded pool for CPU-heavy work (password hashing)
+  core::Clock const& clock;
+  core::IdGenerator& ids;
+  core::Logger& log;
+  core::Metrics& metrics;
+  http::RateLimiter& rate_limiter;
+  ServiceRegistry& services;
+  std::string data_dir;
+  /// Set by the module that authenticates bearer credentials (auth).
+  http::Authenticator** authenticator;
+};
+
+/// A domain module. Lifecycle: created (dependencies first) → register_routes → subscribe →
+/// start; stop runs in reverse order. See docs/architecture.md, "Adding a module".
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual void register_routes(http::Router&) {}
+  /// Durable consumers of other modules' events (EventLog::subscribe).
+  virtual void subscribe(core::EventLog&) {}
+  /// Background tasks; the io threads are running.
+  virtual void start() {}
+  virtual void stop() {}
+  /// OpenAPI `components.schemas` entries this module's routes refer to.
+  virtual boost::json::object openapi_schemas() const { return {}; }
+};
+
+/// What the binary knows of a module before creating it: enough for `bookspace modules`,
+/// configuration and migrations. src/main.cpp lists these explicitly.
+struct ModuleDescriptor {
+  std::string_view name;
+  std::string_view summary;
+  std::vector<std::string_view> depends_on;
+  std::span<const core::MigrationFile> (*migrations)() = nullptr;
+  void (*declare_config)(ConfigSchema&) = nullptr;  ///< keys under "<name>."
+  std::unique_ptr<Module> (*create)(ModuleContext&) = nullptr;
+};
+
+/// Unknown module names, a missing dependency or a cycle: exit code 2.
+class ModuleError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The enabled modules in start order (dependencies first). `enabled` empty means all;
+/// `disabled` is removed from that.
+std::vector<ModuleDescriptor const*> resolve_modules(std::vector<ModuleDescriptor> const& all,
+                                                     std::vector<std::string> const& enabled,
+                                                     std::vector<std::string> const& disabled);
+
+}  // namespace bookspace::app

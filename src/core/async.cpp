@@ -1,0 +1,44 @@
+#include "core/async.hpp"
+
+#include "core/error.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace bookspace::core {
+
+namespace asio = boost::asio;
+
+Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t)> work) {
+  std::exception_ptr failure;
+  bool accepted = true;
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      [&](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        bool queued = pool.try_submit([&work, &failure, shared](std::size_t worker) mutable {
+          try {
+            work(worker);
+          } catch (...) {
+            failure = std::current_exception();
+          }
+          auto ex = asio::get_associated_executor(*shared);
+          asio::post(ex, [shared]() mutable { (*shared)(); });
+        });
+        if (!queued) {
+          accepted = false;
+          auto ex = asio::get_associated_executor(*shared);
+          asio::post(ex, [shared]() mutable { (*shared)(); });
+        }
+      },
+      asio::use_awaitable);
+  if (!accepted) {
+    Error error{ErrorCode::overloaded, "The server is busy; try again shortly.", {}};
+    error.retry_after_s = 1;
+    throw ApiError(std::move(error));
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace bookspace::core

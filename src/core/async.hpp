@@ -1,0 +1,34 @@
+#pragma once
+
+#include "core/worker_pool.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <functional>
+#include <optional>
+#include <type_traits>
+
+namespace bookspace::core {
+
+template <class T = void>
+using Awaitable = boost::asio::awaitable<T>;
+
+/// Runs `work` on a pool thread and resumes the awaiting coroutine on its own executor.
+/// Exceptions thrown by `work` are rethrown in the coroutine. A full pool throws
+/// ApiError(overloaded) with Retry-After.
+Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t worker)> work);
+
+/// Typed wrapper: `auto n = co_await run_in(pool, [&](std::size_t) { return 42; });`
+template <class F>
+auto run_in(WorkerPool& pool, F f) -> Awaitable<std::invoke_result_t<F&, std::size_t>> {
+  using R = std::invoke_result_t<F&, std::size_t>;
+  if constexpr (std::is_void_v<R>) {
+    co_await run_on_pool(pool, [&f](std::size_t w) { f(w); });
+  } else {
+    std::optional<R> result;
+    co_await run_on_pool(pool, [&f, &result](std::size_t w) { result.emplace(f(w)); });
+    co_return std::move(*result);
+  }
+}
+
+}  // namespace bookspace::core

@@ -1,0 +1,123 @@
+#include "core/database.hpp"
+
+#include "core/log.hpp"
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <filesystem>
+#include <stdexcept>
+
+namespace bookspace::core {
+
+std::string_view to_string(Dialect dialect) {
+  return dialect == Dialect::sqlite ? "sqlite" : "postgresql";
+}
+
+DatabaseUrl parse_database_url(std::string_view url) {
+  if (url.starts_with("sqlite://")) {
+    std::string path(url.substr(9));
+    if (path.empty()) throw std::invalid_argument("sqlite URL has no file path");
+    if (path.find('?') != std::string::npos)
+      throw std::invalid_argument("sqlite URL takes no query parameters");
+    return {Dialect::sqlite, path};
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed) throw std::invalid_argument("malformed postgresql URL");
+    return {Dialect::postgresql, std::string(url)};
+  }
+  throw std::invalid_argument("must start with sqlite:// or postgresql://");
+}
+
+std::string redact_database_url(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || !parsed->has_password()) return std::string(url);
+  boost::urls::url copy(*parsed);
+  copy.set_password("***");
+  return std::string(copy.buffer());
+}
+
+void exec_script(soci::session& sql, Dialect dialect, std::string_view script) {
+  std::string text(script);
+  if (dialect == Dialect::sqlite) {
+    auto* backend = static_cast<soci::sqlite3_session_backend*>(sql.get_backend());
+    char* message = nullptr;
+    if (sqlite_api::sqlite3_exec(backend->conn_, text.c_str(), nullptr, nullptr, &message) != 0) {
+      std::string reason = message ? message : "unknown error";
+      sqlite_api::sqlite3_free(message);
+      throw std::runtime_error(reason);
+    }
+    return;
+  }
+  auto* backend = static_cast<soci::postgresql_session_backend*>(sql.get_backend());
+  PGresult* result = PQexec(backend->conn_, text.c_str());
+  const auto status = PQresultStatus(result);
+  std::string reason = PQresultErrorMessage(result);
+  PQclear(result);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(reason);
+}
+
+std::unique_ptr<soci::session> open_session(DatabaseUrl const& url, DatabaseOptions const& options) {
+  if (url.dialect == Dialect::postgresql) {
+    return std::make_unique<soci::session>(soci::postgresql, url.target);
+  }
+  std::filesystem::path path(url.target);
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  std::string quoted = "db=\"" + url.target + "\"";
+  auto session = std::make_unique<soci::session>(soci::sqlite3, quoted);
+  exec_script(*session, Dialect::sqlite,
+              "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + options.sqlite_synchronous +
+                  "; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=" +
+                  std::to_string(options.busy_timeout_ms) + ";");
+  return session;
+}
+
+void run_transaction(soci::session& sql, Dialect dialect, std::function<void(Tx&)> const& body) {
+  exec_script(sql, dialect, dialect == Dialect::sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+  Tx tx(sql, dialect);
+  try {
+    body(tx);
+    exec_script(sql, dialect, "COMMIT");
+  } catch (...) {
+    try {
+      exec_script(sql, dialect, "ROLLBACK");
+    } catch (std::exception const&) {
+      // The connection is gone; the server rolls back on its own.
+    }
+    throw;
+  }
+  for (auto& hook : tx.hooks_) hook();
+}
+
+Database::Database(DatabaseOptions options, Logger& log)
+    : options_(std::move(options)), url_(parse_database_url(options_.url)), log_(log) {
+  for (std::size_t i = 0; i < options_.pool_size; ++i) {
+    sessions_.push_back(open_session(url_, options_));
+  }
+  spare_ = open_session(url_, options_);
+  pool_ = std::make_unique<WorkerPool>("db", options_.pool_size, options_.max_queue);
+  log_.debug("database open", {{"dialect", to_string(url_.dialect)},
+                               {"pool_size", options_.pool_size}});
+}
+
+Database::~Database() { stop(); }
+
+void Database::stop() {
+  if (pool_) pool_->stop();
+}
+
+soci::session& Database::session_for(std::size_t worker) {
+  auto& session = *sessions_.at(worker);
+  if (url_.dialect == Dialect::postgresql && !session.is_connected()) {
+    log_.warn("database connection lost; reconnecting", {{"worker", worker}});
+    session.reconnect();
+  }
+  return session;
+}
+
+}  // namespace bookspace::core

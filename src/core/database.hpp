@@ -1,0 +1,119 @@
+#pragma once
+
+#include "core/async.hpp"
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace soci {
+class session;
+}
+
+namespace bookspace::core {
+
+class Logger;
+
+enum class Dialect { sqlite, postgresql };
+std::string_view to_string(Dialect dialect);
+
+struct DatabaseOptions {
+  std::string url;               ///< sqlite:///abs/path.db, sqlite://rel/path.db, postgresql://…
+  std::size_t pool_size = 4;     ///< connections = worker threads
+  std::size_t max_queue = 4096;  ///< queued calls before 503 overloaded
+  int busy_timeout_ms = 5000;    ///< SQLite: how long a writer waits for the lock
+  std::string sqlite_synchronous = "FULL";
+};
+
+/// Where a database URL points.
+struct DatabaseUrl {
+  Dialect dialect;
+  std::string target;  ///< SQLite file path, or the libpq connection URI
+};
+/// Throws std::invalid_argument with a reason for anything that is neither sqlite nor postgresql.
+DatabaseUrl parse_database_url(std::string_view url);
+/// The URL with any password replaced by "***".
+std::string redact_database_url(std::string_view url);
+
+/// Opens one connection, configured as the pool's are (SQLite pragmas).
+std::unique_ptr<soci::session> open_session(DatabaseUrl const& url, DatabaseOptions const& options);
+/// Runs a script of one or more statements through the native driver.
+void exec_script(soci::session& sql, Dialect dialect, std::string_view script);
+
+/// A transaction in progress. Hooks registered with on_commit run after COMMIT succeeded.
+class Tx {
+ public:
+  Tx(soci::session& sql, Dialect dialect) : sql(sql), dialect(dialect) {}
+  soci::session& sql;
+  const Dialect dialect;
+  void on_commit(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
+
+ private:
+  friend void run_transaction(soci::session&, Dialect, std::function<void(Tx&)> const&);
+  std::vector<std::function<void()>> hooks_;
+};
+
+/// BEGIN (IMMEDIATE on SQLite, so writers queue on the lock instead of failing on upgrade),
+/// the body, COMMIT, then the commit hooks. Any exception rolls back and is rethrown.
+void run_transaction(soci::session& sql, Dialect dialect, std::function<void(Tx&)> const& body);
+
+/// A pool of connections, each owned by one worker thread. Handlers await it:
+/// `auto n = co_await db.run([&](soci::session& s) { … });`
+class Database {
+ public:
+  Database(DatabaseOptions options, Logger& log);
+  ~Database();
+
+  Dialect dialect() const { return url_.dialect; }
+  DatabaseOptions const& options() const { return options_; }
+  WorkerPool& pool() { return *pool_; }
+
+  template <class F>
+  auto run(F f) -> Awaitable<std::invoke_result_t<F&, soci::session&>> {
+    return run_in(*pool_, [this, f = std::move(f)](std::size_t worker) mutable {
+      return f(session_for(worker));
+    });
+  }
+
+  template <class F>
+  auto transaction(F f) -> Awaitable<std::invoke_result_t<F&, Tx&>> {
+    return run_in(*pool_, [this, f = std::move(f)](std::size_t worker) mutable {
+      return in_transaction(session_for(worker), f);
+    });
+  }
+
+  /// Blocking call for start-up and CLI commands (never from an io thread).
+  template <class F>
+  auto run_blocking(F f) -> std::invoke_result_t<F&, soci::session&> {
+    return f(*spare_);
+  }
+
+  template <class F>
+  auto in_transaction(soci::session& sql, F& f) -> std::invoke_result_t<F&, Tx&> {
+    using R = std::invoke_result_t<F&, Tx&>;
+    if constexpr (std::is_void_v<R>) {
+      run_transaction(sql, dialect(), [&](Tx& tx) { f(tx); });
+    } else {
+      std::optional<R> result;
+      run_transaction(sql, dialect(), [&](Tx& tx) { result.emplace(f(tx)); });
+      return std::move(*result);
+    }
+  }
+
+  void stop();
+
+ private:
+  soci::session& session_for(std::size_t worker);
+
+  DatabaseOptions options_;
+  DatabaseUrl url_;
+  Logger& log_;
+  std::vector<std::unique_ptr<soci::session>> sessions_;
+  std::unique_ptr<soci::session> spare_;  ///< for run_blocking, outside the pool
+  std::unique_ptr<WorkerPool> pool_;
+};
+
+}  // namespace bookspace::core

@@ -1,0 +1,380 @@
+#include "core/event_log.hpp"
+
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "core/sql.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <soci/soci.h>
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace bookspace::core {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::string_view insert_event_sql =
+    "INSERT INTO events (id, type, aggregate_id, payload, occurred_at)"
+    " VALUES (:id, :type, :aggregate_id, :payload, :occurred_at)";
+// Publishers serialise on this lock from their INSERT to their COMMIT, so that on PostgreSQL
+// seq order equals commit order and a consumer can never pass a row that commits later.
+constexpr std::string_view pg_publish_lock_sql = "SELECT pg_advisory_xact_lock(4778348151002100002)";
+constexpr std::string_view pg_notify_sql = "NOTIFY bookspace_events";
+constexpr std::string_view pg_listen_sql = "LISTEN bookspace_events";
+constexpr std::string_view ensure_offset_sql =
+    "INSERT INTO event_offsets (consumer, seq, updated_at, failures) VALUES (:c, 0, :now, 0)"
+    " ON CONFLICT (consumer) DO NOTHING";
+constexpr std::string_view select_offset_sqlite_sql =
+    "SELECT seq FROM event_offsets WHERE consumer = :c";
+constexpr std::string_view select_offset_pg_sql =
+    "SELECT seq FROM event_offsets WHERE consumer = :c FOR UPDATE SKIP LOCKED";
+constexpr std::string_view peek_sql = "SELECT COUNT(*) FROM events WHERE seq > :seq";
+constexpr std::string_view select_events_sql =
+    "SELECT seq, id, type, aggregate_id, payload, occurred_at FROM events"
+    " WHERE seq > :seq ORDER BY seq LIMIT :n";
+constexpr std::string_view update_offset_sql =
+    "UPDATE event_offsets SET seq = :seq, updated_at = :now, failures = 0, last_error = NULL"
+    " WHERE consumer = :c";
+constexpr std::string_view record_failure_sql =
+    "UPDATE event_offsets SET failures = failures + 1, last_error = :e, updated_at = :now"
+    " WHERE consumer = :c";
+constexpr std::string_view status_sql =
+    "SELECT o.consumer, o.seq, o.failures, o.last_error,"
+    " (SELECT COUNT(*) FROM events e WHERE e.seq > o.seq) FROM event_offsets o ORDER BY o.consumer";
+constexpr std::string_view prune_sql =
+    "DELETE FROM events WHERE occurred_at < :cutoff"
+    " AND seq <= COALESCE((SELECT MIN(seq) FROM event_offsets), seq)";
+
+struct BatchOutcome {
+  std::size_t processed = 0;
+  bool full = false;    // there may be more right away
+  bool locked = false;  // another instance holds this consumer
+};
+
+}  // namespace
+
+/// A loop on its own strand that sleeps until woken, polled or stopped.
+struct EventLog::Consumer : std::enable_shared_from_this<Consumer> {
+  Consumer(std::string name, Handler handler) : name(std::move(name)), handler(std::move(handler)) {}
+
+  std::string name;
+  Handler handler;  // empty for the pruner
+  std::optional<asio::strand<asio::io_context::executor_type>> strand;
+  std::optional<asio::steady_timer> timer;
+  std::atomic<bool> pending{false};
+  std::atomic<bool> stopping{false};
+  std::int64_t offset = -1;  // last seq known processed, -1 before the first read
+  bool single_step = false;  // after a failure: one event per transaction to isolate it
+  int failures = 0;
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
+  bool done = true;
+
+  void poke() {
+    pending = true;
+    asio::post(*strand, [self = shared_from_this()] { self->timer->cancel(); });
+  }
+
+  Awaitable<void> sleep(int ms) {
+    timer->expires_after(std::chrono::milliseconds(ms));
+    boost::system::error_code ec;
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+
+  void finish() {
+    std::lock_guard lock(done_mutex);
+    done = true;
+    done_cv.notify_all();
+  }
+};
+
+/// PostgreSQL: a thread holding one LISTEN connection; every NOTIFY wakes the local consumers.
+class EventLog::Listener {
+ public:
+  Listener(std::string conninfo, EventLog& log) : conninfo_(std::move(conninfo)), log_(log) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Listener() {
+    stopping_ = true;
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    while (!stopping_) {
+      PGconn* conn = PQconnectdb(conninfo_.c_str());
+      if (PQstatus(conn) == CONNECTION_OK) {
+        PGresult* res = PQexec(conn, std::string(pg_listen_sql).c_str());
+        PQclear(res);
+        log_.wake();  // anything committed while we were not listening
+        listen(conn);
+      } else {
+        log_.log_.warn("event listener cannot connect", {{"error", PQerrorMessage(conn)}});
+      }
+      PQfinish(conn);
+      for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  void listen(PGconn* conn) {
+    while (!stopping_) {
+      pollfd pfd{PQsocket(conn), POLLIN, 0};
+      int ready = ::poll(&pfd, 1, 200);
+      if (ready < 0) continue;
+      if (ready == 0) continue;
+      if (!PQconsumeInput(conn)) return;
+      bool notified = false;
+      while (PGnotify* n = PQnotifies(conn)) {
+        notified = true;
+        PQfreemem(n);
+      }
+      if (notified) log_.wake();
+    }
+  }
+
+  std::string conninfo_;
+  EventLog& log_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
+
+EventLog::EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log,
+                   EventLogOptions options)
+    : db_(db), clock_(clock), ids_(ids), log_(log), options_(options) {}
+
+EventLog::~EventLog() { stop(); }
+
+std::string EventLog::publish(Tx& tx, std::string_view type, std::string_view aggregate_id,
+                              boost::json::value payload) {
+  if (tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_publish_lock_sql);
+  std::string id = ids_.uuid_v7();
+  std::string type_s(type), aggregate_s(aggregate_id);
+  std::string payload_s = boost::json::serialize(payload);
+  long long now = clock_.now_ms();
+  tx.sql << insert_event_sql, soci::use(id), soci::use(type_s), soci::use(aggregate_s),
+      soci::use(payload_s), soci::use(now);
+  if (tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_notify_sql);
+  tx.on_commit([this] { wake(); });
+  return id;
+}
+
+void EventLog::subscribe(std::string consumer, Handler handler) {
+  for (auto const& c : consumers_) {
+    if (c->name == consumer) throw std::logic_error("event consumer registered twice: " + consumer);
+  }
+  consumers_.push_back(std::make_shared<Consumer>(std::move(consumer), std::move(handler)));
+}
+
+void EventLog::wake() {
+  if (!started_) return;
+  for (auto const& c : consumers_) c->poke();
+}
+
+namespace {
+
+BatchOutcome process_batch(soci::session& sql, Dialect dialect, EventLog::Handler const& handler,
+                           std::string const& name, std::int64_t& offset, std::size_t limit,
+                           long long now) {
+  BatchOutcome outcome;
+  if (offset >= 0) {
+    // Cheap read first: most wake-ups and polls find nothing, and need no write lock.
+    long long after = 0;
+    long long seq = offset;
+    sql << peek_sql, soci::use(seq), soci::into(after);
+    if (after == 0) return outcome;
+  }
+  run_transaction(sql, dialect, [&](Tx& tx) {
+    long long seq = -1;
+    soci::indicator ind = soci::i_null;
+    sql << (dialect == Dialect::postgresql ? select_offset_pg_sql : select_offset_sqlite_sql),
+        soci::use(name), soci::into(seq, ind);
+    if (!sql.got_data()) {
+      outcome.locked = true;
+      return;
+    }
+    std::vector<Event> events;
+    long long n = static_cast<long long>(limit);
+    soci::rowset<soci::row> rows = (sql.prepare << select_events_sql, soci::use(seq), soci::use(n));
+    for (auto const& row : rows) {
+      Event e;
+      e.seq = sql::get_int(row, 0);
+      e.id = sql::get_text(row, 1);
+      e.type = sql::get_text(row, 2);
+      e.aggregate_id = sql::get_text(row, 3);
+      e.payload = boost::json::parse(sql::get_text(row, 4));
+      e.occurred_at = sql::get_int(row, 5);
+      events.push_back(std::move(e));
+    }
+    long long last = seq;
+    for (auto const& e : events) {
+      handler(tx, e);
+      last = e.seq;
+    }
+    if (!events.empty()) {
+      sql << update_offset_sql, soci::use(last), soci::use(now), soci::use(name);
+    }
+    outcome.processed = events.size();
+    outcome.full = events.size() == limit;
+    offset = last;
+  });
+  return outcome;
+}
+
+Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogOptions options,
+                        std::shared_ptr<EventLog::Consumer> self,
+                        std::atomic<std::uint64_t>& failures_total);
+
+}  // namespace
+
+void EventLog::start(asio::io_context& io) {
+  if (started_) return;
+  for (auto const& c : consumers_) {
+    long long now = clock_.now_ms();
+    db_.run_blocking([&](soci::session& sql) {
+      sql << ensure_offset_sql, soci::use(c->name), soci::use(now);
+    });
+  }
+  started_ = true;
+  for (auto const& c : consumers_) {
+    c->strand.emplace(asio::make_strand(io.get_executor()));
+    c->timer.emplace(*c->strand);
+    c->done = false;
+    asio::co_spawn(*c->strand, consume(db_, clock_, log_, options_, c, failures_total_),
+                   [c](std::exception_ptr) { c->finish(); });
+  }
+  pruner_ = std::make_shared<Consumer>("pruner", Handler{});
+  pruner_->strand.emplace(asio::make_strand(io.get_executor()));
+  pruner_->timer.emplace(*pruner_->strand);
+  pruner_->done = false;
+  asio::co_spawn(
+      *pruner_->strand,
+      [this, p = pruner_]() -> Awaitable<void> {
+        while (!p->stopping) {
+          co_await p->sleep(options_.prune_interval_ms);
+          if (p->stopping) break;
+          try {
+            auto removed = co_await db_.run([this](soci::session& sql) { return prune(sql); });
+            if (removed > 0) log_.debug("events pruned", {{"count", removed}});
+          } catch (std::exception const& e) {
+            log_.warn("event pruning failed", {{"error", e.what()}});
+          }
+        }
+      },
+      [p = pruner_](std::exception_ptr) { p->finish(); });
+  if (db_.dialect() == Dialect::postgresql && options_.listen) {
+    listener_ = std::make_unique<Listener>(parse_database_url(db_.options().url).target, *this);
+  }
+}
+
+void EventLog::stop() {
+  if (!started_) return;
+  listener_.reset();
+  auto all = consumers_;
+  if (pruner_) all.push_back(pruner_);
+  for (auto const& c : all) {
+    c->stopping = true;
+    c->poke();
+  }
+  for (auto const& c : all) {
+    std::unique_lock lock(c->done_mutex);
+    c->done_cv.wait(lock, [&] { return c->done; });
+  }
+  started_ = false;
+}
+
+std::vector<ConsumerStatus> EventLog::status(soci::session& sql) const {
+  std::vector<ConsumerStatus> out;
+  soci::rowset<soci::row> rows = (sql.prepare << status_sql);
+  for (auto const& row : rows) {
+    ConsumerStatus s;
+    s.consumer = sql::get_text(row, 0);
+    s.seq = sql::get_int(row, 1);
+    s.failures = static_cast<int>(sql::get_int(row, 2));
+    s.last_error = sql::get_opt_text(row, 3).value_or("");
+    s.lag = sql::get_int(row, 4);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::size_t EventLog::prune(soci::session& sql) const {
+  long long cutoff = clock_.now_ms() - static_cast<long long>(options_.retention_hours) * 3'600'000;
+  soci::statement st = (sql.prepare << prune_sql, soci::use(cutoff));
+  st.execute(true);
+  return static_cast<std::size_t>(st.get_affected_rows());
+}
+
+namespace {
+
+Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogOptions options,
+                        std::shared_ptr<EventLog::Consumer> self,
+                        std::atomic<std::uint64_t>& failures_total) {
+  while (!self->stopping) {
+    self->pending = false;
+    BatchOutcome outcome;
+    std::string failure;
+    try {
+      const std::size_t limit = self->single_step ? 1 : static_cast<std::size_t>(options.batch_size);
+      const Dialect dialect = db.dialect();
+      outcome = co_await db.run([&](soci::session& sql) {
+        return process_batch(sql, dialect, self->handler, self->name, self->offset, limit,
+                             clock.now_ms());
+      });
+      if (outcome.processed > 0) {
+        self->failures = 0;
+        self->single_step = false;
+      }
+    } catch (std::exception const& e) {
+      failure = e.what();
+      if (failure.empty()) failure = "handler failed";
+    }
+    if (!failure.empty()) {
+      ++self->failures;
+      ++failures_total;
+      self->single_step = true;
+      log.warn("event consumer failed; will retry",
+               {{"consumer", self->name}, {"attempt", self->failures}, {"error", failure}});
+      try {
+        long long now = clock.now_ms();
+        co_await db.run([&](soci::session& sql) {
+          sql << record_failure_sql, soci::use(failure), soci::use(now), soci::use(self->name);
+        });
+      } catch (std::exception const&) {
+        // Recording is best effort; the next attempt will fail or succeed on its own.
+      }
+      const int shift = std::min(self->failures - 1, 16);
+      const int backoff = std::min(options.max_backoff_ms, 100 << shift);
+      // Wake-ups do not cut the backoff short; only stop() does.
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff);
+      while (!self->stopping && std::chrono::steady_clock::now() < until) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            until - std::chrono::steady_clock::now());
+        co_await self->sleep(static_cast<int>(left.count()) + 1);
+      }
+      continue;
+    }
+    if (outcome.full) continue;
+    if (self->pending) continue;
+    co_await self->sleep(options.poll_interval_ms);
+  }
+}
+
+}  // namespace
+
+}  // namespace bookspace::core

@@ -1,0 +1,107 @@
+#pragma once
+
+#include "core/clock.hpp"
+#include "core/database.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace bookspace::core {
+
+class IdGenerator;
+class Logger;
+
+/// One entry of the durable event log.
+struct Event {
+  std::int64_t seq = 0;
+  std::string id;            ///< UUIDv7; handlers are idempotent by it
+  std::string type;          ///< stable, versioned: "documents.updated.v1"
+  std::string aggregate_id;  ///< the id of what changed
+  boost::json::value payload;
+  TimeMs occurred_at = 0;
+};
+
+struct EventLogOptions {
+  int poll_interval_ms = 500;      ///< how often consumers look for other processes' events
+  int batch_size = 100;            ///< events per consumer transaction
+  int max_backoff_ms = 30'000;     ///< cap of the retry delay after a handler failure
+  int retention_hours = 168;       ///< kept this long after every consumer has passed them
+  int prune_interval_ms = 60'000;  ///< how often old events are pruned
+  bool listen = true;              ///< PostgreSQL: LISTEN for other instances' commits
+};
+
+/// What a consumer has processed, for /metrics and operators.
+struct ConsumerStatus {
+  std::string consumer;
+  std::int64_t seq = 0;
+  std::int64_t lag = 0;  ///< events after `seq`
+  int failures = 0;      ///< consecutive failures of the current batch
+  std::string last_error;
+};
+
+/// The in-process bus that survives crashes (see docs/architecture.md, "Event log").
+///
+/// - publish() appends inside the caller's transaction: the event exists iff the change does.
+/// - Named consumers keep an offset in the database and see every event in order, at least
+///   once; a handler runs in the same transaction as the offset update, so a handler whose
+///   effects are in the database sees each event once in effect.
+/// - After a commit the local consumers are woken at once; on PostgreSQL, NOTIFY wakes the other
+///   instances; polling covers everything else (SQLite across processes).
+class EventLog {
+ public:
+  using Handler = std::function<void(Tx& tx, Event const& event)>;
+
+  EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log,
+           EventLogOptions options);
+  ~EventLog();
+
+  /// Appends an event within `tx`; returns its id. Consumers are woken after COMMIT.
+  std::string publish(Tx& tx, std::string_view type, std::string_view aggregate_id,
+                      boost::json::value payload);
+
+  /// Registers a named consumer; call before start(). Names are unique.
+  void subscribe(std::string consumer, Handler handler);
+
+  /// Starts the consumers, the pruner and (PostgreSQL) the listener on `io`.
+  void start(boost::asio::io_context& io);
+  /// Stops them; returns once every consumer finished its current batch.
+  void stop();
+  /// Wakes the local consumers now.
+  void wake();
+
+  /// Every consumer known to the database (also other processes' and disabled ones').
+  std::vector<ConsumerStatus> status(soci::session& sql) const;
+  /// Deletes events all consumers have passed and that are older than the retention.
+  std::size_t prune(soci::session& sql) const;
+  /// Consumer handler failures since start, all consumers together.
+  std::uint64_t failures_total() const { return failures_total_.load(); }
+
+  struct Consumer;  ///< implementation detail (event_log.cpp)
+
+ private:
+  class Listener;
+
+  Database& db_;
+  Clock const& clock_;
+  IdGenerator& ids_;
+  Logger& log_;
+  EventLogOptions options_;
+  std::vector<std::shared_ptr<Consumer>> consumers_;
+  std::unique_ptr<Listener> listener_;
+  std::shared_ptr<Consumer> pruner_;
+  std::atomic<std::uint64_t> failures_total_{0};
+  bool started_ = false;
+};
+
+}  // namespace bookspace::core

@@ -1,0 +1,93 @@
+#include "core/ids.hpp"
+
+#include <sodium.h>
+
+#include <array>
+#include <cstdio>
+
+namespace bookspace::core {
+
+namespace {
+constexpr char hex_digits[] = "0123456789abcdef";
+
+void append_hex(std::string& out, std::uint8_t const* bytes, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(hex_digits[bytes[i] >> 4]);
+    out.push_back(hex_digits[bytes[i] & 0xf]);
+  }
+}
+}  // namespace
+
+std::string random_hex(std::size_t n) {
+  std::string out;
+  out.reserve(n * 2);
+  std::array<std::uint8_t, 64> buf;
+  while (n > 0) {
+    std::size_t chunk = std::min(n, buf.size());
+    randombytes_buf(buf.data(), chunk);
+    append_hex(out, buf.data(), chunk);
+    n -= chunk;
+  }
+  return out;
+}
+
+std::string RandomIdGenerator::uuid_v7() {
+  const auto ms = static_cast<std::uint64_t>(clock_.now_ms());
+  std::uint64_t next = ms << 12;
+  std::uint64_t prev = last_.load(std::memory_order_relaxed);
+  for (;;) {
+    std::uint64_t candidate = next > prev ? next : prev + 1;
+    if (last_.compare_exchange_weak(prev, candidate, std::memory_order_relaxed)) {
+      next = candidate;
+      break;
+    }
+  }
+  const std::uint64_t stamp = next >> 12;
+  const std::uint16_t counter = static_cast<std::uint16_t>(next & 0xfff);
+  std::array<std::uint8_t, 16> b;
+  randombytes_buf(b.data(), b.size());
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<std::uint8_t>(stamp >> (40 - 8 * i));
+  b[6] = static_cast<std::uint8_t>(0x70 | (counter >> 8));
+  b[7] = static_cast<std::uint8_t>(counter & 0xff);
+  b[8] = static_cast<std::uint8_t>(0x80 | (b[8] & 0x3f));
+  std::string out;
+  out.reserve(36);
+  append_hex(out, b.data(), 4);
+  out.push_back('-');
+  append_hex(out, b.data() + 4, 2);
+  out.push_back('-');
+  append_hex(out, b.data() + 6, 2);
+  out.push_back('-');
+  append_hex(out, b.data() + 8, 2);
+  out.push_back('-');
+  append_hex(out, b.data() + 10, 6);
+  return out;
+}
+
+RequestIdGenerator::RequestIdGenerator() : prefix_(random_hex(6)) {}
+
+std::string RequestIdGenerator::next() {
+  char buf[24];
+  const auto n = counter_.fetch_add(1, std::memory_order_relaxed);
+  int len = std::snprintf(buf, sizeof buf, "-%010llx", static_cast<unsigned long long>(n));
+  std::string out;
+  out.reserve(prefix_.size() + static_cast<std::size_t>(len));
+  out += prefix_;
+  out.append(buf, static_cast<std::size_t>(len));
+  return out;
+}
+
+bool looks_like_uuid(std::string_view t) {
+  if (t.size() != 36) return false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return false;
+    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace bookspace::core

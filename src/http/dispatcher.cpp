@@ -1,0 +1,229 @@
+#include "http/dispatcher.hpp"
+
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+
+#include <boost/json/object.hpp>
+
+namespace bookspace::http {
+
+namespace {
+
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool is_lower_hex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// W3C Trace Context: version "00", 32-hex trace id, 16-hex parent id, 2-hex flags;
+// all-zero ids are invalid.
+bool parse_traceparent(std::string_view tp, std::string& trace_id) {
+  if (tp.size() != 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-') return false;
+  auto version = tp.substr(0, 2), trace = tp.substr(3, 32), parent = tp.substr(36, 16),
+       flags = tp.substr(53, 2);
+  if (!is_lower_hex(version) || version == "ff" || !is_lower_hex(trace) || !is_lower_hex(parent) ||
+      !is_lower_hex(flags))
+    return false;
+  if (trace.find_first_not_of('0') == std::string_view::npos ||
+      parent.find_first_not_of('0') == std::string_view::npos)
+    return false;
+  trace_id = trace;
+  return true;
+}
+
+bool method_has_body(Method m) { return m == Method::post || m == Method::put || m == Method::patch; }
+
+bool is_json_type(std::string_view ct) {
+  auto type = ct.substr(0, ct.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return iequals(type, "application/json") ||
+         (type.size() > 17 && iequals(type.substr(0, 12), "application/") &&
+          iequals(type.substr(type.size() - 5), "+json"));
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(Router const& router, core::Logger& log, core::Metrics& metrics,
+                       RateLimiter& limiter, DispatcherOptions options)
+    : router_(router), log_(log), metrics_(metrics), limiter_(limiter), options_(std::move(options)) {}
+
+void Dispatcher::begin(Request& req, std::string generated_id) {
+  auto given = req.headers.get("X-Request-Id");
+  req.ctx.request_id = given && sane_request_id(*given) ? std::string(*given) : std::move(generated_id);
+  if (auto tp = req.headers.get("traceparent"); tp && parse_traceparent(*tp, req.ctx.trace_id)) {
+    req.ctx.traceparent = *tp;
+  }
+}
+
+Router::Match Dispatcher::route(Request const& req) const { return router_.match(req.method, req.path); }
+
+core::Awaitable<Response> Dispatcher::dispatch(Request& req, Router::Match match) {
+  if (req.ctx.started == std::chrono::steady_clock::time_point{}) {
+    req.ctx.started = std::chrono::steady_clock::now();
+  }
+  Response res;
+  try {
+    res = co_await run(req, match);
+  } catch (core::ApiError const& e) {
+    res = problem(e.error(), req.ctx.request_id);
+  } catch (std::exception const& e) {
+    log_.error("unhandled error", {{"request_id", req.ctx.request_id},
+                                   {"route", match.route ? match.route->pattern : ""},
+                                   {"error", e.what()}});
+    res = problem(core::ErrorCode::internal,
+                  "An unexpected error occurred; quote the request id when reporting it.",
+                  req.ctx.request_id);
+  }
+  finish(req, res, match.route);
+  co_return res;
+}
+
+core::Awaitable<Response> Dispatcher::run(Request& req, Router::Match& match) {
+  const bool preflight = req.method == Method::options && req.headers.contains("Origin") &&
+                         req.headers.contains("Access-Control-Request-Method");
+  if (match.outcome == Router::Outcome::not_found) {
+    co_return problem(core::ErrorCode::not_found, "No such resource.", req.ctx.request_id);
+  }
+  if (match.outcome == Router::Outcome::method_not_allowed) {
+    if (req.method == Method::options) {
+      Response res = Response::no_content();
+      res.headers.add("Allow", match.allow);
+      cors(req, res, preflight, match.allow);
+      co_return res;
+    }
+    Response res = problem(core::ErrorCode::method_not_allowed,
+                           "Method " + req.method_text + " is not allowed here.", req.ctx.request_id);
+    res.headers.add("Allow", match.allow);
+    co_return res;
+  }
+  Route const& route = *match.route;
+  req.params = std::move(match.params);
+  req.ctx.route = route.pattern;
+
+  if (route.options.rate_limit) {
+    auto d = limiter_.take(*route.options.rate_limit, req.ctx.client_ip);
+    if (!d.allowed) {
+      core::Error error{core::ErrorCode::rate_limited, "Too many requests; slow down.", {}};
+      error.retry_after_s = d.retry_after_s;
+      Response res = problem(error, req.ctx.request_id);
+      res.headers.add("RateLimit-Limit", std::to_string(d.limit));
+      res.headers.add("RateLimit-Remaining", "0");
+      res.headers.add("RateLimit-Reset", std::to_string(d.reset_s));
+      co_return res;
+    }
+  }
+
+  if (route.options.auth != Auth::none) {
+    auto authz = req.headers.get("Authorization");
+    std::string_view credential;
+    if (authz && authz->size() > 7 && iequals(authz->substr(0, 7), "Bearer ")) {
+      credential = authz->substr(7);
+    }
+    if (authz && (credential.empty() || !authenticator_)) {
+      co_return problem(core::ErrorCode::unauthorized, "The credentials are not valid.",
+                        req.ctx.request_id);
+    }
+    if (!credential.empty()) {
+      auto principal = co_await authenticator_->authenticate(credential, req.ctx);
+      if (!principal) {
+        co_return problem(core::ErrorCode::unauthorized, "The credentials are not valid.",
+                          req.ctx.request_id);
+      }
+      req.ctx.principal = std::move(*principal);
+    } else if (route.options.auth == Auth::required) {
+      co_return problem(core::ErrorCode::unauthorized, "Authentication is required.",
+                        req.ctx.request_id);
+    }
+  }
+
+  if (route.options.json_body && method_has_body(req.method) && !req.body.empty()) {
+    auto ct = req.headers.get("Content-Type");
+    if (!ct || !is_json_type(*ct)) {
+      co_return problem(core::ErrorCode::unsupported_media_type,
+                        "The body must be JSON with Content-Type: application/json.",
+                        req.ctx.request_id);
+    }
+  }
+
+  Response res = co_await route.handler(req);
+  if (req.method == Method::options || req.headers.contains("Origin")) cors(req, res, false, {});
+  co_return res;
+}
+
+bool Dispatcher::cors(Request const& req, Response& res, bool preflight, std::string const& allow) const {
+  auto origin = req.headers.get("Origin");
+  if (!origin || options_.cors_origins.empty()) return false;
+  bool any = false, listed = false;
+  for (auto const& o : options_.cors_origins) {
+    any = any || o == "*";
+    listed = listed || o == *origin;
+  }
+  if (!any && !listed) return false;
+  res.headers.set("Access-Control-Allow-Origin", listed ? std::string(*origin) : "*");
+  res.headers.add("Vary", "Origin");
+  if (preflight) {
+    res.headers.set("Access-Control-Allow-Methods", allow);
+    res.headers.set("Access-Control-Allow-Headers",
+                    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, "
+                    "X-Request-Id, traceparent, Range, Upload-Offset, Upload-Length, "
+                    "Upload-Metadata, Tus-Resumable");
+    res.headers.set("Access-Control-Max-Age", "600");
+  } else {
+    res.headers.set("Access-Control-Expose-Headers",
+                    "ETag, Location, X-Request-Id, Retry-After, RateLimit-Limit, "
+                    "RateLimit-Remaining, RateLimit-Reset, Idempotent-Replayed, Content-Disposition");
+  }
+  return true;
+}
+
+std::pair<core::Counter*, core::Histogram*> Dispatcher::series(Route const* route, Method method,
+                                                               int status) {
+  const auto key = std::make_tuple(route, static_cast<int>(method), status);
+  std::lock_guard lock(series_mutex_);
+  auto it = series_.find(key);
+  if (it != series_.end()) return it->second;
+  std::string labels = "route=\"" + core::Metrics::escape(route ? route->pattern : "unmatched") +
+                       "\",method=\"" + std::string(to_string(method)) + "\",status=\"" +
+                       std::to_string(status) + "\"";
+  auto* counter = &metrics_.counter("http_requests_total", "HTTP requests answered.", labels);
+  auto* histogram = &metrics_.histogram("http_request_duration_seconds",
+                                        "Time from the request's arrival to its response.", labels);
+  series_.emplace(key, std::make_pair(counter, histogram));
+  return {counter, histogram};
+}
+
+void Dispatcher::finish(Request const& req, Response& res, Route const* route) {
+  res.headers.set("X-Request-Id", req.ctx.request_id);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - req.ctx.started).count();
+  auto [counter, histogram] = series(route, req.method, res.status);
+  counter->inc();
+  histogram->observe(seconds);
+  if (options_.access_log && log_.enabled(core::LogLevel::info)) {
+    boost::json::object fields{{"request_id", req.ctx.request_id},
+                               {"method", req.method_text},
+                               {"path", req.path},
+                               {"route", route ? route->pattern : ""},
+                               {"status", res.status},
+                               {"duration_us", static_cast<std::int64_t>(seconds * 1e6)},
+                               {"bytes", res.body.size()},
+                               {"client_ip", req.ctx.client_ip}};
+    if (!req.ctx.trace_id.empty()) fields["trace_id"] = req.ctx.trace_id;
+    if (req.ctx.principal.authenticated()) fields["user_id"] = req.ctx.principal.user_id;
+    if (route) fields["module"] = route->module;
+    log_.info("request", std::move(fields));
+  }
+}
+
+}  // namespace bookspace::http

@@ -1,0 +1,74 @@
+#pragma once
+
+#include "core/async.hpp"
+#include "http/message.hpp"
+#include "http/rate_limiter.hpp"
+#include "http/router.hpp"
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace bookspace::core {
+class Counter;
+class Histogram;
+class Logger;
+class Metrics;
+}  // namespace bookspace::core
+
+namespace bookspace::http {
+
+/// Turns a bearer credential (access token or API key) into a principal. Implemented by the
+/// auth module; the kernel only knows this interface.
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  /// nullopt: the credential is not valid (→ 401).
+  virtual core::Awaitable<std::optional<Principal>> authenticate(std::string_view credential,
+                                                                 RequestContext const& ctx) = 0;
+};
+
+struct DispatcherOptions {
+  std::vector<std::string> cors_origins;  ///< exact origins, or "*"
+  bool access_log = true;
+};
+
+/// The middleware chain around a handler, free of sockets: request id, traceparent, CORS,
+/// routing (404/405), authentication, rate limits, content-type check, error mapping,
+/// access log and metrics. Never throws.
+class Dispatcher {
+ public:
+  Dispatcher(Router const& router, core::Logger& log, core::Metrics& metrics,
+             RateLimiter& limiter, DispatcherOptions options);
+
+  void set_authenticator(Authenticator* authenticator) { authenticator_ = authenticator; }
+
+  Router::Match route(Request const& req) const;
+  /// Runs `req` through the chain. `match` is route(req), computed earlier by the server to
+  /// pick the body limit before the body is read.
+  core::Awaitable<Response> dispatch(Request& req, Router::Match match);
+  core::Awaitable<Response> dispatch(Request& req) { return dispatch(req, route(req)); }
+
+  /// Fills the request id (the client's when sane) and trace context.
+  static void begin(Request& req, std::string generated_id);
+
+ private:
+  core::Awaitable<Response> run(Request& req, Router::Match& match);
+  void finish(Request const& req, Response& res, Route const* route);
+  bool cors(Request const& req, Response& res, bool preflight, std::string const& allow) const;
+  std::pair<core::Counter*, core::Histogram*> series(Route const* route, Method method, int status);
+
+  Router const& router_;
+  core::Logger& log_;
+  core::Metrics& metrics_;
+  RateLimiter& limiter_;
+  DispatcherOptions options_;
+  Authenticator* authenticator_ = nullptr;
+  std::mutex series_mutex_;
+  std::map<std::tuple<Route const*, int, int>, std::pair<core::Counter*, core::Histogram*>> series_;
+};
+
+}  // namespace bookspace::http

@@ -1,0 +1,96 @@
+#pragma once
+
+#include "core/error.hpp"
+
+#include <boost/json/fwd.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bookspace::http {
+
+enum class Method { get, head, post, put, patch, del, options, other };
+std::string_view to_string(Method method);
+Method parse_method(std::string_view text);
+
+/// Header fields in arrival order; names compare case-insensitively.
+class Headers {
+ public:
+  void add(std::string name, std::string value) {
+    fields_.emplace_back(std::move(name), std::move(value));
+  }
+  /// Replaces every field of that name.
+  void set(std::string_view name, std::string value);
+  std::optional<std::string_view> get(std::string_view name) const;
+  bool contains(std::string_view name) const { return get(name).has_value(); }
+  auto begin() const { return fields_.begin(); }
+  auto end() const { return fields_.end(); }
+  std::size_t size() const { return fields_.size(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+/// Who is calling, set by the authentication middleware; empty when anonymous.
+struct Principal {
+  std::string user_id;
+  std::string role;        ///< "admin" | "member"
+  std::string session_id;  ///< empty for API keys
+  bool authenticated() const { return !user_id.empty(); }
+};
+
+/// Per-request facts the kernel fills in before the handler runs.
+struct RequestContext {
+  std::string request_id;
+  std::string trace_id;     ///< from `traceparent`, else empty
+  std::string traceparent;  ///< the header as received, when well-formed
+  std::string client_ip;
+  std::string_view route;  ///< the matched template, "/api/v1/documents/{id}"
+  Principal principal;
+  std::chrono::steady_clock::time_point started{};
+};
+
+/// A fully read HTTP request; transport-agnostic so handlers are testable without a socket.
+struct Request {
+  Method method = Method::get;
+  std::string method_text;
+  std::string target;      ///< as sent: path + query
+  std::string path;        ///< as sent (percent-encoded); route params are decoded
+  std::string query;       ///< raw query string, without '?'
+  Headers headers;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> params;  ///< from the route template
+  RequestContext ctx;
+
+  std::string_view param(std::string_view name) const;
+  /// Decoded query parameter; nullopt when absent.
+  std::optional<std::string> query_param(std::string_view name) const;
+  std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
+};
+
+/// A response; the server adds Date, Content-Length, X-Request-Id, Connection.
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response json(int status, boost::json::value const& value);
+  static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static Response no_content() { return Response{204, {}, {}}; }
+};
+
+/// problem+json for an error (RFC 9457), with the request id.
+Response problem(core::Error const& error, std::string_view request_id = {});
+Response problem(core::ErrorCode code, std::string detail, std::string_view request_id = {});
+
+/// Parses a JSON request body: 415 unless the content type is application/json (or +json),
+/// 400 for malformed JSON, depth over 64, or a body that is not an object. Throws ApiError.
+boost::json::object parse_json_object(Request const& req);
+
+}  // namespace bookspace::http

@@ -1,0 +1,72 @@
+#pragma once
+
+#include "core/async.hpp"
+#include "http/message.hpp"
+#include "http/rate_limiter.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bookspace::http {
+
+/// A handler is a coroutine from a request to a response; it never sees a socket.
+using Handler = std::function<core::Awaitable<Response>(Request&)>;
+
+/// Who may call a route. Without an Authenticator installed, `required` routes answer 401.
+enum class Auth { none, optional, required };
+
+struct RouteOptions {
+  Auth auth = Auth::required;
+  std::size_t body_limit = 0;  ///< bytes; 0 = the server's default
+  /// A body must be JSON (else 415); false for raw uploads.
+  bool json_body = true;
+  /// Per-client-IP token bucket, when set.
+  std::optional<RateLimitPolicy> rate_limit;
+  /// OpenAPI 3.0.3 Operation object (summary, parameters, requestBody, responses…).
+  boost::json::value openapi;
+};
+
+struct Route {
+  Method method;
+  std::string pattern;  ///< "/api/v1/documents/{id}"
+  std::string module;   ///< who registered it ("kernel" for ops endpoints)
+  Handler handler;
+  RouteOptions options;
+  std::vector<std::string> segments;  ///< "{id}" marks a parameter
+};
+
+/// Path templates with `{param}` segments. Unknown path → not_found; known path, other
+/// method → method_not_allowed with the Allow list. HEAD falls back to the GET route.
+class Router {
+ public:
+  enum class Outcome { found, not_found, method_not_allowed };
+  struct Match {
+    Outcome outcome = Outcome::not_found;
+    Route const* route = nullptr;
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string allow;  ///< "GET, HEAD, PATCH"
+  };
+
+  /// Routes registered from now on belong to `module`.
+  void set_module(std::string module) { module_ = std::move(module); }
+  void add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
+
+  Match match(Method method, std::string_view path) const;
+  std::deque<Route> const& routes() const { return routes_; }
+
+ private:
+  std::deque<Route> routes_;
+  std::string module_ = "kernel";
+};
+
+/// Splits "/a/b" into {"a","b"}; false for a path that does not start with '/'.
+bool split_path(std::string_view path, std::vector<std::string_view>& out);
+
+}  // namespace bookspace::http

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "core/ids.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace bookspace::core {
+class Logger;
+class Metrics;
+}  // namespace bookspace::core
+
+namespace bookspace::http {
+
+class Dispatcher;
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8080;
+  std::size_t header_limit = 16 * 1024;        ///< bytes of request line + headers (431 beyond)
+  std::size_t body_limit = 1024 * 1024 + 4096;  ///< default per-route body limit (413 beyond)
+  int idle_timeout_ms = 60'000;   ///< waiting for (the headers of) the next request
+  int read_timeout_ms = 30'000;   ///< reading one request body
+  int write_timeout_ms = 30'000;  ///< writing one response
+  std::size_t max_connections = 10'000;
+};
+
+/// HTTP/1.1 over Beast with C++20 coroutines: keep-alive, TCP_NODELAY, timeouts on every read
+/// and write, per-route body limits checked before the body is read, graceful drain.
+class Server {
+ public:
+  Server(boost::asio::io_context& io, Dispatcher& dispatcher, core::Logger& log,
+         core::Metrics& metrics, ServerOptions options);
+  ~Server();
+
+  /// Binds and starts accepting; throws std::system_error when the address is taken.
+  void start();
+  /// The bound port (useful with port 0).
+  std::uint16_t port() const;
+  /// Stops accepting and closes idle connections; requests in flight finish, each answered
+  /// with `Connection: close`.
+  void begin_drain();
+  bool draining() const;
+  /// Requests being handled right now.
+  std::size_t in_flight() const;
+  /// Closes every connection, busy or not (after the drain deadline).
+  void close_all();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace bookspace::http

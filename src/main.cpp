@@ -1,0 +1,21 @@
+// The bookspace binary. Reading this file tells what it contains: the kernel, and the domain
+// modules listed below (dependencies are checked at start; order here does not matter).
+#include "app/cli.hpp"
+
+#include <sodium.h>
+
+#include <cstdio>
+
+extern char** environ;
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) {
+    std::fputs("bookspace: libsodium failed to initialise\n", stderr);
+    return 1;
+  }
+  std::vector<bookspace::app::ModuleDescriptor> modules = {
+      // Domain modules are added here as they are built: auth, users, documents, files, search,
+      // jobs (see docs/architecture.md, "Adding a module").
+  };
+  return bookspace::app::run_cli(argc, argv, environ, std::move(modules));
+}
