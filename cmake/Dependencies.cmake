@@ -1,5 +1,5 @@
 # Every dependency comes from Debian 12 packages (see docker/install-deps.sh).
-find_package(Boost 1.81 EXACT REQUIRED COMPONENTS json url program_options)
+find_package(Boost 1.81.0 EXACT REQUIRED COMPONENTS json url program_options CONFIG)
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)

@@ -47,6 +47,7 @@ void Application::start() {
   auto& p = *parts_;
   if (p.running) return;
   auto const& cfg = p.config;
+  p.shutting_down = false;
   p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"));
 
   core::DatabaseOptions db_options;
@@ -89,8 +90,9 @@ void Application::start() {
 
   register_ops_routes(p);
   for (auto const* d : p.enabled) {
-    ModuleContext ctx{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids, p.log, p.metrics,
-                      p.rate_limiter, p.services, cfg.str("data_dir"), &p.authenticator};
+    auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids, p.log,
+                                                      p.metrics, p.rate_limiter, p.services, cfg.str("data_dir"),
+                                                      &p.authenticator});
     p.modules.push_back(d->create(ctx));
     p.router.set_module(std::string(d->name));
     p.modules.back()->register_routes(p.router);
@@ -145,6 +147,10 @@ void Application::stop() {
   auto& p = *parts_;
   if (!p.running) return;
   p.running = false;
+  p.shutting_down = true;
+  // Readiness fails first while everything is still served, so load balancers stop sending
+  // new work before the listener closes.
+  std::this_thread::sleep_for(std::chrono::milliseconds(p.config.integer("server.drain_delay_ms")));
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(p.config.integer("server.drain_timeout_ms"));
   p.server->begin_drain();
@@ -169,6 +175,7 @@ void Application::stop() {
   p.cpu->stop();
   p.db->stop();
   p.modules.clear();
+  p.contexts.clear();
   p.log.info("stopped");
 }
 

@@ -20,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <thread>
 
@@ -43,6 +44,7 @@ struct Application::Parts {
 
   std::vector<core::Migration> plan;
   std::atomic<bool> migrations_current{false};
+  std::atomic<bool> shutting_down{false};  ///< readiness fails from the first moment of stop()
   std::unique_ptr<core::Database> db;
   std::unique_ptr<core::WorkerPool> cpu;
   std::unique_ptr<core::EventLog> events;
@@ -52,6 +54,7 @@ struct Application::Parts {
   std::vector<std::thread> io_threads;
   std::unique_ptr<http::Server> server;
   std::vector<ModuleDescriptor const*> enabled;
+  std::deque<ModuleContext> contexts;            ///< one per module; outlives it
   std::vector<std::unique_ptr<Module>> modules;  ///< in start order
   bool running = false;
 };

@@ -50,6 +50,9 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add(integer("server.write_timeout_ms", 30000, 100, 3600000, "How long writing one response may take."));
   s.add(integer("server.drain_timeout_ms", 10000, 0, 600000,
                 "On SIGTERM: how long requests in flight may take to finish."));
+  s.add(integer("server.drain_delay_ms", 0, 0, 600000,
+                "On SIGTERM: how long /readyz answers 503 while still serving, before the listener "
+                "closes (give load balancers time to notice)."));
   s.add(integer("server.max_connections", 10000, 1, 1000000, "Open connections beyond this are closed at once."));
   s.add({"server.cors_origins", ConfigType::string_list, json::array(),
          "Origins allowed by CORS (exact, or \"*\"); empty disables CORS."});

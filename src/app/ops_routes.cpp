@@ -153,7 +153,7 @@ void register_ops_routes(Application::Parts& p) {
           }
           checks["migrations"] = p.migrations_current ? "ok" : "pending";
           ready = ready && p.migrations_current;
-          const bool draining = p.server && p.server->draining();
+          const bool draining = p.shutting_down || (p.server && p.server->draining());
           checks["draining"] = draining;
           ready = ready && !draining;
           (void)req;

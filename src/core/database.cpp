@@ -71,9 +71,10 @@ std::unique_ptr<soci::session> open_session(DatabaseUrl const& url, DatabaseOpti
   std::string quoted = "db=\"" + url.target + "\"";
   auto session = std::make_unique<soci::session>(soci::sqlite3, quoted);
   exec_script(*session, Dialect::sqlite,
-              "PRAGMA journal_mode=WAL; PRAGMA synchronous=" + options.sqlite_synchronous +
-                  "; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=" +
-                  std::to_string(options.busy_timeout_ms) + ";");
+              // busy_timeout first: switching to WAL needs a lock another connection may hold.
+              "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms) +
+                  "; PRAGMA journal_mode=WAL; PRAGMA synchronous=" + options.sqlite_synchronous +
+                  "; PRAGMA foreign_keys=ON;");
   return session;
 }
 

@@ -29,8 +29,13 @@ void Router::add(Method method, std::string pattern, Handler handler, RouteOptio
     if (part.empty()) throw std::invalid_argument("empty segment in route " + pattern);
     route.segments.emplace_back(part);
   }
+  auto shape = [](std::vector<std::string> const& segments) {
+    std::vector<std::string> out;
+    for (auto const& s : segments) out.push_back(s.starts_with('{') ? "{}" : s);
+    return out;
+  };
   for (auto const& r : routes_) {
-    if (r.method == method && r.segments == route.segments) {
+    if (r.method == method && shape(r.segments) == shape(route.segments)) {
       throw std::invalid_argument("route registered twice: " + std::string(to_string(method)) + " " +
                                   pattern);
     }

@@ -159,7 +159,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       while (!draining) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-        parser.body_limit(options.body_limit);
+        // The route decides the body limit; until its headers are read, none applies.
+        parser.body_limit(boost::none);
         conn.idle = true;
         stream.expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
         co_await bhttp::async_read_header(stream, buffer, parser,
@@ -249,8 +250,11 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         std::lock_guard lock(self->conn_mutex);
         for (Connection* live : self->connections) {
           if (live == c && (!only_idle || c->idle)) {
+            // Closing (not only cancelling) also ends connections whose handler is still
+            // running past the drain deadline: the client sees the connection end.
             boost::system::error_code ec;
-            c->stream->socket().cancel(ec);
+            c->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+            c->stream->socket().close(ec);
           }
         }
       });

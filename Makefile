@@ -1,0 +1,48 @@
+# The two commands of the README: `make run` and `make test`. Both install what is missing.
+PRESET    ?= release
+BUILD_DIR := build/$(PRESET)
+BIN       := $(BUILD_DIR)/src/bookspace
+PG_DIR    ?= /tmp/bookspace-test-pg
+PG_PORT   ?= 55432
+JOBS      ?= $(shell nproc)
+export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
+
+.PHONY: run test build deps test-deps configure asan fuzz perf format clean
+
+run: deps build
+	$(BIN) serve
+
+build: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+configure:
+	@test -f $(BUILD_DIR)/build.ninja || cmake --preset $(PRESET)
+
+deps:
+	./docker/install-deps.sh build
+
+test-deps:
+	./docker/install-deps.sh test
+
+# Builds, starts a throw-away PostgreSQL cluster, runs every test on SQLite and PostgreSQL.
+test: test-deps build
+	@url=$$(tests/support/pg-cluster.sh start $(PG_DIR) $(PG_PORT)) || exit 1; \
+	 BOOKSPACE_TEST_PG=$$url ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS) --timeout 600; \
+	 rc=$$?; tests/support/pg-cluster.sh stop $(PG_DIR); exit $$rc
+
+asan:
+	$(MAKE) test PRESET=asan
+
+fuzz:
+	./docker/install-deps.sh fuzz
+	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS)
+	build/fuzz/tests/fuzz/fuzz_http_request -max_total_time=60 tests/fuzz/corpus
+
+perf: test-deps build
+	tests/perf/run.sh $(BUILD_DIR)
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build

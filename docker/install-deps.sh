@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages BookSpace needs; only what is missing, so it is cheap to rerun.
+# Used by the Makefile (make run / make test), CI and docker/Dockerfile.
+#   install-deps.sh build     compiler, CMake, Ninja, ccache and the -dev libraries
+#   install-deps.sh runtime   shared libraries only (the Dockerfile's final stage)
+#   install-deps.sh test      build + PostgreSQL 15 server + wrk (make test, benchmarks)
+#   install-deps.sh fuzz      build + clang 14 with libFuzzer
+set -euo pipefail
+
+runtime=(ca-certificates libsodium23 libmagic1 libpoppler-cpp0v5 libsqlite3-0 libpq5
+         libsoci-core4.0 libsoci-sqlite3-4.0 libsoci-postgresql4.0
+         libboost-json1.81.0 libboost-url1.81.0 libboost-program-options1.81.0)
+build=(g++ cmake ninja-build ccache make pkg-config git
+       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
+       libsoci-dev libsqlite3-dev libpq-dev libsodium-dev libmagic-dev libpoppler-cpp-dev doctest-dev
+       sqlite3 curl)
+test=(postgresql-15 postgresql-client-15 wrk procps)
+fuzz=(clang-14 libclang-rt-14-dev)
+
+wanted=()
+for set in "${@:-build}"; do
+  case "$set" in
+    runtime) wanted+=("${runtime[@]}") ;;
+    build) wanted+=("${build[@]}") ;;
+    test) wanted+=("${build[@]}" "${test[@]}") ;;
+    fuzz) wanted+=("${build[@]}" "${fuzz[@]}") ;;
+    *) echo "install-deps.sh: unknown set '$set' (runtime, build, test, fuzz)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: missing packages: ${missing[*]}" >&2
+  echo "install-deps.sh: run as root (or install them with sudo apt-get install)" >&2
+  exit 1
+fi
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# The PostgreSQL package would create and start a cluster of its own; tests make their own.
+if printf '%s\n' "${missing[@]}" | grep -q '^postgresql-15$'; then
+  mkdir -p /etc/postgresql-common
+  [ -f /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+fi
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,88 @@
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+#include <soci/soci.h>
+
+#include <csignal>
+
+using namespace bookspace;
+using testing::run_command;
+
+namespace {
+std::string bin() { return testing::bookspace_binary(); }
+std::string testd() { return testing::testd_binary(); }
+}  // namespace
+
+TEST_CASE("unknown or unavailable modules exit 2 naming them") {
+  testing::TestDatabase db;
+  auto r = run_command({bin(), "serve", "--modules", "nope", "--database", db.url()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("unknown module 'nope'") != std::string::npos);
+  r = run_command({testd(), "serve", "--disable-modules", "probe,nope", "--database", db.url()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("'nope'") != std::string::npos);
+  CHECK(r.output.find("valid modules: probe, probe_sink") != std::string::npos);
+}
+
+TEST_CASE("invalid configuration exits 2 naming the key") {
+  auto r = run_command({bin(), "serve", "--io-threads", "many"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("server.io_threads") != std::string::npos);
+  r = run_command({bin(), "serve", "--listen", "nowhere"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("server.listen") != std::string::npos);
+  r = run_command({bin(), "config"}, {{"BOOKSPACE_LOG_LEVEL", "loud"}});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("BOOKSPACE_LOG_LEVEL") != std::string::npos);
+  r = run_command({bin(), "serve", "--no-such-flag"});
+  CHECK(r.exit_code == 2);
+  r = run_command({bin(), "frobnicate"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("unknown command") != std::string::npos);
+}
+
+TEST_CASE("config prints the effective configuration with secrets redacted") {
+  auto r = run_command({bin(), "config", "--database", "postgresql://app:s3cret@db/bookspace", "--listen",
+                        "127.0.0.1:9999"},
+                       {{"BOOKSPACE_SERVER_IO_THREADS", "3"}});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("s3cret") == std::string::npos);
+  CHECK(r.output.find("postgresql://app:***@db/bookspace") != std::string::npos);
+  CHECK(r.output.find("\"listen\":\"127.0.0.1:9999\"") != std::string::npos);
+  CHECK(r.output.find("\"io_threads\":3") != std::string::npos);
+}
+
+TEST_CASE("modules, version and help") {
+  auto r = run_command({testd(), "modules", "--disable-modules", "probe_sink"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("probe ") != std::string::npos);
+  CHECK(r.output.find("probe_sink   no") != std::string::npos);
+  r = run_command({bin(), "version"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.starts_with("bookspace "));
+  r = run_command({bin(), "serve", "--help"});
+  CHECK(r.exit_code == 0);
+  for (auto flag : {"--listen", "--database", "--data-dir", "--config", "--modules", "--disable-modules",
+                    "--io-threads", "--log-level"}) {
+    CHECK(r.output.find(flag) != std::string::npos);
+  }
+}
+
+TEST_CASE("migrate applies and is idempotent; serve refuses a changed migration") {
+  testing::TestDatabase db;
+  auto r = run_command({testd(), "migrate", "--database", db.url()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("applied kernel/0001_event_log") != std::string::npos);
+  CHECK(r.output.find("applied probe/0001_notes.sql") != std::string::npos);
+  r = run_command({testd(), "migrate", "--database", db.url()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("0 applied now, 3 already applied") != std::string::npos);
+
+  {
+    auto sql = core::open_session(core::parse_database_url(db.url()), {});
+    *sql << "UPDATE schema_migrations SET checksum = 'tampered' WHERE module = 'probe'";
+  }
+  r = run_command({testd(), "serve", "--database", db.url(), "--listen", "127.0.0.1:0"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("was changed after it was applied") != std::string::npos);
+}

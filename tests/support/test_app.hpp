@@ -1,0 +1,34 @@
+#pragma once
+
+#include "app/application.hpp"
+#include "test_support.hpp"
+
+#include <functional>
+#include <memory>
+
+namespace bookspace::testing {
+
+/// The real Application (kernel + probe modules by default) on 127.0.0.1:0 with a database of
+/// its own, started in this process.
+class TestApp {
+ public:
+  using Tweak = std::function<void(app::Config&)>;
+  explicit TestApp(Tweak tweak = {}, std::vector<app::ModuleDescriptor> modules = {probe_module(),
+                                                                                   probe_sink_module()});
+  ~TestApp();
+
+  std::uint16_t port() const { return app_->port(); }
+  HttpClient client() const { return HttpClient(port()); }
+  app::Application& app() { return *app_; }
+  CapturedLog& log() { return log_; }
+  TestDatabase& database() { return db_; }
+  void stop() { app_->stop(); }
+
+ private:
+  TestDatabase db_;
+  CapturedLog log_;
+  app::ConfigSchema schema_;
+  std::unique_ptr<app::Application> app_;
+};
+
+}  // namespace bookspace::testing
