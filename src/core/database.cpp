@@ -18,6 +18,43 @@ std::string_view to_string(Dialect dialect) {
   return dialect == Dialect::sqlite ? "sqlite" : "postgresql";
 }
 
+namespace {
+
+std::string quote_conninfo(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+// SOCI 4.0 parses its connection string as key=value pairs and garbles URIs, so the URL is
+// turned into libpq's keyword/value form here (query parameters such as sslmode carry over).
+std::string libpq_conninfo(std::string_view url) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) throw std::invalid_argument("malformed postgresql URL");
+  std::string out;
+  auto add = [&](std::string_view key, std::string_view value) {
+    if (value.empty()) return;
+    if (!out.empty()) out += ' ';
+    out += key;
+    out += '=';
+    out += quote_conninfo(value);
+  };
+  add("host", parsed->encoded_host().empty() ? "" : std::string(parsed->host()));
+  add("port", parsed->port());
+  add("user", std::string(parsed->user()));
+  add("password", std::string(parsed->password()));
+  std::string path = parsed->path();
+  if (!path.empty() && path.front() == '/') path.erase(0, 1);
+  add("dbname", path);
+  for (auto const& param : parsed->params()) add(param.key, param.value);
+  return out;
+}
+
 DatabaseUrl parse_database_url(std::string_view url) {
   if (url.starts_with("sqlite://")) {
     std::string path(url.substr(9));
@@ -27,9 +64,7 @@ DatabaseUrl parse_database_url(std::string_view url) {
     return {Dialect::sqlite, path};
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    auto parsed = boost::urls::parse_uri(url);
-    if (!parsed) throw std::invalid_argument("malformed postgresql URL");
-    return {Dialect::postgresql, std::string(url)};
+    return {Dialect::postgresql, libpq_conninfo(url)};
   }
   throw std::invalid_argument("must start with sqlite:// or postgresql://");
 }

@@ -35,6 +35,8 @@ struct DatabaseUrl {
 };
 /// Throws std::invalid_argument with a reason for anything that is neither sqlite nor postgresql.
 DatabaseUrl parse_database_url(std::string_view url);
+/// "postgresql://u:p@h:5432/db?sslmode=require" → "host='h' port='5432' user='u' …".
+std::string libpq_conninfo(std::string_view url);
 /// The URL with any password replaced by "***".
 std::string redact_database_url(std::string_view url);
 

@@ -126,3 +126,9 @@ TEST_CASE("database URLs") {
   CHECK(core::redact_database_url("postgresql://u:p@h/db") == "postgresql://u:***@h/db");
   CHECK(core::redact_database_url("postgresql://h/db") == "postgresql://h/db");
 }
+
+TEST_CASE("postgresql URLs become libpq keyword/value strings") {
+  CHECK(core::libpq_conninfo("postgresql://app:p%40ss'w@db.local:5433/books?sslmode=require") ==
+        "host='db.local' port='5433' user='app' password='p@ss\\'w' dbname='books' sslmode='require'");
+  CHECK(core::libpq_conninfo("postgres://localhost/x") == "host='localhost' dbname='x'");
+}
