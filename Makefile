@@ -5,7 +5,6 @@ BIN       := $(BUILD_DIR)/src/bookspace
 PG_DIR    ?= /tmp/bookspace-test-pg
 PG_PORT   ?= 55432
 JOBS      ?= $(shell nproc)
-export CCACHE_DIR ?= $(CURDIR)/.cache/ccache
 
 .PHONY: run test build deps test-deps configure asan fuzz perf format clean
 

@@ -39,13 +39,17 @@ std::vector<core::MigrationSet> all_migration_sets(std::vector<ModuleDescriptor>
 Application::Application(Config config, std::vector<ModuleDescriptor> modules, core::Logger& log)
     : parts_(std::make_unique<Parts>(std::move(config), std::move(modules), log)) {}
 
-Application::~Application() { stop(); }
+Application::~Application() {
+  stop();
+}
 
-Application::Parts& Application::parts() { return *parts_; }
+Application::Parts& Application::parts() {
+  return *parts_;
+}
 
 void Application::start() {
   auto& p = *parts_;
-  if (p.running) return;
+  if (p.running || !p.io.empty()) throw std::logic_error("an Application starts once");
   auto const& cfg = p.config;
   p.shutting_down = false;
   p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"));
@@ -68,8 +72,9 @@ void Application::start() {
       if (cfg.boolean("migrations.auto")) {
         core::apply_migrations(sql, p.db->dialect(), p.plan, p.clock, p.log);
       } else if (auto pending = core::pending_migrations(sql, p.db->dialect(), p.plan); !pending.empty()) {
-        throw core::MigrationError(std::to_string(pending.size()) +
-                                   " migration(s) pending and migrations.auto is off; run `bookspace migrate`");
+        throw core::MigrationError(
+            std::to_string(pending.size()) +
+            " migration(s) pending and migrations.auto is off; run `bookspace migrate`");
       }
     });
     p.migrations_current = true;
@@ -90,9 +95,9 @@ void Application::start() {
 
   register_ops_routes(p);
   for (auto const* d : p.enabled) {
-    auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids, p.log,
-                                                      p.metrics, p.rate_limiter, p.services, cfg.str("data_dir"),
-                                                      &p.authenticator});
+    auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids,
+                                                      p.log, p.metrics, p.rate_limiter, p.services,
+                                                      cfg.str("data_dir"), &p.authenticator});
     p.modules.push_back(d->create(ctx));
     p.router.set_module(std::string(d->name));
     p.modules.back()->register_routes(p.router);
@@ -103,8 +108,8 @@ void Application::start() {
   http::DispatcherOptions dispatch_options;
   dispatch_options.cors_origins = cfg.list("server.cors_origins");
   dispatch_options.access_log = cfg.boolean("log.access_log");
-  p.dispatcher = std::make_unique<http::Dispatcher>(p.router, p.log, p.metrics, p.rate_limiter,
-                                                    dispatch_options);
+  p.dispatcher =
+      std::make_unique<http::Dispatcher>(p.router, p.log, p.metrics, p.rate_limiter, dispatch_options);
   p.dispatcher->set_authenticator(p.authenticator);
 
   http::ServerOptions server_options;
@@ -117,18 +122,25 @@ void Application::start() {
   server_options.read_timeout_ms = static_cast<int>(cfg.integer("server.read_timeout_ms"));
   server_options.write_timeout_ms = static_cast<int>(cfg.integer("server.write_timeout_ms"));
   server_options.max_connections = static_cast<std::size_t>(cfg.integer("server.max_connections"));
-  p.server = std::make_unique<http::Server>(p.io, *p.dispatcher, p.log, p.metrics, server_options);
+  const std::size_t io_threads = threads_or_cores(cfg.integer("server.io_threads"));
+  p.io.clear();
+  std::vector<boost::asio::io_context*> contexts;
+  for (std::size_t i = 0; i < io_threads; ++i) {
+    contexts.push_back(p.io.emplace_back(std::make_unique<boost::asio::io_context>(1)).get());
+  }
+  p.server = std::make_unique<http::Server>(contexts, *p.dispatcher, p.log, p.metrics, server_options);
   try {
     p.server->start();
   } catch (std::exception const& e) {
     throw StartupError("cannot listen on " + cfg.str("server.listen") + ": " + e.what());
   }
 
-  p.work.emplace(p.io.get_executor());
-  const std::size_t io_threads = threads_or_cores(cfg.integer("server.io_threads"));
-  for (std::size_t i = 0; i < io_threads; ++i) p.io_threads.emplace_back([&p] { p.io.run(); });
+  for (auto& io : p.io) {
+    p.work.emplace_back(io->get_executor());
+    p.io_threads.emplace_back([ctx = io.get()] { ctx->run(); });
+  }
   p.running = true;
-  p.events->start(p.io);
+  p.events->start(*p.io.back());
   for (auto& m : p.modules) m->start();
 
   std::string names;
@@ -141,7 +153,9 @@ void Application::start() {
                            {"version", BOOKSPACE_VERSION}});
 }
 
-std::uint16_t Application::port() const { return parts_->server ? parts_->server->port() : 0; }
+std::uint16_t Application::port() const {
+  return parts_->server ? parts_->server->port() : 0;
+}
 
 void Application::stop() {
   auto& p = *parts_;
@@ -163,13 +177,13 @@ void Application::stop() {
   p.server->close_all();
   for (auto it = p.modules.rbegin(); it != p.modules.rend(); ++it) (*it)->stop();
   p.events->stop();
-  p.work.reset();
+  p.work.clear();
   // Give sessions a moment to see their sockets closed, then stop whatever remains.
   const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
   while (p.server->in_flight() > 0 && std::chrono::steady_clock::now() < settle) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  p.io.stop();
+  for (auto& io : p.io) io->stop();
   for (auto& t : p.io_threads) t.join();
   p.io_threads.clear();
   p.cpu->stop();

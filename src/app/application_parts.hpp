@@ -42,6 +42,13 @@ struct Application::Parts {
   http::Authenticator* authenticator = nullptr;
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
+  // Declared before everything that owns io objects (timers, acceptor, sockets), so that the
+  // io_contexts are destroyed last.
+  /// One single-threaded io_context per io thread (see http::Server).
+  std::vector<std::unique_ptr<boost::asio::io_context>> io;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
+  std::vector<std::thread> io_threads;
+
   std::vector<core::Migration> plan;
   std::atomic<bool> migrations_current{false};
   std::atomic<bool> shutting_down{false};  ///< readiness fails from the first moment of stop()
@@ -49,9 +56,6 @@ struct Application::Parts {
   std::unique_ptr<core::WorkerPool> cpu;
   std::unique_ptr<core::EventLog> events;
   std::unique_ptr<http::Dispatcher> dispatcher;
-  boost::asio::io_context io;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
-  std::vector<std::thread> io_threads;
   std::unique_ptr<http::Server> server;
   std::vector<ModuleDescriptor const*> enabled;
   std::deque<ModuleContext> contexts;            ///< one per module; outlives it

@@ -5,9 +5,9 @@
 #include "app/kernel_config.hpp"
 #include "core/log.hpp"
 
+#include <soci/soci.h>
 #include <boost/json/serialize.hpp>
 #include <boost/program_options.hpp>
-#include <soci/soci.h>
 
 #include <filesystem>
 #include <iostream>
@@ -34,9 +34,11 @@ struct Options {
 };
 
 void add_common(po::options_description& d) {
-  d.add_options()("help,h", "show this help")("config", po::value<std::string>(),
-                                                "configuration file (JSONC); default config/bookspace.jsonc if present")(
-      "database", po::value<std::string>(), "database URL: sqlite:///path.db or postgresql://user:pass@host/db")(
+  d.add_options()("help,h", "show this help")(
+      "config", po::value<std::string>(),
+      "configuration file (JSONC); default config/bookspace.jsonc if present")(
+      "database", po::value<std::string>(),
+      "database URL: sqlite:///path.db or postgresql://user:pass@host/db")(
       "data-dir", po::value<std::string>(), "data directory (default ./var)")(
       "modules", po::value<std::string>(), "comma-separated modules to enable (default: all)")(
       "disable-modules", po::value<std::string>(), "comma-separated modules to disable")(
@@ -56,11 +58,13 @@ Config load_config(ConfigSchema const& schema, po::variables_map const& vm, char
     sources.file = "config/bookspace.jsonc";
   }
   sources.env = environment_from(envp);
-  static const std::pair<char const*, char const*> flag_keys[] = {
-      {"listen", "server.listen"},       {"database", "database.url"},
-      {"data-dir", "data_dir"},          {"modules", "modules.enabled"},
-      {"disable-modules", "modules.disabled"}, {"io-threads", "server.io_threads"},
-      {"log-level", "log.level"}};
+  static const std::pair<char const*, char const*> flag_keys[] = {{"listen", "server.listen"},
+                                                                  {"database", "database.url"},
+                                                                  {"data-dir", "data_dir"},
+                                                                  {"modules", "modules.enabled"},
+                                                                  {"disable-modules", "modules.disabled"},
+                                                                  {"io-threads", "server.io_threads"},
+                                                                  {"log-level", "log.level"}};
   for (auto const& [flag, key] : flag_keys) {
     if (vm.count(flag)) sources.flags[key] = vm[flag].as<std::string>();
   }
@@ -145,7 +149,8 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
     std::cout << "bookspace " << BOOKSPACE_VERSION << "\n";
     return 0;
   }
-  const bool known = command == "serve" || command == "migrate" || command == "modules" || command == "config";
+  const bool known =
+      command == "serve" || command == "migrate" || command == "modules" || command == "config";
   if (!known) {
     std::cerr << "bookspace: unknown command '" << command << "'\n\n" << usage_text;
     return 2;

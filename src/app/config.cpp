@@ -31,10 +31,14 @@ namespace {
 
 std::string type_name(ConfigType t) {
   switch (t) {
-    case ConfigType::string: return "a string";
-    case ConfigType::integer: return "an integer";
-    case ConfigType::boolean: return "true or false";
-    case ConfigType::string_list: return "a list of strings";
+    case ConfigType::string:
+      return "a string";
+    case ConfigType::integer:
+      return "an integer";
+    case ConfigType::boolean:
+      return "true or false";
+    case ConfigType::string_list:
+      return "a list of strings";
   }
   return "?";
 }
@@ -60,7 +64,8 @@ json::value check(ConfigKey const& key, json::value value) {
       if (value.is_uint64() && value.as_uint64() > static_cast<std::uint64_t>(key.max)) {
         throw ConfigError(key.path, "must be at most " + std::to_string(key.max));
       }
-      const std::int64_t v = value.is_int64() ? value.as_int64() : static_cast<std::int64_t>(value.as_uint64());
+      const std::int64_t v =
+          value.is_int64() ? value.as_int64() : static_cast<std::int64_t>(value.as_uint64());
       if (v < key.min) throw ConfigError(key.path, "must be at least " + std::to_string(key.min));
       if (v > key.max) throw ConfigError(key.path, "must be at most " + std::to_string(key.max));
       value = v;
@@ -85,7 +90,8 @@ json::value check(ConfigKey const& key, json::value value) {
 /// Text from the environment or a flag, read as the key's type.
 json::value from_text(ConfigKey const& key, std::string const& text) {
   switch (key.type) {
-    case ConfigType::string: return json::string(text);
+    case ConfigType::string:
+      return json::string(text);
     case ConfigType::integer: {
       std::size_t used = 0;
       std::int64_t v = 0;
@@ -192,9 +198,13 @@ std::string Config::str(std::string const& path) const {
   return v.is_string() ? std::string(v.as_string()) : std::string();
 }
 
-std::int64_t Config::integer(std::string const& path) const { return at(path).to_number<std::int64_t>(); }
+std::int64_t Config::integer(std::string const& path) const {
+  return at(path).to_number<std::int64_t>();
+}
 
-bool Config::boolean(std::string const& path) const { return at(path).as_bool(); }
+bool Config::boolean(std::string const& path) const {
+  return at(path).as_bool();
+}
 
 std::vector<std::string> Config::list(std::string const& path) const {
   std::vector<std::string> out;

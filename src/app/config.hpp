@@ -56,9 +56,9 @@ class ConfigError : public std::runtime_error {
 
 /// Where the values come from; later sources win.
 struct ConfigSources {
-  std::optional<std::string> file;             ///< JSONC file; must exist when given
-  std::map<std::string, std::string> env;      ///< the process environment
-  std::map<std::string, std::string> flags;    ///< path → text, from the command line
+  std::optional<std::string> file;           ///< JSONC file; must exist when given
+  std::map<std::string, std::string> env;    ///< the process environment
+  std::map<std::string, std::string> flags;  ///< path → text, from the command line
 };
 
 /// The effective configuration: built-in defaults < file < BOOKSPACE_* environment < flags.

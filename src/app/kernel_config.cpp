@@ -27,13 +27,15 @@ std::string effective_database_url(Config const& config) {
 }
 
 void declare_kernel_config(ConfigSchema& s) {
-  auto integer = [](std::string path, std::int64_t def, std::int64_t min, std::int64_t max, std::string help) {
+  auto integer = [](std::string path, std::int64_t def, std::int64_t min, std::int64_t max,
+                    std::string help) {
     ConfigKey k{std::move(path), ConfigType::integer, def, std::move(help)};
     k.min = min;
     k.max = max;
     return k;
   };
-  ConfigKey listen{"server.listen", ConfigType::string, "0.0.0.0:8080", "Address and port to serve on (HOST:PORT)."};
+  ConfigKey listen{"server.listen", ConfigType::string, "0.0.0.0:8080",
+                   "Address and port to serve on (HOST:PORT)."};
   listen.validate = [](json::value const& v) -> std::optional<std::string> {
     std::string host;
     std::uint16_t port;
@@ -42,18 +44,22 @@ void declare_kernel_config(ConfigSchema& s) {
   };
   s.add(std::move(listen));
   s.add(integer("server.io_threads", 0, 0, 256, "Threads serving HTTP; 0 = one per core."));
-  s.add(integer("server.header_limit_bytes", 16384, 1024, 1 << 20, "Largest request line + headers (431 beyond)."));
+  s.add(integer("server.header_limit_bytes", 16384, 1024, 1 << 20,
+                "Largest request line + headers (431 beyond)."));
   s.add(integer("server.body_limit_bytes", 1052672, 1024, std::int64_t{1} << 34,
                 "Default largest request body (413 beyond); routes may set their own."));
-  s.add(integer("server.idle_timeout_ms", 60000, 100, 3600000, "Keep-alive: how long to wait for the next request."));
-  s.add(integer("server.read_timeout_ms", 30000, 100, 3600000, "How long reading one request body may take."));
+  s.add(integer("server.idle_timeout_ms", 60000, 100, 3600000,
+                "Keep-alive: how long to wait for the next request."));
+  s.add(
+      integer("server.read_timeout_ms", 30000, 100, 3600000, "How long reading one request body may take."));
   s.add(integer("server.write_timeout_ms", 30000, 100, 3600000, "How long writing one response may take."));
   s.add(integer("server.drain_timeout_ms", 10000, 0, 600000,
                 "On SIGTERM: how long requests in flight may take to finish."));
   s.add(integer("server.drain_delay_ms", 0, 0, 600000,
                 "On SIGTERM: how long /readyz answers 503 while still serving, before the listener "
                 "closes (give load balancers time to notice)."));
-  s.add(integer("server.max_connections", 10000, 1, 1000000, "Open connections beyond this are closed at once."));
+  s.add(integer("server.max_connections", 10000, 1, 1000000,
+                "Open connections beyond this are closed at once."));
   s.add({"server.cors_origins", ConfigType::string_list, json::array(),
          "Origins allowed by CORS (exact, or \"*\"); empty disables CORS."});
 
@@ -72,7 +78,8 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add(std::move(url));
   s.add(integer("database.pool_size", 4, 1, 256, "Connections (and database worker threads)."));
   s.add(integer("database.max_queue", 4096, 1, 1000000, "Database calls waiting beyond this get 503."));
-  s.add(integer("database.busy_timeout_ms", 5000, 0, 600000, "SQLite: how long a writer waits for the lock."));
+  s.add(
+      integer("database.busy_timeout_ms", 5000, 0, 600000, "SQLite: how long a writer waits for the lock."));
   ConfigKey sync{"database.sqlite_synchronous", ConfigType::string, "FULL",
                  "SQLite synchronous pragma; FULL means a 2xx is on disk."};
   sync.choices = {"FULL", "NORMAL", "EXTRA"};

@@ -1,7 +1,7 @@
 #include "app/ops_routes.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <soci/soci.h>
+#include <boost/json/serialize.hpp>
 
 #include <dirent.h>
 #include <unistd.h>
@@ -18,13 +18,15 @@ using http::Response;
 namespace {
 
 json::object op(std::string summary, std::string tag, json::object responses) {
-  return {{"summary", std::move(summary)}, {"tags", json::array{std::move(tag)}},
+  return {{"summary", std::move(summary)},
+          {"tags", json::array{std::move(tag)}},
           {"responses", std::move(responses)}};
 }
 
 json::object json_response(std::string description, std::string schema_ref) {
-  return {{"description", std::move(description)},
-          {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + schema_ref}}}}}}}};
+  return {
+      {"description", std::move(description)},
+      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + schema_ref}}}}}}}};
 }
 
 double rss_bytes() {
@@ -47,24 +49,28 @@ double open_fds() {
 
 void register_process_metrics(Application::Parts& p) {
   auto& m = p.metrics;
-  m.collector("process_resident_memory_bytes", "Resident set size.", "gauge",
-              [](std::string& out) { core::append_sample(out, "process_resident_memory_bytes", "", rss_bytes()); });
+  m.collector("process_resident_memory_bytes", "Resident set size.", "gauge", [](std::string& out) {
+    core::append_sample(out, "process_resident_memory_bytes", "", rss_bytes());
+  });
   m.collector("process_open_fds", "Open file descriptors.", "gauge",
               [](std::string& out) { core::append_sample(out, "process_open_fds", "", open_fds()); });
   m.collector("process_uptime_seconds", "Seconds since start.", "gauge", [&p](std::string& out) {
-    core::append_sample(out, "process_uptime_seconds", "",
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started_at).count());
+    core::append_sample(
+        out, "process_uptime_seconds", "",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started_at).count());
   });
   auto pool = [&m](std::string const& label, core::WorkerPool* pool) {
-    m.collector("bookspace_pool_threads", "Worker threads per pool.", "gauge", [label, pool](std::string& out) {
-      core::append_sample(out, "bookspace_pool_threads", label, static_cast<double>(pool->threads()));
-    });
+    m.collector(
+        "bookspace_pool_threads", "Worker threads per pool.", "gauge", [label, pool](std::string& out) {
+          core::append_sample(out, "bookspace_pool_threads", label, static_cast<double>(pool->threads()));
+        });
     m.collector("bookspace_pool_busy", "Workers running a task.", "gauge", [label, pool](std::string& out) {
       core::append_sample(out, "bookspace_pool_busy", label, static_cast<double>(pool->busy()));
     });
-    m.collector("bookspace_pool_queued", "Tasks waiting for a worker.", "gauge", [label, pool](std::string& out) {
-      core::append_sample(out, "bookspace_pool_queued", label, static_cast<double>(pool->queued()));
-    });
+    m.collector(
+        "bookspace_pool_queued", "Tasks waiting for a worker.", "gauge", [label, pool](std::string& out) {
+          core::append_sample(out, "bookspace_pool_queued", label, static_cast<double>(pool->queued()));
+        });
     m.collector("bookspace_pool_rejected_total", "Tasks refused because the queue was full (503).", "counter",
                 [label, pool](std::string& out) {
                   core::append_sample(out, "bookspace_pool_rejected_total", label,
@@ -120,83 +126,91 @@ void register_ops_routes(Application::Parts& p) {
     return o;
   };
 
-  r.add(Method::get, "/healthz",
-        [](Request&) -> core::Awaitable<Response> {
-          co_return Response::json(200, {{"status", "ok"}});
-        },
-        with_doc(op("Liveness: the process serves HTTP.", "ops",
-                    {{"200", json_response("Alive.", "Health")}})));
+  r.add(
+      Method::get, "/healthz",
+      [](Request&) -> core::Awaitable<Response> {
+        co_return Response::json(200, {{"status", "ok"}});
+      },
+      with_doc(
+          op("Liveness: the process serves HTTP.", "ops", {{"200", json_response("Alive.", "Health")}})));
 
-  r.add(Method::get, "/readyz",
-        [&p](Request& req) -> core::Awaitable<Response> {
-          json::object checks;
-          bool ready = true;
+  r.add(
+      Method::get, "/readyz",
+      [&p](Request& req) -> core::Awaitable<Response> {
+        json::object checks;
+        bool ready = true;
+        try {
+          co_await p.db->run([](soci::session& sql) {
+            int one = 0;
+            sql << "SELECT 1", soci::into(one);
+          });
+          checks["database"] = "ok";
+        } catch (std::exception const& e) {
+          checks["database"] = "unreachable";
+          ready = false;
+        }
+        if (!p.migrations_current && ready) {
           try {
-            co_await p.db->run([](soci::session& sql) {
-              int one = 0;
-              sql << "SELECT 1", soci::into(one);
+            auto pending = co_await p.db->run([&p](soci::session& sql) {
+              return core::pending_migrations(sql, p.db->dialect(), p.plan).size();
             });
-            checks["database"] = "ok";
-          } catch (std::exception const& e) {
-            checks["database"] = "unreachable";
-            ready = false;
+            p.migrations_current = pending == 0;
+          } catch (std::exception const&) {
+            p.migrations_current = false;
           }
-          if (!p.migrations_current && ready) {
-            try {
-              auto pending = co_await p.db->run([&p](soci::session& sql) {
-                return core::pending_migrations(sql, p.db->dialect(), p.plan).size();
-              });
-              p.migrations_current = pending == 0;
-            } catch (std::exception const&) {
-              p.migrations_current = false;
-            }
-          }
-          checks["migrations"] = p.migrations_current ? "ok" : "pending";
-          ready = ready && p.migrations_current;
-          const bool draining = p.shutting_down || (p.server && p.server->draining());
-          checks["draining"] = draining;
-          ready = ready && !draining;
-          (void)req;
-          co_return Response::json(ready ? 200 : 503,
-                                   {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
-        },
-        with_doc(op("Readiness: database reachable, migrations applied, not draining.", "ops",
-                    {{"200", json_response("Ready.", "Readiness")},
-                     {"503", json_response("Not ready.", "Readiness")}})));
+        }
+        checks["migrations"] = p.migrations_current ? "ok" : "pending";
+        ready = ready && p.migrations_current;
+        const bool draining = p.shutting_down || (p.server && p.server->draining());
+        checks["draining"] = draining;
+        ready = ready && !draining;
+        (void)req;
+        co_return Response::json(ready ? 200 : 503,
+                                 {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+      },
+      with_doc(op("Readiness: database reachable, migrations applied, not draining.", "ops",
+                  {{"200", json_response("Ready.", "Readiness")},
+                   {"503", json_response("Not ready.", "Readiness")}})));
 
-  r.add(Method::get, "/metrics",
-        [&p](Request&) -> core::Awaitable<Response> {
-          std::string text = p.metrics.render();
-          try {
-            auto statuses = co_await p.db->run([&p](soci::session& sql) { return p.events->status(sql); });
-            text += render_event_status(statuses);
-          } catch (std::exception const& e) {
-            p.log.warn("metrics: cannot read event consumer status", {{"error", e.what()}});
-          }
-          co_return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
-        },
-        with_doc(op("Prometheus metrics.", "ops",
-                    {{"200", {{"description", "Prometheus text exposition format."},
-                              {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}}})));
+  r.add(
+      Method::get, "/metrics",
+      [&p](Request&) -> core::Awaitable<Response> {
+        std::string text = p.metrics.render();
+        try {
+          auto statuses = co_await p.db->run([&p](soci::session& sql) { return p.events->status(sql); });
+          text += render_event_status(statuses);
+        } catch (std::exception const& e) {
+          p.log.warn("metrics: cannot read event consumer status", {{"error", e.what()}});
+        }
+        co_return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+      },
+      with_doc(op("Prometheus metrics.", "ops",
+                  {{"200",
+                    {{"description", "Prometheus text exposition format."},
+                     {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}}})));
 
-  r.add(Method::get, "/openapi.json",
-        [&p](Request&) -> core::Awaitable<Response> {
-          co_return Response::json(200, build_openapi(p.router, p.modules));
-        },
-        with_doc(op("This API description (OpenAPI 3.0.3).", "ops",
-                    {{"200", {{"description", "OpenAPI document."},
-                              {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}})));
+  r.add(
+      Method::get, "/openapi.json",
+      [&p](Request&) -> core::Awaitable<Response> {
+        co_return Response::json(200, build_openapi(p.router, p.modules));
+      },
+      with_doc(op("This API description (OpenAPI 3.0.3).", "ops",
+                  {{"200",
+                    {{"description", "OpenAPI document."},
+                     {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}})));
 
-  r.add(Method::get, "/docs",
-        [](Request&) -> core::Awaitable<Response> {
-          Response res = Response::text(200, std::string(docs_page_html()), "text/html; charset=utf-8");
-          res.headers.add("Content-Security-Policy",
-                          "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
-          co_return res;
-        },
-        with_doc(op("A page to read and try this API.", "ops",
-                    {{"200", {{"description", "HTML page."},
-                              {"content", {{"text/html", {{"schema", {{"type", "string"}}}}}}}}}})));
+  r.add(
+      Method::get, "/docs",
+      [](Request&) -> core::Awaitable<Response> {
+        Response res = Response::text(200, std::string(docs_page_html()), "text/html; charset=utf-8");
+        res.headers.add("Content-Security-Policy",
+                        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'");
+        co_return res;
+      },
+      with_doc(op("A page to read and try this API.", "ops",
+                  {{"200",
+                    {{"description", "HTML page."},
+                     {"content", {{"text/html", {{"schema", {{"type", "string"}}}}}}}}}})));
 }
 
 json::object build_openapi(http::Router const& router, std::vector<std::unique_ptr<Module>> const& modules) {
@@ -233,16 +247,19 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
 
   json::object paths;
   for (auto const& route : router.routes()) {
-    json::object operation = route.options.openapi.is_object() ? route.options.openapi.as_object() : json::object{};
+    json::object operation =
+        route.options.openapi.is_object() ? route.options.openapi.as_object() : json::object{};
     if (!operation.contains("tags")) operation["tags"] = json::array{route.module};
     if (!operation.contains("responses")) operation["responses"] = json::object{};
     auto& responses = operation["responses"].as_object();
     if (!responses.contains("default")) {
-      responses["default"] = {{"description", "An error (problem+json)."},
-                              {"content", {{"application/problem+json",
-                                            {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+      responses["default"] = {
+          {"description", "An error (problem+json)."},
+          {"content",
+           {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
     }
-    json::array parameters = operation.contains("parameters") ? operation["parameters"].as_array() : json::array{};
+    json::array parameters =
+        operation.contains("parameters") ? operation["parameters"].as_array() : json::array{};
     for (auto const& seg : route.segments) {
       if (seg.size() < 3 || seg.front() != '{') continue;
       std::string name = seg.substr(1, seg.size() - 2);
@@ -251,7 +268,8 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
         listed = listed || (prm.as_object().at("name") == name.c_str() && prm.as_object().at("in") == "path");
       }
       if (!listed) {
-        parameters.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+        parameters.push_back(
+            {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
       }
     }
     if (!parameters.empty()) operation["parameters"] = std::move(parameters);

@@ -59,9 +59,8 @@ std::string format_rfc3339(TimeMs ms) {
   civil_from_days(days, y, m, d);
   const auto h = rem / 3'600'000, mi = rem / 60'000 % 60, s = rem / 1000 % 60, milli = rem % 1000;
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(h),
-                static_cast<long long>(mi), static_cast<long long>(s),
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
+                m, d, static_cast<long long>(h), static_cast<long long>(mi), static_cast<long long>(s),
                 static_cast<long long>(milli));
   return buf;
 }
@@ -69,8 +68,8 @@ std::string format_rfc3339(TimeMs ms) {
 std::optional<TimeMs> parse_rfc3339(std::string_view t) {
   int y, mo, d, h, mi, s;
   if (!digits(t, 0, 4, y) || t.size() < 20 || t[4] != '-' || !digits(t, 5, 2, mo) || t[7] != '-' ||
-      !digits(t, 8, 2, d) || (t[10] != 'T' && t[10] != 't') || !digits(t, 11, 2, h) ||
-      t[13] != ':' || !digits(t, 14, 2, mi) || t[16] != ':' || !digits(t, 17, 2, s))
+      !digits(t, 8, 2, d) || (t[10] != 'T' && t[10] != 't') || !digits(t, 11, 2, h) || t[13] != ':' ||
+      !digits(t, 14, 2, mi) || t[16] != ':' || !digits(t, 17, 2, s))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
   std::size_t pos = 19;

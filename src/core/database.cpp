@@ -137,11 +137,12 @@ Database::Database(DatabaseOptions options, Logger& log)
   }
   spare_ = open_session(url_, options_);
   pool_ = std::make_unique<WorkerPool>("db", options_.pool_size, options_.max_queue);
-  log_.debug("database open", {{"dialect", to_string(url_.dialect)},
-                               {"pool_size", options_.pool_size}});
+  log_.debug("database open", {{"dialect", to_string(url_.dialect)}, {"pool_size", options_.pool_size}});
 }
 
-Database::~Database() { stop(); }
+Database::~Database() {
+  stop();
+}
 
 void Database::stop() {
   if (pool_) pool_->stop();

@@ -75,9 +75,8 @@ class Database {
 
   template <class F>
   auto run(F f) -> Awaitable<std::invoke_result_t<F&, soci::session&>> {
-    return run_in(*pool_, [this, f = std::move(f)](std::size_t worker) mutable {
-      return f(session_for(worker));
-    });
+    return run_in(*pool_,
+                  [this, f = std::move(f)](std::size_t worker) mutable { return f(session_for(worker)); });
   }
 
   template <class F>

@@ -47,7 +47,8 @@ struct Error {
   int retry_after_s = 0;  ///< > 0: sent as Retry-After
 
   static Error validation(std::string field, std::string message) {
-    return {ErrorCode::validation_failed, "The request is invalid.", {{std::move(field), std::move(message)}}};
+    return {
+        ErrorCode::validation_failed, "The request is invalid.", {{std::move(field), std::move(message)}}};
   }
 };
 

@@ -4,6 +4,7 @@
 #include "core/log.hpp"
 #include "core/sql.hpp"
 
+#include <soci/soci.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,7 +15,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <soci/soci.h>
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -40,8 +40,7 @@ constexpr std::string_view pg_listen_sql = "LISTEN bookspace_events";
 constexpr std::string_view ensure_offset_sql =
     "INSERT INTO event_offsets (consumer, seq, updated_at, failures) VALUES (:c, 0, :now, 0)"
     " ON CONFLICT (consumer) DO NOTHING";
-constexpr std::string_view select_offset_sqlite_sql =
-    "SELECT seq FROM event_offsets WHERE consumer = :c";
+constexpr std::string_view select_offset_sqlite_sql = "SELECT seq FROM event_offsets WHERE consumer = :c";
 constexpr std::string_view select_offset_pg_sql =
     "SELECT seq FROM event_offsets WHERE consumer = :c FOR UPDATE SKIP LOCKED";
 constexpr std::string_view peek_sql = "SELECT COUNT(*) FROM events WHERE seq > :seq";
@@ -154,11 +153,12 @@ class EventLog::Listener {
   std::thread thread_;
 };
 
-EventLog::EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log,
-                   EventLogOptions options)
+EventLog::EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log, EventLogOptions options)
     : db_(db), clock_(clock), ids_(ids), log_(log), options_(options) {}
 
-EventLog::~EventLog() { stop(); }
+EventLog::~EventLog() {
+  stop();
+}
 
 std::string EventLog::publish(Tx& tx, std::string_view type, std::string_view aggregate_id,
                               boost::json::value payload) {
@@ -167,8 +167,8 @@ std::string EventLog::publish(Tx& tx, std::string_view type, std::string_view ag
   std::string type_s(type), aggregate_s(aggregate_id);
   std::string payload_s = boost::json::serialize(payload);
   long long now = clock_.now_ms();
-  tx.sql << insert_event_sql, soci::use(id), soci::use(type_s), soci::use(aggregate_s),
-      soci::use(payload_s), soci::use(now);
+  tx.sql << insert_event_sql, soci::use(id), soci::use(type_s), soci::use(aggregate_s), soci::use(payload_s),
+      soci::use(now);
   if (tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_notify_sql);
   tx.on_commit([this] { wake(); });
   return id;
@@ -189,8 +189,7 @@ void EventLog::wake() {
 namespace {
 
 BatchOutcome process_batch(soci::session& sql, Dialect dialect, EventLog::Handler const& handler,
-                           std::string const& name, std::int64_t& offset, std::size_t limit,
-                           long long now) {
+                           std::string const& name, std::int64_t& offset, std::size_t limit, long long now) {
   BatchOutcome outcome;
   if (offset >= 0) {
     // Cheap read first: most wake-ups and polls find nothing, and need no write lock.
@@ -237,8 +236,7 @@ BatchOutcome process_batch(soci::session& sql, Dialect dialect, EventLog::Handle
 }
 
 Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogOptions options,
-                        std::shared_ptr<EventLog::Consumer> self,
-                        std::atomic<std::uint64_t>& failures_total);
+                        std::shared_ptr<EventLog::Consumer> self, std::atomic<std::uint64_t>& failures_total);
 
 }  // namespace
 
@@ -246,9 +244,8 @@ void EventLog::start(asio::io_context& io) {
   if (started_) return;
   for (auto const& c : consumers_) {
     long long now = clock_.now_ms();
-    db_.run_blocking([&](soci::session& sql) {
-      sql << ensure_offset_sql, soci::use(c->name), soci::use(now);
-    });
+    db_.run_blocking(
+        [&](soci::session& sql) { sql << ensure_offset_sql, soci::use(c->name), soci::use(now); });
   }
   started_ = true;
   for (auto const& c : consumers_) {
@@ -295,6 +292,7 @@ void EventLog::stop() {
     std::unique_lock lock(c->done_mutex);
     c->done_cv.wait(lock, [&] { return c->done; });
   }
+  for (auto const& c : all) c->stopping = false;
   started_ = false;
 }
 
@@ -333,8 +331,7 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
       const std::size_t limit = self->single_step ? 1 : static_cast<std::size_t>(options.batch_size);
       const Dialect dialect = db.dialect();
       outcome = co_await db.run([&](soci::session& sql) {
-        return process_batch(sql, dialect, self->handler, self->name, self->offset, limit,
-                             clock.now_ms());
+        return process_batch(sql, dialect, self->handler, self->name, self->offset, limit, clock.now_ms());
       });
       if (outcome.processed > 0) {
         self->failures = 0;
@@ -363,8 +360,8 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
       // Wake-ups do not cut the backoff short; only stop() does.
       const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff);
       while (!self->stopping && std::chrono::steady_clock::now() < until) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            until - std::chrono::steady_clock::now());
+        auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
         co_await self->sleep(static_cast<int>(left.count()) + 1);
       }
       continue;

@@ -62,8 +62,7 @@ class EventLog {
  public:
   using Handler = std::function<void(Tx& tx, Event const& event)>;
 
-  EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log,
-           EventLogOptions options);
+  EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log, EventLogOptions options);
   ~EventLog();
 
   /// Appends an event within `tx`; returns its id. Consumers are woken after COMMIT.

@@ -9,9 +9,11 @@
 namespace bookspace::core {
 
 bool parse_log_level(std::string_view text, LogLevel& out) {
-  static constexpr std::pair<std::string_view, LogLevel> names[] = {
-      {"debug", LogLevel::debug}, {"info", LogLevel::info}, {"warn", LogLevel::warn},
-      {"error", LogLevel::error}, {"off", LogLevel::off}};
+  static constexpr std::pair<std::string_view, LogLevel> names[] = {{"debug", LogLevel::debug},
+                                                                    {"info", LogLevel::info},
+                                                                    {"warn", LogLevel::warn},
+                                                                    {"error", LogLevel::error},
+                                                                    {"off", LogLevel::off}};
   for (auto const& [name, level] : names) {
     if (name == text) {
       out = level;
@@ -23,11 +25,16 @@ bool parse_log_level(std::string_view text, LogLevel& out) {
 
 std::string_view to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
-    case LogLevel::off: return "off";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::off:
+      return "off";
   }
   return "info";
 }

@@ -51,8 +51,7 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
                 static_cast<double>(count_.load(std::memory_order_relaxed)));
 }
 
-Metrics::Family& Metrics::family(std::string const& name, std::string const& help,
-                                 std::string const& type) {
+Metrics::Family& Metrics::family(std::string const& name, std::string const& help, std::string const& type) {
   auto [it, inserted] = families_.try_emplace(name);
   if (inserted) {
     it->second.help = help;
@@ -61,16 +60,14 @@ Metrics::Family& Metrics::family(std::string const& name, std::string const& hel
   return it->second;
 }
 
-Counter& Metrics::counter(std::string const& name, std::string const& help,
-                          std::string const& labels) {
+Counter& Metrics::counter(std::string const& name, std::string const& help, std::string const& labels) {
   std::lock_guard lock(mutex_);
   auto& slot = family(name, help, "counter").counters[labels];
   if (!slot) slot = std::make_unique<Counter>();
   return *slot;
 }
 
-Histogram& Metrics::histogram(std::string const& name, std::string const& help,
-                              std::string const& labels) {
+Histogram& Metrics::histogram(std::string const& name, std::string const& help, std::string const& labels) {
   std::lock_guard lock(mutex_);
   auto& slot = family(name, help, "histogram").histograms[labels];
   if (!slot) slot = std::make_unique<Histogram>();

@@ -26,9 +26,8 @@ class Counter {
 /// finer ones at the low end where this server lives).
 class Histogram {
  public:
-  static constexpr std::array<double, 14> bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                    0.05,   0.1,   0.25,   0.5,   1,    2.5,
-                                                    5,      10};
+  static constexpr std::array<double, 14> bounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                    0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   void observe(double seconds);
   void render(std::string& out, std::string_view name, std::string_view labels) const;
 
@@ -44,8 +43,7 @@ class Metrics {
  public:
   /// `labels` is the inside of the braces, already escaped: `route="/x",method="GET"`.
   Counter& counter(std::string const& name, std::string const& help, std::string const& labels = "");
-  Histogram& histogram(std::string const& name, std::string const& help,
-                       std::string const& labels = "");
+  Histogram& histogram(std::string const& name, std::string const& help, std::string const& labels = "");
   /// A value read at scrape time. `fn` appends `name{labels} value` lines for its series.
   void collector(std::string const& name, std::string const& help, std::string const& type,
                  std::function<void(std::string& out)> fn);

@@ -17,8 +17,7 @@ constexpr std::string_view create_table_sql =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " module TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL,"
     " checksum TEXT NOT NULL, applied_at BIGINT NOT NULL, PRIMARY KEY (module, version))";
-constexpr std::string_view select_applied_sql =
-    "SELECT module, version, checksum FROM schema_migrations";
+constexpr std::string_view select_applied_sql = "SELECT module, version, checksum FROM schema_migrations";
 constexpr std::string_view insert_applied_sql =
     "INSERT INTO schema_migrations (module, version, name, checksum, applied_at)"
     " VALUES (:module, :version, :name, :checksum, :applied_at)";
@@ -83,8 +82,7 @@ void check_drift(AppliedMap const& applied, std::vector<Migration> const& plan) 
     if (it != applied.end() && it->second != m.checksum) {
       throw MigrationError("migration " + m.module + "/" + m.name +
                            " was changed after it was applied (checksum in database " +
-                           it->second.substr(0, 12) + "…, in this binary " +
-                           m.checksum.substr(0, 12) +
+                           it->second.substr(0, 12) + "…, in this binary " + m.checksum.substr(0, 12) +
                            "…); refusing to start. Add a new migration instead of editing one.");
     }
   }
@@ -92,11 +90,10 @@ void check_drift(AppliedMap const& applied, std::vector<Migration> const& plan) 
     const bool known = std::any_of(plan.begin(), plan.end(), [&](Migration const& m) {
       return m.module == key.first && m.version == key.second;
     });
-    const bool module_known = std::any_of(plan.begin(), plan.end(),
-                                          [&](Migration const& m) { return m.module == key.first; });
+    const bool module_known =
+        std::any_of(plan.begin(), plan.end(), [&](Migration const& m) { return m.module == key.first; });
     if (module_known && !known) {
-      throw MigrationError("the database has migration " + key.first + "/" +
-                           std::to_string(key.second) +
+      throw MigrationError("the database has migration " + key.first + "/" + std::to_string(key.second) +
                            " which this binary does not know; is it older than the database?");
     }
   }
@@ -117,8 +114,8 @@ std::vector<Migration> plan_migrations(std::vector<MigrationSet> const& sets, Di
         throw MigrationError("migrations/" + set.module + ": two files for version " +
                              std::to_string(parsed.version));
       }
-      target[parsed.version] = Migration{set.module, parsed.version, std::string(file.name),
-                                         std::string(file.sql), ""};
+      target[parsed.version] =
+          Migration{set.module, parsed.version, std::string(file.name), std::string(file.sql), ""};
     }
     for (auto& [version, m] : specific) generic[version] = std::move(m);
     int expected = 1;
@@ -147,9 +144,8 @@ std::vector<Migration> pending_migrations(soci::session& sql, Dialect dialect,
   return pending;
 }
 
-MigrationStatus apply_migrations(soci::session& sql, Dialect dialect,
-                                 std::vector<Migration> const& plan, Clock const& clock,
-                                 Logger& log) {
+MigrationStatus apply_migrations(soci::session& sql, Dialect dialect, std::vector<Migration> const& plan,
+                                 Clock const& clock, Logger& log) {
   MigrationStatus status;
   if (dialect == Dialect::postgresql) {
     exec_script(sql, dialect, pg_lock_sql);

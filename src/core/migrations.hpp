@@ -51,9 +51,8 @@ struct MigrationStatus {
 /// Applies what is missing, each migration in its own transaction, under a lock that
 /// serialises concurrent instances (advisory lock on PostgreSQL, the write lock on SQLite).
 /// A migration whose checksum differs from the applied one refuses to start: MigrationError.
-MigrationStatus apply_migrations(soci::session& sql, Dialect dialect,
-                                 std::vector<Migration> const& plan, Clock const& clock,
-                                 Logger& log);
+MigrationStatus apply_migrations(soci::session& sql, Dialect dialect, std::vector<Migration> const& plan,
+                                 Clock const& clock, Logger& log);
 
 /// The planned migrations not yet applied (empty when the schema is current). Throws on drift.
 std::vector<Migration> pending_migrations(soci::session& sql, Dialect dialect,

@@ -9,13 +9,18 @@ namespace bookspace::core::sql {
 std::optional<long long> get_opt_int(soci::row const& row, std::size_t column) {
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {
-    case soci::dt_integer: return row.get<int>(column);
-    case soci::dt_long_long: return row.get<long long>(column);
+    case soci::dt_integer:
+      return row.get<int>(column);
+    case soci::dt_long_long:
+      return row.get<long long>(column);
     case soci::dt_unsigned_long_long:
       return static_cast<long long>(row.get<unsigned long long>(column));
-    case soci::dt_double: return static_cast<long long>(row.get<double>(column));
-    case soci::dt_string: return std::stoll(row.get<std::string>(column));
-    default: throw std::runtime_error("column is not an integer");
+    case soci::dt_double:
+      return static_cast<long long>(row.get<double>(column));
+    case soci::dt_string:
+      return std::stoll(row.get<std::string>(column));
+    default:
+      throw std::runtime_error("column is not an integer");
   }
 }
 
@@ -28,10 +33,14 @@ long long get_int(soci::row const& row, std::size_t column) {
 std::optional<std::string> get_opt_text(soci::row const& row, std::size_t column) {
   if (row.get_indicator(column) == soci::i_null) return std::nullopt;
   switch (row.get_properties(column).get_data_type()) {
-    case soci::dt_string: return row.get<std::string>(column);
-    case soci::dt_integer: return std::to_string(row.get<int>(column));
-    case soci::dt_long_long: return std::to_string(row.get<long long>(column));
-    default: throw std::runtime_error("column is not text");
+    case soci::dt_string:
+      return row.get<std::string>(column);
+    case soci::dt_integer:
+      return std::to_string(row.get<int>(column));
+    case soci::dt_long_long:
+      return std::to_string(row.get<long long>(column));
+    default:
+      throw std::runtime_error("column is not text");
   }
 }
 

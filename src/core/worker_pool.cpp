@@ -8,7 +8,9 @@ WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t max_qu
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { work(i); });
 }
 
-WorkerPool::~WorkerPool() { stop(); }
+WorkerPool::~WorkerPool() {
+  stop();
+}
 
 bool WorkerPool::try_submit(Task task) {
   {

@@ -12,8 +12,8 @@ namespace {
 bool sane_request_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == ':';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.' || c == ':';
     if (!ok) return false;
   }
   return true;
@@ -42,7 +42,9 @@ bool parse_traceparent(std::string_view tp, std::string& trace_id) {
   return true;
 }
 
-bool method_has_body(Method m) { return m == Method::post || m == Method::put || m == Method::patch; }
+bool method_has_body(Method m) {
+  return m == Method::post || m == Method::put || m == Method::patch;
+}
 
 bool is_json_type(std::string_view ct) {
   auto type = ct.substr(0, ct.find(';'));
@@ -54,8 +56,8 @@ bool is_json_type(std::string_view ct) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(Router const& router, core::Logger& log, core::Metrics& metrics,
-                       RateLimiter& limiter, DispatcherOptions options)
+Dispatcher::Dispatcher(Router const& router, core::Logger& log, core::Metrics& metrics, RateLimiter& limiter,
+                       DispatcherOptions options)
     : router_(router), log_(log), metrics_(metrics), limiter_(limiter), options_(std::move(options)) {}
 
 void Dispatcher::begin(Request& req, std::string generated_id) {
@@ -66,7 +68,9 @@ void Dispatcher::begin(Request& req, std::string generated_id) {
   }
 }
 
-Router::Match Dispatcher::route(Request const& req) const { return router_.match(req.method, req.path); }
+Router::Match Dispatcher::route(Request const& req) const {
+  return router_.match(req.method, req.path);
+}
 
 core::Awaitable<Response> Dispatcher::dispatch(Request& req, Router::Match match) {
   if (req.ctx.started == std::chrono::steady_clock::time_point{}) {
@@ -81,9 +85,9 @@ core::Awaitable<Response> Dispatcher::dispatch(Request& req, Router::Match match
     log_.error("unhandled error", {{"request_id", req.ctx.request_id},
                                    {"route", match.route ? match.route->pattern : ""},
                                    {"error", e.what()}});
-    res = problem(core::ErrorCode::internal,
-                  "An unexpected error occurred; quote the request id when reporting it.",
-                  req.ctx.request_id);
+    res =
+        problem(core::ErrorCode::internal,
+                "An unexpected error occurred; quote the request id when reporting it.", req.ctx.request_id);
   }
   finish(req, res, match.route);
   co_return res;
@@ -131,8 +135,7 @@ core::Awaitable<Response> Dispatcher::run(Request& req, Router::Match& match) {
       credential = authz->substr(7);
     }
     if (authz && (credential.empty() || !authenticator_)) {
-      co_return problem(core::ErrorCode::unauthorized, "The credentials are not valid.",
-                        req.ctx.request_id);
+      co_return problem(core::ErrorCode::unauthorized, "The credentials are not valid.", req.ctx.request_id);
     }
     if (!credential.empty()) {
       auto principal = co_await authenticator_->authenticate(credential, req.ctx);
@@ -142,8 +145,7 @@ core::Awaitable<Response> Dispatcher::run(Request& req, Router::Match& match) {
       }
       req.ctx.principal = std::move(*principal);
     } else if (route.options.auth == Auth::required) {
-      co_return problem(core::ErrorCode::unauthorized, "Authentication is required.",
-                        req.ctx.request_id);
+      co_return problem(core::ErrorCode::unauthorized, "Authentication is required.", req.ctx.request_id);
     }
   }
 
@@ -151,8 +153,7 @@ core::Awaitable<Response> Dispatcher::run(Request& req, Router::Match& match) {
     auto ct = req.headers.get("Content-Type");
     if (!ct || !is_json_type(*ct)) {
       co_return problem(core::ErrorCode::unsupported_media_type,
-                        "The body must be JSON with Content-Type: application/json.",
-                        req.ctx.request_id);
+                        "The body must be JSON with Content-Type: application/json.", req.ctx.request_id);
     }
   }
 

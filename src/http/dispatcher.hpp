@@ -41,8 +41,8 @@ struct DispatcherOptions {
 /// access log and metrics. Never throws.
 class Dispatcher {
  public:
-  Dispatcher(Router const& router, core::Logger& log, core::Metrics& metrics,
-             RateLimiter& limiter, DispatcherOptions options);
+  Dispatcher(Router const& router, core::Logger& log, core::Metrics& metrics, RateLimiter& limiter,
+             DispatcherOptions options);
 
   void set_authenticator(Authenticator* authenticator) { authenticator_ = authenticator; }
 

@@ -9,23 +9,30 @@ namespace bookspace::http {
 
 std::string_view to_string(Method method) {
   switch (method) {
-    case Method::get: return "GET";
-    case Method::head: return "HEAD";
-    case Method::post: return "POST";
-    case Method::put: return "PUT";
-    case Method::patch: return "PATCH";
-    case Method::del: return "DELETE";
-    case Method::options: return "OPTIONS";
-    case Method::other: return "OTHER";
+    case Method::get:
+      return "GET";
+    case Method::head:
+      return "HEAD";
+    case Method::post:
+      return "POST";
+    case Method::put:
+      return "PUT";
+    case Method::patch:
+      return "PATCH";
+    case Method::del:
+      return "DELETE";
+    case Method::options:
+      return "OPTIONS";
+    case Method::other:
+      return "OTHER";
   }
   return "OTHER";
 }
 
 Method parse_method(std::string_view text) {
   static constexpr std::pair<std::string_view, Method> names[] = {
-      {"GET", Method::get},     {"HEAD", Method::head},  {"POST", Method::post},
-      {"PUT", Method::put},     {"PATCH", Method::patch}, {"DELETE", Method::del},
-      {"OPTIONS", Method::options}};
+      {"GET", Method::get},     {"HEAD", Method::head},  {"POST", Method::post},      {"PUT", Method::put},
+      {"PATCH", Method::patch}, {"DELETE", Method::del}, {"OPTIONS", Method::options}};
   for (auto const& [name, m] : names) {
     if (name == text) return m;
   }
@@ -100,8 +107,7 @@ Response problem(core::Error const& error, std::string_view request_id) {
   Response res{core::http_status(error.code), {}, boost::json::serialize(body)};
   res.headers.add("Content-Type", "application/problem+json");
   if (error.retry_after_s > 0) res.headers.add("Retry-After", std::to_string(error.retry_after_s));
-  if (error.code == core::ErrorCode::unauthorized ||
-      error.code == core::ErrorCode::invalid_credentials) {
+  if (error.code == core::ErrorCode::unauthorized || error.code == core::ErrorCode::invalid_credentials) {
     res.headers.add("WWW-Authenticate", "Bearer");
   }
   return res;

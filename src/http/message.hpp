@@ -20,9 +20,7 @@ Method parse_method(std::string_view text);
 /// Header fields in arrival order; names compare case-insensitively.
 class Headers {
  public:
-  void add(std::string name, std::string value) {
-    fields_.emplace_back(std::move(name), std::move(value));
-  }
+  void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
   /// Replaces every field of that name.
   void set(std::string_view name, std::string value);
   std::optional<std::string_view> get(std::string_view name) const;
@@ -60,9 +58,9 @@ struct RequestContext {
 struct Request {
   Method method = Method::get;
   std::string method_text;
-  std::string target;      ///< as sent: path + query
-  std::string path;        ///< as sent (percent-encoded); route params are decoded
-  std::string query;       ///< raw query string, without '?'
+  std::string target;  ///< as sent: path + query
+  std::string path;    ///< as sent (percent-encoded); route params are decoded
+  std::string query;   ///< raw query string, without '?'
   Headers headers;
   std::string body;
   std::vector<std::pair<std::string, std::string>> params;  ///< from the route template

@@ -9,7 +9,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -17,6 +16,7 @@
 
 #include <list>
 #include <mutex>
+#include <optional>
 
 namespace bookspace::http {
 
@@ -29,7 +29,7 @@ using core::Awaitable;
 namespace {
 
 struct Connection {
-  asio::any_io_executor strand;
+  asio::any_io_executor executor;  // the connection's single-threaded io_context
   beast::tcp_stream* stream = nullptr;
   bool idle = true;  // touched only on the strand
 };
@@ -53,24 +53,30 @@ Request to_request(bhttp::request<bhttp::string_body>&& msg, std::string client_
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Impl> {
-  Impl(asio::io_context& io, Dispatcher& dispatcher, core::Logger& log, core::Metrics& metrics,
-       ServerOptions options)
-      : io(io), dispatcher(dispatcher), log(log), options(std::move(options)), acceptor(io),
+  Impl(std::vector<asio::io_context*> contexts, Dispatcher& dispatcher, core::Logger& log,
+       core::Metrics& metrics, ServerOptions options)
+      : contexts(std::move(contexts)),
+        dispatcher(dispatcher),
+        log(log),
+        options(std::move(options)),
+        acceptor(std::in_place, *this->contexts.front()),
         connections_total(metrics.counter("http_connections_total", "TCP connections accepted.")),
         rejected_total(metrics.counter("http_connections_rejected_total",
                                        "Connections closed at once: over max_connections.")),
         parse_errors(metrics.counter("http_request_errors_total",
                                      "Requests refused before routing (malformed, too large, timeout).")) {}
 
-  asio::io_context& io;
+  std::vector<asio::io_context*> contexts;
+  std::size_t next_context = 0;
   Dispatcher& dispatcher;
   core::Logger& log;
   ServerOptions options;
-  tcp::acceptor acceptor;
+  std::optional<tcp::acceptor> acceptor;  // reset by ~Server: it must not outlive its io_context
   core::RequestIdGenerator request_ids;
   core::Counter& connections_total;
   core::Counter& rejected_total;
   core::Counter& parse_errors;
+  std::uint16_t port = 0;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> open_connections{0};
@@ -80,10 +86,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   Awaitable<void> accept_loop() {
     for (;;) {
       boost::system::error_code ec;
-      tcp::socket socket(asio::make_strand(io));
-      co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket(*contexts[next_context++ % contexts.size()]);
+      co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
         log.warn("accept failed", {{"error", ec.message()}});
         continue;
       }
@@ -167,14 +173,13 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                                           asio::redirect_error(asio::use_awaitable, ec));
         conn.idle = false;
         if (ec == bhttp::error::header_limit) {
-          co_await write_error(stream, core::ErrorCode::request_header_fields_too_large,
-                               "The request line and headers exceed " +
-                                   std::to_string(options.header_limit) + " bytes.");
+          co_await write_error(
+              stream, core::ErrorCode::request_header_fields_too_large,
+              "The request line and headers exceed " + std::to_string(options.header_limit) + " bytes.");
           break;
         }
         if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-            ec == beast::error::timeout || ec == asio::error::connection_reset ||
-            ec == asio::error::eof) {
+            ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof) {
           break;
         }
         if (ec) {
@@ -210,8 +215,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
             co_await bhttp::async_write(stream, cont, asio::use_awaitable);
           }
           stream.expires_after(std::chrono::milliseconds(options.read_timeout_ms));
-          co_await bhttp::async_read(stream, buffer, parser,
-                                     asio::redirect_error(asio::use_awaitable, ec));
+          co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
           if (ec == bhttp::error::body_limit) {
             co_await write_error(stream, core::ErrorCode::payload_too_large,
                                  "The body exceeds " + std::to_string(limit) + " bytes.");
@@ -245,8 +249,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   void for_each_connection(bool only_idle) {
     std::lock_guard lock(conn_mutex);
     for (Connection* c : connections) {
-      asio::post(c->strand, [c, only_idle, self = shared_from_this()] {
-        // The connection may have ended meanwhile; look it up again on its strand.
+      asio::post(c->executor, [c, only_idle, self = shared_from_this()] {
+        // The connection may have ended meanwhile; look it up again on its own thread.
         std::lock_guard lock(self->conn_mutex);
         for (Connection* live : self->connections) {
           if (live == c && (!only_idle || c->idle)) {
@@ -262,14 +266,13 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-Server::Server(asio::io_context& io, Dispatcher& dispatcher, core::Logger& log,
+Server::Server(std::vector<asio::io_context*> contexts, Dispatcher& dispatcher, core::Logger& log,
                core::Metrics& metrics, ServerOptions options)
-    : impl_(std::make_shared<Impl>(io, dispatcher, log, metrics, std::move(options))) {
-  metrics.collector("http_in_flight_requests", "Requests being handled.", "gauge",
-                    [impl = impl_](std::string& out) {
-                      core::append_sample(out, "http_in_flight_requests", "",
-                                          static_cast<double>(impl->in_flight.load()));
-                    });
+    : impl_(std::make_shared<Impl>(std::move(contexts), dispatcher, log, metrics, std::move(options))) {
+  metrics.collector(
+      "http_in_flight_requests", "Requests being handled.", "gauge", [impl = impl_](std::string& out) {
+        core::append_sample(out, "http_in_flight_requests", "", static_cast<double>(impl->in_flight.load()));
+      });
   metrics.collector("http_open_connections", "Open client connections.", "gauge",
                     [impl = impl_](std::string& out) {
                       core::append_sample(out, "http_open_connections", "",
@@ -277,31 +280,42 @@ Server::Server(asio::io_context& io, Dispatcher& dispatcher, core::Logger& log,
                     });
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  impl_->acceptor.reset();
+}
 
 void Server::start() {
-  auto& a = impl_->acceptor;
+  auto& a = *impl_->acceptor;
   tcp::endpoint endpoint(asio::ip::make_address(impl_->options.host), impl_->options.port);
   a.open(endpoint.protocol());
   a.set_option(asio::socket_base::reuse_address(true));
   a.bind(endpoint);
   a.listen(asio::socket_base::max_listen_connections);
+  impl_->port = a.local_endpoint().port();
   asio::co_spawn(a.get_executor(), impl_->accept_loop(), asio::detached);
 }
 
-std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t Server::port() const {
+  return impl_->port;
+}
 
 void Server::begin_drain() {
   impl_->draining = true;
-  asio::post(impl_->acceptor.get_executor(), [impl = impl_] {
+  asio::post(*impl_->contexts.front(), [impl = impl_] {
     boost::system::error_code ec;
-    impl->acceptor.close(ec);
+    if (impl->acceptor) impl->acceptor->close(ec);
   });
   impl_->for_each_connection(true);
 }
 
-bool Server::draining() const { return impl_->draining; }
-std::size_t Server::in_flight() const { return impl_->in_flight.load(); }
-void Server::close_all() { impl_->for_each_connection(false); }
+bool Server::draining() const {
+  return impl_->draining;
+}
+std::size_t Server::in_flight() const {
+  return impl_->in_flight.load();
+}
+void Server::close_all() {
+  impl_->for_each_connection(false);
+}
 
 }  // namespace bookspace::http

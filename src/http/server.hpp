@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -23,19 +24,23 @@ class Dispatcher;
 struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
-  std::size_t header_limit = 16 * 1024;        ///< bytes of request line + headers (431 beyond)
+  std::size_t header_limit = 16 * 1024;         ///< bytes of request line + headers (431 beyond)
   std::size_t body_limit = 1024 * 1024 + 4096;  ///< default per-route body limit (413 beyond)
-  int idle_timeout_ms = 60'000;   ///< waiting for (the headers of) the next request
-  int read_timeout_ms = 30'000;   ///< reading one request body
-  int write_timeout_ms = 30'000;  ///< writing one response
+  int idle_timeout_ms = 60'000;                 ///< waiting for (the headers of) the next request
+  int read_timeout_ms = 30'000;                 ///< reading one request body
+  int write_timeout_ms = 30'000;                ///< writing one response
   std::size_t max_connections = 10'000;
 };
 
 /// HTTP/1.1 over Beast with C++20 coroutines: keep-alive, TCP_NODELAY, timeouts on every read
 /// and write, per-route body limits checked before the body is read, graceful drain.
+///
+/// Threading: one single-threaded io_context per io thread. The acceptor runs on the first and
+/// hands each connection to the next context in turn, so a connection lives on one thread and
+/// needs no strand (no locking on the hot path).
 class Server {
  public:
-  Server(boost::asio::io_context& io, Dispatcher& dispatcher, core::Logger& log,
+  Server(std::vector<boost::asio::io_context*> contexts, Dispatcher& dispatcher, core::Logger& log,
          core::Metrics& metrics, ServerOptions options);
   ~Server();
 

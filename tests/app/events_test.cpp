@@ -68,7 +68,8 @@ TEST_CASE("a disabled consumer keeps its offset and catches up when enabled agai
     app::Application a(cfg, modules, log.logger());
     a.start();
     auto c = testing::HttpClient(a.port());
-    id = std::string(c.post_json("/api/v1/probe/notes", {{"text", "while away"}}).json().at("id").as_string());
+    id =
+        std::string(c.post_json("/api/v1/probe/notes", {{"text", "while away"}}).json().at("id").as_string());
     a.stop();
   }
   testing::CapturedLog log;

@@ -1,7 +1,7 @@
 #include "test_app.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
+#include <boost/json/serialize.hpp>
 
 #include <thread>
 
@@ -66,10 +66,12 @@ TEST_CASE("JSON bodies: 415 without the content type, 400 for malformed, deep or
   CHECK(bad.json().at("code") == "validation_failed");
   std::string deep(200, '[');
   deep += std::string(200, ']');
-  auto deep_res = c.request("POST", "/api/v1/probe/echo", "{\"a\":" + deep + "}", {{"Content-Type", "application/json"}});
+  auto deep_res =
+      c.request("POST", "/api/v1/probe/echo", "{\"a\":" + deep + "}", {{"Content-Type", "application/json"}});
   CHECK(deep_res.status == 400);  // nesting beyond 64 levels
   CHECK(deep_res.json().at("code") == "validation_failed");
-  CHECK(c.request("POST", "/api/v1/probe/echo", "[1,2]", {{"Content-Type", "application/json"}}).status == 400);
+  CHECK(c.request("POST", "/api/v1/probe/echo", "[1,2]", {{"Content-Type", "application/json"}}).status ==
+        400);
   CHECK(c.post_json("/api/v1/probe/notes", {{"text", 5}}).status == 400);
   // The connection survived all of that.
   CHECK(c.get("/healthz").status == 200);
@@ -87,9 +89,10 @@ TEST_CASE("body limits: 413 from Content-Length before the body is read, and for
   std::string chunk(2000, 'a');
   char size_line[16];
   std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk.size());
-  std::string chunked = "POST /api/v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                        "Transfer-Encoding: chunked\r\n\r\n" +
-                        std::string(size_line) + chunk + "\r\n0\r\n\r\n";
+  std::string chunked =
+      "POST /api/v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      std::string(size_line) + chunk + "\r\n0\r\n\r\n";
   CHECK(status_of(testing::raw_exchange(app.port(), chunked)) == 413);
 
   // The default limit applies to routes without their own: 1 MiB of content + envelope passes.
@@ -106,14 +109,16 @@ TEST_CASE("oversized headers get 431; smuggling attempts get 400; the server liv
   std::string raw = testing::raw_exchange(app.port(), big);
   CHECK(status_of(raw) == 431);
 
-  std::string cl_te = "POST /api/v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                      "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n";
+  std::string cl_te =
+      "POST /api/v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n";
   raw = testing::raw_exchange(app.port(), cl_te);
   CHECK(status_of(raw) == 400);
   CHECK(raw.find("HTTP/1.1 200") == std::string::npos);  // the smuggled request was not served
 
-  std::string double_cl = "POST /api/v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          "Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}";
+  std::string double_cl =
+      "POST /api/v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}";
   CHECK(status_of(testing::raw_exchange(app.port(), double_cl)) == 400);
 
   CHECK(status_of(testing::raw_exchange(app.port(), "GARBAGE\r\n\r\n")) == 400);
@@ -124,8 +129,9 @@ TEST_CASE("oversized headers get 431; smuggling attempts get 400; the server liv
 
 TEST_CASE("keep-alive, pipelining and HEAD") {
   TestApp app;
-  std::string two = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/v1/probe/notes/none HTTP/1.1\r\nHost: x\r\n"
-                    "Connection: close\r\n\r\n";
+  std::string two =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/v1/probe/notes/none HTTP/1.1\r\nHost: x\r\n"
+      "Connection: close\r\n\r\n";
   std::string raw = testing::raw_exchange(app.port(), two);
   auto first = raw.find("HTTP/1.1 200");
   auto second = raw.find("HTTP/1.1 404");
@@ -156,15 +162,17 @@ TEST_CASE("traceparent is carried into the access log; malformed ones are ignore
   auto c = app.client();
   c.get("/healthz", {{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}});
   c.get("/healthz", {{"traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}});
-  CHECK(testing::eventually([&] { return app.log().contains("\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\""); }));
+  CHECK(testing::eventually(
+      [&] { return app.log().contains("\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\""); }));
   CHECK_FALSE(app.log().contains("\"trace_id\":\"00000000000000000000000000000000\""));
 }
 
 TEST_CASE("CORS: allowed origins get headers and preflights; others get none") {
-  TestApp app([](app::Config& c) { c.set("server.cors_origins", boost::json::array{"https://app.example"}); });
+  TestApp app(
+      [](app::Config& c) { c.set("server.cors_origins", boost::json::array{"https://app.example"}); });
   auto c = app.client();
-  auto pre = c.request("OPTIONS", "/api/v1/probe/notes",
-                       "", {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "POST"}});
+  auto pre = c.request("OPTIONS", "/api/v1/probe/notes", "",
+                       {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "POST"}});
   CHECK(pre.status == 204);
   CHECK(pre.header("Access-Control-Allow-Origin") == "https://app.example");
   CHECK(pre.header("Access-Control-Allow-Methods").find("POST") != std::string::npos);

@@ -52,13 +52,15 @@ TEST_CASE("readiness turns 503 first, while requests are still served, during th
   const auto port = app.port();
   CHECK(testing::HttpClient(port).get("/readyz").status == 200);
   std::thread stopper([&] { app.stop(); });
-  bool saw_not_ready = testing::eventually([&] {
-    try {
-      return testing::HttpClient(port).get("/readyz").status == 503;
-    } catch (std::exception const&) {
-      return false;
-    }
-  }, std::chrono::milliseconds(1200));
+  bool saw_not_ready = testing::eventually(
+      [&] {
+        try {
+          return testing::HttpClient(port).get("/readyz").status == 503;
+        } catch (std::exception const&) {
+          return false;
+        }
+      },
+      std::chrono::milliseconds(1200));
   CHECK(saw_not_ready);
   int health = 0;
   try {

@@ -5,9 +5,9 @@
 #include "core/ids.hpp"
 #include "http/rate_limiter.hpp"
 
+#include <doctest/doctest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <doctest/doctest.h>
 
 #include <set>
 #include <thread>
@@ -98,7 +98,8 @@ TEST_CASE("a full worker pool sheds work with overloaded instead of queueing it"
         io,
         [&]() -> core::Awaitable<void> {
           try {
-            co_await core::run_in(pool, [](std::size_t) { std::this_thread::sleep_for(std::chrono::milliseconds(100)); });
+            co_await core::run_in(
+                pool, [](std::size_t) { std::this_thread::sleep_for(std::chrono::milliseconds(100)); });
             ++ok;
           } catch (core::ApiError const& e) {
             CHECK(e.error().code == core::ErrorCode::overloaded);

@@ -1,8 +1,8 @@
 #include "app/config.hpp"
 #include "app/kernel_config.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
+#include <boost/json/serialize.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -14,7 +14,8 @@ using app::ConfigSources;
 
 namespace {
 std::string write_temp(std::string const& text) {
-  auto path = std::filesystem::temp_directory_path() / ("bookspace-config-" + std::to_string(::getpid()) + ".jsonc");
+  auto path =
+      std::filesystem::temp_directory_path() / ("bookspace-config-" + std::to_string(::getpid()) + ".jsonc");
   std::ofstream(path) << text;
   return path.string();
 }

@@ -1,13 +1,13 @@
-#include "core/database.hpp"
 #include "core/event_log.hpp"
+#include "core/database.hpp"
 #include "core/ids.hpp"
 #include "core/migrations.hpp"
 #include "test_support.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <doctest/doctest.h>
 #include <soci/soci.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <mutex>
 #include <set>
@@ -210,9 +210,7 @@ TEST_CASE("two instances of one consumer share the work once in effect") {
   };
   REQUIRE(testing::eventually(done));
   int rows = 0;
-  a.db.run_blocking([&](soci::session& sql) {
-    sql << "SELECT COUNT(*) FROM test_seen", soci::into(rows);
-  });
+  a.db.run_blocking([&](soci::session& sql) { sql << "SELECT COUNT(*) FROM test_seen", soci::into(rows); });
   CHECK(rows == 30);
   CHECK(a.events.failures_total() + b.events.failures_total() == 0);
 }

@@ -1,6 +1,6 @@
+#include "core/migrations.hpp"
 #include "core/clock.hpp"
 #include "core/database.hpp"
-#include "core/migrations.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -14,7 +14,8 @@ using testing::TestDatabase;
 namespace {
 
 const core::MigrationFile demo_files[] = {
-    {"0001_things.sql", "CREATE TABLE demo_things (id TEXT PRIMARY KEY); CREATE INDEX demo_things_id ON demo_things (id);"},
+    {"0001_things.sql",
+     "CREATE TABLE demo_things (id TEXT PRIMARY KEY); CREATE INDEX demo_things_id ON demo_things (id);"},
     {"0002_more.sql", "ALTER TABLE demo_things ADD COLUMN n INTEGER"},
     {"0002_more.postgres.sql", "ALTER TABLE demo_things ADD COLUMN n BIGINT"},
 };
@@ -35,7 +36,8 @@ TEST_CASE("migrations apply once, in order, with the dialect's variant") {
   auto sql = core::open_session(url, {});
   auto plan = core::plan_migrations({{"demo", demo_files}}, url.dialect);
   REQUIRE(plan.size() == 2);
-  CHECK(plan[1].name == (url.dialect == core::Dialect::postgresql ? "0002_more.postgres.sql" : "0002_more.sql"));
+  CHECK(plan[1].name ==
+        (url.dialect == core::Dialect::postgresql ? "0002_more.postgres.sql" : "0002_more.sql"));
 
   auto first = core::apply_migrations(*sql, url.dialect, plan, clock, log);
   CHECK(first.applied_now.size() == 2);
@@ -56,9 +58,10 @@ TEST_CASE("a migration changed after it was applied refuses to start") {
   auto plan = core::plan_migrations({{"demo", demo_files}}, url.dialect);
   core::apply_migrations(*sql, url.dialect, plan, clock, log);
 
-  const core::MigrationFile edited[] = {demo_files[0],
-                                        {"0002_more.sql", "ALTER TABLE demo_things ADD COLUMN m INTEGER"},
-                                        {"0002_more.postgres.sql", "ALTER TABLE demo_things ADD COLUMN m BIGINT"}};
+  const core::MigrationFile edited[] = {
+      demo_files[0],
+      {"0002_more.sql", "ALTER TABLE demo_things ADD COLUMN m INTEGER"},
+      {"0002_more.postgres.sql", "ALTER TABLE demo_things ADD COLUMN m BIGINT"}};
   auto changed = core::plan_migrations({{"demo", edited}}, url.dialect);
   CHECK_THROWS_WITH_AS(core::apply_migrations(*sql, url.dialect, changed, clock, log),
                        doctest::Contains("was changed after it was applied"), core::MigrationError);
@@ -95,7 +98,8 @@ TEST_CASE("concurrent instances apply each migration exactly once") {
     threads.emplace_back([&] {
       try {
         auto sql = core::open_session(url, {});
-        applied += static_cast<int>(core::apply_migrations(*sql, url.dialect, plan, clock, log).applied_now.size());
+        applied +=
+            static_cast<int>(core::apply_migrations(*sql, url.dialect, plan, clock, log).applied_now.size());
       } catch (std::exception const& e) {
         MESSAGE(std::string(e.what()));
         ++failed;

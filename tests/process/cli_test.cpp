@@ -9,8 +9,12 @@ using namespace bookspace;
 using testing::run_command;
 
 namespace {
-std::string bin() { return testing::bookspace_binary(); }
-std::string testd() { return testing::testd_binary(); }
+std::string bin() {
+  return testing::bookspace_binary();
+}
+std::string testd() {
+  return testing::testd_binary();
+}
 }  // namespace
 
 TEST_CASE("unknown or unavailable modules exit 2 naming them") {
@@ -42,9 +46,9 @@ TEST_CASE("invalid configuration exits 2 naming the key") {
 }
 
 TEST_CASE("config prints the effective configuration with secrets redacted") {
-  auto r = run_command({bin(), "config", "--database", "postgresql://app:s3cret@db/bookspace", "--listen",
-                        "127.0.0.1:9999"},
-                       {{"BOOKSPACE_SERVER_IO_THREADS", "3"}});
+  auto r = run_command(
+      {bin(), "config", "--database", "postgresql://app:s3cret@db/bookspace", "--listen", "127.0.0.1:9999"},
+      {{"BOOKSPACE_SERVER_IO_THREADS", "3"}});
   CHECK(r.exit_code == 0);
   CHECK(r.output.find("s3cret") == std::string::npos);
   CHECK(r.output.find("postgresql://app:***@db/bookspace") != std::string::npos);

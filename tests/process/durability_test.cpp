@@ -54,7 +54,8 @@ TEST_CASE("two processes on one database: the consumer in the second gets the fi
   testing::HttpClient ca(a.port());
   std::vector<std::string> ids;
   for (int i = 0; i < 10; ++i) {
-    ids.emplace_back(ca.post_json("/api/v1/probe/notes", {{"text", "n" + std::to_string(i)}}).json().at("id").as_string());
+    ids.emplace_back(
+        ca.post_json("/api/v1/probe/notes", {{"text", "n" + std::to_string(i)}}).json().at("id").as_string());
   }
   CHECK(testing::HttpClient(b.port()).get("/api/v1/probe/notes/" + ids[0]).status == 404);  // not b's module
   REQUIRE(testing::eventually([&] { return seen(b.port()).size() == 10; }));
@@ -66,7 +67,8 @@ TEST_CASE("SIGTERM drains the request in flight and exits 0; a second signal exi
   {
     ServerProcess server(testing::testd_binary(), base_args(db));
     const auto port = server.port();
-    auto slow = std::async(std::launch::async, [port] { return testing::HttpClient(port).get("/api/v1/probe/slow?ms=1000"); });
+    auto slow = std::async(std::launch::async,
+                           [port] { return testing::HttpClient(port).get("/api/v1/probe/slow?ms=1000"); });
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     server.signal(SIGTERM);
     auto res = slow.get();

@@ -8,11 +8,11 @@
 #include "http/router.hpp"
 #include "test_support.hpp"
 
+#include <soci/soci.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <soci/soci.h>
 
 #include <atomic>
 #include <csignal>
@@ -43,96 +43,105 @@ class ProbeModule final : public app::Module {
     // Creates a note and publishes probe.note_created.v1 in one transaction.
     // ?fail=1 throws after publishing (rollback); ?crash=1 kills the process right after COMMIT,
     // before consumers are woken.
-    r.add(Method::post, "/api/v1/probe/notes",
-          [this](Request& req) -> core::Awaitable<Response> {
-            auto body = http::parse_json_object(req);
-            auto const* text = body.if_contains("text");
-            if (!text || !text->is_string()) {
-              throw core::ApiError(core::Error::validation("text", "required string"));
-            }
-            const bool fail = req.query_param("fail") == "1";
-            const bool crash = req.query_param("crash") == "1";
-            std::string id = ctx_.ids.uuid_v7();
-            std::string note(text->as_string());
-            long long now = ctx_.clock.now_ms();
-            co_await ctx_.db.transaction([&](core::Tx& tx) {
-              tx.sql << "INSERT INTO probe_notes (id, text, created_at) VALUES (:id, :text, :now)",
-                  soci::use(id), soci::use(note), soci::use(now);
-              if (crash) tx.on_commit([] { std::raise(SIGKILL); });
-              ctx_.events.publish(tx, "probe.note_created.v1", id, {{"id", id}, {"text", note}});
-              if (fail) throw core::ApiError(core::ErrorCode::conflict, "asked to fail after publishing");
-            });
-            Response res = Response::json(201, {{"id", id}, {"text", note}});
-            res.headers.add("Location", "/api/v1/probe/notes/" + id);
-            co_return res;
-          },
-          open);
+    r.add(
+        Method::post, "/api/v1/probe/notes",
+        [this](Request& req) -> core::Awaitable<Response> {
+          auto body = http::parse_json_object(req);
+          auto const* text = body.if_contains("text");
+          if (!text || !text->is_string()) {
+            throw core::ApiError(core::Error::validation("text", "required string"));
+          }
+          const bool fail = req.query_param("fail") == "1";
+          const bool crash = req.query_param("crash") == "1";
+          std::string id = ctx_.ids.uuid_v7();
+          std::string note(text->as_string());
+          long long now = ctx_.clock.now_ms();
+          co_await ctx_.db.transaction([&](core::Tx& tx) {
+            tx.sql << "INSERT INTO probe_notes (id, text, created_at) VALUES (:id, :text, :now)",
+                soci::use(id), soci::use(note), soci::use(now);
+            if (crash) tx.on_commit([] { std::raise(SIGKILL); });
+            ctx_.events.publish(tx, "probe.note_created.v1", id, {{"id", id}, {"text", note}});
+            if (fail) throw core::ApiError(core::ErrorCode::conflict, "asked to fail after publishing");
+          });
+          Response res = Response::json(201, {{"id", id}, {"text", note}});
+          res.headers.add("Location", "/api/v1/probe/notes/" + id);
+          co_return res;
+        },
+        open);
 
     // One database read through the pool (the benchmark's DB route).
-    r.add(Method::get, "/api/v1/probe/notes/{id}",
-          [this](Request& req) -> core::Awaitable<Response> {
-            std::string id(req.param("id"));
-            auto found = co_await ctx_.db.run([&](soci::session& sql) -> std::optional<json::object> {
-              std::string text;
-              long long created = 0;
-              soci::indicator ind;
-              sql << "SELECT text, created_at FROM probe_notes WHERE id = :id", soci::use(id),
-                  soci::into(text, ind), soci::into(created);
-              if (!sql.got_data()) return std::nullopt;
-              return json::object{{"id", id}, {"text", text}, {"created_at", core::format_rfc3339(created)}};
-            });
-            if (!found) throw core::ApiError(core::ErrorCode::not_found, "No such note.");
-            co_return Response::json(200, *found);
-          },
-          open);
+    r.add(
+        Method::get, "/api/v1/probe/notes/{id}",
+        [this](Request& req) -> core::Awaitable<Response> {
+          std::string id(req.param("id"));
+          auto found = co_await ctx_.db.run([&](soci::session& sql) -> std::optional<json::object> {
+            std::string text;
+            long long created = 0;
+            soci::indicator ind;
+            sql << "SELECT text, created_at FROM probe_notes WHERE id = :id", soci::use(id),
+                soci::into(text, ind), soci::into(created);
+            if (!sql.got_data()) return std::nullopt;
+            return json::object{{"id", id}, {"text", text}, {"created_at", core::format_rfc3339(created)}};
+          });
+          if (!found) throw core::ApiError(core::ErrorCode::not_found, "No such note.");
+          co_return Response::json(200, *found);
+        },
+        open);
 
     // Answers after ?ms= milliseconds without blocking an io thread (shutdown drain tests).
-    r.add(Method::get, "/api/v1/probe/slow",
-          [](Request& req) -> core::Awaitable<Response> {
-            int ms = std::stoi(req.query_param("ms").value_or("100"));
-            boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-            timer.expires_after(std::chrono::milliseconds(ms));
-            co_await timer.async_wait(boost::asio::use_awaitable);
-            co_return Response::json(200, {{"slept_ms", ms}});
-          },
-          open);
+    r.add(
+        Method::get, "/api/v1/probe/slow",
+        [](Request& req) -> core::Awaitable<Response> {
+          int ms = std::stoi(req.query_param("ms").value_or("100"));
+          boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+          timer.expires_after(std::chrono::milliseconds(ms));
+          co_await timer.async_wait(boost::asio::use_awaitable);
+          co_return Response::json(200, {{"slept_ms", ms}});
+        },
+        open);
 
     // Holds a CPU-pool worker for ?ms= (overload shedding tests).
-    r.add(Method::post, "/api/v1/probe/cpu",
-          [this](Request& req) -> core::Awaitable<Response> {
-            int ms = std::stoi(req.query_param("ms").value_or("50"));
-            co_await core::run_in(ctx_.cpu, [ms](std::size_t) {
-              std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-            });
-            co_return Response::json(200, {{"ok", true}});
-          },
-          open);
+    r.add(
+        Method::post, "/api/v1/probe/cpu",
+        [this](Request& req) -> core::Awaitable<Response> {
+          int ms = std::stoi(req.query_param("ms").value_or("50"));
+          co_await core::run_in(
+              ctx_.cpu, [ms](std::size_t) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); });
+          co_return Response::json(200, {{"ok", true}});
+        },
+        open);
 
     // Parses a JSON body; a small body limit (1 KiB) for the limit tests.
     http::RouteOptions small = open;
     small.body_limit = 1024;
-    r.add(Method::post, "/api/v1/probe/echo",
-          [](Request& req) -> core::Awaitable<Response> {
-            co_return Response::json(200, http::parse_json_object(req));
-          },
-          small);
+    r.add(
+        Method::post, "/api/v1/probe/echo",
+        [](Request& req) -> core::Awaitable<Response> {
+          co_return Response::json(200, http::parse_json_object(req));
+        },
+        small);
 
     // Requires a principal: with no authenticator installed, always 401.
-    r.add(Method::get, "/api/v1/probe/private",
-          [](Request&) -> core::Awaitable<Response> { co_return Response::json(200, {{"ok", true}}); });
+    r.add(Method::get, "/api/v1/probe/private", [](Request&) -> core::Awaitable<Response> {
+      co_return Response::json(200, {{"ok", true}});
+    });
 
     http::RouteOptions limited = open;
     limited.rate_limit = http::RateLimitPolicy{"probe_limited", 60, 3};
-    r.add(Method::get, "/api/v1/probe/limited",
-          [](Request&) -> core::Awaitable<Response> { co_return Response::json(200, {{"ok", true}}); },
-          limited);
+    r.add(
+        Method::get, "/api/v1/probe/limited",
+        [](Request&) -> core::Awaitable<Response> {
+          co_return Response::json(200, {{"ok", true}});
+        },
+        limited);
 
-    r.add(Method::get, "/api/v1/probe/boom",
-          [](Request&) -> core::Awaitable<Response> {
-            throw std::runtime_error("SELECT secret FROM internals");
-            co_return Response::no_content();
-          },
-          open);
+    r.add(
+        Method::get, "/api/v1/probe/boom",
+        [](Request&) -> core::Awaitable<Response> {
+          throw std::runtime_error("SELECT secret FROM internals");
+          co_return Response::no_content();
+        },
+        open);
   }
 
  private:
@@ -161,17 +170,19 @@ class ProbeSinkModule final : public app::Module {
   void register_routes(http::Router& r) override {
     http::RouteOptions open;
     open.auth = http::Auth::none;
-    r.add(Method::get, "/api/v1/probe/seen",
-          [this](Request&) -> core::Awaitable<Response> {
-            auto ids = co_await ctx_.db.run([](soci::session& sql) {
-              json::array out;
-              soci::rowset<soci::row> rows = (sql.prepare << "SELECT note_id FROM probe_sink_seen ORDER BY seq");
-              for (auto const& row : rows) out.emplace_back(core::sql::get_text(row, 0));
-              return out;
-            });
-            co_return Response::json(200, {{"items", ids}});
-          },
-          open);
+    r.add(
+        Method::get, "/api/v1/probe/seen",
+        [this](Request&) -> core::Awaitable<Response> {
+          auto ids = co_await ctx_.db.run([](soci::session& sql) {
+            json::array out;
+            soci::rowset<soci::row> rows =
+                (sql.prepare << "SELECT note_id FROM probe_sink_seen ORDER BY seq");
+            for (auto const& row : rows) out.emplace_back(core::sql::get_text(row, 0));
+            return out;
+          });
+          co_return Response::json(200, {{"items", ids}});
+        },
+        open);
   }
 
  private:
@@ -182,12 +193,22 @@ class ProbeSinkModule final : public app::Module {
 }  // namespace
 
 app::ModuleDescriptor probe_module() {
-  return {"probe", "test-only: notes that publish events", {}, &migrations::probe, nullptr,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> { return std::make_unique<ProbeModule>(ctx); }};
+  return {"probe",
+          "test-only: notes that publish events",
+          {},
+          &migrations::probe,
+          nullptr,
+          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+            return std::make_unique<ProbeModule>(ctx);
+          }};
 }
 
 app::ModuleDescriptor probe_sink_module() {
-  return {"probe_sink", "test-only: a durable consumer of probe's events", {}, &migrations::probe_sink, nullptr,
+  return {"probe_sink",
+          "test-only: a durable consumer of probe's events",
+          {},
+          &migrations::probe_sink,
+          nullptr,
           [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<ProbeSinkModule>(ctx);
           }};

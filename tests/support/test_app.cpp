@@ -12,6 +12,8 @@ TestApp::TestApp(Tweak tweak, std::vector<app::ModuleDescriptor> modules)
   app_->start();
 }
 
-TestApp::~TestApp() { app_->stop(); }
+TestApp::~TestApp() {
+  app_->stop();
+}
 
 }  // namespace bookspace::testing

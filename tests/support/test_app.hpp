@@ -13,8 +13,8 @@ namespace bookspace::testing {
 class TestApp {
  public:
   using Tweak = std::function<void(app::Config&)>;
-  explicit TestApp(Tweak tweak = {}, std::vector<app::ModuleDescriptor> modules = {probe_module(),
-                                                                                   probe_sink_module()});
+  explicit TestApp(Tweak tweak = {},
+                   std::vector<app::ModuleDescriptor> modules = {probe_module(), probe_sink_module()});
   ~TestApp();
 
   std::uint16_t port() const { return app_->port(); }

@@ -91,7 +91,9 @@ TestDatabase::~TestDatabase() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-json::value HttpResponse::json() const { return json::parse(body); }
+json::value HttpResponse::json() const {
+  return json::parse(body);
+}
 
 std::string HttpResponse::header(std::string const& name) const {
   std::string lower;
@@ -118,12 +120,14 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(std::uint16_t port) : impl_(std::make_unique<Impl>()) { impl_->port = port; }
+HttpClient::HttpClient(std::uint16_t port) : impl_(std::make_unique<Impl>()) {
+  impl_->port = port;
+}
 HttpClient::HttpClient(HttpClient&&) noexcept = default;
 HttpClient::~HttpClient() = default;
 
-HttpResponse HttpClient::request(std::string const& method, std::string const& target, std::string const& body,
-                                 std::map<std::string, std::string> const& headers) {
+HttpResponse HttpClient::request(std::string const& method, std::string const& target,
+                                 std::string const& body, std::map<std::string, std::string> const& headers) {
   for (int attempt = 0;; ++attempt) {
     try {
       if (!impl_->connected) impl_->connect();
@@ -197,7 +201,8 @@ std::string raw_exchange(std::uint16_t port, std::string const& bytes, std::chro
   char buf[65536];
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd, POLLIN, 0};
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) break;
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n <= 0) break;
@@ -266,7 +271,8 @@ std::vector<std::string> merged_env(std::map<std::string, std::string> const& ex
   for (char** e = environ; *e; ++e) {
     std::string_view entry(*e);
     auto eq = entry.find('=');
-    if (eq != std::string_view::npos) env[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+    if (eq != std::string_view::npos)
+      env[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
   }
   for (auto const& [k, v] : extra) env[k] = v;
   std::vector<std::string> out;
@@ -274,7 +280,8 @@ std::vector<std::string> merged_env(std::map<std::string, std::string> const& ex
   return out;
 }
 
-int spawn(std::vector<std::string> argv, std::map<std::string, std::string> const& env, int out_fd, int in_fd) {
+int spawn(std::vector<std::string> argv, std::map<std::string, std::string> const& env, int out_fd,
+          int in_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (in_fd >= 0) posix_spawn_file_actions_adddup2(&actions, in_fd, STDIN_FILENO);
@@ -387,7 +394,11 @@ CommandResult run_command(std::vector<std::string> const& argv, std::map<std::st
   return result;
 }
 
-std::string bookspace_binary() { return BOOKSPACE_BINARY_PATH; }
-std::string testd_binary() { return BOOKSPACE_TESTD_PATH; }
+std::string bookspace_binary() {
+  return BOOKSPACE_BINARY_PATH;
+}
+std::string testd_binary() {
+  return BOOKSPACE_TESTD_PATH;
+}
 
 }  // namespace bookspace::testing

@@ -9,6 +9,6 @@ extern char** environ;
 
 int main(int argc, char** argv) {
   if (sodium_init() < 0) return 1;
-  return bookspace::app::run_cli(argc, argv, environ,
-                                 {bookspace::testing::probe_module(), bookspace::testing::probe_sink_module()});
+  return bookspace::app::run_cli(
+      argc, argv, environ, {bookspace::testing::probe_module(), bookspace::testing::probe_sink_module()});
 }
