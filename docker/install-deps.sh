@@ -5,6 +5,7 @@
 #   install-deps.sh runtime   shared libraries only (the Dockerfile's final stage)
 #   install-deps.sh test      build + PostgreSQL 15 server + wrk (make test, benchmarks)
 #   install-deps.sh fuzz      build + clang 14 with libFuzzer
+#   install-deps.sh --list SET   print the package names of SET, install nothing
 set -euo pipefail
 
 runtime=(ca-certificates libsodium23 libmagic1 libpoppler-cpp0v5 libsqlite3-0 libpq5
@@ -17,6 +18,9 @@ build=(g++ cmake ninja-build ccache make pkg-config git
 test=(postgresql-15 postgresql-client-15 wrk procps)
 fuzz=(clang-14 libclang-rt-14-dev)
 
+list_only=false
+if [ "${1:-}" = "--list" ]; then list_only=true; shift; fi
+
 wanted=()
 for set in "${@:-build}"; do
   case "$set" in
@@ -27,6 +31,8 @@ for set in "${@:-build}"; do
     *) echo "install-deps.sh: unknown set '$set' (runtime, build, test, fuzz)" >&2; exit 2 ;;
   esac
 done
+
+if $list_only; then printf '%s\n' "${wanted[@]}"; exit 0; fi
 
 missing=()
 for pkg in "${wanted[@]}"; do
