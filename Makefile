@@ -5,6 +5,9 @@ BIN       := $(BUILD_DIR)/src/bookspace
 PG_DIR    ?= /tmp/bookspace-test-pg
 PG_PORT   ?= 55432
 JOBS      ?= $(shell nproc)
+# Let ccache hit across clones of the repository (CI builds a fresh clone each time).
+export CCACHE_BASEDIR  := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: run test build deps test-deps configure asan fuzz perf format clean
 

@@ -3,6 +3,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "http/dispatcher.hpp"
+#include "http/wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,13 +11,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <list>
 #include <mutex>
 #include <optional>
+#include <span>
 
 namespace bookspace::http {
 
@@ -112,6 +116,21 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
+  // After an early answer (413 before the body was read) the client may still be sending.
+  // Closing with unread data makes the kernel send RST, and the client loses the answer; so stop
+  // sending, then read and discard for a bounded time and amount, as nginx's lingering close does.
+  Awaitable<void> linger(beast::tcp_stream& stream) {
+    boost::system::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 16384> sink;
+    std::size_t discarded = 0;
+    stream.expires_after(std::chrono::milliseconds(1000));
+    while (!ec && discarded < 16 * 1024 * 1024) {
+      discarded +=
+          co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
   Awaitable<void> write_error(beast::tcp_stream& stream, core::ErrorCode code, std::string detail) {
     parse_errors.inc();
     Request req;
@@ -121,20 +140,17 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     co_await write(stream, res, false, false);
   }
 
-  Awaitable<void> write(beast::tcp_stream& stream, Response& res, bool keep_alive, bool head) {
-    bhttp::response<bhttp::string_body> msg;
-    msg.result(static_cast<unsigned>(res.status));
-    msg.version(11);
-    for (auto const& [name, value] : res.headers) msg.insert(name, value);
-    msg.keep_alive(keep_alive);
-    const std::size_t length = res.body.size();
-    if (!head) msg.body() = std::move(res.body);
-    if (res.status != 204 && res.status != 304 && !(res.status >= 100 && res.status < 200)) {
-      msg.content_length(length);
-    }
+  // Formats the head by hand (see wire.hpp) and sends head and body with one gather write:
+  // measurably cheaper than Beast's generic serializer on small responses.
+  Awaitable<void> write(beast::tcp_stream& stream, Response& res, bool keep_alive, bool head,
+                        bool http10 = false) {
+    std::string bytes = serialize_head(res, keep_alive, http10);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(bytes), asio::buffer(res.body)};
+    const std::size_t count = head || res.body.empty() ? 1 : 2;
     stream.expires_after(std::chrono::milliseconds(options.write_timeout_ms));
     boost::system::error_code ec;
-    co_await bhttp::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(stream, std::span(buffers.data(), count),
+                               asio::redirect_error(asio::use_awaitable, ec));
     if (ec) throw boost::system::system_error(ec);
   }
 
@@ -205,6 +221,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         if (auto length = parser.content_length(); length && *length > limit) {
           co_await write_error(stream, core::ErrorCode::payload_too_large,
                                "The body exceeds " + std::to_string(limit) + " bytes.");
+          co_await linger(stream);
           break;
         }
         parser.body_limit(limit);
@@ -219,6 +236,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
           if (ec == bhttp::error::body_limit) {
             co_await write_error(stream, core::ErrorCode::payload_too_large,
                                  "The body exceeds " + std::to_string(limit) + " bytes.");
+            co_await linger(stream);
             break;
           }
           if (ec == beast::error::timeout || ec == asio::error::operation_aborted) break;
@@ -229,13 +247,14 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
           }
         }
         const bool keep_alive_requested = parser.keep_alive();
+        const bool http10 = parser.get().version() == 10;
         Request req = to_request(parser.release(), client_ip);
         req.ctx.started = std::chrono::steady_clock::now();
         Dispatcher::begin(req, request_ids.next());
         const bool head = req.method == Method::head;
         Response res = co_await dispatcher.dispatch(req, std::move(match));
         const bool keep_alive = keep_alive_requested && !draining;
-        co_await write(stream, res, keep_alive, head);
+        co_await write(stream, res, keep_alive, head, http10);
         if (!keep_alive) break;
       }
     } catch (boost::system::system_error const& e) {

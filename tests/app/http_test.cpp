@@ -223,7 +223,10 @@ TEST_CASE("a full CPU pool sheds with 503 overloaded and Retry-After") {
     });
   }
   for (auto& t : threads) t.join();
-  CHECK(ok >= 2);
-  CHECK(shed >= 1);
+  // One worker and one queue slot: at most two are accepted at once (fewer when requests arrive
+  // before the worker took the first off the queue); the rest are shed, none wait unbounded.
+  CHECK(ok >= 1);
+  CHECK(ok <= 2);
+  CHECK(shed >= 4);
   CHECK(ok + shed == 6);
 }
