@@ -37,7 +37,7 @@ asan:
 
 fuzz:
 	./docker/install-deps.sh fuzz
-	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS)
+	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS) --target fuzz_http_request
 	build/fuzz/tests/fuzz/fuzz_http_request -max_total_time=60 tests/fuzz/corpus
 
 perf: test-deps build

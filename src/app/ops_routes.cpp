@@ -87,27 +87,20 @@ void register_process_metrics(Application::Parts& p) {
 }
 
 std::string render_event_status(std::vector<core::ConsumerStatus> const& statuses) {
-  std::string out =
-      "# HELP bookspace_event_consumer_lag Events not yet processed by a consumer.\n"
-      "# TYPE bookspace_event_consumer_lag gauge\n";
-  for (auto const& s : statuses) {
-    core::append_sample(out, "bookspace_event_consumer_lag",
-                        "consumer=\"" + core::Metrics::escape(s.consumer) + "\"", static_cast<double>(s.lag));
-  }
-  out +=
-      "# HELP bookspace_event_consumer_offset Last event sequence number processed.\n"
-      "# TYPE bookspace_event_consumer_offset gauge\n";
-  for (auto const& s : statuses) {
-    core::append_sample(out, "bookspace_event_consumer_offset",
-                        "consumer=\"" + core::Metrics::escape(s.consumer) + "\"", static_cast<double>(s.seq));
-  }
-  out +=
-      "# HELP bookspace_event_consumer_retrying Consecutive failures of the consumer's current batch.\n"
-      "# TYPE bookspace_event_consumer_retrying gauge\n";
-  for (auto const& s : statuses) {
-    core::append_sample(out, "bookspace_event_consumer_retrying",
-                        "consumer=\"" + core::Metrics::escape(s.consumer) + "\"", s.failures);
-  }
+  std::string out;
+  auto family = [&](char const* name, char const* help, auto value_of) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+    for (auto const& s : statuses) {
+      core::append_sample(out, name, "consumer=\"" + core::Metrics::escape(s.consumer) + "\"",
+                          static_cast<double>(value_of(s)));
+    }
+  };
+  family("bookspace_event_consumer_lag", "Events not yet processed by a consumer.",
+         [](core::ConsumerStatus const& s) { return s.lag; });
+  family("bookspace_event_consumer_offset", "Last event sequence number processed.",
+         [](core::ConsumerStatus const& s) { return s.seq; });
+  family("bookspace_event_consumer_retrying", "Consecutive failures of the consumer's current batch.",
+         [](core::ConsumerStatus const& s) { return s.failures; });
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <boost/beast/http.hpp>
 
 #include <array>
+#include <ctime>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,20 @@ using tcp = asio::ip::tcp;
 using core::Awaitable;
 
 namespace {
+
+/// The Date header of one connection: formatted at most once a second, no lock needed.
+struct DateCache {
+  std::int64_t second = -1;
+  std::string text;
+  std::string_view now() {
+    const auto t = static_cast<std::int64_t>(std::time(nullptr));
+    if (t != second) {
+      second = t;
+      text = http_date(t);
+    }
+    return text;
+  }
+};
 
 struct Connection {
   asio::any_io_executor executor;  // the connection's single-threaded io_context
@@ -137,14 +152,15 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     Dispatcher::begin(req, request_ids.next());
     Response res = problem(code, std::move(detail), req.ctx.request_id);
     res.headers.set("X-Request-Id", req.ctx.request_id);
-    co_await write(stream, res, false, false);
+    DateCache date;
+    co_await write(stream, res, false, false, false, date);
   }
 
   // Formats the head by hand (see wire.hpp) and sends head and body with one gather write:
   // measurably cheaper than Beast's generic serializer on small responses.
-  Awaitable<void> write(beast::tcp_stream& stream, Response& res, bool keep_alive, bool head,
-                        bool http10 = false) {
-    std::string bytes = serialize_head(res, keep_alive, http10);
+  Awaitable<void> write(beast::tcp_stream& stream, Response& res, bool keep_alive, bool head, bool http10,
+                        DateCache& date) {
+    std::string bytes = serialize_head(res, keep_alive, http10, date.now());
     std::array<asio::const_buffer, 2> buffers{asio::buffer(bytes), asio::buffer(res.body)};
     const std::size_t count = head || res.body.empty() ? 1 : 2;
     stream.expires_after(std::chrono::milliseconds(options.write_timeout_ms));
@@ -177,6 +193,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     } unregister{*this, registration};
 
     beast::flat_buffer buffer;
+    DateCache date;
     try {
       while (!draining) {
         bhttp::request_parser<bhttp::string_body> parser;
@@ -254,7 +271,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         const bool head = req.method == Method::head;
         Response res = co_await dispatcher.dispatch(req, std::move(match));
         const bool keep_alive = keep_alive_requested && !draining;
-        co_await write(stream, res, keep_alive, head, http10);
+        co_await write(stream, res, keep_alive, head, http10, date);
         if (!keep_alive) break;
       }
     } catch (boost::system::system_error const& e) {

@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include <ctime>
+
 namespace bookspace::http {
 
 std::string_view reason_phrase(int status) {
@@ -11,7 +13,16 @@ std::string_view reason_phrase(int status) {
   return std::string_view(text.data(), text.size());
 }
 
-std::string serialize_head(Response const& res, bool keep_alive, bool http10) {
+std::string http_date(std::int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::string serialize_head(Response const& res, bool keep_alive, bool http10, std::string_view date) {
   std::string out;
   std::size_t estimate = 64;
   for (auto const& [name, value] : res.headers) estimate += name.size() + value.size() + 4;
@@ -21,6 +32,11 @@ std::string serialize_head(Response const& res, bool keep_alive, bool http10) {
   out += ' ';
   out += reason_phrase(res.status);
   out += "\r\n";
+  if (!date.empty()) {
+    out += "Date: ";
+    out += date;
+    out += "\r\n";
+  }
   for (auto const& [name, value] : res.headers) {
     if (iequals(name, "Content-Length") || iequals(name, "Connection") ||
         iequals(name, "Transfer-Encoding")) {

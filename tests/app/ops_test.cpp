@@ -12,6 +12,7 @@ TEST_CASE("healthz, readyz, docs") {
   CHECK(health.status == 200);
   CHECK(health.json().at("status") == "ok");
   CHECK(health.header("Content-Type") == "application/json");
+  CHECK(health.header("Date").ends_with(" GMT"));
   CHECK_FALSE(health.header("X-Request-Id").empty());
 
   auto ready = c.get("/readyz");

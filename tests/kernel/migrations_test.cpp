@@ -20,6 +20,22 @@ const core::MigrationFile demo_files[] = {
     {"0002_more.postgres.sql", "ALTER TABLE demo_things ADD COLUMN n BIGINT"},
 };
 
+/// A fresh database with one open connection.
+struct Scratch {
+  TestDatabase db;
+  core::Logger log{core::LogLevel::off};
+  core::SystemClock clock;
+  core::DatabaseUrl url = core::parse_database_url(db.url());
+  std::unique_ptr<soci::session> sql = core::open_session(url, {});
+
+  std::vector<core::Migration> plan(std::span<const core::MigrationFile> files) const {
+    return core::plan_migrations({{"demo", files}}, url.dialect);
+  }
+  core::MigrationStatus apply(std::vector<core::Migration> const& plan) {
+    return core::apply_migrations(*sql, url.dialect, plan, clock, log);
+  }
+};
+
 int count_rows(soci::session& sql, std::string const& table) {
   int n = 0;
   sql << "SELECT COUNT(*) FROM " + table, soci::into(n);
@@ -50,40 +66,29 @@ TEST_CASE("migrations apply once, in order, with the dialect's variant") {
 }
 
 TEST_CASE("a migration changed after it was applied refuses to start") {
-  TestDatabase db;
-  core::Logger log(core::LogLevel::off);
-  core::SystemClock clock;
-  auto url = core::parse_database_url(db.url());
-  auto sql = core::open_session(url, {});
-  auto plan = core::plan_migrations({{"demo", demo_files}}, url.dialect);
-  core::apply_migrations(*sql, url.dialect, plan, clock, log);
+  Scratch s;
+  s.apply(s.plan(demo_files));
 
   const core::MigrationFile edited[] = {
       demo_files[0],
       {"0002_more.sql", "ALTER TABLE demo_things ADD COLUMN m INTEGER"},
       {"0002_more.postgres.sql", "ALTER TABLE demo_things ADD COLUMN m BIGINT"}};
-  auto changed = core::plan_migrations({{"demo", edited}}, url.dialect);
-  CHECK_THROWS_WITH_AS(core::apply_migrations(*sql, url.dialect, changed, clock, log),
-                       doctest::Contains("was changed after it was applied"), core::MigrationError);
-  CHECK_THROWS_AS(core::pending_migrations(*sql, url.dialect, changed), core::MigrationError);
+  auto changed = s.plan(edited);
+  CHECK_THROWS_WITH_AS(s.apply(changed), doctest::Contains("was changed after it was applied"),
+                       core::MigrationError);
+  CHECK_THROWS_AS(core::pending_migrations(*s.sql, s.url.dialect, changed), core::MigrationError);
 }
 
 TEST_CASE("a failing migration rolls back entirely and says which one") {
-  TestDatabase db;
-  core::Logger log(core::LogLevel::off);
-  core::SystemClock clock;
-  auto url = core::parse_database_url(db.url());
-  auto sql = core::open_session(url, {});
+  Scratch s;
   const core::MigrationFile broken[] = {
       {"0001_half.sql", "CREATE TABLE demo_half (id TEXT); CREATE TABLE demo_half (id TEXT);"}};
-  auto plan = core::plan_migrations({{"demo", broken}}, url.dialect);
-  CHECK_THROWS_WITH_AS(core::apply_migrations(*sql, url.dialect, plan, clock, log),
-                       doctest::Contains("demo/0001_half.sql failed"), core::MigrationError);
-  CHECK(core::pending_migrations(*sql, url.dialect, plan).size() == 1);
+  auto plan = s.plan(broken);
+  CHECK_THROWS_WITH_AS(s.apply(plan), doctest::Contains("demo/0001_half.sql failed"), core::MigrationError);
+  CHECK(core::pending_migrations(*s.sql, s.url.dialect, plan).size() == 1);
   // The first CREATE TABLE was rolled back with the second.
   const core::MigrationFile fixed[] = {{"0001_half.sql", "CREATE TABLE demo_half (id TEXT);"}};
-  auto fixed_plan = core::plan_migrations({{"demo", fixed}}, url.dialect);
-  CHECK(core::apply_migrations(*sql, url.dialect, fixed_plan, clock, log).applied_now.size() == 1);
+  CHECK(s.apply(s.plan(fixed)).applied_now.size() == 1);
 }
 
 TEST_CASE("concurrent instances apply each migration exactly once") {

@@ -16,6 +16,12 @@ TEST_CASE("response heads: status line, length, connection") {
   CHECK(serialize_head(Response{299, {}, ""}, true, false).starts_with("HTTP/1.1 299 Unknown\r\n"));
 }
 
+TEST_CASE("Date headers are IMF-fixdate") {
+  CHECK(http_date(1795341600) == "Sun, 22 Nov 2026 10:00:00 GMT");
+  auto head = serialize_head(Response::no_content(), true, false, "Sun, 22 Nov 2026 10:00:00 GMT");
+  CHECK(head == "HTTP/1.1 204 No Content\r\nDate: Sun, 22 Nov 2026 10:00:00 GMT\r\n\r\n");
+}
+
 TEST_CASE("header values cannot split the response") {
   Response res{200, {}, ""};
   res.headers.add("Content-Disposition", "attachment; filename=\"a\r\nSet-Cookie: x=1\"");

@@ -10,12 +10,3 @@ CREATE TABLE events (
   occurred_at  BIGINT NOT NULL
 );
 CREATE INDEX events_occurred_at ON events (occurred_at);
-
--- One row per named consumer: the last seq it has processed.
-CREATE TABLE event_offsets (
-  consumer   TEXT    PRIMARY KEY,
-  seq        BIGINT  NOT NULL,
-  updated_at BIGINT  NOT NULL,
-  failures   INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT
-);
