@@ -72,7 +72,8 @@ class EventLog {
   /// Registers a named consumer; call before start(). Names are unique.
   void subscribe(std::string consumer, Handler handler);
 
-  /// Starts the consumers, the pruner and (PostgreSQL) the listener on `io`.
+  /// Starts the consumers, the pruner and (PostgreSQL) the listener on `io`, which must outlive
+  /// this EventLog (its timers belong to `io`).
   void start(boost::asio::io_context& io);
   /// Stops them; returns once every consumer finished its current batch.
   void stop();

@@ -71,11 +71,11 @@ struct Node {
     }
   }
 
+  boost::asio::io_context io;  // first: it must outlive the event log's timers
   core::Logger log{core::LogLevel::off};
   core::Database db;
   core::RandomIdGenerator ids;
   core::EventLog events;
-  boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   std::thread thread;
 };
