@@ -38,7 +38,8 @@ asan:
 fuzz:
 	./docker/install-deps.sh fuzz
 	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS) --target fuzz_http_request
-	build/fuzz/tests/fuzz/fuzz_http_request -max_total_time=60 tests/fuzz/corpus
+	mkdir -p build/fuzz/corpus
+	build/fuzz/tests/fuzz/fuzz_http_request -max_total_time=60 build/fuzz/corpus tests/fuzz/corpus
 
 perf: test-deps build
 	tests/perf/run.sh $(BUILD_DIR)

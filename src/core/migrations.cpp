@@ -86,7 +86,8 @@ void check_drift(AppliedMap const& applied, std::vector<Migration> const& plan) 
                            "…); refusing to start. Add a new migration instead of editing one.");
     }
   }
-  for (auto const& [key, checksum] : applied) {
+  for (auto const& entry : applied) {
+    auto const& key = entry.first;  // not a structured binding: clang 14 cannot capture those
     const bool known = std::any_of(plan.begin(), plan.end(), [&](Migration const& m) {
       return m.module == key.first && m.version == key.second;
     });
