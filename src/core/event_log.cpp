@@ -43,6 +43,7 @@ constexpr std::string_view ensure_offset_sql =
 constexpr std::string_view select_offset_sqlite_sql = "SELECT seq FROM event_offsets WHERE consumer = :c";
 constexpr std::string_view select_offset_pg_sql =
     "SELECT seq FROM event_offsets WHERE consumer = :c FOR UPDATE SKIP LOCKED";
+constexpr std::string_view head_sql = "SELECT MAX(seq) FROM events";
 constexpr std::string_view peek_sql = "SELECT COUNT(*) FROM events WHERE seq > :seq";
 constexpr std::string_view select_events_sql =
     "SELECT seq, id, type, aggregate_id, payload, occurred_at FROM events"
@@ -70,10 +71,11 @@ struct BatchOutcome {
 
 /// A loop on its own strand that sleeps until woken, polled or stopped.
 struct EventLog::Consumer : std::enable_shared_from_this<Consumer> {
-  Consumer(std::string name, Handler handler) : name(std::move(name)), handler(std::move(handler)) {}
+  explicit Consumer(std::string name) : name(std::move(name)) {}
 
   std::string name;
-  Handler handler;  // empty for the pruner
+  Handler handler;       // durable consumers
+  WatchHandler watcher;  // watches: no stored offset
   std::optional<asio::strand<asio::io_context::executor_type>> strand;
   std::optional<asio::steady_timer> timer;
   std::atomic<bool> pending{false};
@@ -178,7 +180,18 @@ void EventLog::subscribe(std::string consumer, Handler handler) {
   for (auto const& c : consumers_) {
     if (c->name == consumer) throw std::logic_error("event consumer registered twice: " + consumer);
   }
-  consumers_.push_back(std::make_shared<Consumer>(std::move(consumer), std::move(handler)));
+  auto c = std::make_shared<Consumer>(std::move(consumer));
+  c->handler = std::move(handler);
+  consumers_.push_back(std::move(c));
+}
+
+void EventLog::watch(std::string name, WatchHandler handler) {
+  for (auto const& c : consumers_) {
+    if (c->name == name) throw std::logic_error("event consumer registered twice: " + name);
+  }
+  auto c = std::make_shared<Consumer>(std::move(name));
+  c->watcher = std::move(handler);
+  consumers_.push_back(std::move(c));
 }
 
 void EventLog::wake() {
@@ -187,6 +200,37 @@ void EventLog::wake() {
 }
 
 namespace {
+
+std::vector<Event> read_events(soci::session& sql, long long after, std::size_t limit) {
+  std::vector<Event> events;
+  long long n = static_cast<long long>(limit);
+  soci::rowset<soci::row> rows = (sql.prepare << select_events_sql, soci::use(after), soci::use(n));
+  for (auto const& row : rows) {
+    Event e;
+    e.seq = sql::get_int(row, 0);
+    e.id = sql::get_text(row, 1);
+    e.type = sql::get_text(row, 2);
+    e.aggregate_id = sql::get_text(row, 3);
+    e.payload = boost::json::parse(sql::get_text(row, 4));
+    e.occurred_at = sql::get_int(row, 5);
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+/// A watch's batch: read after the in-memory offset, call the handler, advance.
+BatchOutcome process_watch_batch(soci::session& sql, EventLog::WatchHandler const& watcher,
+                                 std::int64_t& offset, std::size_t limit) {
+  BatchOutcome outcome;
+  auto events = read_events(sql, offset, limit);
+  for (auto const& e : events) {
+    watcher(e);
+    offset = e.seq;  // a failing handler is retried from the event that failed
+    ++outcome.processed;
+  }
+  outcome.full = events.size() == limit;
+  return outcome;
+}
 
 BatchOutcome process_batch(soci::session& sql, Dialect dialect, EventLog::Handler const& handler,
                            std::string const& name, std::int64_t& offset, std::size_t limit, long long now) {
@@ -207,19 +251,7 @@ BatchOutcome process_batch(soci::session& sql, Dialect dialect, EventLog::Handle
       outcome.locked = true;
       return;
     }
-    std::vector<Event> events;
-    long long n = static_cast<long long>(limit);
-    soci::rowset<soci::row> rows = (sql.prepare << select_events_sql, soci::use(seq), soci::use(n));
-    for (auto const& row : rows) {
-      Event e;
-      e.seq = sql::get_int(row, 0);
-      e.id = sql::get_text(row, 1);
-      e.type = sql::get_text(row, 2);
-      e.aggregate_id = sql::get_text(row, 3);
-      e.payload = boost::json::parse(sql::get_text(row, 4));
-      e.occurred_at = sql::get_int(row, 5);
-      events.push_back(std::move(e));
-    }
+    std::vector<Event> events = read_events(sql, seq, limit);
     long long last = seq;
     for (auto const& e : events) {
       handler(tx, e);
@@ -244,8 +276,16 @@ void EventLog::start(asio::io_context& io) {
   if (started_) return;
   for (auto const& c : consumers_) {
     long long now = clock_.now_ms();
-    db_.run_blocking(
-        [&](soci::session& sql) { sql << ensure_offset_sql, soci::use(c->name), soci::use(now); });
+    db_.run_blocking([&](soci::session& sql) {
+      if (c->watcher) {  // a watch starts at the current end of the log
+        long long head = 0;
+        soci::indicator ind = soci::i_null;
+        sql << head_sql, soci::into(head, ind);
+        c->offset = ind == soci::i_null ? 0 : head;
+      } else {
+        sql << ensure_offset_sql, soci::use(c->name), soci::use(now);
+      }
+    });
   }
   started_ = true;
   for (auto const& c : consumers_) {
@@ -255,7 +295,7 @@ void EventLog::start(asio::io_context& io) {
     asio::co_spawn(*c->strand, consume(db_, clock_, log_, options_, c, failures_total_),
                    [c](std::exception_ptr) { c->finish(); });
   }
-  pruner_ = std::make_shared<Consumer>("pruner", Handler{});
+  pruner_ = std::make_shared<Consumer>("pruner");
   pruner_->strand.emplace(asio::make_strand(io.get_executor()));
   pruner_->timer.emplace(*pruner_->strand);
   pruner_->done = false;
@@ -331,6 +371,7 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
       const std::size_t limit = self->single_step ? 1 : static_cast<std::size_t>(options.batch_size);
       const Dialect dialect = db.dialect();
       outcome = co_await db.run([&](soci::session& sql) {
+        if (self->watcher) return process_watch_batch(sql, self->watcher, self->offset, limit);
         return process_batch(sql, dialect, self->handler, self->name, self->offset, limit, clock.now_ms());
       });
       if (outcome.processed > 0) {
@@ -349,9 +390,11 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
                {{"consumer", self->name}, {"attempt", self->failures}, {"error", failure}});
       try {
         long long now = clock.now_ms();
-        co_await db.run([&](soci::session& sql) {
-          sql << record_failure_sql, soci::use(failure), soci::use(now), soci::use(self->name);
-        });
+        if (!self->watcher) {
+          co_await db.run([&](soci::session& sql) {
+            sql << record_failure_sql, soci::use(failure), soci::use(now), soci::use(self->name);
+          });
+        }
       } catch (std::exception const&) {
         // Recording is best effort; the next attempt will fail or succeed on its own.
       }

@@ -72,6 +72,13 @@ class EventLog {
   /// Registers a named consumer; call before start(). Names are unique.
   void subscribe(std::string consumer, Handler handler);
 
+  using WatchHandler = std::function<void(Event const& event)>;
+  /// Registers a per-process tail of the log, for caches and live notifications: no stored
+  /// offset and no transaction; it starts at the end of the log when start() runs and then
+  /// sees every event committed by any process, in order, soon after its commit (at once for
+  /// this process's commits; via NOTIFY or polling for others'). Call before start().
+  void watch(std::string name, WatchHandler handler);
+
   /// Starts the consumers, the pruner and (PostgreSQL) the listener on `io`, which must outlive
   /// this EventLog (its timers belong to `io`).
   void start(boost::asio::io_context& io);

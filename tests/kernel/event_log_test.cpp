@@ -234,3 +234,26 @@ TEST_CASE("pruning keeps what a consumer has not processed and what is within re
   later.db.run_blocking([&](soci::session& sql) { sql << "SELECT COUNT(*) FROM events", soci::into(left); });
   CHECK(left == 1);
 }
+
+TEST_CASE("a watch tails the log from its start, across processes, without an offset row") {
+  TestDatabase tdb;
+  core::SystemClock clock;
+  Node publisher(tdb.url(), clock);
+  publisher.start();
+  publisher.publish("before");  // committed before the watcher starts: not seen
+  Node watcher(tdb.url(), clock);
+  Seen seen;
+  std::atomic<int> failures{0};
+  watcher.events.watch("test.cache", [&](core::Event const& e) {
+    if (e.aggregate_id == "flaky" && failures.fetch_add(1) == 0) throw std::runtime_error("once");
+    seen.add(e);
+  });
+  watcher.start();
+  publisher.publish("one");
+  publisher.publish("flaky");
+  publisher.publish("two");
+  REQUIRE(testing::eventually([&] { return seen.size() >= 3; }));
+  CHECK(seen.all() == std::vector<std::string>{"one", "flaky", "two"});
+  auto status = watcher.db.run_blocking([&](soci::session& sql) { return watcher.events.status(sql); });
+  for (auto const& s : status) CHECK(s.consumer != "test.cache");
+}
