@@ -2,6 +2,8 @@
 // modules listed below (dependencies are checked at start; order here does not matter).
 #include "app/cli.hpp"
 
+#include <bookspace/auth/auth.hpp>
+
 #include <sodium.h>
 
 #include <cstdio>
@@ -14,8 +16,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<bookspace::app::ModuleDescriptor> modules = {
-      // Domain modules are added here as they are built: auth, users, documents, files, search,
-      // jobs (see docs/architecture.md, "Adding a module").
+      bookspace::auth::auth_module(),
+      // Next: users, documents, files, search, jobs (see docs/architecture.md, "Adding a module").
   };
   return bookspace::app::run_cli(argc, argv, environ, std::move(modules));
 }

@@ -1,0 +1,291 @@
+#include "auth_service.hpp"
+#include "token_authenticator.hpp"
+
+#include "app/module.hpp"
+#include "core/database.hpp"
+#include "core/event_log.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/sql.hpp"
+#include "http/router.hpp"
+
+#include <bookspace/auth/auth.hpp>
+
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace bookspace::migrations {
+std::span<const core::MigrationFile> auth();
+}
+
+namespace bookspace::auth {
+
+namespace json = boost::json;
+using core::ApiError;
+using http::Method;
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr std::string_view recent_revocations_sql =
+    "SELECT id, revoked_at FROM auth_sessions WHERE revoked_at IS NOT NULL AND revoked_at > :since";
+
+/// The signing key: auth.signing_key when configured, else a key generated once into
+/// <data_dir>/auth-signing-key (mode 0600) and reused on every start.
+std::string load_or_create_seed(app::Config const& config, std::string const& data_dir, core::Logger& log) {
+  if (auto configured = config.str("auth.signing_key"); !configured.empty()) return configured;
+  const std::filesystem::path path = std::filesystem::path(data_dir) / "auth-signing-key";
+  std::filesystem::create_directories(path.parent_path());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd >= 0) {
+    std::string seed = KeyRing::new_seed();
+    const bool written =
+        ::write(fd, seed.data(), seed.size()) == static_cast<ssize_t>(seed.size()) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written) throw std::runtime_error("cannot write " + path.string());
+    log.info("generated a new token signing key", {{"path", path.string()}});
+    return seed;
+  }
+  std::ifstream in(path);
+  std::string seed;
+  in >> seed;
+  if (seed.empty()) throw std::runtime_error("cannot read " + path.string());
+  return seed;
+}
+
+/// Only the listed fields may appear (API.md: unknown or read-only fields → 400).
+void only_fields(json::object const& body, std::initializer_list<std::string_view> allowed) {
+  for (auto const& [key, value] : body) {
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
+      throw ApiError(core::Error::validation(std::string(key), "unknown field"));
+    }
+  }
+}
+
+std::string string_field(json::object const& body, std::string_view name, bool required = true) {
+  auto const* v = body.if_contains(name);
+  if (!v || v->is_null()) {
+    if (required) throw ApiError(core::Error::validation(std::string(name), "is required"));
+    return {};
+  }
+  if (!v->is_string()) throw ApiError(core::Error::validation(std::string(name), "must be a string"));
+  return std::string(v->as_string());
+}
+
+http::RateLimitPolicy per_minute(std::string name, std::int64_t n) {
+  return {std::move(name), static_cast<double>(n), static_cast<double>(n)};
+}
+
+class AuthModule final : public app::Module {
+ public:
+  explicit AuthModule(app::ModuleContext& ctx)
+      : ctx_(ctx),
+        service_(
+            ctx.db, ctx.events, ctx.cpu, ctx.clock, ctx.ids, ctx.log, make_ring(ctx), settings(ctx.config),
+            ctx.metrics.counter("auth_password_verifications_total",
+                                "Argon2id verifications at login (unknown emails verify a dummy hash).")),
+        authenticator_(service_, ctx.clock),
+        login_per_email_(per_minute("login_email", ctx.config.integer("auth.login_per_email_per_minute"))) {
+    service_.on_revoked = [this](std::string const& sid, core::TimeMs at) {
+      authenticator_.revoked(sid, at);
+    };
+    *ctx.authenticator = &authenticator_;
+  }
+
+  void register_routes(http::Router& r) override {
+    auto const& cfg = ctx_.config;
+    http::RouteOptions open;
+    open.auth = http::Auth::none;
+    auto limited = [&](std::string name, char const* key) {
+      http::RouteOptions o = open;
+      o.rate_limit = per_minute(std::move(name), cfg.integer(key));
+      return o;
+    };
+    const int ttl = service_.settings().tokens.lifetime_s;
+
+    r.add(
+        Method::post, "/api/v1/auth/register",
+        [this, ttl](Request& req) -> core::Awaitable<Response> {
+          auto body = http::parse_json_object(req);
+          only_fields(body, {"email", "password", "display_name"});
+          std::string email = normalize_email(string_field(body, "email"));
+          std::string password = string_field(body, "password");
+          if (auto problem = password_problem(password))
+            throw ApiError(core::Error::validation("password", *problem));
+          std::string name = string_field(body, "display_name", false);
+          if (name.empty()) name = email.substr(0, email.find('@'));
+          if (name.size() > 100)
+            throw ApiError(core::Error::validation("display_name", "at most 100 characters"));
+          auto issued = co_await service_.register_account(email, password, name, client(req));
+          co_return Response::json(201, issued.to_json(ttl, true));
+        },
+        limited("register_ip", "auth.register_per_ip_per_minute"));
+
+    r.add(
+        Method::post, "/api/v1/auth/login",
+        [this, ttl](Request& req) -> core::Awaitable<Response> {
+          auto body = http::parse_json_object(req);
+          only_fields(body, {"email", "password"});
+          std::string password = string_field(body, "password");
+          std::string email;
+          try {
+            email = normalize_email(string_field(body, "email"));
+          } catch (ApiError const&) {
+            throw ApiError(core::ErrorCode::invalid_credentials, "The email or password is not correct.");
+          }
+          if (auto d = ctx_.rate_limiter.take(login_per_email_, email); !d.allowed) {
+            core::Error error{core::ErrorCode::rate_limited, "Too many login attempts for this account.", {}};
+            error.retry_after_s = d.retry_after_s;
+            throw ApiError(std::move(error));
+          }
+          auto issued = co_await service_.login(email, password, client(req));
+          co_return Response::json(200, issued.to_json(ttl, true));
+        },
+        limited("login_ip", "auth.login_per_ip_per_minute"));
+
+    r.add(
+        Method::post, "/api/v1/auth/refresh",
+        [this, ttl](Request& req) -> core::Awaitable<Response> {
+          auto body = http::parse_json_object(req);
+          only_fields(body, {"refresh_token"});
+          auto issued = co_await service_.refresh(string_field(body, "refresh_token"));
+          co_return Response::json(200, issued.to_json(ttl, false));
+        },
+        limited("refresh_ip", "auth.refresh_per_ip_per_minute"));
+
+    r.add(Method::post, "/api/v1/auth/logout", [this](Request& req) -> core::Awaitable<Response> {
+      if (!req.body.empty()) only_fields(http::parse_json_object(req), {"refresh_token"});
+      auto const& p = req.ctx.principal;
+      co_await service_.revoke_session(p.user_id, p.session_id);
+      co_return Response::no_content();
+    });
+
+    r.add(Method::get, "/api/v1/auth/sessions", [this](Request& req) -> core::Awaitable<Response> {
+      auto const& p = req.ctx.principal;
+      auto items = co_await service_.sessions(p.user_id, p.session_id);
+      co_return Response::json(200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+    });
+
+    r.add(Method::del, "/api/v1/auth/sessions/{id}", [this](Request& req) -> core::Awaitable<Response> {
+      co_await service_.revoke_session(req.ctx.principal.user_id, std::string(req.param("id")));
+      co_return Response::no_content();
+    });
+
+    r.add(
+        Method::get, "/.well-known/jwks.json",
+        [this](Request&) -> core::Awaitable<Response> {
+          Response res = Response::json(200, service_.keys().jwks());
+          res.headers.add("Cache-Control", "public, max-age=300");
+          co_return res;
+        },
+        open);
+  }
+
+  void subscribe(core::EventLog& events) override {
+    events.watch("auth.revocations", [this](core::Event const& e) {
+      if (e.type != session_revoked_v1) return;
+      authenticator_.revoked(std::string(e.payload.as_object().at("session_id").as_string()), e.occurred_at);
+    });
+  }
+
+  void start() override {
+    // Sessions revoked before this process started, whose access tokens may still be unexpired.
+    const auto& t = service_.settings().tokens;
+    long long since = ctx_.clock.now_ms() - (t.lifetime_s + t.leeway_s) * 1000LL;
+    ctx_.db.run_blocking([&](soci::session& sql) {
+      soci::rowset<soci::row> rows = (sql.prepare << recent_revocations_sql, soci::use(since));
+      for (auto const& row : rows)
+        authenticator_.revoked(core::sql::get_text(row, 0), core::sql::get_int(row, 1));
+    });
+  }
+
+ private:
+  static KeyRing make_ring(app::ModuleContext& ctx) {
+    KeyRing ring;
+    ring.add(KeyRing::from_seed(load_or_create_seed(ctx.config, ctx.data_dir, ctx.log)));
+    for (auto const& pk : ctx.config.list("auth.previous_public_keys")) ring.add(KeyRing::from_public(pk));
+    return ring;
+  }
+
+  static AuthSettings settings(app::Config const& c) {
+    AuthSettings s;
+    s.tokens.issuer = c.str("auth.issuer");
+    s.tokens.audience = c.str("auth.issuer");
+    s.tokens.lifetime_s = static_cast<int>(c.integer("auth.access_token_ttl_s"));
+    s.refresh_ttl_days = static_cast<int>(c.integer("auth.refresh_token_ttl_days"));
+    s.reuse_grace_ms = static_cast<int>(c.integer("auth.refresh_reuse_grace_ms"));
+    s.hash_cost.passes = static_cast<unsigned long long>(c.integer("auth.argon2_passes"));
+    s.hash_cost.memory_bytes = static_cast<std::size_t>(c.integer("auth.argon2_memory_kib")) * 1024;
+    return s;
+  }
+
+  static ClientInfo client(Request const& req) {
+    return {std::string(req.header("User-Agent").value_or("")), req.ctx.client_ip};
+  }
+
+  app::ModuleContext& ctx_;
+  AuthService service_;
+  TokenAuthenticator authenticator_;
+  http::RateLimitPolicy login_per_email_;
+};
+
+void declare_config(app::ConfigSchema& s) {
+  auto integer = [](std::string path, std::int64_t def, std::int64_t min, std::int64_t max,
+                    std::string help) {
+    app::ConfigKey k{std::move(path), app::ConfigType::integer, def, std::move(help)};
+    k.min = min;
+    k.max = max;
+    return k;
+  };
+  app::ConfigKey key{"auth.signing_key", app::ConfigType::string, "",
+                     "Ed25519 seed (32 bytes, base64url) signing access tokens; empty: generated once into "
+                     "<data_dir>/auth-signing-key. Every instance of a cluster needs the same."};
+  key.redact = [](std::string const&) { return std::string("***"); };
+  key.validate = [](json::value const& v) -> std::optional<std::string> {
+    if (v.as_string().empty()) return std::nullopt;
+    try {
+      KeyRing::from_seed(std::string(v.as_string()));
+    } catch (std::exception const& e) {
+      return std::string(e.what());
+    }
+    return std::nullopt;
+  };
+  s.add(std::move(key));
+  s.add({"auth.previous_public_keys", app::ConfigType::string_list, json::array(),
+         "Public keys (base64url) of retired signing keys: their tokens verify until they expire."});
+  s.add({"auth.issuer", app::ConfigType::string, "bookspace", "iss and aud of access tokens."});
+  s.add(integer("auth.access_token_ttl_s", 900, 60, 86400, "Access token lifetime."));
+  s.add(integer("auth.refresh_token_ttl_days", 30, 1, 365, "Refresh token (session) lifetime."));
+  s.add(integer("auth.refresh_reuse_grace_ms", 2000, 0, 60000,
+                "A rotated refresh token presented again within this is taken for a concurrent refresh (401) "
+                "rather than theft (401 and the session revoked)."));
+  s.add(integer("auth.argon2_memory_kib", 19456, 19456, 4194304, "Argon2id memory (OWASP minimum 19 MiB)."));
+  s.add(integer("auth.argon2_passes", 2, 2, 100, "Argon2id passes (OWASP minimum 2)."));
+  s.add(integer("auth.login_per_ip_per_minute", 30, 1, 1000000, "Login attempts per client IP."));
+  s.add(integer("auth.login_per_email_per_minute", 10, 1, 1000000, "Login attempts per account email."));
+  s.add(integer("auth.register_per_ip_per_minute", 10, 1, 1000000, "Registrations per client IP."));
+  s.add(integer("auth.refresh_per_ip_per_minute", 60, 1, 1000000, "Token refreshes per client IP."));
+}
+
+}  // namespace
+
+app::ModuleDescriptor auth_module() {
+  return {"auth",
+          "accounts, passwords, access tokens, sessions",
+          {},
+          &migrations::auth,
+          &declare_config,
+          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+            return std::make_unique<AuthModule>(ctx);
+          }};
+}
+
+}  // namespace bookspace::auth

@@ -1,0 +1,298 @@
+#include "auth_service.hpp"
+
+#include "core/database.hpp"
+#include "core/event_log.hpp"
+#include "core/ids.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/sql.hpp"
+#include "core/worker_pool.hpp"
+
+#include <soci/soci.h>
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace bookspace::auth {
+
+namespace json = boost::json;
+using core::ApiError;
+using core::ErrorCode;
+
+namespace {
+
+constexpr std::string_view find_by_email_sql =
+    "SELECT id, email, password_hash, display_name, role, disabled, created_at, updated_at"
+    " FROM auth_accounts WHERE email = :email";
+constexpr std::string_view insert_account_sql =
+    "INSERT INTO auth_accounts (id, email, password_hash, display_name, role, disabled, created_at, "
+    "updated_at)"
+    " VALUES (:id, :email, :hash, :name, :role, 0, :now, :now2)";
+constexpr std::string_view update_hash_sql = "UPDATE auth_accounts SET password_hash = :hash WHERE id = :id";
+constexpr std::string_view insert_session_sql =
+    "INSERT INTO auth_sessions (id, account_id, created_at, last_used_at, expires_at, user_agent, ip)"
+    " VALUES (:id, :account, :now, :now2, :expires, :ua, :ip)";
+constexpr std::string_view insert_refresh_sql =
+    "INSERT INTO auth_refresh_tokens (token_hash, session_id, created_at) VALUES (:hash, :session, :now)";
+constexpr std::string_view find_refresh_sql =
+    "SELECT t.session_id, t.rotated_at, s.revoked_at, s.expires_at,"
+    " a.id, a.email, a.password_hash, a.display_name, a.role, a.disabled, a.created_at, a.updated_at"
+    " FROM auth_refresh_tokens t JOIN auth_sessions s ON s.id = t.session_id"
+    " JOIN auth_accounts a ON a.id = s.account_id WHERE t.token_hash = :hash";
+constexpr std::string_view rotate_refresh_sql =
+    "UPDATE auth_refresh_tokens SET rotated_at = :now WHERE token_hash = :hash AND rotated_at IS NULL";
+constexpr std::string_view touch_session_sql = "UPDATE auth_sessions SET last_used_at = :now WHERE id = :id";
+constexpr std::string_view revoke_session_sql =
+    "UPDATE auth_sessions SET revoked_at = :now WHERE id = :id AND account_id = :account AND revoked_at IS "
+    "NULL";
+constexpr std::string_view list_sessions_sql =
+    "SELECT id, created_at, last_used_at, user_agent, ip FROM auth_sessions"
+    " WHERE account_id = :account AND revoked_at IS NULL AND expires_at > :now"
+    " ORDER BY last_used_at DESC LIMIT 100";
+
+Account read_account(soci::row const& row, std::size_t first) {
+  namespace sql = core::sql;
+  Account a;
+  a.id = sql::get_text(row, first);
+  a.email = sql::get_text(row, first + 1);
+  a.password_hash = sql::get_text(row, first + 2);
+  a.display_name = sql::get_text(row, first + 3);
+  a.role = sql::get_text(row, first + 4);
+  a.disabled = sql::get_int(row, first + 5) != 0;
+  a.created_at = sql::get_int(row, first + 6);
+  a.updated_at = sql::get_int(row, first + 7);
+  return a;
+}
+
+std::optional<Account> find_by_email(soci::session& sql, std::string const& email) {
+  soci::rowset<soci::row> rows = (sql.prepare << find_by_email_sql, soci::use(email));
+  for (auto const& row : rows) return read_account(row, 0);
+  return std::nullopt;
+}
+
+std::string new_refresh_token() {
+  std::string raw(32, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  return base64url_encode(raw);
+}
+
+/// Inserts a session and its first refresh token; returns {session id, refresh token}.
+std::pair<std::string, std::string> create_session(core::Tx& tx, core::IdGenerator& ids,
+                                                   std::string const& account_id, ClientInfo const& client,
+                                                   long long now, long long expires) {
+  std::string id = ids.uuid_v7();
+  std::string token = new_refresh_token();
+  std::string hash = sha256_hex(token);
+  std::string ua = client.user_agent.substr(0, 256);
+  std::string ip = client.ip;
+  tx.sql << insert_session_sql, soci::use(id), soci::use(account_id), soci::use(now), soci::use(now),
+      soci::use(expires), soci::use(ua), soci::use(ip);
+  tx.sql << insert_refresh_sql, soci::use(hash), soci::use(id), soci::use(now);
+  return {id, token};
+}
+
+ApiError invalid_credentials() {
+  return ApiError(ErrorCode::invalid_credentials, "The email or password is not correct.");
+}
+
+ApiError invalid_refresh() {
+  return ApiError(ErrorCode::unauthorized, "The refresh token is not valid.");
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(text.data()), text.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+std::string normalize_email(std::string_view raw) {
+  auto b = raw.find_first_not_of(" \t\r\n"), e = raw.find_last_not_of(" \t\r\n");
+  std::string email = b == std::string_view::npos ? "" : std::string(raw.substr(b, e - b + 1));
+  std::transform(email.begin(), email.end(), email.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto at = email.find('@');
+  const bool ok = email.size() <= 254 && at != std::string::npos && at > 0 && at + 1 < email.size() &&
+                  email.find('@', at + 1) == std::string::npos &&
+                  email.find_first_of(" \t\r\n<>()[]\\,;:\"") == std::string::npos;
+  if (!ok) throw ApiError(core::Error::validation("email", "must be an email address"));
+  return email;
+}
+
+json::object Account::to_json() const {
+  return {{"id", id},
+          {"email", email},
+          {"display_name", display_name},
+          {"role", role},
+          {"disabled", disabled},
+          {"created_at", core::format_rfc3339(created_at)},
+          {"updated_at", core::format_rfc3339(updated_at)}};
+}
+
+json::object Issued::to_json(int expires_in, bool with_user) const {
+  json::object out{{"access_token", access_token},
+                   {"refresh_token", refresh_token},
+                   {"token_type", "Bearer"},
+                   {"expires_in", expires_in}};
+  if (with_user) out["user"] = account.to_json();
+  return out;
+}
+
+AuthService::AuthService(core::Database& db, core::EventLog& events, core::WorkerPool& cpu,
+                         core::Clock const& clock, core::IdGenerator& ids, core::Logger& log, KeyRing ring,
+                         AuthSettings settings, core::Counter& verifications)
+    : db_(db),
+      events_(events),
+      cpu_(cpu),
+      clock_(clock),
+      ids_(ids),
+      log_(log),
+      ring_(std::move(ring)),
+      settings_(settings),
+      verifications_(verifications),
+      dummy_hash_(hash_password(KeyRing::new_seed(), settings.hash_cost)) {}
+
+Issued AuthService::issue(Account const& account, std::string session_id, std::string refresh_token) {
+  const auto now = clock_.now_ms();
+  AccessClaims claims{account.id,     session_id, account.role,
+                      ids_.uuid_v7(), now,        now + settings_.tokens.lifetime_s * 1000LL};
+  return Issued{issue_access_token(ring_, settings_.tokens, claims), std::move(refresh_token),
+                std::move(session_id), account};
+}
+
+core::Awaitable<Issued> AuthService::register_account(std::string email, std::string password,
+                                                      std::string display_name, ClientInfo client) {
+  const HashCost cost = settings_.hash_cost;
+  std::string hash = co_await core::run_in(cpu_, [&](std::size_t) { return hash_password(password, cost); });
+  const long long now = clock_.now_ms();
+  const long long expires = now + settings_.refresh_ttl_days * 86'400'000LL;
+  Account account{ids_.uuid_v7(), email, hash, display_name, "member", false, now, now};
+  auto [session_id, refresh] = co_await db_.transaction([&](core::Tx& tx) {
+    if (find_by_email(tx.sql, email))
+      throw ApiError(ErrorCode::email_taken, "An account with this email exists.");
+    tx.sql << insert_account_sql, soci::use(account.id), soci::use(account.email), soci::use(hash),
+        soci::use(account.display_name), soci::use(account.role), soci::use(now), soci::use(now);
+    auto session = create_session(tx, ids_, account.id, client, now, expires);
+    events_.publish(tx, "auth.user_registered.v1", account.id,
+                    {{"id", account.id},
+                     {"email", account.email},
+                     {"display_name", account.display_name},
+                     {"role", account.role},
+                     {"created_at", core::format_rfc3339(now)}});
+    return session;
+  });
+  co_return issue(account, std::move(session_id), std::move(refresh));
+}
+
+core::Awaitable<Issued> AuthService::login(std::string email, std::string password, ClientInfo client) {
+  auto found = co_await db_.run([&](soci::session& sql) { return find_by_email(sql, email); });
+  const std::string hash = found ? found->password_hash : dummy_hash_;
+  const bool ok = co_await core::run_in(cpu_, [&](std::size_t) {
+    verifications_.inc();
+    return verify_password(hash, password);
+  });
+  if (!found || !ok || found->disabled) throw invalid_credentials();
+  Account account = *found;
+  const HashCost cost = settings_.hash_cost;
+  if (needs_rehash(account.password_hash, cost)) {
+    std::string fresh =
+        co_await core::run_in(cpu_, [&](std::size_t) { return hash_password(password, cost); });
+    co_await db_.run(
+        [&](soci::session& sql) { sql << update_hash_sql, soci::use(fresh), soci::use(account.id); });
+  }
+  const long long now = clock_.now_ms();
+  const long long expires = now + settings_.refresh_ttl_days * 86'400'000LL;
+  auto [session_id, refresh] = co_await db_.transaction(
+      [&](core::Tx& tx) { return create_session(tx, ids_, account.id, client, now, expires); });
+  co_return issue(account, std::move(session_id), std::move(refresh));
+}
+
+core::Awaitable<Issued> AuthService::refresh(std::string refresh_token) {
+  enum class Outcome { rotated, invalid, reused };
+  const std::string hash = sha256_hex(refresh_token);
+  const long long now = clock_.now_ms();
+  Outcome outcome = Outcome::invalid;
+  Account account;
+  std::string session_id, next_token;
+  co_await db_.transaction([&](core::Tx& tx) {
+    soci::rowset<soci::row> rows = (tx.sql.prepare << find_refresh_sql, soci::use(hash));
+    std::optional<long long> rotated_at, revoked_at;
+    long long expires_at = 0;
+    bool found = false;
+    for (auto const& row : rows) {
+      found = true;
+      session_id = core::sql::get_text(row, 0);
+      rotated_at = core::sql::get_opt_int(row, 1);
+      revoked_at = core::sql::get_opt_int(row, 2);
+      expires_at = core::sql::get_int(row, 3);
+      account = read_account(row, 4);
+    }
+    if (!found || revoked_at || expires_at <= now || account.disabled) return;
+    if (rotated_at) {
+      if (now - *rotated_at <= settings_.reuse_grace_ms) return;  // a concurrent refresh, not a replay
+      long long at = now;
+      tx.sql << revoke_session_sql, soci::use(at), soci::use(session_id), soci::use(account.id);
+      events_.publish(
+          tx, "auth.session_revoked.v1", session_id,
+          {{"session_id", session_id}, {"account_id", account.id}, {"reason", "refresh_token_reuse"}});
+      tx.on_commit([this, sid = session_id, at] {
+        if (on_revoked) on_revoked(sid, at);
+      });
+      outcome = Outcome::reused;
+      return;
+    }
+    soci::statement rotate = (tx.sql.prepare << rotate_refresh_sql, soci::use(now), soci::use(hash));
+    rotate.execute(true);
+    if (rotate.get_affected_rows() != 1) return;  // lost a race with a concurrent refresh
+    next_token = new_refresh_token();
+    std::string next_hash = sha256_hex(next_token);
+    tx.sql << insert_refresh_sql, soci::use(next_hash), soci::use(session_id), soci::use(now);
+    tx.sql << touch_session_sql, soci::use(now), soci::use(session_id);
+    outcome = Outcome::rotated;
+  });
+  if (outcome == Outcome::reused) {
+    log_.warn("refresh token reused; session revoked", {{"session_id", session_id}, {"user_id", account.id}});
+  }
+  if (outcome != Outcome::rotated) throw invalid_refresh();
+  co_return issue(account, std::move(session_id), std::move(next_token));
+}
+
+core::Awaitable<void> AuthService::revoke_session(std::string account_id, std::string session_id) {
+  const long long now = clock_.now_ms();
+  const bool revoked = co_await db_.transaction([&](core::Tx& tx) {
+    soci::statement st =
+        (tx.sql.prepare << revoke_session_sql, soci::use(now), soci::use(session_id), soci::use(account_id));
+    st.execute(true);
+    if (st.get_affected_rows() != 1) return false;
+    events_.publish(tx, "auth.session_revoked.v1", session_id,
+                    {{"session_id", session_id}, {"account_id", account_id}, {"reason", "logout"}});
+    tx.on_commit([this, session_id, now] {
+      if (on_revoked) on_revoked(session_id, now);
+    });
+    return true;
+  });
+  if (!revoked) throw ApiError(ErrorCode::not_found, "No such session.");
+}
+
+core::Awaitable<json::array> AuthService::sessions(std::string account_id, std::string current_session_id) {
+  const long long now = clock_.now_ms();
+  co_return co_await db_.run([&](soci::session& sql) {
+    json::array items;
+    soci::rowset<soci::row> rows = (sql.prepare << list_sessions_sql, soci::use(account_id), soci::use(now));
+    for (auto const& row : rows) {
+      std::string id = core::sql::get_text(row, 0);
+      items.push_back({{"id", id},
+                       {"created_at", core::format_rfc3339(core::sql::get_int(row, 1))},
+                       {"last_used_at", core::format_rfc3339(core::sql::get_int(row, 2))},
+                       {"user_agent", core::sql::get_text(row, 3)},
+                       {"ip", core::sql::get_text(row, 4)},
+                       {"current", id == current_session_id}});
+    }
+    return items;
+  });
+}
+
+}  // namespace bookspace::auth

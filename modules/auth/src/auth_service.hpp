@@ -1,0 +1,96 @@
+#pragma once
+
+#include "passwords.hpp"
+#include "tokens.hpp"
+
+#include "core/async.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bookspace::core {
+class Database;
+class EventLog;
+class IdGenerator;
+class Logger;
+class Counter;
+class WorkerPool;
+}  // namespace bookspace::core
+
+namespace bookspace::auth {
+
+struct AuthSettings {
+  TokenSettings tokens;
+  HashCost hash_cost;
+  int refresh_ttl_days = 30;
+  int reuse_grace_ms = 2000;  ///< a rotated token presented again within this is a race, not theft
+};
+
+struct Account {
+  std::string id, email, password_hash, display_name, role;
+  bool disabled = false;
+  core::TimeMs created_at = 0, updated_at = 0;
+  boost::json::object to_json() const;  ///< the API's `User`
+};
+
+/// What a client gets after register, login and refresh.
+struct Issued {
+  std::string access_token;
+  std::string refresh_token;
+  std::string session_id;
+  Account account;
+  boost::json::object to_json(int expires_in, bool with_user) const;
+};
+
+struct ClientInfo {
+  std::string user_agent;
+  std::string ip;
+};
+
+/// Accounts, sessions and tokens. Blocking work runs on the database and CPU pools.
+class AuthService {
+ public:
+  AuthService(core::Database& db, core::EventLog& events, core::WorkerPool& cpu, core::Clock const& clock,
+              core::IdGenerator& ids, core::Logger& log, KeyRing ring, AuthSettings settings,
+              core::Counter& verifications);
+
+  core::Awaitable<Issued> register_account(std::string email, std::string password, std::string display_name,
+                                           ClientInfo client);
+  /// invalid_credentials for an unknown email, a wrong password or a disabled account alike;
+  /// every path verifies one Argon2id hash (a dummy one when the email is unknown).
+  core::Awaitable<Issued> login(std::string email, std::string password, ClientInfo client);
+  core::Awaitable<Issued> refresh(std::string refresh_token);
+  core::Awaitable<void> revoke_session(std::string account_id, std::string session_id);
+  core::Awaitable<boost::json::array> sessions(std::string account_id, std::string current_session_id);
+
+  KeyRing const& keys() const { return ring_; }
+  AuthSettings const& settings() const { return settings_; }
+  /// Called after a revocation commits (here or, through the event log, elsewhere).
+  std::function<void(std::string const& session_id, core::TimeMs at)> on_revoked;
+
+ private:
+  Issued issue(Account const& account, std::string session_id, std::string refresh_token);
+
+  core::Database& db_;
+  core::EventLog& events_;
+  core::WorkerPool& cpu_;
+  core::Clock const& clock_;
+  core::IdGenerator& ids_;
+  core::Logger& log_;
+  KeyRing ring_;
+  AuthSettings settings_;
+  core::Counter& verifications_;
+  std::string dummy_hash_;
+};
+
+std::string sha256_hex(std::string_view text);
+/// Trimmed and lower-cased; throws ApiError(validation_failed) when it is not an address.
+std::string normalize_email(std::string_view raw);
+
+}  // namespace bookspace::auth
