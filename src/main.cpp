@@ -3,6 +3,7 @@
 #include "app/cli.hpp"
 
 #include <bookspace/auth/auth.hpp>
+#include <bookspace/users/users.hpp>
 
 #include <sodium.h>
 
@@ -16,8 +17,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<bookspace::app::ModuleDescriptor> modules = {
-      bookspace::auth::auth_module(),
-      // Next: users, documents, files, search, jobs (see docs/architecture.md, "Adding a module").
+      bookspace::auth::auth_module(), bookspace::users::users_module(),
+      // Next: documents, files, search, jobs (see docs/architecture.md, "Adding a module").
   };
   return bookspace::app::run_cli(argc, argv, environ, std::move(modules));
 }

@@ -3,7 +3,10 @@
 #include "app/application.hpp"
 #include "app/application_parts.hpp"
 #include "app/kernel_config.hpp"
+#include "core/event_log.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/migrations.hpp"
 
 #include <soci/soci.h>
 #include <boost/json/serialize.hpp>
@@ -25,7 +28,8 @@ constexpr std::string_view usage_text =
     "  migrate   apply pending database migrations and exit\n"
     "  modules   list the modules of this binary, their dependencies and whether enabled\n"
     "  config    print the effective configuration (secrets redacted)\n"
-    "  version   print the version\n\n"
+    "  version   print the version\n"
+    "  users create-admin --email E   create an admin account (password from stdin, or generated)\n\n"
     "Run `bookspace <command> --help` for the options of a command.\n";
 
 struct Options {
@@ -135,6 +139,58 @@ int cmd_modules(Config const& config, std::vector<ModuleDescriptor> const& modul
 
 }  // namespace
 
+/// `bookspace <module command> [common flags] [its own args]`: opens and migrates the database,
+/// then runs the command with an unstarted event log (events it publishes reach consumers once
+/// a server runs).
+int run_module_command(ModuleCommand const& command, int argc, char** argv, char** envp,
+                       std::vector<ModuleDescriptor> const& modules) {
+  po::options_description desc(std::string("Options of `bookspace ") + std::string(command.name) + "` (" +
+                               std::string(command.usage) + ")");
+  add_common(desc);
+  po::variables_map vm;
+  std::vector<std::string> rest;
+  try {
+    auto parsed = po::command_line_parser(argc, argv).options(desc).allow_unregistered().run();
+    po::store(parsed, vm);
+    rest = po::collect_unrecognized(parsed.options, po::include_positional);
+  } catch (po::error const& e) {
+    std::cerr << "bookspace " << command.name << ": " << e.what() << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  ConfigSchema schema = full_schema(modules);
+  std::optional<Config> config;
+  try {
+    config.emplace(load_config(schema, vm, envp));
+  } catch (ConfigError const& e) {
+    std::cerr << "bookspace: invalid configuration: " << e.what() << "\n";
+    return 2;
+  }
+  core::Logger log(level_of(*config));
+  core::DatabaseOptions options;
+  options.url = effective_database_url(*config);
+  options.pool_size = 1;
+  try {
+    core::Database db(options, log);
+    core::SystemClock clock;
+    core::RandomIdGenerator ids(clock);
+    auto plan = core::plan_migrations(all_migration_sets(modules), db.dialect());
+    db.run_blocking([&](soci::session& sql) { core::apply_migrations(sql, db.dialect(), plan, clock, log); });
+    core::EventLog events(db, clock, ids, log, {});
+    CommandContext ctx{*config,  db,        events, clock, ids, log, config->str("data_dir"),
+                       std::cin, std::cout, rest};
+    int code = command.run(ctx);
+    db.stop();
+    return code;
+  } catch (std::exception const& e) {
+    std::cerr << "bookspace " << command.name << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> modules) {
   if (argc < 2) {
     std::cerr << usage_text;
@@ -151,6 +207,14 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
   }
   const bool known =
       command == "serve" || command == "migrate" || command == "modules" || command == "config";
+  if (!known && argc >= 3) {
+    const std::string two_words = command + " " + argv[2];
+    for (auto const& m : modules) {
+      for (auto const& c : m.commands) {
+        if (c.name == two_words) return run_module_command(c, argc - 2, argv + 2, envp, modules);
+      }
+    }
+  }
   if (!known) {
     std::cerr << "bookspace: unknown command '" << command << "'\n\n" << usage_text;
     return 2;

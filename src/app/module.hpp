@@ -5,6 +5,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <iosfwd>
 #include <memory>
 #include <span>
 #include <string>
@@ -81,8 +82,30 @@ class Module {
   virtual boost::json::object openapi_schemas() const { return {}; }
 };
 
+/// What a CLI command of a module gets: the database (migrated), the event log (publish only;
+/// consumers run in servers), and the terminal.
+struct CommandContext {
+  Config const& config;
+  core::Database& db;
+  core::EventLog& events;
+  core::Clock const& clock;
+  core::IdGenerator& ids;
+  core::Logger& log;
+  std::string data_dir;
+  std::istream& in;
+  std::ostream& out;
+  std::vector<std::string> args;  ///< what follows the command name, common flags removed
+};
+
+/// `bookspace <name…> [args]`, e.g. "users create-admin". Returns the exit code.
+struct ModuleCommand {
+  std::string_view name;
+  std::string_view usage;
+  int (*run)(CommandContext&) = nullptr;
+};
+
 /// What the binary knows of a module before creating it: enough for `bookspace modules`,
-/// configuration and migrations. src/main.cpp lists these explicitly.
+/// configuration, migrations and CLI commands. src/main.cpp lists these explicitly.
 struct ModuleDescriptor {
   std::string_view name;
   std::string_view summary;
@@ -90,6 +113,7 @@ struct ModuleDescriptor {
   std::span<const core::MigrationFile> (*migrations)() = nullptr;
   void (*declare_config)(ConfigSchema&) = nullptr;  ///< keys under "<name>."
   std::unique_ptr<Module> (*create)(ModuleContext&) = nullptr;
+  std::vector<ModuleCommand> commands = {};
 };
 
 /// Unknown module names, a missing dependency or a cycle: exit code 2.

@@ -7,6 +7,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/sql.hpp"
+#include "core/worker_pool.hpp"
 #include "http/router.hpp"
 
 #include <bookspace/auth/auth.hpp>
@@ -20,6 +21,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <istream>
+#include <ostream>
 
 namespace bookspace::migrations {
 std::span<const core::MigrationFile> auth();
@@ -84,6 +87,33 @@ http::RateLimitPolicy per_minute(std::string name, std::int64_t n) {
   return {std::move(name), static_cast<double>(n), static_cast<double>(n)};
 }
 
+AccountInfo info_of(Account const& a) {
+  return {a.id, a.email, a.display_name, a.role, a.disabled, a.created_at, a.updated_at};
+}
+
+/// Auth's public interface for other modules, over the service.
+class AccountsAdapter final : public Accounts {
+ public:
+  explicit AccountsAdapter(AuthService& service) : service_(service) {}
+  core::Awaitable<std::optional<AccountInfo>> find(std::string id) override {
+    auto a = co_await service_.find(std::move(id));
+    if (!a) co_return std::nullopt;
+    co_return info_of(*a);
+  }
+  core::Awaitable<std::optional<AccountInfo>> update(std::string id, std::optional<std::string> role,
+                                                     std::optional<bool> disabled) override {
+    auto a = co_await service_.update(std::move(id), std::move(role), disabled);
+    if (!a) co_return std::nullopt;
+    co_return info_of(*a);
+  }
+
+ private:
+  AuthService& service_;
+};
+
+constexpr std::string_view update_display_name_sql =
+    "UPDATE auth_accounts SET display_name = :name WHERE id = :id";
+
 class AuthModule final : public app::Module {
  public:
   explicit AuthModule(app::ModuleContext& ctx)
@@ -98,6 +128,7 @@ class AuthModule final : public app::Module {
       authenticator_.revoked(sid, at);
     };
     *ctx.authenticator = &authenticator_;
+    ctx.services.provide<Accounts>(accounts_);
   }
 
   void register_routes(http::Router& r) override {
@@ -190,6 +221,13 @@ class AuthModule final : public app::Module {
   }
 
   void subscribe(core::EventLog& events) override {
+    // Auth's own copy of display names (shown in its token responses), fed by the users module.
+    events.subscribe("auth.profiles", [](core::Tx& tx, core::Event const& e) {
+      if (e.type != "users.profile_updated.v1") return;
+      auto const& p = e.payload.as_object();
+      std::string name(p.at("display_name").as_string()), id(p.at("id").as_string());
+      tx.sql << update_display_name_sql, soci::use(name), soci::use(id);
+    });
     events.watch("auth.revocations", [this](core::Event const& e) {
       if (e.type != session_revoked_v1) return;
       authenticator_.revoked(std::string(e.payload.as_object().at("session_id").as_string()), e.occurred_at);
@@ -215,6 +253,7 @@ class AuthModule final : public app::Module {
     return ring;
   }
 
+  friend int create_admin(app::CommandContext& ctx);
   static AuthSettings settings(app::Config const& c) {
     AuthSettings s;
     s.tokens.issuer = c.str("auth.issuer");
@@ -234,8 +273,57 @@ class AuthModule final : public app::Module {
   app::ModuleContext& ctx_;
   AuthService service_;
   TokenAuthenticator authenticator_;
+  AccountsAdapter accounts_{service_};
   http::RateLimitPolicy login_per_email_;
 };
+
+/// `bookspace users create-admin --email E`: the password is read from stdin (first line) or,
+/// when stdin is empty, generated and printed once.
+int create_admin(app::CommandContext& ctx) {
+  std::string email_arg;
+  for (std::size_t i = 0; i < ctx.args.size(); ++i) {
+    if (ctx.args[i] == "--email" && i + 1 < ctx.args.size())
+      email_arg = ctx.args[++i];
+    else if (ctx.args[i].starts_with("--email="))
+      email_arg = ctx.args[i].substr(8);
+    else {
+      ctx.out << "usage: bookspace users create-admin --email EMAIL  (password on stdin, or generated)\n";
+      return 2;
+    }
+  }
+  std::string email;
+  try {
+    email = normalize_email(email_arg);
+  } catch (ApiError const&) {
+    ctx.out << "users create-admin: --email must be an email address\n";
+    return 2;
+  }
+  std::string password;
+  std::getline(ctx.in, password);
+  const bool generated = password.empty();
+  if (generated) password = KeyRing::new_seed().substr(0, 24);
+  if (auto problem = password_problem(password)) {
+    ctx.out << "users create-admin: password " << *problem << "\n";
+    return 2;
+  }
+  core::WorkerPool cpu("cpu", 1, 1);
+  core::Metrics metrics;
+  KeyRing ring;
+  ring.add(KeyRing::from_seed(load_or_create_seed(ctx.config, ctx.data_dir, ctx.log)));
+  AuthService service(ctx.db, ctx.events, cpu, ctx.clock, ctx.ids, ctx.log, std::move(ring),
+                      AuthModule::settings(ctx.config), metrics.counter("unused", "unused"));
+  try {
+    auto account = ctx.db.run_blocking([&](soci::session& sql) {
+      return service.create_account_blocking(sql, email, password, "admin", email.substr(0, email.find('@')));
+    });
+    ctx.out << "created admin " << account.email << " (" << account.id << ")\n";
+    if (generated) ctx.out << "password: " << password << "\n";
+    return 0;
+  } catch (ApiError const& e) {
+    ctx.out << "users create-admin: " << e.error().detail << "\n";
+    return 1;
+  }
+}
 
 void declare_config(app::ConfigSchema& s) {
   auto integer = [](std::string path, std::int64_t def, std::int64_t min, std::int64_t max,
@@ -285,7 +373,8 @@ app::ModuleDescriptor auth_module() {
           &declare_config,
           [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<AuthModule>(ctx);
-          }};
+          },
+          {{"users create-admin", "create an admin account", &create_admin}}};
 }
 
 }  // namespace bookspace::auth

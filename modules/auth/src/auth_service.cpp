@@ -45,6 +45,15 @@ constexpr std::string_view touch_session_sql = "UPDATE auth_sessions SET last_us
 constexpr std::string_view revoke_session_sql =
     "UPDATE auth_sessions SET revoked_at = :now WHERE id = :id AND account_id = :account AND revoked_at IS "
     "NULL";
+constexpr std::string_view find_by_id_sql =
+    "SELECT id, email, password_hash, display_name, role, disabled, created_at, updated_at"
+    " FROM auth_accounts WHERE id = :id";
+constexpr std::string_view update_account_sql =
+    "UPDATE auth_accounts SET role = :role, disabled = :disabled, updated_at = :now WHERE id = :id";
+constexpr std::string_view live_sessions_sql =
+    "SELECT id FROM auth_sessions WHERE account_id = :account AND revoked_at IS NULL";
+constexpr std::string_view revoke_all_sql =
+    "UPDATE auth_sessions SET revoked_at = :now WHERE account_id = :account AND revoked_at IS NULL";
 constexpr std::string_view list_sessions_sql =
     "SELECT id, created_at, last_used_at, user_agent, ip FROM auth_sessions"
     " WHERE account_id = :account AND revoked_at IS NULL AND expires_at > :now"
@@ -66,6 +75,12 @@ Account read_account(soci::row const& row, std::size_t first) {
 
 std::optional<Account> find_by_email(soci::session& sql, std::string const& email) {
   soci::rowset<soci::row> rows = (sql.prepare << find_by_email_sql, soci::use(email));
+  for (auto const& row : rows) return read_account(row, 0);
+  return std::nullopt;
+}
+
+std::optional<Account> find_by_id(soci::session& sql, std::string const& id) {
+  soci::rowset<soci::row> rows = (sql.prepare << find_by_id_sql, soci::use(id));
   for (auto const& row : rows) return read_account(row, 0);
   return std::nullopt;
 }
@@ -293,6 +308,70 @@ core::Awaitable<json::array> AuthService::sessions(std::string account_id, std::
     }
     return items;
   });
+}
+
+core::Awaitable<std::optional<Account>> AuthService::find(std::string id) {
+  co_return co_await db_.run([&](soci::session& sql) { return find_by_id(sql, id); });
+}
+
+core::Awaitable<std::optional<Account>> AuthService::update(std::string id, std::optional<std::string> role,
+                                                            std::optional<bool> disabled) {
+  const long long now = clock_.now_ms();
+  co_return co_await db_.transaction([&](core::Tx& tx) -> std::optional<Account> {
+    auto account = find_by_id(tx.sql, id);
+    if (!account) return std::nullopt;
+    if (role) account->role = *role;
+    if (disabled) account->disabled = *disabled;
+    account->updated_at = now;
+    int flag = account->disabled ? 1 : 0;
+    tx.sql << update_account_sql, soci::use(account->role), soci::use(flag), soci::use(now), soci::use(id);
+    if (account->disabled) {
+      std::vector<std::string> sessions;
+      soci::rowset<soci::row> rows = (tx.sql.prepare << live_sessions_sql, soci::use(id));
+      for (auto const& row : rows) sessions.push_back(core::sql::get_text(row, 0));
+      tx.sql << revoke_all_sql, soci::use(now), soci::use(id);
+      for (auto const& sid : sessions) {
+        events_.publish(tx, "auth.session_revoked.v1", sid,
+                        {{"session_id", sid}, {"account_id", id}, {"reason", "account_disabled"}});
+        tx.on_commit([this, sid, now] {
+          if (on_revoked) on_revoked(sid, now);
+        });
+      }
+    }
+    events_.publish(tx, "auth.account_updated.v1", id,
+                    {{"id", id},
+                     {"role", account->role},
+                     {"disabled", account->disabled},
+                     {"updated_at", core::format_rfc3339(now)}});
+    return account;
+  });
+}
+
+Account AuthService::create_account_blocking(soci::session& sql, std::string email, std::string password,
+                                             std::string role, std::string display_name) {
+  const long long now = clock_.now_ms();
+  Account account{ids_.uuid_v7(),
+                  email,
+                  hash_password(password, settings_.hash_cost),
+                  display_name,
+                  role,
+                  false,
+                  now,
+                  now};
+  core::run_transaction(sql, db_.dialect(), [&](core::Tx& tx) {
+    if (find_by_email(tx.sql, email))
+      throw ApiError(ErrorCode::email_taken, "An account with this email exists.");
+    tx.sql << insert_account_sql, soci::use(account.id), soci::use(account.email),
+        soci::use(account.password_hash), soci::use(account.display_name), soci::use(account.role),
+        soci::use(now), soci::use(now);
+    events_.publish(tx, "auth.user_registered.v1", account.id,
+                    {{"id", account.id},
+                     {"email", account.email},
+                     {"display_name", account.display_name},
+                     {"role", account.role},
+                     {"created_at", core::format_rfc3339(now)}});
+  });
+  return account;
 }
 
 }  // namespace bookspace::auth

@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+namespace soci {
+class session;
+}
+
 namespace bookspace::core {
 class Database;
 class EventLog;
@@ -68,6 +72,13 @@ class AuthService {
   core::Awaitable<Issued> refresh(std::string refresh_token);
   core::Awaitable<void> revoke_session(std::string account_id, std::string session_id);
   core::Awaitable<boost::json::array> sessions(std::string account_id, std::string current_session_id);
+  core::Awaitable<std::optional<Account>> find(std::string id);
+  /// Role/disabled change; disabling revokes every live session. nullopt: no such account.
+  core::Awaitable<std::optional<Account>> update(std::string id, std::optional<std::string> role,
+                                                 std::optional<bool> disabled);
+  /// Creates an account with the given role directly (the create-admin command).
+  Account create_account_blocking(soci::session& sql, std::string email, std::string password,
+                                  std::string role, std::string display_name);
 
   KeyRing const& keys() const { return ring_; }
   AuthSettings const& settings() const { return settings_; }

@@ -1,6 +1,10 @@
 #pragma once
 
 #include "app/module.hpp"
+#include "core/async.hpp"
+
+#include <optional>
+#include <string>
 
 namespace bookspace::auth {
 
@@ -11,6 +15,25 @@ app::ModuleDescriptor auth_module();
 
 /// Event types auth publishes (payloads in docs/modules/auth.md).
 inline constexpr char const* user_registered_v1 = "auth.user_registered.v1";
+inline constexpr char const* account_updated_v1 = "auth.account_updated.v1";
 inline constexpr char const* session_revoked_v1 = "auth.session_revoked.v1";
+
+/// What other modules may know of an account.
+struct AccountInfo {
+  std::string id, email, display_name, role;
+  bool disabled = false;
+  std::int64_t created_at = 0, updated_at = 0;  ///< ms since the epoch
+};
+
+/// Auth's public interface for other modules (found in the ServiceRegistry).
+class Accounts {
+ public:
+  virtual ~Accounts() = default;
+  virtual core::Awaitable<std::optional<AccountInfo>> find(std::string id) = 0;
+  /// Changes role and/or disabled; disabling revokes every session of the account at once.
+  /// Publishes auth.account_updated.v1. nullopt when there is no such account.
+  virtual core::Awaitable<std::optional<AccountInfo>> update(std::string id, std::optional<std::string> role,
+                                                             std::optional<bool> disabled) = 0;
+};
 
 }  // namespace bookspace::auth

@@ -1,0 +1,13 @@
+#pragma once
+
+#include "app/module.hpp"
+
+namespace bookspace::users {
+
+/// The users module: profiles (GET/PATCH /users/me, GET /users/{id}) and administration
+/// (GET /users, PATCH /users/{id}). Depends on auth. See docs/modules/users.md.
+app::ModuleDescriptor users_module();
+
+inline constexpr char const* profile_updated_v1 = "users.profile_updated.v1";
+
+}  // namespace bookspace::users

@@ -1,0 +1,269 @@
+#include "core/clock.hpp"
+#include "core/database.hpp"
+#include "core/event_log.hpp"
+#include "core/sql.hpp"
+#include "http/router.hpp"
+
+#include <bookspace/auth/auth.hpp>
+#include <bookspace/users/users.hpp>
+
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+namespace bookspace::migrations {
+std::span<const core::MigrationFile> users();
+}
+
+namespace bookspace::users {
+
+namespace json = boost::json;
+using core::ApiError;
+using core::ErrorCode;
+using http::Method;
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr std::string_view find_sql =
+    "SELECT id, email, display_name, role, disabled, created_at, updated_at FROM users_profiles WHERE id = "
+    ":id";
+constexpr std::string_view insert_sql =
+    "INSERT INTO users_profiles (id, email, display_name, role, disabled, created_at, updated_at)"
+    " VALUES (:id, :email, :name, :role, :disabled, :created, :updated) ON CONFLICT (id) DO NOTHING";
+constexpr std::string_view update_account_sql =
+    "UPDATE users_profiles SET role = :role, disabled = :disabled, updated_at = :updated WHERE id = :id";
+constexpr std::string_view update_name_sql =
+    "UPDATE users_profiles SET display_name = :name, updated_at = :updated WHERE id = :id";
+// Keyset pagination by id (UUIDv7: creation order), filtered by a substring of email or name.
+constexpr std::string_view list_sql =
+    "SELECT id, email, display_name, role, disabled, created_at, updated_at FROM users_profiles"
+    " WHERE id > :after AND (:q1 = '' OR LOWER(email) LIKE :p1 OR LOWER(display_name) LIKE :p2)"
+    " ORDER BY id LIMIT :n";
+
+struct Profile {
+  std::string id, email, display_name, role;
+  bool disabled = false;
+  long long created_at = 0, updated_at = 0;
+
+  json::object to_json() const {
+    return {{"id", id},
+            {"email", email},
+            {"display_name", display_name},
+            {"role", role},
+            {"disabled", disabled},
+            {"created_at", core::format_rfc3339(created_at)},
+            {"updated_at", core::format_rfc3339(updated_at)}};
+  }
+};
+
+Profile read_profile(soci::row const& row) {
+  namespace sql = core::sql;
+  return {sql::get_text(row, 0),     sql::get_text(row, 1), sql::get_text(row, 2), sql::get_text(row, 3),
+          sql::get_int(row, 4) != 0, sql::get_int(row, 5),  sql::get_int(row, 6)};
+}
+
+std::optional<Profile> find_profile(soci::session& sql, std::string const& id) {
+  soci::rowset<soci::row> rows = (sql.prepare << find_sql, soci::use(id));
+  for (auto const& row : rows) return read_profile(row);
+  return std::nullopt;
+}
+
+void insert_profile(soci::session& sql, Profile const& p) {
+  int disabled = p.disabled ? 1 : 0;
+  sql << insert_sql, soci::use(p.id), soci::use(p.email), soci::use(p.display_name), soci::use(p.role),
+      soci::use(disabled), soci::use(p.created_at), soci::use(p.updated_at);
+}
+
+Profile from_account(auth::AccountInfo const& a) {
+  return {a.id, a.email, a.display_name, a.role, a.disabled, a.created_at, a.updated_at};
+}
+
+long long time_field(json::object const& o, char const* key) {
+  return core::parse_rfc3339(std::string(o.at(key).as_string())).value_or(0);
+}
+
+/// Only these fields; anything else (id, email, role, disabled…) → 400.
+void only_fields(json::object const& body, std::initializer_list<std::string_view> allowed) {
+  for (auto const& [key, value] : body) {
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
+      throw ApiError(core::Error::validation(std::string(key), "cannot be changed here"));
+    }
+  }
+}
+
+std::string display_name_field(json::object const& body) {
+  auto const* v = body.if_contains("display_name");
+  if (!v || !v->is_string()) throw ApiError(core::Error::validation("display_name", "must be a string"));
+  std::string name(v->as_string());
+  auto b = name.find_first_not_of(' '), e = name.find_last_not_of(' ');
+  name = b == std::string::npos ? "" : name.substr(b, e - b + 1);
+  if (name.empty() || name.size() > 100)
+    throw ApiError(core::Error::validation("display_name", "1–100 characters"));
+  return name;
+}
+
+int limit_param(Request const& req) {
+  auto text = req.query_param("limit");
+  if (!text) return 20;
+  int n = 0;
+  try {
+    std::size_t used = 0;
+    n = std::stoi(*text, &used);
+    if (used != text->size()) n = 0;
+  } catch (std::exception const&) {
+    n = 0;
+  }
+  if (n < 1 || n > 100) throw ApiError(core::Error::validation("limit", "must be 1–100"));
+  return n;
+}
+
+auth::Accounts& required_accounts(app::ModuleContext& ctx) {
+  auto* accounts = ctx.services.find<auth::Accounts>();
+  if (!accounts) throw std::logic_error("users needs auth::Accounts, which the auth module provides");
+  return *accounts;
+}
+
+class UsersModule final : public app::Module {
+ public:
+  explicit UsersModule(app::ModuleContext& ctx) : ctx_(ctx), accounts_(required_accounts(ctx)) {}
+
+  void subscribe(core::EventLog& events) override {
+    // Profiles follow accounts: created on registration, role/disabled on updates. Idempotent.
+    events.subscribe("users.profiles", [](core::Tx& tx, core::Event const& e) {
+      auto const& p = e.payload.as_object();
+      if (e.type == auth::user_registered_v1) {
+        const long long created = time_field(p, "created_at");
+        insert_profile(tx.sql, {std::string(p.at("id").as_string()), std::string(p.at("email").as_string()),
+                                std::string(p.at("display_name").as_string()),
+                                std::string(p.at("role").as_string()), false, created, created});
+      } else if (e.type == auth::account_updated_v1) {
+        std::string role(p.at("role").as_string()), id(p.at("id").as_string());
+        int disabled = p.at("disabled").as_bool() ? 1 : 0;
+        long long updated = time_field(p, "updated_at");
+        tx.sql << update_account_sql, soci::use(role), soci::use(disabled), soci::use(updated), soci::use(id);
+      }
+    });
+  }
+
+  void register_routes(http::Router& r) override {
+    r.add(Method::get, "/api/v1/users/me", [this](Request& req) -> core::Awaitable<Response> {
+      co_return Response::json(200, (co_await profile(req.ctx.principal.user_id)).to_json());
+    });
+
+    r.add(Method::patch, "/api/v1/users/me", [this](Request& req) -> core::Awaitable<Response> {
+      auto body = http::parse_json_object(req);
+      only_fields(body, {"display_name"});
+      std::string name = display_name_field(body);
+      std::string id = req.ctx.principal.user_id;
+      co_await profile(id);  // exists before it is changed
+      const long long now = ctx_.clock.now_ms();
+      auto updated = co_await ctx_.db.transaction([&](core::Tx& tx) {
+        tx.sql << update_name_sql, soci::use(name), soci::use(now), soci::use(id);
+        ctx_.events.publish(tx, profile_updated_v1, id,
+                            {{"id", id}, {"display_name", name}, {"updated_at", core::format_rfc3339(now)}});
+        return *find_profile(tx.sql, id);
+      });
+      co_return Response::json(200, updated.to_json());
+    });
+
+    r.add(Method::get, "/api/v1/users/{id}", [this](Request& req) -> core::Awaitable<Response> {
+      std::string id(req.param("id"));
+      auto found = co_await ctx_.db.run([&](soci::session& sql) { return find_profile(sql, id); });
+      if (!found) throw ApiError(ErrorCode::not_found, "No such user.");
+      co_return Response::json(200, {{"id", found->id}, {"display_name", found->display_name}});
+    });
+
+    r.add(Method::get, "/api/v1/users", [this](Request& req) -> core::Awaitable<Response> {
+      co_await require_admin(req);
+      const int limit = limit_param(req);
+      std::string after = req.query_param("cursor").value_or("");
+      std::string q = req.query_param("q").value_or("");
+      for (auto& ch : q) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      std::string pattern = "%" + q + "%";
+      auto items = co_await ctx_.db.run([&](soci::session& sql) {
+        std::vector<Profile> out;
+        int n = limit + 1;
+        soci::rowset<soci::row> rows = (sql.prepare << list_sql, soci::use(after), soci::use(q),
+                                        soci::use(pattern), soci::use(pattern), soci::use(n));
+        for (auto const& row : rows) out.push_back(read_profile(row));
+        return out;
+      });
+      json::value next = nullptr;
+      if (items.size() > static_cast<std::size_t>(limit)) {
+        items.pop_back();
+        next = items.back().id;
+      }
+      json::array list;
+      for (auto const& p : items) list.push_back(p.to_json());
+      co_return Response::json(200, {{"items", std::move(list)}, {"next_cursor", next}});
+    });
+
+    r.add(Method::patch, "/api/v1/users/{id}", [this](Request& req) -> core::Awaitable<Response> {
+      co_await require_admin(req);
+      auto body = http::parse_json_object(req);
+      only_fields(body, {"role", "disabled"});
+      std::optional<std::string> role;
+      std::optional<bool> disabled;
+      if (auto const* v = body.if_contains("role")) {
+        if (!v->is_string() || (v->as_string() != "admin" && v->as_string() != "member")) {
+          throw ApiError(core::Error::validation("role", "must be admin or member"));
+        }
+        role = std::string(v->as_string());
+      }
+      if (auto const* v = body.if_contains("disabled")) {
+        if (!v->is_bool()) throw ApiError(core::Error::validation("disabled", "must be true or false"));
+        disabled = v->as_bool();
+      }
+      auto account = co_await accounts_.update(std::string(req.param("id")), role, disabled);
+      if (!account) throw ApiError(ErrorCode::not_found, "No such user.");
+      // Our copy follows the event too; writing it now makes the answer read-your-writes.
+      Profile p = from_account(*account);
+      co_await ctx_.db.run([&](soci::session& sql) {
+        insert_profile(sql, p);
+        int flag = p.disabled ? 1 : 0;
+        sql << update_account_sql, soci::use(p.role), soci::use(flag), soci::use(p.updated_at),
+            soci::use(p.id);
+      });
+      auto fresh = co_await profile(p.id);
+      co_return Response::json(200, fresh.to_json());
+    });
+  }
+
+ private:
+  /// The caller's profile; right after registration the event may not have been applied yet,
+  /// so it is then built from auth's account (and stored, as the consumer would).
+  core::Awaitable<Profile> profile(std::string id) {
+    auto found = co_await ctx_.db.run([&](soci::session& sql) { return find_profile(sql, id); });
+    if (found) co_return *found;
+    auto account = co_await accounts_.find(id);
+    if (!account) throw ApiError(ErrorCode::not_found, "No such user.");
+    Profile p = from_account(*account);
+    co_await ctx_.db.run([&](soci::session& sql) { insert_profile(sql, p); });
+    co_return p;
+  }
+
+  /// Admin routes check the role as it is now, not as the token says (it may be 15 min old).
+  core::Awaitable<void> require_admin(Request const& req) {
+    auto me = co_await profile(req.ctx.principal.user_id);
+    if (me.role != "admin" || me.disabled) throw ApiError(ErrorCode::forbidden, "Administrators only.");
+  }
+
+  app::ModuleContext& ctx_;
+  auth::Accounts& accounts_;
+};
+
+}  // namespace
+
+app::ModuleDescriptor users_module() {
+  return {"users",
+          "profiles and administration",
+          {"auth"},
+          &migrations::users,
+          nullptr,
+          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+            return std::make_unique<UsersModule>(ctx);
+          }};
+}
+
+}  // namespace bookspace::users
