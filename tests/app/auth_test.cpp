@@ -292,3 +292,31 @@ TEST_CASE("the signing key survives restarts; tokens issued before still verify"
   CHECK(HttpClient(a.port()).get("/api/v1/auth/sessions", bearer(token)).status == 200);
   a.stop();
 }
+
+TEST_CASE("changing the password keeps this session and revokes all others") {
+  TestApp app(generous(), auth_only());
+  auto c = app.client();
+  auto reg = register_user(c, "max@example.com");
+  auto here = str(reg, "access_token");
+  auto elsewhere = str(c.post_json("/api/v1/auth/login",
+                                   {{"email", "max@example.com"}, {"password", "correct horse battery"}}),
+                       "access_token");
+  auto change = [&](std::string const& current, std::string const& next) {
+    return c.request("POST", "/api/v1/auth/password",
+                     json::serialize(json::object{{"current_password", current}, {"new_password", next}}),
+                     {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + here}});
+  };
+  auto wrong = change("not the password", "a brand new password");
+  CHECK(wrong.status == 400);
+  CHECK(wrong.json().at("errors").as_array()[0].at("field") == "current_password");
+  CHECK(change("correct horse battery", "short").status == 400);
+  CHECK(change("correct horse battery", "a brand new password").status == 204);
+  CHECK(c.get("/api/v1/auth/sessions", bearer(here)).status == 200);
+  CHECK(c.get("/api/v1/auth/sessions", bearer(elsewhere)).status == 401);
+  CHECK(
+      c.post_json("/api/v1/auth/login", {{"email", "max@example.com"}, {"password", "correct horse battery"}})
+          .status == 401);
+  CHECK(
+      c.post_json("/api/v1/auth/login", {{"email", "max@example.com"}, {"password", "a brand new password"}})
+          .status == 200);
+}

@@ -199,6 +199,18 @@ class AuthModule final : public app::Module {
       co_return Response::no_content();
     });
 
+    r.add(Method::post, "/api/v1/auth/password", [this](Request& req) -> core::Awaitable<Response> {
+      auto body = http::parse_json_object(req);
+      only_fields(body, {"current_password", "new_password"});
+      std::string current = string_field(body, "current_password");
+      std::string next = string_field(body, "new_password");
+      if (auto problem = password_problem(next))
+        throw ApiError(core::Error::validation("new_password", *problem));
+      auto const& p = req.ctx.principal;
+      co_await service_.change_password(p.user_id, p.session_id, current, next);
+      co_return Response::no_content();
+    });
+
     r.add(Method::get, "/api/v1/auth/sessions", [this](Request& req) -> core::Awaitable<Response> {
       auto const& p = req.ctx.principal;
       auto items = co_await service_.sessions(p.user_id, p.session_id);

@@ -310,6 +310,35 @@ core::Awaitable<json::array> AuthService::sessions(std::string account_id, std::
   });
 }
 
+core::Awaitable<void> AuthService::change_password(std::string account_id, std::string keep_session_id,
+                                                   std::string current, std::string next) {
+  auto account = co_await find(account_id);
+  if (!account) throw ApiError(ErrorCode::unauthorized, "The account no longer exists.");
+  const HashCost cost = settings_.hash_cost;
+  const std::string stored = account->password_hash;
+  const bool ok = co_await core::run_in(cpu_, [&](std::size_t) { return verify_password(stored, current); });
+  if (!ok) throw ApiError(core::Error::validation("current_password", "is not correct"));
+  std::string hash = co_await core::run_in(cpu_, [&](std::size_t) { return hash_password(next, cost); });
+  const long long now = clock_.now_ms();
+  co_await db_.transaction([&](core::Tx& tx) {
+    tx.sql << update_hash_sql, soci::use(hash), soci::use(account_id);
+    std::vector<std::string> others;
+    soci::rowset<soci::row> rows = (tx.sql.prepare << live_sessions_sql, soci::use(account_id));
+    for (auto const& row : rows) {
+      std::string sid = core::sql::get_text(row, 0);
+      if (sid != keep_session_id) others.push_back(std::move(sid));
+    }
+    for (auto const& sid : others) {
+      tx.sql << revoke_session_sql, soci::use(now), soci::use(sid), soci::use(account_id);
+      events_.publish(tx, "auth.session_revoked.v1", sid,
+                      {{"session_id", sid}, {"account_id", account_id}, {"reason", "password_changed"}});
+      tx.on_commit([this, sid, now] {
+        if (on_revoked) on_revoked(sid, now);
+      });
+    }
+  });
+}
+
 core::Awaitable<std::optional<Account>> AuthService::find(std::string id) {
   co_return co_await db_.run([&](soci::session& sql) { return find_by_id(sql, id); });
 }

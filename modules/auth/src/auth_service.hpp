@@ -73,6 +73,9 @@ class AuthService {
   core::Awaitable<void> revoke_session(std::string account_id, std::string session_id);
   core::Awaitable<boost::json::array> sessions(std::string account_id, std::string current_session_id);
   core::Awaitable<std::optional<Account>> find(std::string id);
+  /// Verifies the current password, stores the new one and revokes every other session.
+  core::Awaitable<void> change_password(std::string account_id, std::string keep_session_id,
+                                        std::string current, std::string next);
   /// Role/disabled change; disabling revokes every live session. nullopt: no such account.
   core::Awaitable<std::optional<Account>> update(std::string id, std::optional<std::string> role,
                                                  std::optional<bool> disabled);
