@@ -75,6 +75,22 @@ Config load_config(ConfigSchema const& schema, po::variables_map const& vm, char
   return Config::load(schema, sources);
 }
 
+/// The configuration and module selection, checked; on error prints why and returns nullopt
+/// (the caller exits 2).
+std::optional<Config> load_checked(ConfigSchema const& schema, po::variables_map const& vm, char** envp,
+                                   std::vector<ModuleDescriptor> const& modules) {
+  try {
+    Config config = load_config(schema, vm, envp);
+    resolve_modules(modules, config.list("modules.enabled"), config.list("modules.disabled"));
+    return config;
+  } catch (ConfigError const& e) {
+    std::cerr << "bookspace: invalid configuration: " << e.what() << "\n";
+  } catch (ModuleError const& e) {
+    std::cerr << "bookspace: " << e.what() << "\n";
+  }
+  return std::nullopt;
+}
+
 core::LogLevel level_of(Config const& config) {
   core::LogLevel level = core::LogLevel::info;
   core::parse_log_level(config.str("log.level"), level);
@@ -162,13 +178,8 @@ int run_module_command(ModuleCommand const& command, int argc, char** argv, char
     return 0;
   }
   ConfigSchema schema = full_schema(modules);
-  std::optional<Config> config;
-  try {
-    config.emplace(load_config(schema, vm, envp));
-  } catch (ConfigError const& e) {
-    std::cerr << "bookspace: invalid configuration: " << e.what() << "\n";
-    return 2;
-  }
+  std::optional<Config> config = load_checked(schema, vm, envp, modules);
+  if (!config) return 2;
   core::Logger log(level_of(*config));
   core::DatabaseOptions options;
   options.url = effective_database_url(*config);
@@ -238,17 +249,8 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
   }
 
   ConfigSchema schema = full_schema(modules);
-  std::optional<Config> config;
-  try {
-    config.emplace(load_config(schema, vm, envp));
-    resolve_modules(modules, config->list("modules.enabled"), config->list("modules.disabled"));
-  } catch (ConfigError const& e) {
-    std::cerr << "bookspace: invalid configuration: " << e.what() << "\n";
-    return 2;
-  } catch (ModuleError const& e) {
-    std::cerr << "bookspace: " << e.what() << "\n";
-    return 2;
-  }
+  std::optional<Config> config = load_checked(schema, vm, envp, modules);
+  if (!config) return 2;
 
   if (command == "serve") return cmd_serve(std::move(*config), std::move(modules));
   if (command == "migrate") return cmd_migrate(*config, modules, vm.count("dry-run") > 0);

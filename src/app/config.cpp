@@ -9,6 +9,14 @@ namespace bookspace::app {
 
 namespace json = boost::json;
 
+ConfigKey integer_key(std::string path, std::int64_t default_value, std::int64_t min, std::int64_t max,
+                      std::string help) {
+  ConfigKey k{std::move(path), ConfigType::integer, default_value, std::move(help)};
+  k.min = min;
+  k.max = max;
+  return k;
+}
+
 void ConfigSchema::add(ConfigKey key) {
   if (find(key.path)) throw std::logic_error("config key declared twice: " + key.path);
   keys_.push_back(std::move(key));

@@ -32,6 +32,10 @@ struct ConfigKey {
   std::function<std::optional<std::string>(boost::json::value const&)> validate;
 };
 
+/// An integer key with its range.
+ConfigKey integer_key(std::string path, std::int64_t default_value, std::int64_t min, std::int64_t max,
+                      std::string help);
+
 class ConfigSchema {
  public:
   void add(ConfigKey key);

@@ -27,13 +27,6 @@ std::string effective_database_url(Config const& config) {
 }
 
 void declare_kernel_config(ConfigSchema& s) {
-  auto integer = [](std::string path, std::int64_t def, std::int64_t min, std::int64_t max,
-                    std::string help) {
-    ConfigKey k{std::move(path), ConfigType::integer, def, std::move(help)};
-    k.min = min;
-    k.max = max;
-    return k;
-  };
   ConfigKey listen{"server.listen", ConfigType::string, "0.0.0.0:8080",
                    "Address and port to serve on (HOST:PORT)."};
   listen.validate = [](json::value const& v) -> std::optional<std::string> {
@@ -43,23 +36,24 @@ void declare_kernel_config(ConfigSchema& s) {
     return std::nullopt;
   };
   s.add(std::move(listen));
-  s.add(integer("server.io_threads", 0, 0, 256, "Threads serving HTTP; 0 = one per core."));
-  s.add(integer("server.header_limit_bytes", 16384, 1024, 1 << 20,
-                "Largest request line + headers (431 beyond)."));
-  s.add(integer("server.body_limit_bytes", 1052672, 1024, std::int64_t{1} << 34,
-                "Default largest request body (413 beyond); routes may set their own."));
-  s.add(integer("server.idle_timeout_ms", 60000, 100, 3600000,
-                "Keep-alive: how long to wait for the next request."));
+  s.add(integer_key("server.io_threads", 0, 0, 256, "Threads serving HTTP; 0 = one per core."));
+  s.add(integer_key("server.header_limit_bytes", 16384, 1024, 1 << 20,
+                    "Largest request line + headers (431 beyond)."));
+  s.add(integer_key("server.body_limit_bytes", 1052672, 1024, std::int64_t{1} << 34,
+                    "Default largest request body (413 beyond); routes may set their own."));
+  s.add(integer_key("server.idle_timeout_ms", 60000, 100, 3600000,
+                    "Keep-alive: how long to wait for the next request."));
+  s.add(integer_key("server.read_timeout_ms", 30000, 100, 3600000,
+                    "How long reading one request body may take."));
   s.add(
-      integer("server.read_timeout_ms", 30000, 100, 3600000, "How long reading one request body may take."));
-  s.add(integer("server.write_timeout_ms", 30000, 100, 3600000, "How long writing one response may take."));
-  s.add(integer("server.drain_timeout_ms", 10000, 0, 600000,
-                "On SIGTERM: how long requests in flight may take to finish."));
-  s.add(integer("server.drain_delay_ms", 0, 0, 600000,
-                "On SIGTERM: how long /readyz answers 503 while still serving, before the listener "
-                "closes (give load balancers time to notice)."));
-  s.add(integer("server.max_connections", 10000, 1, 1000000,
-                "Open connections beyond this are closed at once."));
+      integer_key("server.write_timeout_ms", 30000, 100, 3600000, "How long writing one response may take."));
+  s.add(integer_key("server.drain_timeout_ms", 10000, 0, 600000,
+                    "On SIGTERM: how long requests in flight may take to finish."));
+  s.add(integer_key("server.drain_delay_ms", 0, 0, 600000,
+                    "On SIGTERM: how long /readyz answers 503 while still serving, before the listener "
+                    "closes (give load balancers time to notice)."));
+  s.add(integer_key("server.max_connections", 10000, 1, 1000000,
+                    "Open connections beyond this are closed at once."));
   s.add({"server.cors_origins", ConfigType::string_list, json::array(),
          "Origins allowed by CORS (exact, or \"*\"); empty disables CORS."});
 
@@ -76,10 +70,10 @@ void declare_kernel_config(ConfigSchema& s) {
     return std::nullopt;
   };
   s.add(std::move(url));
-  s.add(integer("database.pool_size", 4, 1, 256, "Connections (and database worker threads)."));
-  s.add(integer("database.max_queue", 4096, 1, 1000000, "Database calls waiting beyond this get 503."));
-  s.add(
-      integer("database.busy_timeout_ms", 5000, 0, 600000, "SQLite: how long a writer waits for the lock."));
+  s.add(integer_key("database.pool_size", 4, 1, 256, "Connections (and database worker threads)."));
+  s.add(integer_key("database.max_queue", 4096, 1, 1000000, "Database calls waiting beyond this get 503."));
+  s.add(integer_key("database.busy_timeout_ms", 5000, 0, 600000,
+                    "SQLite: how long a writer waits for the lock."));
   ConfigKey sync{"database.sqlite_synchronous", ConfigType::string, "FULL",
                  "SQLite synchronous pragma; FULL means a 2xx is on disk."};
   sync.choices = {"FULL", "NORMAL", "EXTRA"};
@@ -95,15 +89,16 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add({"modules.enabled", ConfigType::string_list, json::array(), "Modules to run; empty = all."});
   s.add({"modules.disabled", ConfigType::string_list, json::array(), "Modules not to run."});
 
-  s.add(integer("workers.cpu_threads", 0, 0, 256, "CPU-heavy work (password hashing); 0 = one per core."));
-  s.add(integer("workers.cpu_queue", 64, 1, 100000, "CPU tasks waiting beyond this are shed with 503."));
+  s.add(
+      integer_key("workers.cpu_threads", 0, 0, 256, "CPU-heavy work (password hashing); 0 = one per core."));
+  s.add(integer_key("workers.cpu_queue", 64, 1, 100000, "CPU tasks waiting beyond this are shed with 503."));
 
-  s.add(integer("events.poll_interval_ms", 500, 10, 600000,
-                "How often consumers look for events of other processes."));
-  s.add(integer("events.batch_size", 100, 1, 10000, "Events handled per consumer transaction."));
-  s.add(integer("events.retention_hours", 168, 0, 87600,
-                "How long events are kept after every consumer has processed them."));
-  s.add(integer("events.prune_interval_ms", 60000, 1000, 86400000, "How often old events are pruned."));
+  s.add(integer_key("events.poll_interval_ms", 500, 10, 600000,
+                    "How often consumers look for events of other processes."));
+  s.add(integer_key("events.batch_size", 100, 1, 10000, "Events handled per consumer transaction."));
+  s.add(integer_key("events.retention_hours", 168, 0, 87600,
+                    "How long events are kept after every consumer has processed them."));
+  s.add(integer_key("events.prune_interval_ms", 60000, 1000, 86400000, "How often old events are pruned."));
 
   s.add({"migrations.auto", ConfigType::boolean, true, "serve applies pending migrations at start."});
 }

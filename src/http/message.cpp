@@ -1,5 +1,7 @@
 #include "http/message.hpp"
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -149,6 +151,24 @@ boost::json::object parse_json_object(Request const& req) {
                                      {{"body", "expected an object"}}});
   }
   return std::move(value.as_object());
+}
+
+void only_fields(boost::json::object const& body, std::initializer_list<std::string_view> allowed) {
+  for (auto const& field : body) {
+    if (std::find(allowed.begin(), allowed.end(), std::string_view(field.key())) == allowed.end()) {
+      throw core::ApiError(core::Error::validation(std::string(field.key()), "unknown or read-only field"));
+    }
+  }
+}
+
+std::string string_field(boost::json::object const& body, std::string_view name, bool required) {
+  auto const* v = body.if_contains(name);
+  if (!v || v->is_null()) {
+    if (required) throw core::ApiError(core::Error::validation(std::string(name), "is required"));
+    return {};
+  }
+  if (!v->is_string()) throw core::ApiError(core::Error::validation(std::string(name), "must be a string"));
+  return std::string(v->as_string());
 }
 
 }  // namespace bookspace::http

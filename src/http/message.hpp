@@ -5,6 +5,7 @@
 #include <boost/json/fwd.hpp>
 
 #include <chrono>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -90,5 +91,10 @@ Response problem(core::ErrorCode code, std::string detail, std::string_view requ
 /// Parses a JSON request body: 415 unless the content type is application/json (or +json),
 /// 400 for malformed JSON, depth over 64, or a body that is not an object. Throws ApiError.
 boost::json::object parse_json_object(Request const& req);
+
+/// API.md: unknown or read-only fields → 400. Throws ApiError naming the first such field.
+void only_fields(boost::json::object const& body, std::initializer_list<std::string_view> allowed);
+/// A string field; absent or null → "" unless `required` (then 400); any other type → 400.
+std::string string_field(boost::json::object const& body, std::string_view name, bool required = true);
 
 }  // namespace bookspace::http

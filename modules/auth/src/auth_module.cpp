@@ -64,25 +64,6 @@ std::string load_or_create_seed(app::Config const& config, std::string const& da
   return seed;
 }
 
-/// Only the listed fields may appear (API.md: unknown or read-only fields → 400).
-void only_fields(json::object const& body, std::initializer_list<std::string_view> allowed) {
-  for (auto const& [key, value] : body) {
-    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
-      throw ApiError(core::Error::validation(std::string(key), "unknown field"));
-    }
-  }
-}
-
-std::string string_field(json::object const& body, std::string_view name, bool required = true) {
-  auto const* v = body.if_contains(name);
-  if (!v || v->is_null()) {
-    if (required) throw ApiError(core::Error::validation(std::string(name), "is required"));
-    return {};
-  }
-  if (!v->is_string()) throw ApiError(core::Error::validation(std::string(name), "must be a string"));
-  return std::string(v->as_string());
-}
-
 http::RateLimitPolicy per_minute(std::string name, std::int64_t n) {
   return {std::move(name), static_cast<double>(n), static_cast<double>(n)};
 }
@@ -146,12 +127,12 @@ class AuthModule final : public app::Module {
         Method::post, "/api/v1/auth/register",
         [this, ttl](Request& req) -> core::Awaitable<Response> {
           auto body = http::parse_json_object(req);
-          only_fields(body, {"email", "password", "display_name"});
-          std::string email = normalize_email(string_field(body, "email"));
-          std::string password = string_field(body, "password");
+          http::only_fields(body, {"email", "password", "display_name"});
+          std::string email = normalize_email(http::string_field(body, "email"));
+          std::string password = http::string_field(body, "password");
           if (auto problem = password_problem(password))
             throw ApiError(core::Error::validation("password", *problem));
-          std::string name = string_field(body, "display_name", false);
+          std::string name = http::string_field(body, "display_name", false);
           if (name.empty()) name = email.substr(0, email.find('@'));
           if (name.size() > 100)
             throw ApiError(core::Error::validation("display_name", "at most 100 characters"));
@@ -164,11 +145,11 @@ class AuthModule final : public app::Module {
         Method::post, "/api/v1/auth/login",
         [this, ttl](Request& req) -> core::Awaitable<Response> {
           auto body = http::parse_json_object(req);
-          only_fields(body, {"email", "password"});
-          std::string password = string_field(body, "password");
+          http::only_fields(body, {"email", "password"});
+          std::string password = http::string_field(body, "password");
           std::string email;
           try {
-            email = normalize_email(string_field(body, "email"));
+            email = normalize_email(http::string_field(body, "email"));
           } catch (ApiError const&) {
             throw ApiError(core::ErrorCode::invalid_credentials, "The email or password is not correct.");
           }
@@ -186,14 +167,14 @@ class AuthModule final : public app::Module {
         Method::post, "/api/v1/auth/refresh",
         [this, ttl](Request& req) -> core::Awaitable<Response> {
           auto body = http::parse_json_object(req);
-          only_fields(body, {"refresh_token"});
-          auto issued = co_await service_.refresh(string_field(body, "refresh_token"));
+          http::only_fields(body, {"refresh_token"});
+          auto issued = co_await service_.refresh(http::string_field(body, "refresh_token"));
           co_return Response::json(200, issued.to_json(ttl, false));
         },
         limited("refresh_ip", "auth.refresh_per_ip_per_minute"));
 
     r.add(Method::post, "/api/v1/auth/logout", [this](Request& req) -> core::Awaitable<Response> {
-      if (!req.body.empty()) only_fields(http::parse_json_object(req), {"refresh_token"});
+      if (!req.body.empty()) http::only_fields(http::parse_json_object(req), {"refresh_token"});
       auto const& p = req.ctx.principal;
       co_await service_.revoke_session(p.user_id, p.session_id);
       co_return Response::no_content();
@@ -201,9 +182,9 @@ class AuthModule final : public app::Module {
 
     r.add(Method::post, "/api/v1/auth/password", [this](Request& req) -> core::Awaitable<Response> {
       auto body = http::parse_json_object(req);
-      only_fields(body, {"current_password", "new_password"});
-      std::string current = string_field(body, "current_password");
-      std::string next = string_field(body, "new_password");
+      http::only_fields(body, {"current_password", "new_password"});
+      std::string current = http::string_field(body, "current_password");
+      std::string next = http::string_field(body, "new_password");
       if (auto problem = password_problem(next))
         throw ApiError(core::Error::validation("new_password", *problem));
       auto const& p = req.ctx.principal;
@@ -338,13 +319,6 @@ int create_admin(app::CommandContext& ctx) {
 }
 
 void declare_config(app::ConfigSchema& s) {
-  auto integer = [](std::string path, std::int64_t def, std::int64_t min, std::int64_t max,
-                    std::string help) {
-    app::ConfigKey k{std::move(path), app::ConfigType::integer, def, std::move(help)};
-    k.min = min;
-    k.max = max;
-    return k;
-  };
   app::ConfigKey key{"auth.signing_key", app::ConfigType::string, "",
                      "Ed25519 seed (32 bytes, base64url) signing access tokens; empty: generated once into "
                      "<data_dir>/auth-signing-key. Every instance of a cluster needs the same."};
@@ -362,17 +336,20 @@ void declare_config(app::ConfigSchema& s) {
   s.add({"auth.previous_public_keys", app::ConfigType::string_list, json::array(),
          "Public keys (base64url) of retired signing keys: their tokens verify until they expire."});
   s.add({"auth.issuer", app::ConfigType::string, "bookspace", "iss and aud of access tokens."});
-  s.add(integer("auth.access_token_ttl_s", 900, 60, 86400, "Access token lifetime."));
-  s.add(integer("auth.refresh_token_ttl_days", 30, 1, 365, "Refresh token (session) lifetime."));
-  s.add(integer("auth.refresh_reuse_grace_ms", 2000, 0, 60000,
-                "A rotated refresh token presented again within this is taken for a concurrent refresh (401) "
-                "rather than theft (401 and the session revoked)."));
-  s.add(integer("auth.argon2_memory_kib", 19456, 19456, 4194304, "Argon2id memory (OWASP minimum 19 MiB)."));
-  s.add(integer("auth.argon2_passes", 2, 2, 100, "Argon2id passes (OWASP minimum 2)."));
-  s.add(integer("auth.login_per_ip_per_minute", 30, 1, 1000000, "Login attempts per client IP."));
-  s.add(integer("auth.login_per_email_per_minute", 10, 1, 1000000, "Login attempts per account email."));
-  s.add(integer("auth.register_per_ip_per_minute", 10, 1, 1000000, "Registrations per client IP."));
-  s.add(integer("auth.refresh_per_ip_per_minute", 60, 1, 1000000, "Token refreshes per client IP."));
+  s.add(app::integer_key("auth.access_token_ttl_s", 900, 60, 86400, "Access token lifetime."));
+  s.add(app::integer_key("auth.refresh_token_ttl_days", 30, 1, 365, "Refresh token (session) lifetime."));
+  s.add(app::integer_key(
+      "auth.refresh_reuse_grace_ms", 2000, 0, 60000,
+      "A rotated refresh token presented again within this is taken for a concurrent refresh (401) "
+      "rather than theft (401 and the session revoked)."));
+  s.add(app::integer_key("auth.argon2_memory_kib", 19456, 19456, 4194304,
+                         "Argon2id memory (OWASP minimum 19 MiB)."));
+  s.add(app::integer_key("auth.argon2_passes", 2, 2, 100, "Argon2id passes (OWASP minimum 2)."));
+  s.add(app::integer_key("auth.login_per_ip_per_minute", 30, 1, 1000000, "Login attempts per client IP."));
+  s.add(app::integer_key("auth.login_per_email_per_minute", 10, 1, 1000000,
+                         "Login attempts per account email."));
+  s.add(app::integer_key("auth.register_per_ip_per_minute", 10, 1, 1000000, "Registrations per client IP."));
+  s.add(app::integer_key("auth.refresh_per_ip_per_minute", 60, 1, 1000000, "Token refreshes per client IP."));
 }
 
 }  // namespace

@@ -83,15 +83,6 @@ long long time_field(json::object const& o, char const* key) {
   return core::parse_rfc3339(std::string(o.at(key).as_string())).value_or(0);
 }
 
-/// Only these fields; anything else (id, email, role, disabled…) → 400.
-void only_fields(json::object const& body, std::initializer_list<std::string_view> allowed) {
-  for (auto const& [key, value] : body) {
-    if (std::find(allowed.begin(), allowed.end(), std::string_view(key)) == allowed.end()) {
-      throw ApiError(core::Error::validation(std::string(key), "cannot be changed here"));
-    }
-  }
-}
-
 std::string display_name_field(json::object const& body) {
   auto const* v = body.if_contains("display_name");
   if (!v || !v->is_string()) throw ApiError(core::Error::validation("display_name", "must be a string"));
@@ -153,7 +144,7 @@ class UsersModule final : public app::Module {
 
     r.add(Method::patch, "/api/v1/users/me", [this](Request& req) -> core::Awaitable<Response> {
       auto body = http::parse_json_object(req);
-      only_fields(body, {"display_name"});
+      http::only_fields(body, {"display_name"});
       std::string name = display_name_field(body);
       std::string id = req.ctx.principal.user_id;
       co_await profile(id);  // exists before it is changed
@@ -202,7 +193,7 @@ class UsersModule final : public app::Module {
     r.add(Method::patch, "/api/v1/users/{id}", [this](Request& req) -> core::Awaitable<Response> {
       co_await require_admin(req);
       auto body = http::parse_json_object(req);
-      only_fields(body, {"role", "disabled"});
+      http::only_fields(body, {"role", "disabled"});
       std::optional<std::string> role;
       std::optional<bool> disabled;
       if (auto const* v = body.if_contains("role")) {
