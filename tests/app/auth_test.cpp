@@ -320,3 +320,37 @@ TEST_CASE("changing the password keeps this session and revokes all others") {
       c.post_json("/api/v1/auth/login", {{"email", "max@example.com"}, {"password", "a brand new password"}})
           .status == 200);
 }
+
+TEST_CASE("API keys: shown once, stored hashed, usable as Bearer, revoked at once") {
+  TestApp app(generous(), auth_only());
+  auto c = app.client();
+  auto owner = str(register_user(c, "nora@example.com"), "access_token");
+  auto other = str(register_user(c, "otto@example.com"), "access_token");
+  auto create = [&](std::string const& token, json::object body) {
+    return c.request("POST", "/api/v1/auth/api-keys", json::serialize(body),
+                     {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
+  };
+  auto made = create(owner, {{"name", "ci"}, {"expires_in_days", 30}});
+  REQUIRE(made.status == 201);
+  std::string key(made.json().at("key").as_string());
+  std::string id(made.json().at("id").as_string());
+  CHECK(key.starts_with("bsk_"));
+  CHECK(made.json().at("expires_at").is_string());
+  CHECK(made.header("Cache-Control") == "no-store");
+  CHECK(create(owner, {{"name", "forever"}}).json().at("expires_at").is_null());
+  CHECK(create(owner, {{"name", "bad"}, {"expires_in_days", 0}}).status == 400);
+  CHECK(create(owner, {{"name", ""}}).status == 400);
+  CHECK(create(owner, {{"name", "x"}, {"key", "mine"}}).status == 400);
+
+  auto listed = c.get("/api/v1/auth/api-keys", bearer(key));  // the key itself authenticates
+  REQUIRE(listed.status == 200);
+  CHECK(listed.json().at("items").as_array().size() == 2);
+  CHECK(json::serialize(listed.json()).find(key) == std::string::npos);  // never shown again
+  CHECK_FALSE(listed.json().at("items").as_array()[0].as_object().contains("key"));
+
+  CHECK(c.request("DELETE", "/api/v1/auth/api-keys/" + id, "", bearer(other)).status == 404);
+  CHECK(c.get("/api/v1/auth/api-keys", bearer(key)).status == 200);
+  CHECK(c.request("DELETE", "/api/v1/auth/api-keys/" + id, "", bearer(owner)).status == 204);
+  CHECK(c.get("/api/v1/auth/api-keys", bearer(key)).status == 401);
+  CHECK(c.get("/api/v1/auth/api-keys", bearer("bsk_made-up")).status == 401);
+}

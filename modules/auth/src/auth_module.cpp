@@ -108,6 +108,7 @@ class AuthModule final : public app::Module {
     service_.on_revoked = [this](std::string const& sid, core::TimeMs at) {
       authenticator_.revoked(sid, at);
     };
+    service_.on_key_revoked = [this](std::string const& hash) { authenticator_.key_revoked(hash); };
     *ctx.authenticator = &authenticator_;
     ctx.services.provide<Accounts>(accounts_);
   }
@@ -192,6 +193,35 @@ class AuthModule final : public app::Module {
       co_return Response::no_content();
     });
 
+    r.add(Method::post, "/api/v1/auth/api-keys", [this](Request& req) -> core::Awaitable<Response> {
+      auto body = http::parse_json_object(req);
+      http::only_fields(body, {"name", "expires_in_days"});
+      std::string name = http::string_field(body, "name");
+      if (name.empty() || name.size() > 100)
+        throw ApiError(core::Error::validation("name", "1–100 characters"));
+      int days = 0;
+      if (auto const* v = body.if_contains("expires_in_days"); v && !v->is_null()) {
+        if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > 3650) {
+          throw ApiError(core::Error::validation("expires_in_days", "must be an integer from 1 to 3650"));
+        }
+        days = static_cast<int>(v->as_int64());
+      }
+      auto created = co_await service_.create_api_key(req.ctx.principal.user_id, name, days);
+      Response res = Response::json(201, created);
+      res.headers.add("Cache-Control", "no-store");
+      co_return res;
+    });
+
+    r.add(Method::get, "/api/v1/auth/api-keys", [this](Request& req) -> core::Awaitable<Response> {
+      auto items = co_await service_.api_keys(req.ctx.principal.user_id);
+      co_return Response::json(200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+    });
+
+    r.add(Method::del, "/api/v1/auth/api-keys/{id}", [this](Request& req) -> core::Awaitable<Response> {
+      co_await service_.revoke_api_key(req.ctx.principal.user_id, std::string(req.param("id")));
+      co_return Response::no_content();
+    });
+
     r.add(Method::get, "/api/v1/auth/sessions", [this](Request& req) -> core::Awaitable<Response> {
       auto const& p = req.ctx.principal;
       auto items = co_await service_.sessions(p.user_id, p.session_id);
@@ -222,6 +252,14 @@ class AuthModule final : public app::Module {
       tx.sql << update_display_name_sql, soci::use(name), soci::use(id);
     });
     events.watch("auth.revocations", [this](core::Event const& e) {
+      if (e.type == "auth.api_key_revoked.v1") {
+        authenticator_.key_revoked(std::string(e.payload.as_object().at("key_hash").as_string()));
+        return;
+      }
+      if (e.type == account_updated_v1) {
+        authenticator_.account_changed(e.aggregate_id);
+        return;
+      }
       if (e.type != session_revoked_v1) return;
       authenticator_.revoked(std::string(e.payload.as_object().at("session_id").as_string()), e.occurred_at);
     });

@@ -54,6 +54,20 @@ constexpr std::string_view live_sessions_sql =
     "SELECT id FROM auth_sessions WHERE account_id = :account AND revoked_at IS NULL";
 constexpr std::string_view revoke_all_sql =
     "UPDATE auth_sessions SET revoked_at = :now WHERE account_id = :account AND revoked_at IS NULL";
+constexpr std::string_view insert_key_sql =
+    "INSERT INTO auth_api_keys (id, account_id, name, key_hash, created_at, expires_at)"
+    " VALUES (:id, :account, :name, :hash, :now, :expires)";
+constexpr std::string_view list_keys_sql =
+    "SELECT id, name, created_at, expires_at FROM auth_api_keys"
+    " WHERE account_id = :account AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 100";
+constexpr std::string_view find_key_hash_sql =
+    "SELECT key_hash FROM auth_api_keys WHERE id = :id AND account_id = :account AND revoked_at IS NULL";
+constexpr std::string_view revoke_key_sql =
+    "UPDATE auth_api_keys SET revoked_at = :now WHERE id = :id AND account_id = :account AND revoked_at IS "
+    "NULL";
+constexpr std::string_view find_key_sql =
+    "SELECT k.account_id, a.role, a.disabled, k.expires_at FROM auth_api_keys k"
+    " JOIN auth_accounts a ON a.id = k.account_id WHERE k.key_hash = :hash AND k.revoked_at IS NULL";
 constexpr std::string_view list_sessions_sql =
     "SELECT id, created_at, last_used_at, user_agent, ip FROM auth_sessions"
     " WHERE account_id = :account AND revoked_at IS NULL AND expires_at > :now"
@@ -401,6 +415,78 @@ Account AuthService::create_account_blocking(soci::session& sql, std::string ema
                      {"created_at", core::format_rfc3339(now)}});
   });
   return account;
+}
+
+core::Awaitable<json::object> AuthService::create_api_key(std::string account_id, std::string name,
+                                                          int expires_in_days) {
+  const long long now = clock_.now_ms();
+  std::string id = ids_.uuid_v7();
+  std::string key = "bsk_" + new_refresh_token();
+  std::string hash = sha256_hex(key);
+  std::optional<long long> expires;
+  if (expires_in_days > 0) expires = now + expires_in_days * 86'400'000LL;
+  co_await db_.run([&](soci::session& sql) {
+    soci::indicator ind = expires ? soci::i_ok : soci::i_null;
+    long long expires_value = expires.value_or(0);
+    sql << insert_key_sql, soci::use(id), soci::use(account_id), soci::use(name), soci::use(hash),
+        soci::use(now), soci::use(expires_value, ind);
+  });
+  co_return json::object{
+      {"id", id},
+      {"name", name},
+      {"key", key},
+      {"created_at", core::format_rfc3339(now)},
+      {"expires_at", expires ? json::value(core::format_rfc3339(*expires)) : json::value(nullptr)}};
+}
+
+core::Awaitable<json::array> AuthService::api_keys(std::string account_id) {
+  co_return co_await db_.run([&](soci::session& sql) {
+    json::array items;
+    soci::rowset<soci::row> rows = (sql.prepare << list_keys_sql, soci::use(account_id));
+    for (auto const& row : rows) {
+      auto expires = core::sql::get_opt_int(row, 3);
+      items.push_back(
+          {{"id", core::sql::get_text(row, 0)},
+           {"name", core::sql::get_text(row, 1)},
+           {"created_at", core::format_rfc3339(core::sql::get_int(row, 2))},
+           {"expires_at", expires ? json::value(core::format_rfc3339(*expires)) : json::value(nullptr)}});
+    }
+    return items;
+  });
+}
+
+core::Awaitable<void> AuthService::revoke_api_key(std::string account_id, std::string id) {
+  const long long now = clock_.now_ms();
+  const bool revoked = co_await db_.transaction([&](core::Tx& tx) {
+    std::string hash;
+    soci::indicator ind = soci::i_null;
+    tx.sql << find_key_hash_sql, soci::use(id), soci::use(account_id), soci::into(hash, ind);
+    if (!tx.sql.got_data()) return false;
+    tx.sql << revoke_key_sql, soci::use(now), soci::use(id), soci::use(account_id);
+    events_.publish(tx, "auth.api_key_revoked.v1", id,
+                    {{"id", id}, {"account_id", account_id}, {"key_hash", hash}});
+    tx.on_commit([this, hash] {
+      if (on_key_revoked) on_key_revoked(hash);
+    });
+    return true;
+  });
+  if (!revoked) throw ApiError(ErrorCode::not_found, "No such API key.");
+}
+
+core::Awaitable<std::optional<AuthService::KeyOwner>> AuthService::find_api_key(std::string key) {
+  std::string hash = sha256_hex(key);
+  const long long now = clock_.now_ms();
+  co_return co_await db_.run([&](soci::session& sql) -> std::optional<KeyOwner> {
+    soci::rowset<soci::row> rows = (sql.prepare << find_key_sql, soci::use(hash));
+    for (auto const& row : rows) {
+      KeyOwner owner{core::sql::get_text(row, 0), core::sql::get_text(row, 1),
+                     core::sql::get_opt_int(row, 3)};
+      const bool disabled = core::sql::get_int(row, 2) != 0;
+      if (disabled || (owner.expires_at && *owner.expires_at <= now)) return std::nullopt;
+      return owner;
+    }
+    return std::nullopt;
+  });
 }
 
 }  // namespace bookspace::auth

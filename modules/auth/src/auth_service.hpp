@@ -73,6 +73,21 @@ class AuthService {
   core::Awaitable<void> revoke_session(std::string account_id, std::string session_id);
   core::Awaitable<boost::json::array> sessions(std::string account_id, std::string current_session_id);
   core::Awaitable<std::optional<Account>> find(std::string id);
+
+  /// Creates an API key (returned once, stored hashed); expires_in_days 0 = never.
+  core::Awaitable<boost::json::object> create_api_key(std::string account_id, std::string name,
+                                                      int expires_in_days);
+  core::Awaitable<boost::json::array> api_keys(std::string account_id);
+  core::Awaitable<void> revoke_api_key(std::string account_id, std::string id);
+  /// The principal an API key stands for, when it is valid now (not revoked or expired, and its
+  /// account not disabled); the owner's current role.
+  struct KeyOwner {
+    std::string account_id, role;
+    std::optional<core::TimeMs> expires_at;
+  };
+  core::Awaitable<std::optional<KeyOwner>> find_api_key(std::string key);
+  /// Called after an API key revocation commits (here or, through the event log, elsewhere).
+  std::function<void(std::string const& key_hash)> on_key_revoked;
   /// Verifies the current password, stores the new one and revokes every other session.
   core::Awaitable<void> change_password(std::string account_id, std::string keep_session_id,
                                         std::string current, std::string next);

@@ -2,13 +2,44 @@
 
 namespace bookspace::auth {
 
-TokenAuthenticator::TokenAuthenticator(AuthService const& service, core::Clock const& clock,
-                                       std::size_t capacity)
+TokenAuthenticator::TokenAuthenticator(AuthService& service, core::Clock const& clock, std::size_t capacity)
     : service_(service), clock_(clock), capacity_(capacity) {}
 
 core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::authenticate(
     std::string_view credential, http::RequestContext const&) {
+  if (credential.starts_with("bsk_")) co_return co_await verify_key(std::string(credential));
   co_return verify(credential);
+}
+
+core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::verify_key(std::string key) {
+  constexpr core::TimeMs ttl = 30'000;
+  const std::string hash = sha256_hex(key);
+  const auto now = clock_.now_ms();
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = keys_.find(hash); it != keys_.end()) {
+      auto const& c = it->second;
+      if (c.cached_at + ttl > now && (!c.expires_at || *c.expires_at > now)) co_return c.principal;
+      keys_.erase(it);
+    }
+  }
+  auto owner = co_await service_.find_api_key(std::move(key));
+  if (!owner) co_return std::nullopt;
+  http::Principal principal{owner->account_id, owner->role, ""};
+  std::lock_guard lock(mutex_);
+  if (keys_.size() >= capacity_) keys_.clear();
+  keys_[hash] = CachedKey{principal, now, owner->expires_at};
+  co_return principal;
+}
+
+void TokenAuthenticator::key_revoked(std::string const& key_hash) {
+  std::lock_guard lock(mutex_);
+  keys_.erase(key_hash);
+}
+
+void TokenAuthenticator::account_changed(std::string const& account_id) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(keys_, [&](auto const& kv) { return kv.second.principal.user_id == account_id; });
 }
 
 std::optional<http::Principal> TokenAuthenticator::verify(std::string_view token) {

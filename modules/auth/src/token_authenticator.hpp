@@ -14,12 +14,16 @@ namespace bookspace::auth {
 /// reach the in-memory set on commit in this process and through an event-log watch in others.
 class TokenAuthenticator final : public http::Authenticator {
  public:
-  TokenAuthenticator(AuthService const& service, core::Clock const& clock, std::size_t capacity = 50'000);
+  TokenAuthenticator(AuthService& service, core::Clock const& clock, std::size_t capacity = 50'000);
 
   core::Awaitable<std::optional<http::Principal>> authenticate(std::string_view credential,
                                                                http::RequestContext const& ctx) override;
   std::optional<http::Principal> verify(std::string_view token);
   void revoked(std::string const& session_id, core::TimeMs at);
+  /// API keys ("bsk_…"): looked up once, then cached for 30 s; forgotten at once when the key
+  /// is revoked or its account changes (role, disabled).
+  void key_revoked(std::string const& key_hash);
+  void account_changed(std::string const& account_id);
 
  private:
   struct Cached {
@@ -28,12 +32,20 @@ class TokenAuthenticator final : public http::Authenticator {
   };
   void forget_old(core::TimeMs now);
 
-  AuthService const& service_;
+  struct CachedKey {
+    http::Principal principal;
+    core::TimeMs cached_at;
+    std::optional<core::TimeMs> expires_at;
+  };
+  core::Awaitable<std::optional<http::Principal>> verify_key(std::string key);
+
+  AuthService& service_;
   core::Clock const& clock_;
   std::size_t capacity_;
   std::mutex mutex_;
   std::unordered_map<std::string, Cached> cache_;
   std::unordered_map<std::string, core::TimeMs> revoked_;
+  std::unordered_map<std::string, CachedKey> keys_;  ///< by key hash
 };
 
 }  // namespace bookspace::auth
