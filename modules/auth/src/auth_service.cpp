@@ -52,8 +52,6 @@ constexpr std::string_view update_account_sql =
     "UPDATE auth_accounts SET role = :role, disabled = :disabled, updated_at = :now WHERE id = :id";
 constexpr std::string_view live_sessions_sql =
     "SELECT id FROM auth_sessions WHERE account_id = :account AND revoked_at IS NULL";
-constexpr std::string_view revoke_all_sql =
-    "UPDATE auth_sessions SET revoked_at = :now WHERE account_id = :account AND revoked_at IS NULL";
 constexpr std::string_view insert_key_sql =
     "INSERT INTO auth_api_keys (id, account_id, name, key_hash, created_at, expires_at)"
     " VALUES (:id, :account, :name, :hash, :now, :expires)";
@@ -87,14 +85,9 @@ Account read_account(soci::row const& row, std::size_t first) {
   return a;
 }
 
-std::optional<Account> find_by_email(soci::session& sql, std::string const& email) {
-  soci::rowset<soci::row> rows = (sql.prepare << find_by_email_sql, soci::use(email));
-  for (auto const& row : rows) return read_account(row, 0);
-  return std::nullopt;
-}
-
-std::optional<Account> find_by_id(soci::session& sql, std::string const& id) {
-  soci::rowset<soci::row> rows = (sql.prepare << find_by_id_sql, soci::use(id));
+/// The account `query` (find_by_email_sql or find_by_id_sql) selects with `key`.
+std::optional<Account> find_account(soci::session& sql, std::string_view query, std::string const& key) {
+  soci::rowset<soci::row> rows = (sql.prepare << query, soci::use(key));
   for (auto const& row : rows) return read_account(row, 0);
   return std::nullopt;
 }
@@ -200,7 +193,7 @@ core::Awaitable<Issued> AuthService::register_account(std::string email, std::st
   const long long expires = now + settings_.refresh_ttl_days * 86'400'000LL;
   Account account{ids_.uuid_v7(), email, hash, display_name, "member", false, now, now};
   auto [session_id, refresh] = co_await db_.transaction([&](core::Tx& tx) {
-    if (find_by_email(tx.sql, email))
+    if (find_account(tx.sql, find_by_email_sql, email))
       throw ApiError(ErrorCode::email_taken, "An account with this email exists.");
     tx.sql << insert_account_sql, soci::use(account.id), soci::use(account.email), soci::use(hash),
         soci::use(account.display_name), soci::use(account.role), soci::use(now), soci::use(now);
@@ -217,7 +210,8 @@ core::Awaitable<Issued> AuthService::register_account(std::string email, std::st
 }
 
 core::Awaitable<Issued> AuthService::login(std::string email, std::string password, ClientInfo client) {
-  auto found = co_await db_.run([&](soci::session& sql) { return find_by_email(sql, email); });
+  auto found =
+      co_await db_.run([&](soci::session& sql) { return find_account(sql, find_by_email_sql, email); });
   const std::string hash = found ? found->password_hash : dummy_hash_;
   const bool ok = co_await core::run_in(cpu_, [&](std::size_t) {
     verifications_.inc();
@@ -262,14 +256,7 @@ core::Awaitable<Issued> AuthService::refresh(std::string refresh_token) {
     if (!found || revoked_at || expires_at <= now || account.disabled) return;
     if (rotated_at) {
       if (now - *rotated_at <= settings_.reuse_grace_ms) return;  // a concurrent refresh, not a replay
-      long long at = now;
-      tx.sql << revoke_session_sql, soci::use(at), soci::use(session_id), soci::use(account.id);
-      events_.publish(
-          tx, "auth.session_revoked.v1", session_id,
-          {{"session_id", session_id}, {"account_id", account.id}, {"reason", "refresh_token_reuse"}});
-      tx.on_commit([this, sid = session_id, at] {
-        if (on_revoked) on_revoked(sid, at);
-      });
+      revoke_in(tx, account.id, session_id, "refresh_token_reuse", now);
       outcome = Outcome::reused;
       return;
     }
@@ -289,20 +276,34 @@ core::Awaitable<Issued> AuthService::refresh(std::string refresh_token) {
   co_return issue(account, std::move(session_id), std::move(next_token));
 }
 
+bool AuthService::revoke_in(core::Tx& tx, std::string const& account_id, std::string const& session_id,
+                            std::string_view reason, long long now) {
+  soci::statement st =
+      (tx.sql.prepare << revoke_session_sql, soci::use(now), soci::use(session_id), soci::use(account_id));
+  st.execute(true);
+  if (st.get_affected_rows() != 1) return false;
+  events_.publish(tx, "auth.session_revoked.v1", session_id,
+                  {{"session_id", session_id}, {"account_id", account_id}, {"reason", reason}});
+  tx.on_commit([this, session_id, now] {
+    if (on_revoked) on_revoked(session_id, now);
+  });
+  return true;
+}
+
+void AuthService::revoke_all_in(core::Tx& tx, std::string const& account_id, std::string const& except,
+                                std::string_view reason, long long now) {
+  std::vector<std::string> live;
+  soci::rowset<soci::row> rows = (tx.sql.prepare << live_sessions_sql, soci::use(account_id));
+  for (auto const& row : rows) live.push_back(core::sql::get_text(row, 0));
+  for (auto const& sid : live) {
+    if (sid != except) revoke_in(tx, account_id, sid, reason, now);
+  }
+}
+
 core::Awaitable<void> AuthService::revoke_session(std::string account_id, std::string session_id) {
   const long long now = clock_.now_ms();
-  const bool revoked = co_await db_.transaction([&](core::Tx& tx) {
-    soci::statement st =
-        (tx.sql.prepare << revoke_session_sql, soci::use(now), soci::use(session_id), soci::use(account_id));
-    st.execute(true);
-    if (st.get_affected_rows() != 1) return false;
-    events_.publish(tx, "auth.session_revoked.v1", session_id,
-                    {{"session_id", session_id}, {"account_id", account_id}, {"reason", "logout"}});
-    tx.on_commit([this, session_id, now] {
-      if (on_revoked) on_revoked(session_id, now);
-    });
-    return true;
-  });
+  const bool revoked = co_await db_.transaction(
+      [&](core::Tx& tx) { return revoke_in(tx, account_id, session_id, "logout", now); });
   if (!revoked) throw ApiError(ErrorCode::not_found, "No such session.");
 }
 
@@ -336,51 +337,26 @@ core::Awaitable<void> AuthService::change_password(std::string account_id, std::
   const long long now = clock_.now_ms();
   co_await db_.transaction([&](core::Tx& tx) {
     tx.sql << update_hash_sql, soci::use(hash), soci::use(account_id);
-    std::vector<std::string> others;
-    soci::rowset<soci::row> rows = (tx.sql.prepare << live_sessions_sql, soci::use(account_id));
-    for (auto const& row : rows) {
-      std::string sid = core::sql::get_text(row, 0);
-      if (sid != keep_session_id) others.push_back(std::move(sid));
-    }
-    for (auto const& sid : others) {
-      tx.sql << revoke_session_sql, soci::use(now), soci::use(sid), soci::use(account_id);
-      events_.publish(tx, "auth.session_revoked.v1", sid,
-                      {{"session_id", sid}, {"account_id", account_id}, {"reason", "password_changed"}});
-      tx.on_commit([this, sid, now] {
-        if (on_revoked) on_revoked(sid, now);
-      });
-    }
+    revoke_all_in(tx, account_id, keep_session_id, "password_changed", now);
   });
 }
 
 core::Awaitable<std::optional<Account>> AuthService::find(std::string id) {
-  co_return co_await db_.run([&](soci::session& sql) { return find_by_id(sql, id); });
+  co_return co_await db_.run([&](soci::session& sql) { return find_account(sql, find_by_id_sql, id); });
 }
 
 core::Awaitable<std::optional<Account>> AuthService::update(std::string id, std::optional<std::string> role,
                                                             std::optional<bool> disabled) {
   const long long now = clock_.now_ms();
   co_return co_await db_.transaction([&](core::Tx& tx) -> std::optional<Account> {
-    auto account = find_by_id(tx.sql, id);
+    auto account = find_account(tx.sql, find_by_id_sql, id);
     if (!account) return std::nullopt;
     if (role) account->role = *role;
     if (disabled) account->disabled = *disabled;
     account->updated_at = now;
     int flag = account->disabled ? 1 : 0;
     tx.sql << update_account_sql, soci::use(account->role), soci::use(flag), soci::use(now), soci::use(id);
-    if (account->disabled) {
-      std::vector<std::string> sessions;
-      soci::rowset<soci::row> rows = (tx.sql.prepare << live_sessions_sql, soci::use(id));
-      for (auto const& row : rows) sessions.push_back(core::sql::get_text(row, 0));
-      tx.sql << revoke_all_sql, soci::use(now), soci::use(id);
-      for (auto const& sid : sessions) {
-        events_.publish(tx, "auth.session_revoked.v1", sid,
-                        {{"session_id", sid}, {"account_id", id}, {"reason", "account_disabled"}});
-        tx.on_commit([this, sid, now] {
-          if (on_revoked) on_revoked(sid, now);
-        });
-      }
-    }
+    if (account->disabled) revoke_all_in(tx, id, "", "account_disabled", now);
     events_.publish(tx, "auth.account_updated.v1", id,
                     {{"id", id},
                      {"role", account->role},
@@ -402,7 +378,7 @@ Account AuthService::create_account_blocking(soci::session& sql, std::string ema
                   now,
                   now};
   core::run_transaction(sql, db_.dialect(), [&](core::Tx& tx) {
-    if (find_by_email(tx.sql, email))
+    if (find_account(tx.sql, find_by_email_sql, email))
       throw ApiError(ErrorCode::email_taken, "An account with this email exists.");
     tx.sql << insert_account_sql, soci::use(account.id), soci::use(account.email),
         soci::use(account.password_hash), soci::use(account.display_name), soci::use(account.role),

@@ -19,6 +19,7 @@ class session;
 }
 
 namespace bookspace::core {
+class Tx;
 class Database;
 class EventLog;
 class IdGenerator;
@@ -105,6 +106,12 @@ class AuthService {
 
  private:
   Issued issue(Account const& account, std::string session_id, std::string refresh_token);
+  /// Revokes one live session in `tx`: event auth.session_revoked.v1, cache updated on commit.
+  bool revoke_in(core::Tx& tx, std::string const& account_id, std::string const& session_id,
+                 std::string_view reason, long long now);
+  /// Revokes every live session of the account except `except`.
+  void revoke_all_in(core::Tx& tx, std::string const& account_id, std::string const& except,
+                     std::string_view reason, long long now);
 
   core::Database& db_;
   core::EventLog& events_;
