@@ -103,9 +103,10 @@ struct Seen {
 
 TEST_CASE("committed events reach consumers in order; rolled-back ones never do") {
   TestDatabase tdb;
+  // Declared before the nodes: destroyed after them, so no consumer can outlive them.
+  Seen seen;
   core::SystemClock clock;
   Node node(tdb.url(), clock, 60'000);  // no polling: delivery must come from the commit wake-up
-  Seen seen;
   node.events.subscribe("test.consumer", [&](core::Tx&, core::Event const& e) { seen.add(e); });
   node.start();
   node.publish("a");
@@ -121,16 +122,16 @@ TEST_CASE("a consumer resumes from its stored offset after a restart") {
   TestDatabase tdb;
   core::SystemClock clock;
   {
+    Seen seen;  // before the node: destroyed after it
     Node node(tdb.url(), clock);
-    Seen seen;
     node.events.subscribe("test.consumer", [&](core::Tx&, core::Event const& e) { seen.add(e); });
     node.start();
     node.publish("one");
     REQUIRE(testing::eventually([&] { return seen.size() == 1; }));
     node.stop();
   }
-  Node node(tdb.url(), clock);
   Seen seen;
+  Node node(tdb.url(), clock);
   node.events.subscribe("test.consumer", [&](core::Tx&, core::Event const& e) { seen.add(e); });
   node.publish("two");  // published while the consumer was not running
   node.start();
@@ -141,10 +142,11 @@ TEST_CASE("a consumer resumes from its stored offset after a restart") {
 
 TEST_CASE("a failing handler is retried with backoff and its batch is not lost") {
   TestDatabase tdb;
-  core::SystemClock clock;
-  Node node(tdb.url(), clock);
+  // Declared before the nodes: destroyed after them, so no consumer can outlive them.
   Seen seen;
   std::atomic<int> failures{0};
+  core::SystemClock clock;
+  Node node(tdb.url(), clock);
   node.events.subscribe("test.flaky", [&](core::Tx& tx, core::Event const& e) {
     if (e.aggregate_id == "bad" && failures.fetch_add(1) < 3) throw std::runtime_error("not yet");
     long long seq = e.seq;
@@ -170,10 +172,11 @@ TEST_CASE("a failing handler is retried with backoff and its batch is not lost")
 
 TEST_CASE("a consumer in a second process receives the first process's events") {
   TestDatabase tdb;
+  // Declared before the nodes: destroyed after them, so no consumer can outlive them.
+  Seen seen;
   core::SystemClock clock;
   Node publisher(tdb.url(), clock);
   Node consumer(tdb.url(), clock);
-  Seen seen;
   consumer.events.subscribe("test.remote", [&](core::Tx&, core::Event const& e) { seen.add(e); });
   publisher.start();
   consumer.start();
@@ -217,9 +220,10 @@ TEST_CASE("two instances of one consumer share the work once in effect") {
 
 TEST_CASE("pruning keeps what a consumer has not processed and what is within retention") {
   TestDatabase tdb;
+  // Declared before the nodes: destroyed after them, so no consumer can outlive them.
+  Seen seen;
   core::ManualClock clock(1'000'000'000'000);
   Node node(tdb.url(), clock);
-  Seen seen;
   node.events.subscribe("test.consumer", [&](core::Tx&, core::Event const& e) { seen.add(e); });
   node.start();
   node.publish("old");
@@ -237,13 +241,14 @@ TEST_CASE("pruning keeps what a consumer has not processed and what is within re
 
 TEST_CASE("a watch tails the log from its start, across processes, without an offset row") {
   TestDatabase tdb;
+  // Declared before the nodes: destroyed after them, so no consumer can outlive them.
+  Seen seen;
+  std::atomic<int> failures{0};
   core::SystemClock clock;
   Node publisher(tdb.url(), clock);
   publisher.start();
   publisher.publish("before");  // committed before the watcher starts: not seen
   Node watcher(tdb.url(), clock);
-  Seen seen;
-  std::atomic<int> failures{0};
   watcher.events.watch("test.cache", [&](core::Event const& e) {
     if (e.aggregate_id == "flaky" && failures.fetch_add(1) == 0) throw std::runtime_error("once");
     seen.add(e);
