@@ -15,6 +15,20 @@ function(bookspace_embed_migrations target name dir)
   target_sources(${target} PRIVATE ${out})
 endfunction()
 
+# bookspace_embed_text(<target> <name> <file>)
+#   Compiles <file> into <target> as `std::string_view bookspace::embedded::<name>()`.
+function(bookspace_embed_text target name file)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/embedded_${name}.cpp)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DNAME=${name} -DOUT=${out} -DFILE=${file}
+            -P ${PROJECT_SOURCE_DIR}/cmake/EmbedText.cmake
+    DEPENDS ${file} ${PROJECT_SOURCE_DIR}/cmake/EmbedText.cmake
+    COMMENT "Embedding ${file}"
+    VERBATIM)
+  target_sources(${target} PRIVATE ${out})
+endfunction()
+
 # bookspace_add_module(<name> [DEPENDS <module>...] [MIGRATIONS <dir>] [TESTS <file>...])
 #   One domain module: STATIC library bookspace_<name> with a PUBLIC include/ and a PRIVATE src/,
 #   its migrations compiled in, and its unit tests (modules/<name>/tests) as bookspace_<name>_tests.

@@ -93,10 +93,12 @@ void Application::start() {
   ev.prune_interval_ms = static_cast<int>(cfg.integer("events.prune_interval_ms"));
   p.events = std::make_unique<core::EventLog>(*p.db, p.clock, p.ids, p.log, ev);
 
+  p.mailer = std::make_unique<core::Mailer>(mailer_options(cfg), p.log, p.metrics);
+
   register_ops_routes(p);
   for (auto const* d : p.enabled) {
     auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids,
-                                                      p.log, p.metrics, p.rate_limiter, p.services,
+                                                      p.log, p.metrics, p.rate_limiter, p.services, *p.mailer,
                                                       cfg.str("data_dir"), &p.authenticator});
     p.modules.push_back(d->create(ctx));
     p.router.set_module(std::string(d->name));
@@ -187,6 +189,7 @@ void Application::stop() {
   for (auto& t : p.io_threads) t.join();
   p.io_threads.clear();
   p.cpu->stop();
+  p.mailer->stop(std::chrono::seconds(5));  // what was queued last gets a chance to go out
   p.db->stop();
   p.modules.clear();
   p.contexts.clear();

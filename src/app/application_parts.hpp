@@ -8,6 +8,7 @@
 #include "core/event_log.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/mailer.hpp"
 #include "core/metrics.hpp"
 #include "core/migrations.hpp"
 #include "core/worker_pool.hpp"
@@ -55,6 +56,7 @@ struct Application::Parts {
   std::unique_ptr<core::Database> db;
   std::unique_ptr<core::WorkerPool> cpu;
   std::unique_ptr<core::EventLog> events;
+  std::unique_ptr<core::Mailer> mailer;
   std::unique_ptr<http::Dispatcher> dispatcher;
   std::unique_ptr<http::Server> server;
   std::vector<ModuleDescriptor const*> enabled;

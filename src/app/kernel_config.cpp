@@ -2,6 +2,7 @@
 
 #include "core/database.hpp"
 #include "core/log.hpp"
+#include "core/mailer.hpp"
 
 namespace bookspace::app {
 
@@ -100,7 +101,36 @@ void declare_kernel_config(ConfigSchema& s) {
                     "How long events are kept after every consumer has processed them."));
   s.add(integer_key("events.prune_interval_ms", 60000, 1000, 86400000, "How often old events are pruned."));
 
+  s.add({"mail.smtp_url", ConfigType::string, "",
+         "smtp://host:587 (STARTTLS when offered) or smtps://host:465; empty: mail is written to "
+         "mail.spool_dir and logged (embedded mode)."});
+  s.add({"mail.smtp_username", ConfigType::string, "", "SMTP login; empty: no authentication."});
+  ConfigKey smtp_password{"mail.smtp_password", ConfigType::string, "", "SMTP password."};
+  smtp_password.redact = [](std::string const&) { return std::string("***"); };
+  s.add(std::move(smtp_password));
+  ConfigKey from{"mail.from", ConfigType::string, "BookSpace <bookspace@localhost>",
+                 "Sender of every mail: an address, or \"Name <address>\"."};
+  from.validate = [](json::value const& v) -> std::optional<std::string> {
+    std::string mailbox(v.as_string());
+    if (core::mail_address(mailbox).find('@') == std::string::npos) return "must contain an email address";
+    if (mailbox.find_first_of("\r\n") != std::string::npos) return "must be one line";
+    return std::nullopt;
+  };
+  s.add(std::move(from));
+  s.add({"mail.spool_dir", ConfigType::string, "", "Where mail goes without SMTP; empty: <data_dir>/mail."});
+
   s.add({"migrations.auto", ConfigType::boolean, true, "serve applies pending migrations at start."});
+}
+
+core::MailerOptions mailer_options(Config const& config) {
+  core::MailerOptions o;
+  o.smtp_url = config.str("mail.smtp_url");
+  o.smtp_username = config.str("mail.smtp_username");
+  o.smtp_password = config.str("mail.smtp_password");
+  o.from = config.str("mail.from");
+  o.spool_dir = config.str("mail.spool_dir");
+  if (o.spool_dir.empty()) o.spool_dir = config.str("data_dir") + "/mail";
+  return o;
 }
 
 ConfigSchema full_schema(std::vector<ModuleDescriptor> const& modules) {

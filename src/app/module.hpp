@@ -20,6 +20,7 @@ class Database;
 class EventLog;
 class IdGenerator;
 class Logger;
+class Mailer;
 class Metrics;
 class WorkerPool;
 }  // namespace bookspace::core
@@ -62,6 +63,7 @@ struct ModuleContext {
   core::Metrics& metrics;
   http::RateLimiter& rate_limiter;
   ServiceRegistry& services;
+  core::Mailer& mailer;  ///< SMTP, or the spool directory in embedded mode
   std::string data_dir;
   /// Set by the module that authenticates bearer credentials (auth).
   http::Authenticator** authenticator;

@@ -402,3 +402,18 @@ std::string testd_binary() {
 }
 
 }  // namespace bookspace::testing
+
+namespace bookspace::testing {
+
+ScratchDir::ScratchDir()
+    : path_(
+          (std::filesystem::temp_directory_path() / ("bookspace-scratch-" + core::random_hex(8))).string()) {
+  std::filesystem::create_directories(path_);
+}
+
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace bookspace::testing

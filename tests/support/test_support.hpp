@@ -84,6 +84,18 @@ app::Config test_config(app::ConfigSchema const& schema, std::string const& data
                         std::string const& data_dir);
 
 /// A log that keeps its lines in memory (for assertions) instead of writing to stderr.
+/// A fresh directory under the system temp dir, removed afterwards.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(ScratchDir const&) = delete;
+  std::string const& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 class CapturedLog {
  public:
   CapturedLog(core::LogLevel level = core::LogLevel::info);

@@ -5,6 +5,7 @@
 #include "core/database.hpp"
 #include "core/event_log.hpp"
 #include "core/log.hpp"
+#include "core/mailer.hpp"
 #include "core/metrics.hpp"
 #include "core/sql.hpp"
 #include "core/worker_pool.hpp"
@@ -68,6 +69,10 @@ http::RateLimitPolicy per_minute(std::string name, std::int64_t n) {
   return {std::move(name), static_cast<double>(n), static_cast<double>(n)};
 }
 
+http::RateLimitPolicy per_hour(std::string name, std::int64_t n) {
+  return {std::move(name), static_cast<double>(n) / 60.0, static_cast<double>(n)};
+}
+
 AccountInfo info_of(Account const& a) {
   return {a.id, a.email, a.display_name, a.role, a.disabled, a.created_at, a.updated_at};
 }
@@ -104,11 +109,22 @@ class AuthModule final : public app::Module {
             ctx.metrics.counter("auth_password_verifications_total",
                                 "Argon2id verifications at login (unknown emails verify a dummy hash).")),
         authenticator_(service_, ctx.clock),
-        login_per_email_(per_minute("login_email", ctx.config.integer("auth.login_per_email_per_minute"))) {
+        login_per_email_(per_minute("login_email", ctx.config.integer("auth.login_per_email_per_minute"))),
+        refresh_per_session_(
+            per_minute("refresh_session", ctx.config.integer("auth.refresh_per_session_per_minute"))),
+        reset_per_email_(
+            per_hour("reset_email", ctx.config.integer("auth.password_reset_per_email_per_hour"))) {
     service_.on_revoked = [this](std::string const& sid, core::TimeMs at) {
       authenticator_.revoked(sid, at);
     };
     service_.on_key_revoked = [this](std::string const& hash) { authenticator_.key_revoked(hash); };
+    service_.refresh_throttle = [this](std::string const& session_id) {
+      auto d = ctx_.rate_limiter.take(refresh_per_session_, session_id);
+      return d.allowed ? 0 : std::max(1, d.retry_after_s);
+    };
+    service_.on_reset_requested = [this](std::string const& email, std::string const& token) {
+      ctx_.mailer.send(reset_mail(email, token));
+    };
     *ctx.authenticator = &authenticator_;
     ctx.services.provide<Accounts>(accounts_);
   }
@@ -173,6 +189,39 @@ class AuthModule final : public app::Module {
           co_return Response::json(200, issued.to_json(ttl, false));
         },
         limited("refresh_ip", "auth.refresh_per_ip_per_minute"));
+
+    r.add(
+        Method::post, "/api/v1/auth/password-reset",
+        [this](Request& req) -> core::Awaitable<Response> {
+          auto body = http::parse_json_object(req);
+          http::only_fields(body, {"email"});
+          std::string email = normalize_email(http::string_field(body, "email"));
+          if (auto d = ctx_.rate_limiter.take(reset_per_email_, email); !d.allowed) {
+            core::Error error{core::ErrorCode::rate_limited, "Too many reset requests for this email.", {}};
+            error.retry_after_s = d.retry_after_s;
+            throw ApiError(std::move(error));
+          }
+          co_await service_.request_password_reset(std::move(email));
+          co_return Response{202, {}, {}};  // the same whether or not the email has an account
+        },
+        limited("reset_ip", "auth.password_reset_per_ip_per_minute"));
+
+    r.add(
+        Method::post, "/api/v1/auth/password-reset/confirm",
+        [this](Request& req) -> core::Awaitable<Response> {
+          auto body = http::parse_json_object(req);
+          http::only_fields(body, {"token", "new_password"});
+          std::string token = http::string_field(body, "token");
+          std::string next = http::string_field(body, "new_password");
+          if (token.empty() || token.size() > 256)
+            throw ApiError(
+                core::Error::validation("token", "is invalid, used or expired; request a new one"));
+          if (auto problem = password_problem(next))
+            throw ApiError(core::Error::validation("new_password", *problem));
+          co_await service_.confirm_password_reset(std::move(token), std::move(next));
+          co_return Response::no_content();
+        },
+        limited("reset_confirm_ip", "auth.password_reset_per_ip_per_minute"));
 
     r.add(Method::post, "/api/v1/auth/logout", [this](Request& req) -> core::Awaitable<Response> {
       if (!req.body.empty()) http::only_fields(http::parse_json_object(req), {"refresh_token"});
@@ -292,9 +341,31 @@ class AuthModule final : public app::Module {
     s.tokens.lifetime_s = static_cast<int>(c.integer("auth.access_token_ttl_s"));
     s.refresh_ttl_days = static_cast<int>(c.integer("auth.refresh_token_ttl_days"));
     s.reuse_grace_ms = static_cast<int>(c.integer("auth.refresh_reuse_grace_ms"));
+    s.reset_ttl_ms = static_cast<int>(c.integer("auth.password_reset_ttl_minutes") * 60'000);
     s.hash_cost.passes = static_cast<unsigned long long>(c.integer("auth.argon2_passes"));
     s.hash_cost.memory_bytes = static_cast<std::size_t>(c.integer("auth.argon2_memory_kib")) * 1024;
     return s;
+  }
+
+  core::MailMessage reset_mail(std::string const& email, std::string const& token) const {
+    const std::string link_template = ctx_.config.str("auth.password_reset_url");
+    const long long minutes = ctx_.config.integer("auth.password_reset_ttl_minutes");
+    std::string body =
+        "Someone asked to reset the password of the BookSpace account " + email + ".\n\nIf that was you, ";
+    if (auto at = link_template.find("{token}"); at != std::string::npos) {
+      std::string link = link_template;
+      link.replace(at, 7, token);
+      body += "open this link to choose a new password:\n\n  " + link + "\n\n";
+    } else {
+      body +=
+          "use this reset token to choose a new password\n(POST /api/v1/auth/password-reset/confirm):\n\n  " +
+          token + "\n\n";
+    }
+    body +=
+        "It works once, within " + std::to_string(minutes) +
+        " minutes, and signs you out everywhere.\nIf it was not you, ignore this mail: your password stays "
+        "as it is.\n";
+    return {email, "Reset your BookSpace password", std::move(body)};
   }
 
   static ClientInfo client(Request const& req) {
@@ -306,6 +377,8 @@ class AuthModule final : public app::Module {
   TokenAuthenticator authenticator_;
   AccountsAdapter accounts_{service_};
   http::RateLimitPolicy login_per_email_;
+  http::RateLimitPolicy refresh_per_session_;
+  http::RateLimitPolicy reset_per_email_;
 };
 
 /// `bookspace users create-admin --email E`: the password is read from stdin (first line) or,
@@ -388,6 +461,23 @@ void declare_config(app::ConfigSchema& s) {
                          "Login attempts per account email."));
   s.add(app::integer_key("auth.register_per_ip_per_minute", 10, 1, 1000000, "Registrations per client IP."));
   s.add(app::integer_key("auth.refresh_per_ip_per_minute", 60, 1, 1000000, "Token refreshes per client IP."));
+  s.add(app::integer_key("auth.refresh_per_session_per_minute", 10, 1, 1000000,
+                         "Token refreshes per session."));
+  s.add(app::integer_key("auth.password_reset_per_ip_per_minute", 10, 1, 1000000,
+                         "Password-reset requests and confirmations per client IP."));
+  s.add(app::integer_key("auth.password_reset_per_email_per_hour", 5, 1, 1000000,
+                         "Password-reset requests per email address."));
+  s.add(app::integer_key("auth.password_reset_ttl_minutes", 30, 5, 1440, "How long a reset token works."));
+  app::ConfigKey reset_url{
+      "auth.password_reset_url", app::ConfigType::string, "",
+      "Link mailed for a password reset, {token} replaced by the token (e.g. "
+      "https://app.example/reset?token={token}); empty: the mail carries the token itself."};
+  reset_url.validate = [](json::value const& v) -> std::optional<std::string> {
+    std::string_view s = v.as_string();
+    if (s.empty() || s.find("{token}") != std::string_view::npos) return std::nullopt;
+    return std::string("must contain {token}");
+  };
+  s.add(std::move(reset_url));
 }
 
 }  // namespace

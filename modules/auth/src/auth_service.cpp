@@ -71,6 +71,18 @@ constexpr std::string_view list_sessions_sql =
     " WHERE account_id = :account AND revoked_at IS NULL AND expires_at > :now"
     " ORDER BY last_used_at DESC LIMIT 100";
 
+constexpr std::string_view supersede_resets_sql =
+    "UPDATE auth_password_resets SET used_at = :now WHERE account_id = :account AND used_at IS NULL";
+constexpr std::string_view insert_reset_sql =
+    "INSERT INTO auth_password_resets (token_hash, account_id, created_at, expires_at)"
+    " VALUES (:hash, :account, :now, :expires)";
+constexpr std::string_view find_reset_sql =
+    "SELECT r.account_id FROM auth_password_resets r JOIN auth_accounts a ON a.id = r.account_id"
+    " WHERE r.token_hash = :hash AND r.used_at IS NULL AND r.expires_at > :now AND a.disabled = 0";
+constexpr std::string_view use_reset_sql =
+    "UPDATE auth_password_resets SET used_at = :now"
+    " WHERE token_hash = :hash AND used_at IS NULL AND expires_at > :now2";
+
 Account read_account(soci::row const& row, std::size_t first) {
   namespace sql = core::sql;
   Account a;
@@ -115,6 +127,10 @@ std::pair<std::string, std::string> create_session(core::Tx& tx, core::IdGenerat
 
 ApiError invalid_credentials() {
   return ApiError(ErrorCode::invalid_credentials, "The email or password is not correct.");
+}
+
+ApiError invalid_reset_token() {
+  return ApiError(core::Error::validation("token", "is invalid, used or expired; request a new one"));
 }
 
 ApiError invalid_refresh() {
@@ -254,6 +270,13 @@ core::Awaitable<Issued> AuthService::refresh(std::string refresh_token) {
       account = read_account(row, 4);
     }
     if (!found || revoked_at || expires_at <= now || account.disabled) return;
+    if (refresh_throttle) {
+      if (int wait_s = refresh_throttle(session_id); wait_s > 0) {
+        core::Error error{ErrorCode::rate_limited, "Too many refreshes for this session.", {}};
+        error.retry_after_s = wait_s;
+        throw ApiError(std::move(error));
+      }
+    }
     if (rotated_at) {
       if (now - *rotated_at <= settings_.reuse_grace_ms) return;  // a concurrent refresh, not a replay
       revoke_in(tx, account.id, session_id, "refresh_token_reuse", now);
@@ -339,6 +362,46 @@ core::Awaitable<void> AuthService::change_password(std::string account_id, std::
     tx.sql << update_hash_sql, soci::use(hash), soci::use(account_id);
     revoke_all_in(tx, account_id, keep_session_id, "password_changed", now);
   });
+}
+
+core::Awaitable<void> AuthService::request_password_reset(std::string email) {
+  const long long now = clock_.now_ms();
+  const long long expires = now + settings_.reset_ttl_ms;
+  std::string token = new_refresh_token();
+  std::string hash = sha256_hex(token);
+  co_await db_.transaction([&](core::Tx& tx) {
+    auto account = find_account(tx.sql, find_by_email_sql, email);
+    if (!account || account->disabled) return;
+    tx.sql << supersede_resets_sql, soci::use(now), soci::use(account->id);
+    tx.sql << insert_reset_sql, soci::use(hash), soci::use(account->id), soci::use(now), soci::use(expires);
+    tx.on_commit([this, email, token] {
+      if (on_reset_requested) on_reset_requested(email, token);
+    });
+  });
+}
+
+core::Awaitable<void> AuthService::confirm_password_reset(std::string token, std::string new_password) {
+  const std::string hash = sha256_hex(token);
+  // Checked before hashing, so that guessing tokens costs the server no Argon2id work.
+  const long long checked_at = clock_.now_ms();
+  auto account_id = co_await db_.run([&](soci::session& sql) -> std::optional<std::string> {
+    soci::rowset<soci::row> rows = (sql.prepare << find_reset_sql, soci::use(hash), soci::use(checked_at));
+    for (auto const& row : rows) return core::sql::get_text(row, 0);
+    return std::nullopt;
+  });
+  if (!account_id) throw invalid_reset_token();
+  const HashCost cost = settings_.hash_cost;
+  std::string fresh =
+      co_await core::run_in(cpu_, [&](std::size_t) { return hash_password(new_password, cost); });
+  const long long now = clock_.now_ms();
+  co_await db_.transaction([&](core::Tx& tx) {
+    soci::statement use = (tx.sql.prepare << use_reset_sql, soci::use(now), soci::use(hash), soci::use(now));
+    use.execute(true);
+    if (use.get_affected_rows() != 1) throw invalid_reset_token();  // redeemed meanwhile
+    tx.sql << update_hash_sql, soci::use(fresh), soci::use(*account_id);
+    revoke_all_in(tx, *account_id, "", "password_reset", now);
+  });
+  log_.info("password reset", {{"user_id", *account_id}});
 }
 
 core::Awaitable<std::optional<Account>> AuthService::find(std::string id) {

@@ -34,7 +34,8 @@ struct AuthSettings {
   TokenSettings tokens;
   HashCost hash_cost;
   int refresh_ttl_days = 30;
-  int reuse_grace_ms = 2000;  ///< a rotated token presented again within this is a race, not theft
+  int reuse_grace_ms = 2000;       ///< a rotated token presented again within this is a race, not theft
+  int reset_ttl_ms = 30 * 60'000;  ///< password-reset tokens
 };
 
 struct Account {
@@ -71,6 +72,18 @@ class AuthService {
   /// every path verifies one Argon2id hash (a dummy one when the email is unknown).
   core::Awaitable<Issued> login(std::string email, std::string password, ClientInfo client);
   core::Awaitable<Issued> refresh(std::string refresh_token);
+  /// Asked before a refresh token of `session_id` is rotated: seconds to wait, 0 = go ahead
+  /// (the per-session rate limit). Unset: no limit.
+  std::function<int(std::string const& session_id)> refresh_throttle;
+
+  /// Starts a password reset. For an active account, a single-use token (valid reset_ttl_ms)
+  /// supersedes any earlier one and on_reset_requested delivers it after commit. For an unknown
+  /// or disabled email nothing happens; the caller cannot tell the difference.
+  core::Awaitable<void> request_password_reset(std::string email);
+  std::function<void(std::string const& email, std::string const& token)> on_reset_requested;
+  /// Redeems a reset token: the new password is stored and every session of the account is
+  /// revoked. An unknown, used, superseded or expired token → 400 on field `token`.
+  core::Awaitable<void> confirm_password_reset(std::string token, std::string new_password);
   core::Awaitable<void> revoke_session(std::string account_id, std::string session_id);
   core::Awaitable<boost::json::array> sessions(std::string account_id, std::string current_session_id);
   core::Awaitable<std::optional<Account>> find(std::string id);

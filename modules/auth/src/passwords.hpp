@@ -13,8 +13,12 @@ struct HashCost {
 };
 
 /// Why a new password is refused (length in Unicode code points: 12–128, never truncated;
-/// valid UTF-8), or nullopt when it is acceptable.
+/// valid UTF-8; not a common password), or nullopt when it is acceptable.
 std::optional<std::string> password_problem(std::string_view password);
+
+/// One of the 10,000 most common passwords (data/common-passwords.txt), compared ignoring ASCII
+/// case. password_problem refuses these.
+bool is_common_password(std::string_view password);
 
 /// "$argon2id$v=19$m=19456,t=2,p=1$…": the parameters travel with the hash, so the cost can be
 /// raised later (needs_rehash).
