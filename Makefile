@@ -37,9 +37,10 @@ asan:
 
 fuzz:
 	./docker/install-deps.sh fuzz
-	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS) --target fuzz_http_request
-	mkdir -p build/fuzz/corpus
+	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS) --target fuzz_http_request fuzz_jwt
+	mkdir -p build/fuzz/corpus build/fuzz/corpus-jwt
 	build/fuzz/tests/fuzz/fuzz_http_request -max_total_time=60 build/fuzz/corpus tests/fuzz/corpus
+	build/fuzz/modules/auth/fuzz_jwt -max_total_time=60 build/fuzz/corpus-jwt modules/auth/tests/fuzz-corpus
 
 perf: test-deps build
 	tests/perf/run.sh $(BUILD_DIR)
