@@ -85,7 +85,8 @@ void Application::start() {
   }
 
   p.cpu = std::make_unique<core::WorkerPool>("cpu", threads_or_cores(cfg.integer("workers.cpu_threads")),
-                                             static_cast<std::size_t>(cfg.integer("workers.cpu_queue")));
+                                             static_cast<std::size_t>(cfg.integer("workers.cpu_queue")),
+                                             static_cast<int>(cfg.integer("workers.cpu_nice")));
   core::EventLogOptions ev;
   ev.poll_interval_ms = static_cast<int>(cfg.integer("events.poll_interval_ms"));
   ev.batch_size = static_cast<int>(cfg.integer("events.batch_size"));

@@ -93,6 +93,8 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add(
       integer_key("workers.cpu_threads", 0, 0, 256, "CPU-heavy work (password hashing); 0 = one per core."));
   s.add(integer_key("workers.cpu_queue", 64, 1, 100000, "CPU tasks waiting beyond this are shed with 503."));
+  s.add(integer_key("workers.cpu_nice", 10, 0, 19,
+                    "Nice value of the CPU threads: hashing yields the cores to request handling."));
 
   s.add(integer_key("events.poll_interval_ms", 500, 10, 600000,
                     "How often consumers look for events of other processes."));

@@ -9,6 +9,16 @@
 
 namespace bookspace::core {
 
+namespace {
+
+ApiError overloaded() {
+  Error error{ErrorCode::overloaded, "The server is busy; try again shortly.", {}};
+  error.retry_after_s = 1;
+  return ApiError(std::move(error));
+}
+
+}  // namespace
+
 namespace asio = boost::asio;
 
 Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t)> work) {
@@ -33,12 +43,12 @@ Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t)> w
         }
       },
       asio::use_awaitable);
-  if (!accepted) {
-    Error error{ErrorCode::overloaded, "The server is busy; try again shortly.", {}};
-    error.retry_after_s = 1;
-    throw ApiError(std::move(error));
-  }
+  if (!accepted) throw overloaded();
   if (failure) std::rethrow_exception(failure);
+}
+
+void shed_if_full(WorkerPool const& pool) {
+  if (pool.queued() >= pool.max_queue()) throw overloaded();
 }
 
 }  // namespace bookspace::core

@@ -18,6 +18,10 @@ using Awaitable = boost::asio::awaitable<T>;
 /// ApiError(overloaded) with Retry-After.
 Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t worker)> work);
 
+/// Sheds early: throws the same ApiError(overloaded) as run_on_pool when the pool's queue is
+/// full now, before a request spends database round trips on work the pool would refuse.
+void shed_if_full(WorkerPool const& pool);
+
 /// Typed wrapper: `auto n = co_await run_in(pool, [&](std::size_t) { return 42; });`
 template <class F>
 auto run_in(WorkerPool& pool, F f) -> Awaitable<std::invoke_result_t<F&, std::size_t>> {

@@ -1,11 +1,21 @@
 #include "core/worker_pool.hpp"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace bookspace::core {
 
-WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t max_queue)
+WorkerPool::WorkerPool(std::string name, std::size_t threads, std::size_t max_queue, int nice)
     : name_(std::move(name)), max_queue_(max_queue) {
   threads_.reserve(threads);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { work(i); });
+  for (std::size_t i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, i, nice] {
+      // On Linux, PRIO_PROCESS with a thread id sets that thread's nice value alone. Failure
+      // (e.g. no permission to change it) only costs latency elsewhere, never correctness.
+      if (nice != 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+      work(i);
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {

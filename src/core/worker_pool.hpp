@@ -39,7 +39,9 @@ class WorkerPool {
     std::unique_ptr<Base> impl_;
   };
 
-  WorkerPool(std::string name, std::size_t threads, std::size_t max_queue);
+  /// `nice` > 0 lowers the threads' scheduling priority (Linux: per thread), so that CPU-heavy
+  /// work such as password hashing yields the cores to io and database threads.
+  WorkerPool(std::string name, std::size_t threads, std::size_t max_queue, int nice = 0);
   ~WorkerPool();
   WorkerPool(WorkerPool const&) = delete;
   WorkerPool& operator=(WorkerPool const&) = delete;

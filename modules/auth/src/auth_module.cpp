@@ -106,8 +106,7 @@ class AuthModule final : public app::Module {
       : ctx_(ctx),
         service_(
             ctx.db, ctx.events, ctx.cpu, ctx.clock, ctx.ids, ctx.log, make_ring(ctx), settings(ctx.config),
-            ctx.metrics.counter("auth_password_verifications_total",
-                                "Argon2id verifications at login (unknown emails verify a dummy hash).")),
+            ctx.metrics),
         authenticator_(service_, ctx.clock),
         login_per_email_(per_minute("login_email", ctx.config.integer("auth.login_per_email_per_minute"))),
         refresh_per_session_(
@@ -415,7 +414,7 @@ int create_admin(app::CommandContext& ctx) {
   KeyRing ring;
   ring.add(KeyRing::from_seed(load_or_create_seed(ctx.config, ctx.data_dir, ctx.log)));
   AuthService service(ctx.db, ctx.events, cpu, ctx.clock, ctx.ids, ctx.log, std::move(ring),
-                      AuthModule::settings(ctx.config), metrics.counter("unused", "unused"));
+                      AuthModule::settings(ctx.config), metrics);
   try {
     auto account = ctx.db.run_blocking([&](soci::session& sql) {
       return service.create_account_blocking(sql, email, password, "admin", email.substr(0, email.find('@')));

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <chrono>
 
 namespace bookspace::auth {
 
@@ -181,7 +182,7 @@ json::object Issued::to_json(int expires_in, bool with_user) const {
 
 AuthService::AuthService(core::Database& db, core::EventLog& events, core::WorkerPool& cpu,
                          core::Clock const& clock, core::IdGenerator& ids, core::Logger& log, KeyRing ring,
-                         AuthSettings settings, core::Counter& verifications)
+                         AuthSettings settings, core::Metrics& metrics)
     : db_(db),
       events_(events),
       cpu_(cpu),
@@ -190,7 +191,10 @@ AuthService::AuthService(core::Database& db, core::EventLog& events, core::Worke
       log_(log),
       ring_(std::move(ring)),
       settings_(settings),
-      verifications_(verifications),
+      verifications_(metrics.counter("auth_password_verifications_total",
+                                     "Argon2id verifications at login (unknown emails verify a dummy hash).")),
+      verify_seconds_(metrics.histogram("auth_password_verify_seconds",
+                                        "Time one Argon2id verification takes on the CPU pool.")),
       dummy_hash_(hash_password(KeyRing::new_seed(), settings.hash_cost)) {}
 
 Issued AuthService::issue(Account const& account, std::string session_id, std::string refresh_token) {
@@ -226,12 +230,16 @@ core::Awaitable<Issued> AuthService::register_account(std::string email, std::st
 }
 
 core::Awaitable<Issued> AuthService::login(std::string email, std::string password, ClientInfo client) {
+  core::shed_if_full(cpu_);  // a login flood beyond the hashing capacity costs no database trip
   auto found =
       co_await db_.run([&](soci::session& sql) { return find_account(sql, find_by_email_sql, email); });
   const std::string hash = found ? found->password_hash : dummy_hash_;
   const bool ok = co_await core::run_in(cpu_, [&](std::size_t) {
     verifications_.inc();
-    return verify_password(hash, password);
+    const auto started = std::chrono::steady_clock::now();
+    const bool match = verify_password(hash, password);
+    verify_seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return match;
   });
   if (!found || !ok || found->disabled) throw invalid_credentials();
   Account account = *found;
@@ -350,6 +358,7 @@ core::Awaitable<json::array> AuthService::sessions(std::string account_id, std::
 
 core::Awaitable<void> AuthService::change_password(std::string account_id, std::string keep_session_id,
                                                    std::string current, std::string next) {
+  core::shed_if_full(cpu_);
   auto account = co_await find(account_id);
   if (!account) throw ApiError(ErrorCode::unauthorized, "The account no longer exists.");
   const HashCost cost = settings_.hash_cost;
@@ -381,6 +390,7 @@ core::Awaitable<void> AuthService::request_password_reset(std::string email) {
 }
 
 core::Awaitable<void> AuthService::confirm_password_reset(std::string token, std::string new_password) {
+  core::shed_if_full(cpu_);
   const std::string hash = sha256_hex(token);
   // Checked before hashing, so that guessing tokens costs the server no Argon2id work.
   const long long checked_at = clock_.now_ms();

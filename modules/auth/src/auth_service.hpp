@@ -25,6 +25,8 @@ class EventLog;
 class IdGenerator;
 class Logger;
 class Counter;
+class Histogram;
+class Metrics;
 class WorkerPool;
 }  // namespace bookspace::core
 
@@ -64,7 +66,7 @@ class AuthService {
  public:
   AuthService(core::Database& db, core::EventLog& events, core::WorkerPool& cpu, core::Clock const& clock,
               core::IdGenerator& ids, core::Logger& log, KeyRing ring, AuthSettings settings,
-              core::Counter& verifications);
+              core::Metrics& metrics);
 
   core::Awaitable<Issued> register_account(std::string email, std::string password, std::string display_name,
                                            ClientInfo client);
@@ -135,6 +137,7 @@ class AuthService {
   KeyRing ring_;
   AuthSettings settings_;
   core::Counter& verifications_;
+  core::Histogram& verify_seconds_;
   std::string dummy_hash_;
 };
 
