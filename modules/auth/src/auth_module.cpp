@@ -104,9 +104,8 @@ class AuthModule final : public app::Module {
  public:
   explicit AuthModule(app::ModuleContext& ctx)
       : ctx_(ctx),
-        service_(
-            ctx.db, ctx.events, ctx.cpu, ctx.clock, ctx.ids, ctx.log, make_ring(ctx), settings(ctx.config),
-            ctx.metrics),
+        service_(ctx.db, ctx.events, ctx.cpu, ctx.clock, ctx.ids, ctx.log, make_ring(ctx),
+                 settings(ctx.config), ctx.metrics),
         authenticator_(service_, ctx.clock),
         login_per_email_(per_minute("login_email", ctx.config.integer("auth.login_per_email_per_minute"))),
         refresh_per_session_(

@@ -191,8 +191,9 @@ AuthService::AuthService(core::Database& db, core::EventLog& events, core::Worke
       log_(log),
       ring_(std::move(ring)),
       settings_(settings),
-      verifications_(metrics.counter("auth_password_verifications_total",
-                                     "Argon2id verifications at login (unknown emails verify a dummy hash).")),
+      verifications_(
+          metrics.counter("auth_password_verifications_total",
+                          "Argon2id verifications at login (unknown emails verify a dummy hash).")),
       verify_seconds_(metrics.histogram("auth_password_verify_seconds",
                                         "Time one Argon2id verification takes on the CPU pool.")),
       dummy_hash_(hash_password(KeyRing::new_seed(), settings.hash_cost)) {}
@@ -238,7 +239,8 @@ core::Awaitable<Issued> AuthService::login(std::string email, std::string passwo
     verifications_.inc();
     const auto started = std::chrono::steady_clock::now();
     const bool match = verify_password(hash, password);
-    verify_seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    verify_seconds_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return match;
   });
   if (!found || !ok || found->disabled) throw invalid_credentials();
