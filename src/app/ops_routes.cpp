@@ -1,5 +1,7 @@
 #include "app/ops_routes.hpp"
 
+#include "http/openapi.hpp"
+
 #include <soci/soci.h>
 #include <boost/json/serialize.hpp>
 
@@ -24,9 +26,7 @@ json::object op(std::string summary, std::string tag, json::object responses) {
 }
 
 json::object json_response(std::string description, std::string schema_ref) {
-  return {
-      {"description", std::move(description)},
-      {"content", {{"application/json", {{"schema", {{"$ref", "#/components/schemas/" + schema_ref}}}}}}}};
+  return http::openapi::json_response(description, http::openapi::ref(schema_ref));
 }
 
 double rss_bytes() {

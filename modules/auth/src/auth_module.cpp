@@ -9,6 +9,7 @@
 #include "core/metrics.hpp"
 #include "core/sql.hpp"
 #include "core/worker_pool.hpp"
+#include "http/openapi.hpp"
 #include "http/router.hpp"
 
 #include <bookspace/auth/auth.hpp>
@@ -71,6 +72,13 @@ http::RateLimitPolicy per_minute(std::string name, std::int64_t n) {
 
 http::RateLimitPolicy per_hour(std::string name, std::int64_t n) {
   return {std::move(name), static_cast<double>(n) / 60.0, static_cast<double>(n)};
+}
+
+namespace oa = http::openapi;
+
+http::RouteOptions documented(http::RouteOptions options, json::object operation) {
+  options.openapi = std::move(operation);
+  return options;
 }
 
 AccountInfo info_of(Account const& a) {
@@ -154,7 +162,13 @@ class AuthModule final : public app::Module {
           auto issued = co_await service_.register_account(email, password, name, client(req));
           co_return Response::json(201, issued.to_json(ttl, true));
         },
-        limited("register_ip", "auth.register_per_ip_per_minute"));
+        documented(limited("register_ip", "auth.register_per_ip_per_minute"),
+                   oa::operation("Create an account; signs in.",
+                                 {{"201", oa::json_response("Signed in.", oa::ref("TokenPairWithUser"))}},
+                                 oa::object({{"email", oa::string()},
+                                             {"password", oa::string()},
+                                             {"display_name", oa::string()}},
+                                            {"email", "password"}))));
 
     r.add(
         Method::post, "/api/v1/auth/login",
@@ -176,7 +190,11 @@ class AuthModule final : public app::Module {
           auto issued = co_await service_.login(email, password, client(req));
           co_return Response::json(200, issued.to_json(ttl, true));
         },
-        limited("login_ip", "auth.login_per_ip_per_minute"));
+        documented(limited("login_ip", "auth.login_per_ip_per_minute"),
+                   oa::operation("Sign in with email and password.",
+                                 {{"200", oa::json_response("Signed in.", oa::ref("TokenPairWithUser"))}},
+                                 oa::object({{"email", oa::string()}, {"password", oa::string()}},
+                                            {"email", "password"}))));
 
     r.add(
         Method::post, "/api/v1/auth/refresh",
@@ -186,7 +204,10 @@ class AuthModule final : public app::Module {
           auto issued = co_await service_.refresh(http::string_field(body, "refresh_token"));
           co_return Response::json(200, issued.to_json(ttl, false));
         },
-        limited("refresh_ip", "auth.refresh_per_ip_per_minute"));
+        documented(limited("refresh_ip", "auth.refresh_per_ip_per_minute"),
+                   oa::operation("Exchange a refresh token for a new pair (rotation).",
+                                 {{"200", oa::json_response("New tokens.", oa::ref("TokenPair"))}},
+                                 oa::object({{"refresh_token", oa::string()}}, {"refresh_token"}))));
 
     r.add(
         Method::post, "/api/v1/auth/password-reset",
@@ -202,7 +223,10 @@ class AuthModule final : public app::Module {
           co_await service_.request_password_reset(std::move(email));
           co_return Response{202, {}, {}};  // the same whether or not the email has an account
         },
-        limited("reset_ip", "auth.password_reset_per_ip_per_minute"));
+        documented(limited("reset_ip", "auth.password_reset_per_ip_per_minute"),
+                   oa::operation("Mail a password-reset token (202 whether or not the email has an account).",
+                                 {{"202", oa::empty_response("Accepted.")}},
+                                 oa::object({{"email", oa::string()}}, {"email"}))));
 
     r.add(
         Method::post, "/api/v1/auth/password-reset/confirm",
@@ -219,66 +243,104 @@ class AuthModule final : public app::Module {
           co_await service_.confirm_password_reset(std::move(token), std::move(next));
           co_return Response::no_content();
         },
-        limited("reset_confirm_ip", "auth.password_reset_per_ip_per_minute"));
+        documented(limited("reset_confirm_ip", "auth.password_reset_per_ip_per_minute"),
+                   oa::operation("Set a new password with a reset token; signs out everywhere.",
+                                 {{"204", oa::empty_response("Password changed.")}},
+                                 oa::object({{"token", oa::string()}, {"new_password", oa::string()}},
+                                            {"token", "new_password"}))));
 
-    r.add(Method::post, "/api/v1/auth/logout", [this](Request& req) -> core::Awaitable<Response> {
-      if (!req.body.empty()) http::only_fields(http::parse_json_object(req), {"refresh_token"});
-      auto const& p = req.ctx.principal;
-      co_await service_.revoke_session(p.user_id, p.session_id);
-      co_return Response::no_content();
-    });
+    r.add(
+        Method::post, "/api/v1/auth/logout",
+        [this](Request& req) -> core::Awaitable<Response> {
+          if (!req.body.empty()) http::only_fields(http::parse_json_object(req), {"refresh_token"});
+          auto const& p = req.ctx.principal;
+          co_await service_.revoke_session(p.user_id, p.session_id);
+          co_return Response::no_content();
+        },
+        documented({}, oa::operation("Sign out: revoke this session.",
+                                     {{"204", oa::empty_response("Signed out.")}})));
 
-    r.add(Method::post, "/api/v1/auth/password", [this](Request& req) -> core::Awaitable<Response> {
-      auto body = http::parse_json_object(req);
-      http::only_fields(body, {"current_password", "new_password"});
-      std::string current = http::string_field(body, "current_password");
-      std::string next = http::string_field(body, "new_password");
-      if (auto problem = password_problem(next))
-        throw ApiError(core::Error::validation("new_password", *problem));
-      auto const& p = req.ctx.principal;
-      co_await service_.change_password(p.user_id, p.session_id, current, next);
-      co_return Response::no_content();
-    });
+    r.add(
+        Method::post, "/api/v1/auth/password",
+        [this](Request& req) -> core::Awaitable<Response> {
+          auto body = http::parse_json_object(req);
+          http::only_fields(body, {"current_password", "new_password"});
+          std::string current = http::string_field(body, "current_password");
+          std::string next = http::string_field(body, "new_password");
+          if (auto problem = password_problem(next))
+            throw ApiError(core::Error::validation("new_password", *problem));
+          auto const& p = req.ctx.principal;
+          co_await service_.change_password(p.user_id, p.session_id, current, next);
+          co_return Response::no_content();
+        },
+        documented(
+            {}, oa::operation("Change the password; revokes every other session.",
+                              {{"204", oa::empty_response("Password changed.")}},
+                              oa::object({{"current_password", oa::string()}, {"new_password", oa::string()}},
+                                         {"current_password", "new_password"}))));
 
-    r.add(Method::post, "/api/v1/auth/api-keys", [this](Request& req) -> core::Awaitable<Response> {
-      auto body = http::parse_json_object(req);
-      http::only_fields(body, {"name", "expires_in_days"});
-      std::string name = http::string_field(body, "name");
-      if (name.empty() || name.size() > 100)
-        throw ApiError(core::Error::validation("name", "1–100 characters"));
-      int days = 0;
-      if (auto const* v = body.if_contains("expires_in_days"); v && !v->is_null()) {
-        if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > 3650) {
-          throw ApiError(core::Error::validation("expires_in_days", "must be an integer from 1 to 3650"));
-        }
-        days = static_cast<int>(v->as_int64());
-      }
-      auto created = co_await service_.create_api_key(req.ctx.principal.user_id, name, days);
-      Response res = Response::json(201, created);
-      res.headers.add("Cache-Control", "no-store");
-      co_return res;
-    });
+    r.add(
+        Method::post, "/api/v1/auth/api-keys",
+        [this](Request& req) -> core::Awaitable<Response> {
+          auto body = http::parse_json_object(req);
+          http::only_fields(body, {"name", "expires_in_days"});
+          std::string name = http::string_field(body, "name");
+          if (name.empty() || name.size() > 100)
+            throw ApiError(core::Error::validation("name", "1–100 characters"));
+          int days = 0;
+          if (auto const* v = body.if_contains("expires_in_days"); v && !v->is_null()) {
+            if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > 3650) {
+              throw ApiError(core::Error::validation("expires_in_days", "must be an integer from 1 to 3650"));
+            }
+            days = static_cast<int>(v->as_int64());
+          }
+          auto created = co_await service_.create_api_key(req.ctx.principal.user_id, name, days);
+          Response res = Response::json(201, created);
+          res.headers.add("Cache-Control", "no-store");
+          co_return res;
+        },
+        documented({}, oa::operation("Create an API key (the key is shown once).",
+                                     {{"201", oa::json_response("Created.", oa::ref("ApiKeyCreated"))}},
+                                     oa::object({{"name", oa::string()}, {"expires_in_days", oa::integer()}},
+                                                {"name"}))));
 
-    r.add(Method::get, "/api/v1/auth/api-keys", [this](Request& req) -> core::Awaitable<Response> {
-      auto items = co_await service_.api_keys(req.ctx.principal.user_id);
-      co_return Response::json(200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
-    });
+    r.add(
+        Method::get, "/api/v1/auth/api-keys",
+        [this](Request& req) -> core::Awaitable<Response> {
+          auto items = co_await service_.api_keys(req.ctx.principal.user_id);
+          co_return Response::json(200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+        },
+        documented(
+            {}, oa::operation("List your API keys (never the keys themselves).",
+                              {{"200", oa::json_response("Your keys.", oa::list_of(oa::ref("ApiKey")))}})));
 
-    r.add(Method::del, "/api/v1/auth/api-keys/{id}", [this](Request& req) -> core::Awaitable<Response> {
-      co_await service_.revoke_api_key(req.ctx.principal.user_id, std::string(req.param("id")));
-      co_return Response::no_content();
-    });
+    r.add(
+        Method::del, "/api/v1/auth/api-keys/{id}",
+        [this](Request& req) -> core::Awaitable<Response> {
+          co_await service_.revoke_api_key(req.ctx.principal.user_id, std::string(req.param("id")));
+          co_return Response::no_content();
+        },
+        documented({}, oa::operation("Revoke an API key.", {{"204", oa::empty_response("Revoked.")}})));
 
-    r.add(Method::get, "/api/v1/auth/sessions", [this](Request& req) -> core::Awaitable<Response> {
-      auto const& p = req.ctx.principal;
-      auto items = co_await service_.sessions(p.user_id, p.session_id);
-      co_return Response::json(200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
-    });
+    r.add(
+        Method::get, "/api/v1/auth/sessions",
+        [this](Request& req) -> core::Awaitable<Response> {
+          auto const& p = req.ctx.principal;
+          auto items = co_await service_.sessions(p.user_id, p.session_id);
+          co_return Response::json(200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+        },
+        documented({}, oa::operation(
+                           "List your live sessions.",
+                           {{"200", oa::json_response("Your sessions.", oa::list_of(oa::ref("Session")))}})));
 
-    r.add(Method::del, "/api/v1/auth/sessions/{id}", [this](Request& req) -> core::Awaitable<Response> {
-      co_await service_.revoke_session(req.ctx.principal.user_id, std::string(req.param("id")));
-      co_return Response::no_content();
-    });
+    r.add(
+        Method::del, "/api/v1/auth/sessions/{id}",
+        [this](Request& req) -> core::Awaitable<Response> {
+          co_await service_.revoke_session(req.ctx.principal.user_id, std::string(req.param("id")));
+          co_return Response::no_content();
+        },
+        documented({},
+                   oa::operation("Revoke one of your sessions.", {{"204", oa::empty_response("Revoked.")}})));
 
     r.add(
         Method::get, "/.well-known/jwks.json",
@@ -287,7 +349,57 @@ class AuthModule final : public app::Module {
           res.headers.add("Cache-Control", "public, max-age=300");
           co_return res;
         },
-        open);
+        documented(open, oa::operation("The public keys that verify access tokens.",
+                                       {{"200", oa::json_response("JSON Web Key Set.", oa::ref("Jwks"))}})));
+  }
+
+  json::object openapi_schemas() const override {
+    json::object token_pair{{"access_token", oa::string()},
+                            {"refresh_token", oa::string()},
+                            {"token_type", oa::enumeration({"Bearer"})},
+                            {"expires_in", oa::integer()}};
+    json::object with_user = token_pair;
+    with_user["user"] = oa::ref("User");
+    return {
+        {"User", oa::object({{"id", oa::string()},
+                             {"email", oa::string()},
+                             {"display_name", oa::string()},
+                             {"role", oa::enumeration({"admin", "member"})},
+                             {"disabled", oa::boolean()},
+                             {"created_at", oa::date_time()},
+                             {"updated_at", oa::date_time()}},
+                            {"id", "email", "display_name", "role", "disabled", "created_at", "updated_at"})},
+        {"TokenPair", oa::object(token_pair, {"access_token", "refresh_token", "token_type", "expires_in"})},
+        {"TokenPairWithUser",
+         oa::object(with_user, {"access_token", "refresh_token", "token_type", "expires_in", "user"})},
+        {"Session", oa::object({{"id", oa::string()},
+                                {"created_at", oa::date_time()},
+                                {"last_used_at", oa::date_time()},
+                                {"user_agent", oa::string()},
+                                {"ip", oa::string()},
+                                {"current", oa::boolean()}},
+                               {"id", "created_at", "last_used_at", "user_agent", "ip", "current"})},
+        {"ApiKey", oa::object({{"id", oa::string()},
+                               {"name", oa::string()},
+                               {"created_at", oa::date_time()},
+                               {"expires_at", oa::nullable_date_time()}},
+                              {"id", "name", "created_at", "expires_at"})},
+        {"ApiKeyCreated", oa::object({{"id", oa::string()},
+                                      {"name", oa::string()},
+                                      {"key", oa::string()},
+                                      {"created_at", oa::date_time()},
+                                      {"expires_at", oa::nullable_date_time()}},
+                                     {"id", "name", "key", "created_at", "expires_at"})},
+        {"Jwks", oa::object({{"keys",
+                              {{"type", "array"},
+                               {"items", oa::object({{"kty", oa::string()},
+                                                     {"crv", oa::string()},
+                                                     {"x", oa::string()},
+                                                     {"kid", oa::string()},
+                                                     {"alg", oa::string()},
+                                                     {"use", oa::string()}},
+                                                    {"kty", "crv", "x", "kid", "alg", "use"})}}}},
+                            {"keys"})}};
   }
 
   void subscribe(core::EventLog& events) override {

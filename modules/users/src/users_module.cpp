@@ -2,6 +2,7 @@
 #include "core/database.hpp"
 #include "core/event_log.hpp"
 #include "core/sql.hpp"
+#include "http/openapi.hpp"
 #include "http/router.hpp"
 
 #include <bookspace/auth/auth.hpp>
@@ -40,6 +41,27 @@ constexpr std::string_view list_sql =
     "SELECT id, email, display_name, role, disabled, created_at, updated_at FROM users_profiles"
     " WHERE id > :after AND (:q1 = '' OR LOWER(email) LIKE :p1 OR LOWER(display_name) LIKE :p2)"
     " ORDER BY id LIMIT :n";
+
+namespace oa = http::openapi;
+
+http::RouteOptions documented(json::object operation) {
+  http::RouteOptions options;
+  options.openapi = std::move(operation);
+  return options;
+}
+
+json::object list_doc() {
+  json::object op = oa::operation("Admin: list users, by id; `q` matches email or display name.",
+                                  {{"200", oa::json_response("Users.", oa::list_of(oa::ref("User")))}});
+  json::array params;
+  params.push_back({{"name", "q"}, {"in", "query"}, {"schema", oa::string()}});
+  params.push_back({{"name", "limit"},
+                    {"in", "query"},
+                    {"schema", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}}});
+  params.push_back({{"name", "cursor"}, {"in", "query"}, {"schema", oa::string()}});
+  op["parameters"] = std::move(params);
+  return op;
+}
 
 struct Profile {
   std::string id, email, display_name, role;
@@ -143,88 +165,117 @@ class UsersModule final : public app::Module {
     });
   }
 
+  json::object openapi_schemas() const override {
+    // `User` is auth's schema (users depends on auth, so it is always there).
+    return {{"PublicUser",
+             oa::object({{"id", oa::string()}, {"display_name", oa::string()}}, {"id", "display_name"})}};
+  }
+
   void register_routes(http::Router& r) override {
-    r.add(Method::get, "/api/v1/users/me", [this](Request& req) -> core::Awaitable<Response> {
-      co_return Response::json(200, (co_await profile(req.ctx.principal.user_id)).to_json());
-    });
+    r.add(
+        Method::get, "/api/v1/users/me",
+        [this](Request& req) -> core::Awaitable<Response> {
+          co_return Response::json(200, (co_await profile(req.ctx.principal.user_id)).to_json());
+        },
+        documented(oa::operation("Your profile (available at once after register).",
+                                 {{"200", oa::json_response("You.", oa::ref("User"))}})));
 
-    r.add(Method::patch, "/api/v1/users/me", [this](Request& req) -> core::Awaitable<Response> {
-      auto body = http::parse_json_object(req);
-      http::only_fields(body, {"display_name"});
-      std::string name = display_name_field(body);
-      std::string id = req.ctx.principal.user_id;
-      co_await profile(id);  // exists before it is changed
-      const long long now = ctx_.clock.now_ms();
-      auto updated = co_await ctx_.db.transaction([&](core::Tx& tx) {
-        tx.sql << update_name_sql, soci::use(name), soci::use(now), soci::use(id);
-        ctx_.events.publish(tx, profile_updated_v1, id,
-                            {{"id", id}, {"display_name", name}, {"updated_at", core::format_rfc3339(now)}});
-        return *find_profile(tx.sql, id);
-      });
-      co_return Response::json(200, updated.to_json());
-    });
+    r.add(
+        Method::patch, "/api/v1/users/me",
+        [this](Request& req) -> core::Awaitable<Response> {
+          auto body = http::parse_json_object(req);
+          http::only_fields(body, {"display_name"});
+          std::string name = display_name_field(body);
+          std::string id = req.ctx.principal.user_id;
+          co_await profile(id);  // exists before it is changed
+          const long long now = ctx_.clock.now_ms();
+          auto updated = co_await ctx_.db.transaction([&](core::Tx& tx) {
+            tx.sql << update_name_sql, soci::use(name), soci::use(now), soci::use(id);
+            ctx_.events.publish(
+                tx, profile_updated_v1, id,
+                {{"id", id}, {"display_name", name}, {"updated_at", core::format_rfc3339(now)}});
+            return *find_profile(tx.sql, id);
+          });
+          co_return Response::json(200, updated.to_json());
+        },
+        documented(oa::operation("Change your display name.",
+                                 {{"200", oa::json_response("You.", oa::ref("User"))}},
+                                 oa::object({{"display_name", oa::string()}}, {"display_name"}))));
 
-    r.add(Method::get, "/api/v1/users/{id}", [this](Request& req) -> core::Awaitable<Response> {
-      std::string id(req.param("id"));
-      auto found = co_await ctx_.db.run([&](soci::session& sql) { return find_profile(sql, id); });
-      if (!found) throw ApiError(ErrorCode::not_found, "No such user.");
-      co_return Response::json(200, {{"id", found->id}, {"display_name", found->display_name}});
-    });
+    r.add(
+        Method::get, "/api/v1/users/{id}",
+        [this](Request& req) -> core::Awaitable<Response> {
+          std::string id(req.param("id"));
+          auto found = co_await ctx_.db.run([&](soci::session& sql) { return find_profile(sql, id); });
+          if (!found) throw ApiError(ErrorCode::not_found, "No such user.");
+          co_return Response::json(200, {{"id", found->id}, {"display_name", found->display_name}});
+        },
+        documented(oa::operation("What others see of a user.",
+                                 {{"200", oa::json_response("The user.", oa::ref("PublicUser"))}})));
 
-    r.add(Method::get, "/api/v1/users", [this](Request& req) -> core::Awaitable<Response> {
-      co_await require_admin(req);
-      const int limit = limit_param(req);
-      std::string after = req.query_param("cursor").value_or("");
-      std::string q = req.query_param("q").value_or("");
-      for (auto& ch : q) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      std::string pattern = "%" + q + "%";
-      auto items = co_await ctx_.db.run([&](soci::session& sql) {
-        std::vector<Profile> out;
-        int n = limit + 1;
-        soci::rowset<soci::row> rows = (sql.prepare << list_sql, soci::use(after), soci::use(q),
-                                        soci::use(pattern), soci::use(pattern), soci::use(n));
-        for (auto const& row : rows) out.push_back(read_profile(row));
-        return out;
-      });
-      json::value next = nullptr;
-      if (items.size() > static_cast<std::size_t>(limit)) {
-        items.pop_back();
-        next = items.back().id;
-      }
-      json::array list;
-      for (auto const& p : items) list.push_back(p.to_json());
-      co_return Response::json(200, {{"items", std::move(list)}, {"next_cursor", next}});
-    });
+    r.add(
+        Method::get, "/api/v1/users",
+        [this](Request& req) -> core::Awaitable<Response> {
+          co_await require_admin(req);
+          const int limit = limit_param(req);
+          std::string after = req.query_param("cursor").value_or("");
+          std::string q = req.query_param("q").value_or("");
+          for (auto& ch : q) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+          std::string pattern = "%" + q + "%";
+          auto items = co_await ctx_.db.run([&](soci::session& sql) {
+            std::vector<Profile> out;
+            int n = limit + 1;
+            soci::rowset<soci::row> rows = (sql.prepare << list_sql, soci::use(after), soci::use(q),
+                                            soci::use(pattern), soci::use(pattern), soci::use(n));
+            for (auto const& row : rows) out.push_back(read_profile(row));
+            return out;
+          });
+          json::value next = nullptr;
+          if (items.size() > static_cast<std::size_t>(limit)) {
+            items.pop_back();
+            next = items.back().id;
+          }
+          json::array list;
+          for (auto const& p : items) list.push_back(p.to_json());
+          co_return Response::json(200, {{"items", std::move(list)}, {"next_cursor", next}});
+        },
+        documented(list_doc()));
 
-    r.add(Method::patch, "/api/v1/users/{id}", [this](Request& req) -> core::Awaitable<Response> {
-      co_await require_admin(req);
-      auto body = http::parse_json_object(req);
-      http::only_fields(body, {"role", "disabled"});
-      std::optional<std::string> role;
-      std::optional<bool> disabled;
-      if (auto const* v = body.if_contains("role")) {
-        if (!v->is_string() || (v->as_string() != "admin" && v->as_string() != "member")) {
-          throw ApiError(core::Error::validation("role", "must be admin or member"));
-        }
-        role = std::string(v->as_string());
-      }
-      if (auto const* v = body.if_contains("disabled")) {
-        if (!v->is_bool()) throw ApiError(core::Error::validation("disabled", "must be true or false"));
-        disabled = v->as_bool();
-      }
-      auto account = co_await accounts_.update(std::string(req.param("id")), role, disabled);
-      if (!account) throw ApiError(ErrorCode::not_found, "No such user.");
-      // Our copy follows the event too; writing it now makes the answer read-your-writes.
-      Profile p = from_account(*account);
-      co_await ctx_.db.run([&](soci::session& sql) {
-        insert_profile(sql, p);
-        int flag = p.disabled ? 1 : 0;
-        sql << update_account_sql, soci::use(p.role), soci::use(flag), soci::use(p.updated_at),
-            soci::use(p.id);
-      });
-      auto fresh = co_await profile(p.id);
-      co_return Response::json(200, fresh.to_json());
-    });
+    r.add(
+        Method::patch, "/api/v1/users/{id}",
+        [this](Request& req) -> core::Awaitable<Response> {
+          co_await require_admin(req);
+          auto body = http::parse_json_object(req);
+          http::only_fields(body, {"role", "disabled"});
+          std::optional<std::string> role;
+          std::optional<bool> disabled;
+          if (auto const* v = body.if_contains("role")) {
+            if (!v->is_string() || (v->as_string() != "admin" && v->as_string() != "member")) {
+              throw ApiError(core::Error::validation("role", "must be admin or member"));
+            }
+            role = std::string(v->as_string());
+          }
+          if (auto const* v = body.if_contains("disabled")) {
+            if (!v->is_bool()) throw ApiError(core::Error::validation("disabled", "must be true or false"));
+            disabled = v->as_bool();
+          }
+          auto account = co_await accounts_.update(std::string(req.param("id")), role, disabled);
+          if (!account) throw ApiError(ErrorCode::not_found, "No such user.");
+          // Our copy follows the event too; writing it now makes the answer read-your-writes.
+          Profile p = from_account(*account);
+          co_await ctx_.db.run([&](soci::session& sql) {
+            insert_profile(sql, p);
+            int flag = p.disabled ? 1 : 0;
+            sql << update_account_sql, soci::use(p.role), soci::use(flag), soci::use(p.updated_at),
+                soci::use(p.id);
+          });
+          auto fresh = co_await profile(p.id);
+          co_return Response::json(200, fresh.to_json());
+        },
+        documented(oa::operation(
+            "Admin: change a user's role or disable them (disabling revokes every session).",
+            {{"200", oa::json_response("The user.", oa::ref("User"))}},
+            oa::object({{"role", oa::enumeration({"admin", "member"})}, {"disabled", oa::boolean()}}, {}))));
   }
 
  private:

@@ -1,0 +1,69 @@
+#include "http/openapi.hpp"
+
+#include <boost/json/array.hpp>
+
+namespace bookspace::http::openapi {
+
+namespace json = boost::json;
+
+json::object ref(std::string_view schema) {
+  return {{"$ref", "#/components/schemas/" + std::string(schema)}};
+}
+
+json::object json_response(std::string_view description, json::value schema) {
+  return {{"description", description}, {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
+}
+
+json::object empty_response(std::string_view description) {
+  return {{"description", description}};
+}
+
+json::object operation(std::string_view summary, json::object responses, json::value request) {
+  json::object op{{"summary", summary}, {"responses", std::move(responses)}};
+  if (!request.is_null()) {
+    op["requestBody"] = {{"required", true},
+                         {"content", {{"application/json", {{"schema", std::move(request)}}}}}};
+  }
+  return op;
+}
+
+json::object object(json::object properties, std::initializer_list<std::string_view> required) {
+  json::array names;
+  for (auto r : required) names.emplace_back(r);
+  json::object schema{
+      {"type", "object"}, {"properties", std::move(properties)}, {"additionalProperties", false}};
+  if (!names.empty()) schema["required"] = std::move(names);
+  return schema;
+}
+
+json::object list_of(json::value item) {
+  return object(
+      {{"items", {{"type", "array"}, {"items", std::move(item)}}}, {"next_cursor", nullable_string()}},
+      {"items", "next_cursor"});
+}
+
+json::object string() {
+  return {{"type", "string"}};
+}
+json::object nullable_string() {
+  return {{"type", "string"}, {"nullable", true}};
+}
+json::object date_time() {
+  return {{"type", "string"}, {"format", "date-time"}};
+}
+json::object nullable_date_time() {
+  return {{"type", "string"}, {"format", "date-time"}, {"nullable", true}};
+}
+json::object integer() {
+  return {{"type", "integer"}};
+}
+json::object boolean() {
+  return {{"type", "boolean"}};
+}
+json::object enumeration(std::initializer_list<std::string_view> values) {
+  json::array v;
+  for (auto s : values) v.emplace_back(s);
+  return {{"type", "string"}, {"enum", std::move(v)}};
+}
+
+}  // namespace bookspace::http::openapi

@@ -1,0 +1,158 @@
+// /openapi.json must describe exactly what the server answers (API.md): every route of the
+// enabled modules documents its success response, and real responses match those schemas —
+// every field listed, no field undocumented.
+#include "test_app.hpp"
+
+#include <bookspace/auth/auth.hpp>
+#include <bookspace/users/users.hpp>
+
+#include <doctest/doctest.h>
+#include <boost/json/serialize.hpp>
+
+using namespace bookspace;
+using testing::HttpResponse;
+using testing::TestApp;
+namespace json = boost::json;
+
+namespace {
+
+/// Problems of `v` against `schema` (OpenAPI 3.0 subset: $ref, object/properties/required/
+/// additionalProperties, array/items, nullable, string/integer/boolean, enum).
+void check(json::value const& v, json::object const& schema, json::object const& components,
+           std::string const& at, std::vector<std::string>& problems) {
+  if (auto const* r = schema.if_contains("$ref")) {
+    std::string name(r->as_string());
+    name = name.substr(name.rfind('/') + 1);
+    auto const* target = components.at("schemas").as_object().if_contains(name);
+    if (!target) {
+      problems.push_back(at + ": unknown schema " + name);
+      return;
+    }
+    check(v, target->as_object(), components, at, problems);
+    return;
+  }
+  if (v.is_null()) {
+    if (!schema.contains("nullable")) problems.push_back(at + ": null but not nullable");
+    return;
+  }
+  std::string type = schema.contains("type") ? std::string(schema.at("type").as_string()) : "";
+  if (type == "object") {
+    if (!v.is_object()) return problems.push_back(at + ": not an object");
+    auto const& props = schema.at("properties").as_object();
+    for (auto const& [k, val] : v.as_object()) {
+      if (auto const* p = props.if_contains(k))
+        check(val, p->as_object(), components, at + "." + std::string(k), problems);
+      else
+        problems.push_back(at + ": undocumented field " + std::string(k));
+    }
+    if (auto const* req = schema.if_contains("required")) {
+      for (auto const& name : req->as_array()) {
+        if (!v.as_object().contains(name.as_string()))
+          problems.push_back(at + ": missing " + std::string(name.as_string()));
+      }
+    }
+  } else if (type == "array") {
+    if (!v.is_array()) return problems.push_back(at + ": not an array");
+    for (std::size_t i = 0; i < v.as_array().size(); ++i)
+      check(v.as_array()[i], schema.at("items").as_object(), components, at + "[" + std::to_string(i) + "]",
+            problems);
+  } else if (type == "string") {
+    if (!v.is_string()) problems.push_back(at + ": not a string");
+  } else if (type == "integer") {
+    if (!v.is_int64() && !v.is_uint64()) problems.push_back(at + ": not an integer");
+  } else if (type == "boolean") {
+    if (!v.is_bool()) problems.push_back(at + ": not a boolean");
+  }
+}
+
+struct Contract {
+  json::object doc;
+  /// Problems of a response against the documented one for (method, path template).
+  std::vector<std::string> problems(std::string const& method, std::string const& path,
+                                    HttpResponse const& r) const {
+    std::vector<std::string> out;
+    auto const* item = doc.at("paths").as_object().if_contains(path);
+    if (!item || !item->as_object().contains(method)) return {"undocumented route " + method + " " + path};
+    auto const& responses = item->as_object().at(method).at("responses").as_object();
+    auto const* documented = responses.if_contains(std::to_string(r.status));
+    if (!documented) return {method + " " + path + ": status " + std::to_string(r.status) + " undocumented"};
+    auto const* content = documented->as_object().if_contains("content");
+    if (!content) {
+      if (!r.body.empty()) out.push_back(method + " " + path + ": body where none is documented");
+      return out;
+    }
+    auto const& schema = content->at("application/json").at("schema").as_object();
+    check(r.json(), schema, doc.at("components").as_object(), method + " " + path, out);
+    return out;
+  }
+};
+
+TestApp::Tweak generous() {
+  return [](app::Config& c) {
+    for (auto const* key : {"auth.login_per_ip_per_minute", "auth.register_per_ip_per_minute"})
+      c.set(key, 100000);
+  };
+}
+
+}  // namespace
+
+TEST_CASE("every auth and users route documents a success response") {
+  TestApp app(generous(), {auth::auth_module(), users::users_module()});
+  auto c = app.client();
+  auto doc = c.get("/openapi.json").json().as_object();
+  int routes = 0;
+  for (auto const& [path, item] : doc.at("paths").as_object()) {
+    if (!path.starts_with("/api/v1/") && path != "/.well-known/jwks.json") continue;
+    for (auto const& [method, op] : item.as_object()) {
+      ++routes;
+      bool success = false;
+      for (auto const& [status, resp] : op.at("responses").as_object())
+        success = success || status.starts_with("2");
+      const std::string what = std::string(method) + " " + std::string(path);
+      CHECK_MESSAGE(success, what);
+      CHECK_MESSAGE(op.as_object().contains("summary"), what);
+    }
+  }
+  CHECK(routes == 18);  // auth 13 (incl. JWKS), users 5
+}
+
+TEST_CASE("real auth and users responses match their documented schemas exactly") {
+  TestApp app(generous(), {auth::auth_module(), users::users_module()});
+  auto c = app.client();
+  Contract contract{c.get("/openapi.json").json().as_object()};
+  auto expect = [&](char const* method, char const* path, HttpResponse const& r) {
+    for (auto const& p : contract.problems(method, path, r)) FAIL_CHECK(p);
+  };
+
+  auto reg = c.post_json("/api/v1/auth/register",
+                         {{"email", "oa@example.com"}, {"password", "correct horse battery"}});
+  REQUIRE(reg.status == 201);
+  expect("post", "/api/v1/auth/register", reg);
+  auto auth = std::map<std::string, std::string>{
+      {"Authorization", "Bearer " + std::string(reg.json().at("access_token").as_string())}};
+  auto login =
+      c.post_json("/api/v1/auth/login", {{"email", "oa@example.com"}, {"password", "correct horse battery"}});
+  expect("post", "/api/v1/auth/login", login);
+  auto refreshed = c.post_json("/api/v1/auth/refresh", {{"refresh_token", login.json().at("refresh_token")}});
+  expect("post", "/api/v1/auth/refresh", refreshed);
+  expect("get", "/api/v1/auth/sessions", c.get("/api/v1/auth/sessions", auth));
+  auto key = c.post_json("/api/v1/auth/api-keys", {{"name", "ci"}}, auth);
+  expect("post", "/api/v1/auth/api-keys", key);
+  auto expiring = c.post_json("/api/v1/auth/api-keys", {{"name", "tmp"}, {"expires_in_days", 3}}, auth);
+  expect("post", "/api/v1/auth/api-keys", expiring);
+  expect("get", "/api/v1/auth/api-keys", c.get("/api/v1/auth/api-keys", auth));
+  expect("get", "/.well-known/jwks.json", c.get("/.well-known/jwks.json"));
+  expect("post", "/api/v1/auth/password-reset",
+         c.post_json("/api/v1/auth/password-reset", {{"email", "oa@example.com"}}));
+  auto me = c.get("/api/v1/users/me", auth);
+  expect("get", "/api/v1/users/me", me);
+  expect("patch", "/api/v1/users/me",
+         c.request("PATCH", "/api/v1/users/me", R"({"display_name":"Oa"})",
+                   {{"Authorization", auth["Authorization"]}, {"Content-Type", "application/json"}}));
+  expect("get", "/api/v1/users/{id}",
+         c.get("/api/v1/users/" + std::string(me.json().at("id").as_string()), auth));
+  expect(
+      "delete", "/api/v1/auth/api-keys/{id}",
+      c.request("DELETE", "/api/v1/auth/api-keys/" + std::string(key.json().at("id").as_string()), "", auth));
+  expect("post", "/api/v1/auth/logout", c.request("POST", "/api/v1/auth/logout", "", auth));
+}
