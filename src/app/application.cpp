@@ -114,6 +114,8 @@ void Application::start() {
   p.dispatcher =
       std::make_unique<http::Dispatcher>(p.router, p.log, p.metrics, p.rate_limiter, dispatch_options);
   p.dispatcher->set_authenticator(p.authenticator);
+  p.idempotency = std::make_unique<DatabaseIdempotencyStore>(*p.db, p.clock);
+  p.dispatcher->set_idempotency_store(p.idempotency.get());
 
   http::ServerOptions server_options;
   if (!parse_listen(cfg.str("server.listen"), server_options.host, server_options.port)) {

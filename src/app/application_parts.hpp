@@ -3,6 +3,7 @@
 // Private to the kernel's app/ and tests: the pieces an Application owns.
 
 #include "app/application.hpp"
+#include "app/idempotency_store.hpp"
 #include "core/clock.hpp"
 #include "core/database.hpp"
 #include "core/event_log.hpp"
@@ -57,6 +58,7 @@ struct Application::Parts {
   std::unique_ptr<core::WorkerPool> cpu;
   std::unique_ptr<core::EventLog> events;
   std::unique_ptr<core::Mailer> mailer;
+  std::unique_ptr<DatabaseIdempotencyStore> idempotency;
   std::unique_ptr<http::Dispatcher> dispatcher;
   std::unique_ptr<http::Server> server;
   std::vector<ModuleDescriptor const*> enabled;

@@ -265,6 +265,16 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
             {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
       }
     }
+    if (route.options.idempotent) {
+      parameters.push_back(
+          {{"name", "Idempotency-Key"},
+           {"in", "header"},
+           {"required", false},
+           {"description",
+            "Same key and body within 24 h: the first response is replayed (Idempotent-Replayed: "
+            "true); another body: 422; while the first runs: 409."},
+           {"schema", {{"type", "string"}, {"maxLength", 255}}}});
+    }
     if (!parameters.empty()) operation["parameters"] = std::move(parameters);
     if (route.options.auth == http::Auth::required) {
       operation["security"] = json::array{json::object{{"bearer", json::array{}}}};

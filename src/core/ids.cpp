@@ -18,6 +18,14 @@ void append_hex(std::string& out, std::uint8_t const* bytes, std::size_t n) {
 }
 }  // namespace
 
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(text.data()), text.size());
+  char hex[crypto_hash_sha256_BYTES * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
 std::string random_hex(std::size_t n) {
   std::string out;
   out.reserve(n * 2);

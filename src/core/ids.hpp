@@ -41,6 +41,8 @@ class RequestIdGenerator {
 
 /// Lower-case hex of `n` random bytes.
 std::string random_hex(std::size_t n);
+/// Lower-case hex SHA-256 of `text` (token and request fingerprints).
+std::string sha256_hex(std::string_view text);
 /// True for a well-formed UUID string (any version), lower or upper case.
 bool looks_like_uuid(std::string_view text);
 

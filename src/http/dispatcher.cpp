@@ -1,9 +1,12 @@
 #include "http/dispatcher.hpp"
 
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 
 #include <boost/json/object.hpp>
+
+#include <algorithm>
 
 namespace bookspace::http {
 
@@ -157,8 +160,58 @@ core::Awaitable<Response> Dispatcher::run(Request& req, Router::Match& match) {
     }
   }
 
-  Response res = co_await route.handler(req);
+  Response res;
+  auto key = route.options.idempotent && idempotency_ ? req.headers.get("Idempotency-Key") : std::nullopt;
+  if (key)
+    res = co_await run_idempotent(req, route, *key);
+  else
+    res = co_await route.handler(req);
   if (req.method == Method::options || req.headers.contains("Origin")) cors(req, res, false, {});
+  co_return res;
+}
+
+core::Awaitable<Response> Dispatcher::run_idempotent(Request& req, Route const& route, std::string_view key) {
+  const bool sane = !key.empty() && key.size() <= 255 &&
+                    std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+  if (!sane) {
+    throw core::ApiError(core::Error::validation("Idempotency-Key", "1–255 visible ASCII characters"));
+  }
+  const std::string scope = req.ctx.principal.authenticated() ? req.ctx.principal.user_id : "anonymous";
+  const std::string fingerprint = core::sha256_hex(req.method_text + " " + req.target + "\n" + req.body);
+  auto outcome = co_await idempotency_->claim(scope, std::string(key), fingerprint);
+  switch (outcome.claim) {
+    case IdempotencyStore::Claim::mismatch:
+      throw core::ApiError(core::ErrorCode::idempotency_conflict,
+                           "This Idempotency-Key was used with a different request.");
+    case IdempotencyStore::Claim::running:
+      throw core::ApiError(core::ErrorCode::conflict,
+                           "A request with this Idempotency-Key is still being processed; retry shortly.");
+    case IdempotencyStore::Claim::replay: {
+      Response res{outcome.stored.status, {}, std::move(outcome.stored.body)};
+      for (auto& [name, value] : outcome.stored.headers) res.headers.add(std::move(name), std::move(value));
+      res.headers.add("Idempotent-Replayed", "true");
+      co_return res;
+    }
+    case IdempotencyStore::Claim::fresh:
+      break;
+  }
+  std::exception_ptr failure;
+  Response res;
+  try {
+    res = co_await route.handler(req);
+  } catch (core::ApiError const& e) {
+    res = problem(e.error(), req.ctx.request_id);  // a 4xx is an answer, remembered like any other
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure || res.status >= 500) {
+    co_await idempotency_->release(scope, std::string(key));
+    if (failure) std::rethrow_exception(failure);
+    co_return res;
+  }
+  StoredResponse stored{res.status, {}, res.body};
+  for (auto const& [name, value] : res.headers) stored.headers.emplace_back(name, value);
+  co_await idempotency_->complete(scope, std::string(key), std::move(stored));
   co_return res;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/async.hpp"
+#include "http/idempotency.hpp"
 #include "http/message.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/router.hpp"
@@ -45,6 +46,7 @@ class Dispatcher {
              DispatcherOptions options);
 
   void set_authenticator(Authenticator* authenticator) { authenticator_ = authenticator; }
+  void set_idempotency_store(IdempotencyStore* store) { idempotency_ = store; }
 
   Router::Match route(Request const& req) const;
   /// Runs `req` through the chain. `match` is route(req), computed earlier by the server to
@@ -57,6 +59,8 @@ class Dispatcher {
 
  private:
   core::Awaitable<Response> run(Request& req, Router::Match& match);
+  /// The handler behind Idempotency-Key: claim, run, remember (or replay / refuse).
+  core::Awaitable<Response> run_idempotent(Request& req, Route const& route, std::string_view key);
   void finish(Request const& req, Response& res, Route const* route);
   bool cors(Request const& req, Response& res, bool preflight, std::string const& allow) const;
   std::pair<core::Counter*, core::Histogram*> series(Route const* route, Method method, int status);
@@ -67,6 +71,7 @@ class Dispatcher {
   RateLimiter& limiter_;
   DispatcherOptions options_;
   Authenticator* authenticator_ = nullptr;
+  IdempotencyStore* idempotency_ = nullptr;
   std::mutex series_mutex_;
   std::map<std::tuple<Route const*, int, int>, std::pair<core::Counter*, core::Histogram*>> series_;
 };

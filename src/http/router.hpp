@@ -29,6 +29,8 @@ struct RouteOptions {
   bool json_body = true;
   /// Per-client-IP token bucket, when set.
   std::optional<RateLimitPolicy> rate_limit;
+  /// Honour Idempotency-Key (API.md): replay, 422 on another body, 409 while the first runs.
+  bool idempotent = false;
   /// OpenAPI 3.0.3 Operation object (summary, parameters, requestBody, responses…).
   boost::json::value openapi;
 };

@@ -40,6 +40,9 @@ class ProbeModule final : public app::Module {
     http::RouteOptions open;
     open.auth = http::Auth::none;
 
+    http::RouteOptions idempotent = open;
+    idempotent.idempotent = true;
+
     // Creates a note and publishes probe.note_created.v1 in one transaction.
     // ?fail=1 throws after publishing (rollback); ?crash=1 kills the process right after COMMIT,
     // before consumers are woken.
@@ -53,6 +56,11 @@ class ProbeModule final : public app::Module {
           }
           const bool fail = req.query_param("fail") == "1";
           const bool crash = req.query_param("crash") == "1";
+          if (auto ms = req.query_param("ms")) {  // a slow handler (Idempotency-Key 409 tests)
+            boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+            timer.expires_after(std::chrono::milliseconds(std::stoi(std::string(*ms))));
+            co_await timer.async_wait(boost::asio::use_awaitable);
+          }
           std::string id = ctx_.ids.uuid_v7();
           std::string note(text->as_string());
           long long now = ctx_.clock.now_ms();
@@ -67,7 +75,7 @@ class ProbeModule final : public app::Module {
           res.headers.add("Location", "/api/v1/probe/notes/" + id);
           co_return res;
         },
-        open);
+        idempotent);
 
     // One database read through the pool (the benchmark's DB route).
     r.add(

@@ -140,14 +140,6 @@ ApiError invalid_refresh() {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(text.data()), text.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
-
 std::string normalize_email(std::string_view raw) {
   auto b = raw.find_first_not_of(" \t\r\n"), e = raw.find_last_not_of(" \t\r\n");
   std::string email = b == std::string_view::npos ? "" : std::string(raw.substr(b, e - b + 1));

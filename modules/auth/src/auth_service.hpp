@@ -6,6 +6,7 @@
 #include "core/async.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/ids.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -141,7 +142,7 @@ class AuthService {
   std::string dummy_hash_;
 };
 
-std::string sha256_hex(std::string_view text);
+using core::sha256_hex;
 /// Trimmed and lower-cased; throws ApiError(validation_failed) when it is not an address.
 std::string normalize_email(std::string_view raw);
 
