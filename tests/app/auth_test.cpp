@@ -1,4 +1,5 @@
 #include "app/kernel_config.hpp"
+#include "auth_helpers.hpp"
 #include "test_app.hpp"
 
 #include <bookspace/auth/auth.hpp>
@@ -13,36 +14,10 @@ using namespace bookspace;
 using testing::HttpClient;
 using testing::HttpResponse;
 using testing::TestApp;
+using namespace testing;  // auth_helpers.hpp
 namespace json = boost::json;
 
 namespace {
-
-TestApp::Tweak generous(std::function<void(app::Config&)> more = {}) {
-  return [more](app::Config& c) {
-    for (auto const* key : {"auth.login_per_ip_per_minute", "auth.login_per_email_per_minute",
-                            "auth.register_per_ip_per_minute", "auth.refresh_per_ip_per_minute"}) {
-      c.set(key, 100000);
-    }
-    if (more) more(c);
-  };
-}
-
-std::vector<app::ModuleDescriptor> auth_only() {
-  return {auth::auth_module()};
-}
-
-std::string str(HttpResponse const& r, char const* key) {
-  return std::string(r.json().at(key).as_string());
-}
-
-std::map<std::string, std::string> bearer(std::string const& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
-
-HttpResponse register_user(HttpClient& c, std::string const& email,
-                           std::string const& password = "correct horse battery") {
-  return c.post_json("/api/v1/auth/register", {{"email", email}, {"password", password}});
-}
 
 double metric(HttpClient& c, std::string const& name) {
   auto body = c.get("/metrics").body;

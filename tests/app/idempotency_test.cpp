@@ -1,10 +1,7 @@
 #include "app/kernel_config.hpp"
-#include "core/database.hpp"
-#include "core/log.hpp"
 #include "test_app.hpp"
 
 #include <doctest/doctest.h>
-#include <soci/soci.h>
 
 #include <future>
 #include <set>
@@ -125,13 +122,7 @@ TEST_CASE("Idempotency-Key: after 24 hours a key starts afresh") {
   auto c = app.client();
   auto first = post_note(c, "old", "key-old");
   REQUIRE(first.status == 201);
-  core::Logger quiet(core::LogLevel::off);
-  core::DatabaseOptions options;
-  options.url = app.database().url();
-  options.pool_size = 1;
-  core::Database db(options, quiet);
-  db.run_blocking(
-      [](soci::session& sql) { sql << "UPDATE idempotency_keys SET created_at = created_at - 86400001"; });
+  app.execute_sql("UPDATE idempotency_keys SET created_at = created_at - 86400001");
   auto later = post_note(c, "old", "key-old");
   CHECK(later.status == 201);
   CHECK(later.header("Idempotent-Replayed").empty());

@@ -1,6 +1,7 @@
 // /openapi.json must describe exactly what the server answers (API.md): every route of the
 // enabled modules documents its success response, and real responses match those schemas —
 // every field listed, no field undocumented.
+#include "auth_helpers.hpp"
 #include "test_app.hpp"
 
 #include <bookspace/auth/auth.hpp>
@@ -10,6 +11,7 @@
 #include <boost/json/serialize.hpp>
 
 using namespace bookspace;
+using testing::generous;
 using testing::HttpResponse;
 using testing::TestApp;
 namespace json = boost::json;
@@ -86,13 +88,6 @@ struct Contract {
     return out;
   }
 };
-
-TestApp::Tweak generous() {
-  return [](app::Config& c) {
-    for (auto const* key : {"auth.login_per_ip_per_minute", "auth.register_per_ip_per_minute"})
-      c.set(key, 100000);
-  };
-}
 
 }  // namespace
 

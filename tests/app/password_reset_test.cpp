@@ -1,11 +1,9 @@
-#include "core/database.hpp"
-#include "core/log.hpp"
+#include "auth_helpers.hpp"
 #include "test_app.hpp"
 
 #include <bookspace/auth/auth.hpp>
 
 #include <doctest/doctest.h>
-#include <soci/soci.h>
 
 #include <chrono>
 #include <filesystem>
@@ -18,36 +16,13 @@ using namespace bookspace;
 using testing::HttpClient;
 using testing::HttpResponse;
 using testing::TestApp;
+using namespace testing;  // auth_helpers.hpp
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
 
 constexpr char const* password = "correct horse battery";
-
-TestApp::Tweak generous(std::function<void(app::Config&)> more = {}) {
-  return [more](app::Config& c) {
-    for (auto const* key : {"auth.login_per_ip_per_minute", "auth.login_per_email_per_minute",
-                            "auth.register_per_ip_per_minute", "auth.refresh_per_ip_per_minute",
-                            "auth.refresh_per_session_per_minute", "auth.password_reset_per_ip_per_minute",
-                            "auth.password_reset_per_email_per_hour"}) {
-      c.set(key, 100000);
-    }
-    if (more) more(c);
-  };
-}
-
-std::vector<app::ModuleDescriptor> auth_only() {
-  return {auth::auth_module()};
-}
-
-std::string str(HttpResponse const& r, char const* key) {
-  return std::string(r.json().at(key).as_string());
-}
-
-std::map<std::string, std::string> bearer(std::string const& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
 
 std::vector<fs::path> spooled(TestApp& app) {
   std::vector<fs::path> out;
@@ -150,12 +125,7 @@ TEST_CASE("password reset: a newer request supersedes the older token; expired t
   CHECK(confirm(c, first, "a brand new passphrase").status == 400);
 
   // Age the live token past its 30 minutes, straight in the database.
-  core::Logger quiet(core::LogLevel::off);
-  core::DatabaseOptions options;
-  options.url = app.database().url();
-  options.pool_size = 1;
-  core::Database db(options, quiet);
-  db.run_blocking([](soci::session& sql) { sql << "UPDATE auth_password_resets SET expires_at = 1"; });
+  app.execute_sql("UPDATE auth_password_resets SET expires_at = 1");
   CHECK(confirm(c, second, "a brand new passphrase").status == 400);
   CHECK(c.post_json("/api/v1/auth/login", {{"email", "sam@example.com"}, {"password", password}}).status ==
         200);
@@ -181,14 +151,7 @@ TEST_CASE("password reset: disabled accounts get no mail; requests per email are
   REQUIRE(
       c.post_json("/api/v1/auth/register", {{"email", "ulf@example.com"}, {"password", password}}).status ==
       201);
-  core::Logger quiet(core::LogLevel::off);
-  core::DatabaseOptions options;
-  options.url = app.database().url();
-  options.pool_size = 1;
-  core::Database db(options, quiet);
-  db.run_blocking([](soci::session& sql) {
-    sql << "UPDATE auth_accounts SET disabled = 1 WHERE email = 'ulf@example.com'";
-  });
+  app.execute_sql("UPDATE auth_accounts SET disabled = 1 WHERE email = 'ulf@example.com'");
   CHECK(c.post_json("/api/v1/auth/password-reset", {{"email", "ulf@example.com"}}).status == 202);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(spooled(app).size() == 2);

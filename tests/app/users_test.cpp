@@ -1,4 +1,5 @@
 #include "app/kernel_config.hpp"
+#include "auth_helpers.hpp"
 #include "test_app.hpp"
 
 #include <bookspace/auth/auth.hpp>
@@ -9,21 +10,9 @@
 using namespace bookspace;
 using testing::HttpClient;
 using testing::TestApp;
+using namespace testing;  // auth_helpers.hpp
 
 namespace {
-
-TestApp::Tweak generous() {
-  return [](app::Config& c) {
-    for (auto const* key : {"auth.login_per_ip_per_minute", "auth.login_per_email_per_minute",
-                            "auth.register_per_ip_per_minute", "auth.refresh_per_ip_per_minute"}) {
-      c.set(key, 100000);
-    }
-  };
-}
-
-std::map<std::string, std::string> bearer(std::string const& token) {
-  return {{"Authorization", "Bearer " + token}};
-}
 
 struct Member {
   std::string id, token;

@@ -23,6 +23,8 @@ class TestApp {
   CapturedLog& log() { return log_; }
   TestDatabase& database() { return db_; }
   void stop() { app_->stop(); }
+  /// Runs one SQL statement on the app's database from outside (to age rows, say).
+  void execute_sql(std::string const& statement);
 
  private:
   TestDatabase db_;
