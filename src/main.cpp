@@ -3,6 +3,7 @@
 #include "app/cli.hpp"
 
 #include <bookspace/auth/auth.hpp>
+#include <bookspace/documents/documents.hpp>
 #include <bookspace/users/users.hpp>
 
 #include <sodium.h>
@@ -18,7 +19,8 @@ int main(int argc, char** argv) {
   }
   std::vector<bookspace::app::ModuleDescriptor> modules = {
       bookspace::auth::auth_module(), bookspace::users::users_module(),
-      // Next: documents, files, search, jobs (see docs/architecture.md, "Adding a module").
+      bookspace::documents::documents_module(),
+      // Next: files, search, jobs (see docs/architecture.md, "Adding a module").
   };
   return bookspace::app::run_cli(argc, argv, environ, std::move(modules));
 }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace bookspace::core {
@@ -43,6 +44,10 @@ class RequestIdGenerator {
 std::string random_hex(std::size_t n);
 /// Lower-case hex SHA-256 of `text` (token and request fingerprints).
 std::string sha256_hex(std::string_view text);
+/// Base64url without padding (RFC 4648 §5): tokens, keys, opaque cursors.
+std::string base64url_encode(std::string_view bytes);
+/// nullopt for anything that is not exactly base64url without padding.
+std::optional<std::string> base64url_decode(std::string_view text);
 /// True for a well-formed UUID string (any version), lower or upper case.
 bool looks_like_uuid(std::string_view text);
 

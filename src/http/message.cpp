@@ -1,6 +1,7 @@
 #include "http/message.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -151,6 +152,17 @@ boost::json::object parse_json_object(Request const& req) {
                                      {{"body", "expected an object"}}});
   }
   return std::move(value.as_object());
+}
+
+int list_limit(Request const& req) {
+  auto text = req.query_param("limit");
+  if (!text) return 20;
+  int n = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+  if (ec != std::errc() || end != text->data() + text->size() || n < 1 || n > 100) {
+    throw core::ApiError(core::Error::validation("limit", "must be an integer from 1 to 100"));
+  }
+  return n;
 }
 
 void only_fields(boost::json::object const& body, std::initializer_list<std::string_view> allowed) {

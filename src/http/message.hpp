@@ -97,4 +97,7 @@ void only_fields(boost::json::object const& body, std::initializer_list<std::str
 /// A string field; absent or null → "" unless `required` (then 400); any other type → 400.
 std::string string_field(boost::json::object const& body, std::string_view name, bool required = true);
 
+/// API.md lists: `?limit=` 1–100, default 20; anything else → 400 on field `limit`.
+int list_limit(Request const& req);
+
 }  // namespace bookspace::http

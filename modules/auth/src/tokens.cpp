@@ -10,27 +10,6 @@ namespace bookspace::auth {
 
 namespace json = boost::json;
 
-std::string base64url_encode(std::string_view bytes) {
-  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<unsigned char const*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  out.resize(out.size() - 1);  // the NUL libsodium writes
-  return out;
-}
-
-std::optional<std::string> base64url_decode(std::string_view text) {
-  std::string out(text.size() * 3 / 4 + 3, '\0');
-  std::size_t length = 0;
-  char const* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(),
-                        nullptr, &length, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-      end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  out.resize(length);
-  return out;
-}
-
 namespace {
 
 std::string kid_of(std::array<unsigned char, 32> const& pk) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/clock.hpp"
+#include "core/ids.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -14,8 +15,8 @@
 
 namespace bookspace::auth {
 
-std::string base64url_encode(std::string_view bytes);
-std::optional<std::string> base64url_decode(std::string_view text);
+using core::base64url_decode;
+using core::base64url_encode;
 
 /// An Ed25519 key: `kid` is derived from the public key, so every instance names it alike.
 struct SigningKey {

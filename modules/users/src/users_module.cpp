@@ -122,21 +122,6 @@ std::string display_name_field(json::object const& body) {
   return name;
 }
 
-int limit_param(Request const& req) {
-  auto text = req.query_param("limit");
-  if (!text) return 20;
-  int n = 0;
-  try {
-    std::size_t used = 0;
-    n = std::stoi(*text, &used);
-    if (used != text->size()) n = 0;
-  } catch (std::exception const&) {
-    n = 0;
-  }
-  if (n < 1 || n > 100) throw ApiError(core::Error::validation("limit", "must be 1–100"));
-  return n;
-}
-
 auth::Accounts& required_accounts(app::ModuleContext& ctx) {
   auto* accounts = ctx.services.find<auth::Accounts>();
   if (!accounts) throw std::logic_error("users needs auth::Accounts, which the auth module provides");
@@ -217,7 +202,7 @@ class UsersModule final : public app::Module {
         Method::get, "/api/v1/users",
         [this](Request& req) -> core::Awaitable<Response> {
           co_await require_admin(req);
-          const int limit = limit_param(req);
+          const int limit = http::list_limit(req);
           std::string after = req.query_param("cursor").value_or("");
           std::string q = req.query_param("q").value_or("");
           for (auto& ch : q) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "app/module.hpp"
+#include "core/async.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bookspace::documents {
+
+/// The documents module: documents with immutable versions, optimistic concurrency, shares,
+/// comments and a trash. Depends on auth. See docs/modules/documents.md.
+app::ModuleDescriptor documents_module();
+
+/// What a user may do with a document. Ordered: each role includes the ones before it.
+enum class Role { none, viewer, editor, owner };
+
+std::string_view to_string(Role role);
+
+/// The read-access check other modules build on (files' attachments, realtime): the same
+/// answer the documents routes give, as of now — a revoked share or a trashed document is
+/// `Role::none` on the next call. Provided through the ServiceRegistry.
+class Access {
+ public:
+  virtual ~Access() = default;
+  /// The user's role on a live (not trashed) document; Role::none when they may not read it
+  /// or it does not exist. Administrators have no implicit access.
+  virtual core::Awaitable<Role> role(std::string document_id, std::string user_id) = 0;
+  /// Everyone who may read the live document (owner first); empty when there is none.
+  virtual core::Awaitable<std::vector<std::string>> readers(std::string document_id) = 0;
+};
+
+/// Event types (payloads in docs/modules/documents.md). Every payload carries `id` (the
+/// document), `actor_id` and `readers` (who may read it after the change).
+inline constexpr char const* created_v1 = "documents.created.v1";
+inline constexpr char const* updated_v1 = "documents.updated.v1";
+inline constexpr char const* deleted_v1 = "documents.deleted.v1";    ///< moved to the trash
+inline constexpr char const* restored_v1 = "documents.restored.v1";  ///< back from the trash
+inline constexpr char const* purged_v1 = "documents.purged.v1";      ///< gone for good
+inline constexpr char const* shared_v1 = "documents.shared.v1";
+inline constexpr char const* unshared_v1 = "documents.unshared.v1";
+inline constexpr char const* comment_added_v1 = "documents.comment_added.v1";
+
+}  // namespace bookspace::documents

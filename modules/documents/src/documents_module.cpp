@@ -1,0 +1,157 @@
+#include "core/clock.hpp"
+#include "core/database.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "http/router.hpp"
+#include "routes.hpp"
+#include "service.hpp"
+
+#include <bookspace/auth/auth.hpp>
+#include <bookspace/documents/documents.hpp>
+
+#include <soci/soci.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace bookspace::migrations {
+std::span<const core::MigrationFile> documents();
+}
+
+namespace bookspace::documents {
+
+namespace {
+
+constexpr int purge_batch = 100;
+
+auth::Accounts& required_accounts(app::ModuleContext& ctx) {
+  auto* accounts = ctx.services.find<auth::Accounts>();
+  if (!accounts) throw std::logic_error("documents needs auth::Accounts, which the auth module provides");
+  return *accounts;
+}
+
+class AccessImpl final : public Access {
+ public:
+  explicit AccessImpl(core::Database& db) : db_(db) {}
+  core::Awaitable<Role> role(std::string document_id, std::string user_id) override {
+    co_return co_await db_.run([&](soci::session& sql) { return role_of(sql, document_id, user_id); });
+  }
+  core::Awaitable<std::vector<std::string>> readers(std::string document_id) override {
+    co_return co_await db_.run([&](soci::session& sql) { return readers_of(sql, document_id); });
+  }
+
+ private:
+  core::Database& db_;
+};
+
+/// Purges trash older than the retention, on a thread and connection of its own so that a
+/// large purge never occupies the request pool; every `interval` and once at start.
+class TrashPurger {
+ public:
+  TrashPurger(app::ModuleContext& ctx, Service& service)
+      : ctx_(ctx),
+        service_(service),
+        retention_ms_(ctx.config.integer("documents.trash_retention_days") * 86'400'000LL),
+        interval_(std::chrono::seconds(ctx.config.integer("documents.purge_interval_s"))),
+        purged_(ctx.metrics.counter("documents_trash_purged_total",
+                                    "Documents deleted for good by the trash retention.")) {}
+
+  void start() {
+    thread_ = std::thread([this] { loop(); });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    std::unique_ptr<soci::session> sql;
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      try {
+        if (!sql)
+          sql = core::open_session(core::parse_database_url(ctx_.db.options().url), ctx_.db.options());
+        run_once(*sql);
+      } catch (std::exception const& e) {
+        sql.reset();  // reconnect next time
+        ctx_.log.warn("trash purge failed", {{"module", "documents"}, {"error", e.what()}});
+      }
+      lock.lock();
+      wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    }
+  }
+
+  void run_once(soci::session& sql) {
+    const long long cutoff = ctx_.clock.now_ms() - retention_ms_;
+    std::size_t total = 0;
+    for (;;) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) break;
+      }
+      std::size_t n = service_.purge_expired(sql, cutoff, purge_batch);
+      total += n;
+      purged_.inc(n);
+      if (n < static_cast<std::size_t>(purge_batch)) break;
+    }
+    if (total > 0) ctx_.log.info("trash purged", {{"module", "documents"}, {"documents", total}});
+  }
+
+  app::ModuleContext& ctx_;
+  Service& service_;
+  const long long retention_ms_;
+  const std::chrono::seconds interval_;
+  core::Counter& purged_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+class DocumentsModule final : public app::Module {
+ public:
+  explicit DocumentsModule(app::ModuleContext& ctx)
+      : service_(ctx, required_accounts(ctx)), access_(ctx.db), purger_(ctx, service_) {
+    ctx.services.provide<Access>(access_);
+  }
+
+  void register_routes(http::Router& router) override { add_routes(router, service_); }
+  boost::json::object openapi_schemas() const override { return documents::openapi_schemas(); }
+  void start() override { purger_.start(); }
+  void stop() override { purger_.stop(); }
+
+ private:
+  Service service_;
+  AccessImpl access_;
+  TrashPurger purger_;
+};
+
+void declare_config(app::ConfigSchema& s) {
+  s.add(app::integer_key(
+      "documents.trash_retention_days", 30, 0, 36500,
+      "Trashed documents are deleted for good after this many days (0: at the next purge)."));
+  s.add(app::integer_key("documents.purge_interval_s", 3600, 1, 86400,
+                         "How often the trash is checked for documents past the retention."));
+}
+
+}  // namespace
+
+app::ModuleDescriptor documents_module() {
+  return {"documents",
+          "documents, versions, shares, comments and trash",
+          {"auth"},
+          &migrations::documents,
+          &declare_config,
+          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+            return std::make_unique<DocumentsModule>(ctx);
+          }};
+}
+
+}  // namespace bookspace::documents

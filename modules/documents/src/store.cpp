@@ -1,0 +1,397 @@
+#include "store.hpp"
+
+#include "core/clock.hpp"
+#include "core/sql.hpp"
+#include "rules.hpp"
+
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <limits>
+
+namespace bookspace::documents {
+
+namespace json = boost::json;
+using soci::into;
+using soci::use;
+
+namespace {
+
+// --- documents and their versions ---------------------------------------------------------
+constexpr std::string_view find_readable_sql =
+    "SELECT d.title, d.content, d.tags, d.owner_id, d.version, d.created_at, d.updated_at, m.role"
+    " FROM documents_members m JOIN documents_documents d ON d.id = m.document_id"
+    " WHERE m.document_id = :id AND m.user_id = :user AND m.trashed = 0";
+constexpr std::string_view role_sql =
+    "SELECT role FROM documents_members WHERE document_id = :id AND user_id = :user AND trashed = 0";
+constexpr std::string_view readers_sql =
+    "SELECT user_id FROM documents_members WHERE document_id = :id AND trashed = 0 ORDER BY owned DESC, "
+    "user_id";
+constexpr std::string_view insert_document_sql =
+    "INSERT INTO documents_documents (id, owner_id, title, content, tags, version, created_at, updated_at)"
+    " VALUES (:id, :owner, :title, :content, :tags, :version, :created, :updated)";
+constexpr std::string_view insert_owner_sql =
+    "INSERT INTO documents_members (document_id, user_id, role, owned, created_at, updated_at, title_key,"
+    " trashed) VALUES (:id, :owner, 'owner', 1, :created, :updated, :key, 0)";
+constexpr std::string_view insert_version_sql =
+    "INSERT INTO documents_versions (document_id, version, title, content, tags, author_id, created_at)"
+    " VALUES (:id, :version, :title, :content, :tags, :author, :created)";
+// The version check is part of the UPDATE: of two concurrent writers holding the same
+// version, the second finds no row (PostgreSQL re-evaluates WHERE after the first commits;
+// SQLite serializes writers) — no read-then-write window.
+constexpr std::string_view update_document_sql =
+    "UPDATE documents_documents SET title = :title, content = :content, tags = :tags, version = :version,"
+    " updated_at = :updated WHERE id = :id AND version = :expected AND deleted_at IS NULL";
+constexpr std::string_view update_member_keys_sql =
+    "UPDATE documents_members SET updated_at = :updated, title_key = :key WHERE document_id = :id";
+constexpr std::string_view insert_tag_sql =
+    "INSERT INTO documents_tags (document_id, tag) VALUES (:id, :tag)";
+constexpr std::string_view delete_tags_sql = "DELETE FROM documents_tags WHERE document_id = :id";
+constexpr std::string_view trash_sql = "UPDATE documents_documents SET deleted_at = :at WHERE id = :id";
+constexpr std::string_view untrash_sql = "UPDATE documents_documents SET deleted_at = NULL WHERE id = :id";
+constexpr std::string_view members_trashed_sql =
+    "UPDATE documents_members SET trashed = :trashed WHERE document_id = :id";
+constexpr std::array<std::string_view, 5> purge_sql = {
+    "DELETE FROM documents_comments WHERE document_id = :id",
+    "DELETE FROM documents_tags WHERE document_id = :id",
+    "DELETE FROM documents_members WHERE document_id = :id",
+    "DELETE FROM documents_versions WHERE document_id = :id",
+    "DELETE FROM documents_documents WHERE id = :id",
+};
+
+// --- lists: one index range each (see the indexes in migrations/documents) -------------------
+constexpr std::string_view list_select_sql =
+    "SELECT d.id, d.title, d.tags, d.owner_id, d.version, d.created_at, d.updated_at, m.role"
+    " FROM documents_members m JOIN documents_documents d ON d.id = m.document_id"
+    " WHERE m.user_id = :user AND m.trashed = 0";
+constexpr std::string_view scope_owned_sql = " AND m.owned = 1";
+constexpr std::string_view scope_shared_sql = " AND m.owned = 0";
+constexpr std::string_view tag_filter_sql =
+    " AND EXISTS (SELECT 1 FROM documents_tags t WHERE t.document_id = m.document_id AND t.tag = :tag)";
+constexpr std::string_view keyset_updated_desc_sql =
+    " AND (m.updated_at, m.document_id) < (:key, :after) ORDER BY m.updated_at DESC, m.document_id DESC"
+    " LIMIT :n";
+constexpr std::string_view keyset_updated_asc_sql =
+    " AND (m.updated_at, m.document_id) > (:key, :after) ORDER BY m.updated_at, m.document_id LIMIT :n";
+constexpr std::string_view keyset_title_sql =
+    " AND (m.title_key, m.document_id) > (:key, :after) ORDER BY m.title_key, m.document_id LIMIT :n";
+
+constexpr std::string_view list_versions_sql =
+    "SELECT version, title, author_id, created_at FROM documents_versions"
+    " WHERE document_id = :id AND version < :before ORDER BY version DESC LIMIT :n";
+constexpr std::string_view find_version_sql =
+    "SELECT title, content, tags, author_id, created_at FROM documents_versions"
+    " WHERE document_id = :id AND version = :version";
+
+// --- shares ------------------------------------------------------------------------------
+constexpr std::string_view list_shares_sql =
+    "SELECT user_id, role, created_at FROM documents_members"
+    " WHERE document_id = :id AND owned = 0 AND user_id > :after ORDER BY user_id LIMIT :n";
+constexpr std::string_view find_share_sql =
+    "SELECT role, created_at FROM documents_members WHERE document_id = :id AND user_id = :user";
+constexpr std::string_view update_share_sql =
+    "UPDATE documents_members SET role = :role WHERE document_id = :id AND user_id = :user AND owned = 0";
+constexpr std::string_view insert_share_sql =
+    "INSERT INTO documents_members (document_id, user_id, role, owned, created_at, updated_at, title_key,"
+    " trashed) VALUES (:id, :user, :role, 0, :created, :updated, :key, 0)";
+constexpr std::string_view delete_share_sql =
+    "DELETE FROM documents_members WHERE document_id = :id AND user_id = :user AND owned = 0";
+
+// --- comments ----------------------------------------------------------------------------
+constexpr std::string_view list_comments_sql =
+    "SELECT id, author_id, body, created_at FROM documents_comments"
+    " WHERE document_id = :id AND id > :after ORDER BY id LIMIT :n";
+constexpr std::string_view insert_comment_sql =
+    "INSERT INTO documents_comments (id, document_id, author_id, body, created_at)"
+    " VALUES (:id, :document, :author, :body, :created)";
+constexpr std::string_view find_comment_sql =
+    "SELECT author_id, body, created_at FROM documents_comments WHERE id = :id AND document_id = :document";
+constexpr std::string_view delete_comment_sql = "DELETE FROM documents_comments WHERE id = :id";
+
+// --- trash -------------------------------------------------------------------------------
+constexpr std::string_view list_trash_sql =
+    "SELECT id, title, deleted_at FROM documents_documents WHERE owner_id = :owner AND deleted_at IS NOT NULL"
+    " AND (deleted_at, id) < (:key, :after) ORDER BY deleted_at DESC, id DESC LIMIT :n";
+constexpr std::string_view find_trashed_sql =
+    "SELECT title, content, tags, version, created_at, updated_at FROM documents_documents"
+    " WHERE id = :id AND owner_id = :owner AND deleted_at IS NOT NULL";
+constexpr std::string_view expired_trash_sql =
+    "SELECT id, owner_id FROM documents_documents WHERE deleted_at IS NOT NULL AND deleted_at < :cutoff"
+    " ORDER BY deleted_at LIMIT :n";
+
+constexpr long long no_key_high = std::numeric_limits<long long>::max();
+
+long long affected(soci::statement& st) {
+  return st.get_affected_rows();
+}
+
+void insert_tags(soci::session& sql, std::string const& id, std::vector<std::string> const& tags) {
+  for (auto const& tag : tags) sql << insert_tag_sql, use(id), use(tag);
+}
+
+void insert_version(soci::session& sql, Document const& d, std::string const& author) {
+  sql << insert_version_sql, use(d.id), use(d.version), use(d.title), use(d.content), use(d.tags),
+      use(author), use(d.updated_at);
+}
+
+Document list_row(soci::row const& row) {
+  namespace s = core::sql;
+  Document d;
+  d.id = s::get_text(row, 0);
+  d.title = s::get_text(row, 1);
+  d.tags = s::get_text(row, 2);
+  d.owner_id = s::get_text(row, 3);
+  d.version = s::get_int(row, 4);
+  d.created_at = s::get_int(row, 5);
+  d.updated_at = s::get_int(row, 6);
+  d.role = parse_role(s::get_text(row, 7));
+  return d;
+}
+
+}  // namespace
+
+std::string_view to_string(Role role) {
+  switch (role) {
+    case Role::owner:
+      return "owner";
+    case Role::editor:
+      return "editor";
+    case Role::viewer:
+      return "viewer";
+    case Role::none:
+      break;
+  }
+  return "none";
+}
+
+Role parse_role(std::string_view text) {
+  if (text == "owner") return Role::owner;
+  if (text == "editor") return Role::editor;
+  if (text == "viewer") return Role::viewer;
+  return Role::none;
+}
+
+json::object to_json(Document const& d, bool with_content) {
+  json::object o;
+  o.reserve(9);
+  o.emplace("id", d.id);
+  o.emplace("title", d.title);
+  if (with_content) o.emplace("content", d.content);
+  o.emplace("tags", json::parse(d.tags));
+  o.emplace("owner_id", d.owner_id);
+  o.emplace("version", d.version);
+  o.emplace("created_at", core::format_rfc3339(d.created_at));
+  o.emplace("updated_at", core::format_rfc3339(d.updated_at));
+  o.emplace("role", to_string(d.role));
+  return o;
+}
+
+std::optional<Document> find_readable(soci::session& sql, std::string const& id, std::string const& user) {
+  Document d;
+  std::string role;
+  sql << find_readable_sql, use(id), use(user), into(d.title), into(d.content), into(d.tags),
+      into(d.owner_id), into(d.version), into(d.created_at), into(d.updated_at), into(role);
+  if (!sql.got_data()) return std::nullopt;
+  d.id = id;
+  d.role = parse_role(role);
+  return d;
+}
+
+Role role_of(soci::session& sql, std::string const& id, std::string const& user) {
+  std::string role;
+  sql << role_sql, use(id), use(user), into(role);
+  return sql.got_data() ? parse_role(role) : Role::none;
+}
+
+std::vector<std::string> readers_of(soci::session& sql, std::string const& id) {
+  std::vector<std::string> out;
+  soci::rowset<std::string> rows = (sql.prepare << readers_sql, use(id));
+  for (auto const& user : rows) out.push_back(user);
+  return out;
+}
+
+void insert_document(soci::session& sql, Document const& d, std::vector<std::string> const& tags) {
+  sql << insert_document_sql, use(d.id), use(d.owner_id), use(d.title), use(d.content), use(d.tags),
+      use(d.version), use(d.created_at), use(d.updated_at);
+  insert_version(sql, d, d.owner_id);
+  const std::string key = title_key(d.title);
+  sql << insert_owner_sql, use(d.id), use(d.owner_id), use(d.created_at), use(d.updated_at), use(key);
+  insert_tags(sql, d.id, tags);
+}
+
+bool update_document(soci::session& sql, Document const& next, long long expected,
+                     std::optional<std::vector<std::string>> const& tags, std::string const& author) {
+  soci::statement st = (sql.prepare << update_document_sql, use(next.title), use(next.content),
+                        use(next.tags), use(next.version), use(next.updated_at), use(next.id), use(expected));
+  st.execute(true);
+  if (affected(st) != 1) return false;
+  insert_version(sql, next, author);
+  const std::string key = title_key(next.title);
+  sql << update_member_keys_sql, use(next.updated_at), use(key), use(next.id);
+  if (tags) {
+    sql << delete_tags_sql, use(next.id);
+    insert_tags(sql, next.id, *tags);
+  }
+  return true;
+}
+
+void set_trashed(soci::session& sql, std::string const& id, std::optional<long long> deleted_at) {
+  if (deleted_at) {
+    sql << trash_sql, use(*deleted_at), use(id);
+  } else {
+    sql << untrash_sql, use(id);
+  }
+  int trashed = deleted_at ? 1 : 0;
+  sql << members_trashed_sql, use(trashed), use(id);
+}
+
+void purge_document(soci::session& sql, std::string const& id) {
+  for (auto statement : purge_sql) sql << statement, use(id);
+}
+
+std::string sort_key(Document const& d, Sort sort) {
+  return sort == Sort::title ? title_key(d.title) : std::to_string(d.updated_at);
+}
+
+std::vector<Document> list_documents(soci::session& sql, ListQuery const& q) {
+  std::string text(list_select_sql);
+  if (q.scope == Scope::owned) text += scope_owned_sql;
+  if (q.scope == Scope::shared) text += scope_shared_sql;
+  if (q.tag) text += tag_filter_sql;
+  text += q.sort == Sort::updated_desc  ? keyset_updated_desc_sql
+          : q.sort == Sort::updated_asc ? keyset_updated_asc_sql
+                                        : keyset_title_sql;
+  const int n = q.limit + 1;
+  std::vector<Document> out;
+  auto collect = [&](soci::rowset<soci::row> rows) {
+    for (auto const& row : rows) out.push_back(list_row(row));
+  };
+  auto run = [&](auto const& key) {
+    if (q.tag) {
+      collect((sql.prepare << text, use(q.user), use(*q.tag), use(key), use(q.after_id), use(n)));
+    } else {
+      collect((sql.prepare << text, use(q.user), use(key), use(q.after_id), use(n)));
+    }
+  };
+  if (q.sort == Sort::title) {
+    run(q.after_key.value_or(std::string()));
+  } else {
+    long long key = q.sort == Sort::updated_desc ? no_key_high : -1;
+    if (q.after_key) key = std::stoll(*q.after_key);
+    run(key);
+  }
+  return out;
+}
+
+std::vector<Version> list_versions(soci::session& sql, std::string const& id, long long before, int n) {
+  std::vector<Version> out;
+  if (before <= 0) before = no_key_high;
+  soci::rowset<soci::row> rows = (sql.prepare << list_versions_sql, use(id), use(before), use(n));
+  for (auto const& row : rows) {
+    namespace s = core::sql;
+    Version v;
+    v.version = s::get_int(row, 0);
+    v.title = s::get_text(row, 1);
+    v.author_id = s::get_text(row, 2);
+    v.created_at = s::get_int(row, 3);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::optional<Version> find_version(soci::session& sql, std::string const& id, long long version) {
+  Version v;
+  v.version = version;
+  sql << find_version_sql, use(id), use(version), into(v.title), into(v.content), into(v.tags),
+      into(v.author_id), into(v.created_at);
+  if (!sql.got_data()) return std::nullopt;
+  return v;
+}
+
+std::vector<Share> list_shares(soci::session& sql, std::string const& id, std::string const& after, int n) {
+  std::vector<Share> out;
+  soci::rowset<soci::row> rows = (sql.prepare << list_shares_sql, use(id), use(after), use(n));
+  for (auto const& row : rows) {
+    namespace s = core::sql;
+    out.push_back({s::get_text(row, 0), parse_role(s::get_text(row, 1)), s::get_int(row, 2)});
+  }
+  return out;
+}
+
+Share upsert_share(soci::session& sql, Document const& d, std::string const& user, Role role, long long now) {
+  const std::string role_text(to_string(role));
+  std::string existing;
+  long long created = 0;
+  sql << find_share_sql, use(d.id), use(user), into(existing), into(created);
+  if (sql.got_data()) {
+    sql << update_share_sql, use(role_text), use(d.id), use(user);
+    return {user, role, created};
+  }
+  const std::string key = title_key(d.title);
+  sql << insert_share_sql, use(d.id), use(user), use(role_text), use(now), use(d.updated_at), use(key);
+  return {user, role, now};
+}
+
+bool delete_share(soci::session& sql, std::string const& id, std::string const& user) {
+  soci::statement st = (sql.prepare << delete_share_sql, use(id), use(user));
+  st.execute(true);
+  return affected(st) == 1;
+}
+
+std::vector<Comment> list_comments(soci::session& sql, std::string const& id, std::string const& after,
+                                   int n) {
+  std::vector<Comment> out;
+  soci::rowset<soci::row> rows = (sql.prepare << list_comments_sql, use(id), use(after), use(n));
+  for (auto const& row : rows) {
+    namespace s = core::sql;
+    out.push_back({s::get_text(row, 0), id, s::get_text(row, 1), s::get_text(row, 2), s::get_int(row, 3)});
+  }
+  return out;
+}
+
+void insert_comment(soci::session& sql, Comment const& c) {
+  sql << insert_comment_sql, use(c.id), use(c.document_id), use(c.author_id), use(c.body), use(c.created_at);
+}
+
+std::optional<Comment> find_comment(soci::session& sql, std::string const& document, std::string const& id) {
+  Comment c{id, document, {}, {}, 0};
+  sql << find_comment_sql, use(id), use(document), into(c.author_id), into(c.body), into(c.created_at);
+  if (!sql.got_data()) return std::nullopt;
+  return c;
+}
+
+void delete_comment(soci::session& sql, std::string const& id) {
+  sql << delete_comment_sql, use(id);
+}
+
+std::vector<Trashed> list_trash(soci::session& sql, std::string const& owner, std::optional<long long> key,
+                                std::string const& after, int n) {
+  std::vector<Trashed> out;
+  const long long k = key.value_or(no_key_high);
+  soci::rowset<soci::row> rows = (sql.prepare << list_trash_sql, use(owner), use(k), use(after), use(n));
+  for (auto const& row : rows) {
+    namespace s = core::sql;
+    out.push_back({s::get_text(row, 0), s::get_text(row, 1), s::get_int(row, 2)});
+  }
+  return out;
+}
+
+std::optional<Document> find_trashed(soci::session& sql, std::string const& id, std::string const& owner) {
+  Document d;
+  sql << find_trashed_sql, use(id), use(owner), into(d.title), into(d.content), into(d.tags), into(d.version),
+      into(d.created_at), into(d.updated_at);
+  if (!sql.got_data()) return std::nullopt;
+  d.id = id;
+  d.owner_id = owner;
+  d.role = Role::owner;
+  return d;
+}
+
+std::vector<Expired> expired_trash(soci::session& sql, long long cutoff, int n) {
+  std::vector<Expired> out;
+  soci::rowset<soci::row> rows = (sql.prepare << expired_trash_sql, use(cutoff), use(n));
+  for (auto const& row : rows) out.push_back({core::sql::get_text(row, 0), core::sql::get_text(row, 1)});
+  return out;
+}
+
+}  // namespace bookspace::documents
