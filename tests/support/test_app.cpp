@@ -16,13 +16,29 @@ TestApp::TestApp(Tweak tweak, std::vector<app::ModuleDescriptor> modules)
   app_->start();
 }
 
-void TestApp::execute_sql(std::string const& statement) {
+namespace {
+/// Runs `f` on a connection of its own to `url` (outside the Application's pool).
+void on_database(std::string const& url, std::function<void(soci::session&)> const& f) {
   core::Logger quiet(core::LogLevel::off);
   core::DatabaseOptions options;
-  options.url = db_.url();
+  options.url = url;
   options.pool_size = 1;
   core::Database db(options, quiet);
-  db.run_blocking([&](soci::session& sql) { sql << statement; });
+  db.run_blocking([&](soci::session& sql) { f(sql); });
+}
+}  // namespace
+
+void TestApp::execute_sql(std::string const& statement) {
+  on_database(db_.url(), [&](soci::session& sql) { sql << statement; });
+}
+
+std::vector<std::string> TestApp::query_strings(std::string const& statement) {
+  std::vector<std::string> out;
+  on_database(db_.url(), [&](soci::session& sql) {
+    soci::rowset<std::string> rows = sql.prepare << statement;
+    for (auto const& text : rows) out.push_back(text);
+  });
+  return out;
 }
 
 TestApp::~TestApp() {

@@ -25,6 +25,8 @@ class TestApp {
   void stop() { app_->stop(); }
   /// Runs one SQL statement on the app's database from outside (to age rows, say).
   void execute_sql(std::string const& statement);
+  /// Runs a query from outside and returns its first column as text, row by row.
+  std::vector<std::string> query_strings(std::string const& statement);
 
  private:
   TestDatabase db_;
