@@ -1,7 +1,7 @@
 // /openapi.json must describe exactly what the server answers (API.md): every route of the
 // enabled modules documents its success response, and real responses match those schemas —
 // every field listed, no field undocumented.
-#include "auth_helpers.hpp"
+#include "documents_helpers.hpp"
 #include "test_app.hpp"
 
 #include <bookspace/auth/auth.hpp>
@@ -150,4 +150,46 @@ TEST_CASE("real auth and users responses match their documented schemas exactly"
       "delete", "/api/v1/auth/api-keys/{id}",
       c.request("DELETE", "/api/v1/auth/api-keys/" + std::string(key.json().at("id").as_string()), "", auth));
   expect("post", "/api/v1/auth/logout", c.request("POST", "/api/v1/auth/logout", "", auth));
+}
+
+TEST_CASE("real documents responses match their documented schemas exactly") {
+  TestApp app(generous(), {auth::auth_module(), documents::documents_module()});
+  auto c = app.client();
+  Contract contract{c.get("/openapi.json").json().as_object()};
+  auto expect = [&](char const* method, char const* path, HttpResponse const& r) {
+    INFO(method << " " << path << " " << r.status);
+    CHECK(r.status < 400);
+    for (auto const& p : contract.problems(method, path, r)) FAIL_CHECK(p);
+  };
+  auto ann = testing::join(c, "ann@example.com");
+  auto bob = testing::join(c, "bob@example.com");
+  using testing::call;
+  using testing::doc_path;
+  auto created = call(c, ann, "POST", "/api/v1/documents", R"({"title":"t","content":"c","tags":["a"]})");
+  expect("post", "/api/v1/documents", created);
+  const std::string id = testing::str(created, "id");
+  expect("get", "/api/v1/documents", call(c, ann, "GET", "/api/v1/documents?limit=1"));
+  expect("get", "/api/v1/documents/{id}", call(c, ann, "GET", doc_path(id)));
+  expect("get", "/api/v1/documents/{id}",
+         call(c, ann, "GET", doc_path(id), "", {{"If-None-Match", "\"1\""}}));
+  expect("patch", "/api/v1/documents/{id}", testing::patch_doc(c, ann, id, R"({"title":"u"})", "\"1\""));
+  expect("get", "/api/v1/documents/{id}/versions", call(c, ann, "GET", doc_path(id, "/versions?limit=1")));
+  expect("get", "/api/v1/documents/{id}/versions/{n}", call(c, ann, "GET", doc_path(id, "/versions/1")));
+  expect("post", "/api/v1/documents/{id}/versions/{n}/restore",
+         call(c, ann, "POST", doc_path(id, "/versions/1/restore"), "", {{"If-Match", "\"2\""}}));
+  expect("put", "/api/v1/documents/{id}/shares/{user_id}",
+         call(c, ann, "PUT", doc_path(id, "/shares/" + bob.id), R"({"role":"viewer"})"));
+  expect("get", "/api/v1/documents/{id}/shares", call(c, ann, "GET", doc_path(id, "/shares")));
+  expect("delete", "/api/v1/documents/{id}/shares/{user_id}",
+         call(c, ann, "DELETE", doc_path(id, "/shares/" + bob.id)));
+  auto comment = call(c, ann, "POST", doc_path(id, "/comments"), R"({"body":"b"})");
+  expect("post", "/api/v1/documents/{id}/comments", comment);
+  expect("get", "/api/v1/documents/{id}/comments", call(c, ann, "GET", doc_path(id, "/comments")));
+  expect("delete", "/api/v1/documents/{id}/comments/{cid}",
+         call(c, ann, "DELETE", doc_path(id, "/comments/" + testing::str(comment, "id"))));
+  expect("delete", "/api/v1/documents/{id}", call(c, ann, "DELETE", doc_path(id)));
+  expect("get", "/api/v1/trash", call(c, ann, "GET", "/api/v1/trash"));
+  expect("post", "/api/v1/trash/{id}/restore", call(c, ann, "POST", "/api/v1/trash/" + id + "/restore"));
+  REQUIRE(call(c, ann, "DELETE", doc_path(id)).status == 204);
+  expect("delete", "/api/v1/trash/{id}", call(c, ann, "DELETE", "/api/v1/trash/" + id));
 }
