@@ -45,6 +45,7 @@ fuzz:
 perf: test-deps build
 	tests/perf/run.sh $(BUILD_DIR)
 	tests/perf/auth.sh $(BUILD_DIR)
+	tests/perf/documents.sh $(BUILD_DIR)
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
