@@ -131,7 +131,9 @@ bench() {  # dialect database-url
   local cursor="" path
   for _ in $(seq 50); do  # 50 pages of 20: position 1,000
     path="/api/v1/documents?limit=20${cursor:+&cursor=$cursor}"
-    cursor=$(curl -sf -H "$auth" "$base$path" | sed 's/.*"next_cursor":"\([^"]*\)".*/\1/')
+    page=$(curl -sf -H "$auth" "$base$path")
+    grep -q '"next_cursor":null' <<<"$page" && break
+    cursor=$(sed 's/.*"next_cursor":"\([^"]*\)".*/\1/' <<<"$page")
   done
   row "GET /documents?limit=20&cursor=… (position 1,000)" "$(wrk -t1 -c32 -d"${duration}s" --latency -H "$auth" "$base/api/v1/documents?limit=20&cursor=$cursor")"
   row "GET /documents?sort=title&limit=20" "$(wrk -t1 -c32 -d"${duration}s" --latency -H "$auth" "$base/api/v1/documents?sort=title&limit=20")"
