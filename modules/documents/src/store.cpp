@@ -66,8 +66,11 @@ constexpr std::string_view list_select_sql =
     " WHERE m.user_id = :user AND m.trashed = 0";
 constexpr std::string_view scope_owned_sql = " AND m.owned = 1";
 constexpr std::string_view scope_shared_sql = " AND m.owned = 0";
+// A scalar subquery, not EXISTS: PostgreSQL turns EXISTS into a join that hashes every
+// document with the tag and sorts; this keeps the ordered index range and checks each row.
 constexpr std::string_view tag_filter_sql =
-    " AND EXISTS (SELECT 1 FROM documents_tags t WHERE t.document_id = m.document_id AND t.tag = :tag)";
+    " AND (SELECT t.tag FROM documents_tags t WHERE t.document_id = m.document_id AND t.tag = :tag) IS NOT "
+    "NULL";
 constexpr std::string_view keyset_updated_desc_sql =
     " AND (m.updated_at, m.document_id) < (:key, :after) ORDER BY m.updated_at DESC, m.document_id DESC"
     " LIMIT :n";
