@@ -25,15 +25,20 @@ ApiError not_found() {
   return ApiError(ErrorCode::not_found, "No such document.");
 }
 
-/// The caller's role, or the error API.md asks for: unreadable → 404, too weak → 403.
-Role require(soci::session& sql, std::string const& id, std::string const& user, Role needed) {
-  Role role = role_of(sql, id, user);
+/// API.md's answers for a role too weak: unreadable → 404, readable → 403.
+void check_role(Role role, Role needed) {
   if (role == Role::none) throw not_found();
   if (role < needed) {
     throw ApiError(ErrorCode::forbidden, needed == Role::owner
                                              ? "Only the owner may do this."
                                              : "Viewers may read, not change, this document.");
   }
+}
+
+/// The caller's role on the live document, at least `needed` (else check_role's error).
+Role require(soci::session& sql, std::string const& id, std::string const& user, Role needed) {
+  Role role = role_of(sql, id, user);
+  check_role(role, needed);
   return role;
 }
 
@@ -108,7 +113,7 @@ core::Awaitable<Document> Service::update(std::string id, std::string user,
   co_return co_await ctx_.db.transaction([&](core::Tx& tx) {
     auto current = find_readable(tx.sql, id, user);
     if (!current) throw not_found();
-    if (current->role < Role::editor) require(tx.sql, id, user, Role::editor);
+    check_role(current->role, Role::editor);
     check_if_match(if_match, current->version);
     Document next = *current;
     if (changes.title) next.title = *changes.title;
@@ -130,7 +135,7 @@ core::Awaitable<Document> Service::restore_version(std::string id, std::string u
     if (!current) throw not_found();
     auto old = find_version(tx.sql, id, version);
     if (!old) throw ApiError(ErrorCode::not_found, "No such version.");
-    if (current->role < Role::editor) require(tx.sql, id, user, Role::editor);
+    check_role(current->role, Role::editor);
     check_if_match(if_match, current->version);
     Document next = *current;
     next.title = old->title;
