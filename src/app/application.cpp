@@ -9,6 +9,10 @@
 
 #include <soci/soci.h>
 
+#include "core/fd_limit.hpp"
+
+#include <malloc.h>
+
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -24,6 +28,22 @@ namespace {
 std::size_t threads_or_cores(std::int64_t configured) {
   if (configured > 0) return static_cast<std::size_t>(configured);
   return std::max(1u, std::thread::hardware_concurrency());
+}
+
+/// Every connection is a descriptor: a max_connections past the open-file limit means accept()
+/// fails with EMFILE long before the cap is reached (and so do the database and log files).
+std::size_t fit_to_fd_limit(std::int64_t configured, core::Logger& log) {
+  const auto wanted = static_cast<std::size_t>(configured);
+  const std::size_t fd_limit = core::raise_fd_limit();
+  if (fd_limit == 0) return wanted;
+  const std::size_t fits = core::connections_within(fd_limit);
+  if (wanted <= fits) return wanted;
+  log.warn("server.max_connections lowered to fit the open-file limit",
+           {{"configured", wanted},
+            {"max_connections", fits},
+            {"rlimit_nofile", fd_limit},
+            {"reserved_fds", core::reserved_fds}});
+  return fits;
 }
 
 }  // namespace
@@ -52,6 +72,10 @@ void Application::start() {
   if (p.running || !p.io.empty()) throw std::logic_error("an Application starts once");
   auto const& cfg = p.config;
   p.shutting_down = false;
+  // Request bodies are short-lived and up to megabytes each. With glibc's sliding mmap threshold
+  // a burst of them is served from the heap and its memory stays with the process afterwards;
+  // a fixed threshold keeps every allocation past 256 KiB in its own mapping, returned on free.
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"));
 
   core::DatabaseOptions db_options;
@@ -124,9 +148,14 @@ void Application::start() {
   server_options.header_limit = static_cast<std::size_t>(cfg.integer("server.header_limit_bytes"));
   server_options.body_limit = static_cast<std::size_t>(cfg.integer("server.body_limit_bytes"));
   server_options.idle_timeout_ms = static_cast<int>(cfg.integer("server.idle_timeout_ms"));
+  server_options.header_timeout_ms = static_cast<int>(cfg.integer("server.header_timeout_ms"));
   server_options.read_timeout_ms = static_cast<int>(cfg.integer("server.read_timeout_ms"));
   server_options.write_timeout_ms = static_cast<int>(cfg.integer("server.write_timeout_ms"));
-  server_options.max_connections = static_cast<std::size_t>(cfg.integer("server.max_connections"));
+  server_options.max_connections = fit_to_fd_limit(cfg.integer("server.max_connections"), p.log);
+  server_options.max_connections_per_ip =
+      static_cast<std::size_t>(cfg.integer("server.max_connections_per_ip"));
+  server_options.body_budget = static_cast<std::size_t>(cfg.integer("server.body_budget_bytes"));
+  server_options.trusted_proxies = cfg.list("server.trusted_proxies");
   const std::size_t io_threads = threads_or_cores(cfg.integer("server.io_threads"));
   p.io.clear();
   std::vector<boost::asio::io_context*> contexts;

@@ -3,6 +3,7 @@
 #include "core/database.hpp"
 #include "core/log.hpp"
 #include "core/mailer.hpp"
+#include "http/client_address.hpp"
 
 namespace bookspace::app {
 
@@ -44,6 +45,9 @@ void declare_kernel_config(ConfigSchema& s) {
                     "Default largest request body (413 beyond); routes may set their own."));
   s.add(integer_key("server.idle_timeout_ms", 60000, 100, 3600000,
                     "Keep-alive: how long to wait for the next request."));
+  s.add(integer_key("server.header_timeout_ms", 10000, 100, 3600000,
+                    "How long a request line and its headers may take to arrive once begun (and on a new "
+                    "connection, from connect): slow-header clients lose their slot."));
   s.add(integer_key("server.read_timeout_ms", 30000, 100, 3600000,
                     "How long reading one request body may take."));
   s.add(
@@ -54,7 +58,26 @@ void declare_kernel_config(ConfigSchema& s) {
                     "On SIGTERM: how long /readyz answers 503 while still serving, before the listener "
                     "closes (give load balancers time to notice)."));
   s.add(integer_key("server.max_connections", 10000, 1, 1000000,
-                    "Open connections beyond this are closed at once."));
+                    "Open connections; at the cap the oldest idle one is closed to admit a new one, and "
+                    "when none is idle the new one is closed at once. Lowered at start to fit the open-file "
+                    "limit (RLIMIT_NOFILE, raised to its hard limit) with 128 descriptors to spare."));
+  s.add(integer_key("server.max_connections_per_ip", 256, 1, 1000000,
+                    "Open connections from one client address; more are closed at once. Trusted proxies "
+                    "are exempt."));
+  s.add(integer_key("server.body_budget_bytes", 268435456, 65536, std::int64_t{1} << 40,
+                    "Request-body bytes buffered in memory at once, over all connections; a body that "
+                    "would exceed it is refused with 503 overloaded + Retry-After."));
+  ConfigKey proxies{"server.trusted_proxies", ConfigType::string_list, json::array(),
+                    "Proxies (addresses or CIDR networks) whose X-Forwarded-For gives the client address "
+                    "(rate limits, logs, sessions); their connections are exempt from the per-IP cap. "
+                    "Empty: X-Forwarded-For is ignored."};
+  proxies.validate = [](json::value const& v) -> std::optional<std::string> {
+    for (auto const& item : v.as_array()) {
+      if (auto why = http::ProxyTrust::invalid(item.as_string())) return why;
+    }
+    return std::nullopt;
+  };
+  s.add(std::move(proxies));
   s.add({"server.cors_origins", ConfigType::string_list, json::array(),
          "Origins allowed by CORS (exact, or \"*\"); empty disables CORS."});
 

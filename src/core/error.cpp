@@ -45,9 +45,8 @@ Info info(ErrorCode code) {
       return {"overloaded", 503, "Overloaded"};
     case ErrorCode::idempotency_conflict:
       return {"idempotency_conflict", 422, "Idempotency key reused with a different request"};
-    case ErrorCode::request_header_fields_too_large:
-      // API.md's code list has no entry of its own for 431; it is a request the client got wrong.
-      return {"validation_failed", 431, "Request header fields too large"};
+    case ErrorCode::headers_too_large:
+      return {"headers_too_large", 431, "Request header fields too large"};
     case ErrorCode::internal:
       return {"internal", 500, "Internal server error"};
   }

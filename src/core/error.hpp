@@ -26,7 +26,7 @@ enum class ErrorCode {
   quota_exceeded,
   overloaded,
   idempotency_conflict,
-  request_header_fields_too_large,
+  headers_too_large,
   internal,
 };
 

@@ -45,6 +45,21 @@ bool parse_traceparent(std::string_view tp, std::string& trace_id) {
   return true;
 }
 
+// Every '%' starts a two-hex-digit escape; a query that breaks this cannot be decoded, and
+// ignoring its parameters would answer something the client did not ask for.
+bool valid_percent_encoding(std::string_view query) {
+  auto hex = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  };
+  for (std::size_t i = 0; i < query.size(); ++i) {
+    if (query[i] != '%') continue;
+    if (i + 2 >= query.size()) return false;
+    if (!hex(query[i + 1]) || !hex(query[i + 2])) return false;
+    i += 2;
+  }
+  return true;
+}
+
 bool method_has_body(Method m) {
   return m == Method::post || m == Method::put || m == Method::patch;
 }
@@ -76,27 +91,54 @@ Router::Match Dispatcher::route(Request const& req) const {
 }
 
 core::Awaitable<Response> Dispatcher::dispatch(Request& req, Router::Match match) {
-  if (req.ctx.started == std::chrono::steady_clock::time_point{}) {
-    req.ctx.started = std::chrono::steady_clock::now();
-  }
-  Response res;
+  if (auto early = co_await admit(req, match)) co_return std::move(*early);
+  co_return co_await respond(req, match);
+}
+
+Response Dispatcher::failure(Request const& req, Router::Match const& match, std::exception_ptr error) {
   try {
-    res = co_await run(req, match);
+    std::rethrow_exception(error);
   } catch (core::ApiError const& e) {
-    res = problem(e.error(), req.ctx.request_id);
+    return problem(e.error(), req.ctx.request_id);
   } catch (std::exception const& e) {
     log_.error("unhandled error", {{"request_id", req.ctx.request_id},
                                    {"route", match.route ? match.route->pattern : ""},
                                    {"error", e.what()}});
-    res =
-        problem(core::ErrorCode::internal,
-                "An unexpected error occurred; quote the request id when reporting it.", req.ctx.request_id);
   }
+  return problem(core::ErrorCode::internal,
+                 "An unexpected error occurred; quote the request id when reporting it.", req.ctx.request_id);
+}
+
+core::Awaitable<std::optional<Response>> Dispatcher::admit(Request& req, Router::Match& match) {
+  if (req.ctx.started == std::chrono::steady_clock::time_point{}) {
+    req.ctx.started = std::chrono::steady_clock::now();
+  }
+  std::optional<Response> res;
+  std::exception_ptr error;
+  try {
+    res = co_await check(req, match);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error) res = failure(req, match, error);
+  if (res) finish(req, *res, match.route);
+  co_return res;
+}
+
+core::Awaitable<Response> Dispatcher::respond(Request& req, Router::Match& match) {
+  Response res;
+  std::exception_ptr error;
+  try {
+    res = co_await run(req, *match.route);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error) res = failure(req, match, error);
   finish(req, res, match.route);
   co_return res;
 }
 
-core::Awaitable<Response> Dispatcher::run(Request& req, Router::Match& match) {
+core::Awaitable<std::optional<Response>> Dispatcher::check(Request& req, Router::Match& match) {
   const bool preflight = req.method == Method::options && req.headers.contains("Origin") &&
                          req.headers.contains("Access-Control-Request-Method");
   if (match.outcome == Router::Outcome::not_found) {
@@ -113,6 +155,10 @@ core::Awaitable<Response> Dispatcher::run(Request& req, Router::Match& match) {
                            "Method " + req.method_text + " is not allowed here.", req.ctx.request_id);
     res.headers.add("Allow", match.allow);
     co_return res;
+  }
+  if (!valid_percent_encoding(req.query)) {
+    co_return problem(core::Error::validation("query", "is not a valid percent-encoded query string"),
+                      req.ctx.request_id);
   }
   Route const& route = *match.route;
   req.params = std::move(match.params);
@@ -151,7 +197,10 @@ core::Awaitable<Response> Dispatcher::run(Request& req, Router::Match& match) {
       co_return problem(core::ErrorCode::unauthorized, "Authentication is required.", req.ctx.request_id);
     }
   }
+  co_return std::nullopt;
+}
 
+core::Awaitable<Response> Dispatcher::run(Request& req, Route const& route) {
   if (route.options.json_body && method_has_body(req.method) && !req.body.empty()) {
     auto ct = req.headers.get("Content-Type");
     if (!ct || !is_json_type(*ct)) {

@@ -6,6 +6,7 @@
 #include "http/rate_limiter.hpp"
 #include "http/router.hpp"
 
+#include <exception>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -49,8 +50,19 @@ class Dispatcher {
   void set_idempotency_store(IdempotencyStore* store) { idempotency_ = store; }
 
   Router::Match route(Request const& req) const;
-  /// Runs `req` through the chain. `match` is route(req), computed earlier by the server to
-  /// pick the body limit before the body is read.
+
+  /// The checks that need only the request line and headers: routing (404, 405, OPTIONS), the
+  /// query string, rate limits and authentication. A response when the request ends here
+  /// (already counted and logged), nullopt when its body should be read and respond() called.
+  /// The server calls this before reading any body, so an anonymous client never gets a body
+  /// buffered for a route that needs a principal.
+  core::Awaitable<std::optional<Response>> admit(Request& req, Router::Match& match);
+  /// The rest of the chain once the body is in `req`: content type, Idempotency-Key, the
+  /// handler, CORS, error mapping, access log and metrics. Only after admit() gave nullopt.
+  core::Awaitable<Response> respond(Request& req, Router::Match& match);
+
+  /// admit() then respond(): the whole chain for a request whose body is already read.
+  /// `match` is route(req).
   core::Awaitable<Response> dispatch(Request& req, Router::Match match);
   core::Awaitable<Response> dispatch(Request& req) { return dispatch(req, route(req)); }
 
@@ -58,7 +70,10 @@ class Dispatcher {
   static void begin(Request& req, std::string generated_id);
 
  private:
-  core::Awaitable<Response> run(Request& req, Router::Match& match);
+  core::Awaitable<std::optional<Response>> check(Request& req, Router::Match& match);
+  core::Awaitable<Response> run(Request& req, Route const& route);
+  /// The problem+json for an exception escaping a handler or check (500 when unexpected).
+  Response failure(Request const& req, Router::Match const& match, std::exception_ptr error);
   /// The handler behind Idempotency-Key: claim, run, remember (or replay / refuse).
   core::Awaitable<Response> run_idempotent(Request& req, Route const& route, std::string_view key);
   void finish(Request const& req, Response& res, Route const* route);

@@ -2,6 +2,8 @@
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "http/body_budget.hpp"
+#include "http/client_address.hpp"
 #include "http/dispatcher.hpp"
 #include "http/wire.hpp"
 
@@ -10,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -22,6 +25,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <unordered_map>
 
 namespace bookspace::http {
 
@@ -50,10 +54,13 @@ struct DateCache {
 struct Connection {
   asio::any_io_executor executor;  // the connection's single-threaded io_context
   beast::tcp_stream* stream = nullptr;
-  bool idle = true;  // touched only on the strand
+  std::atomic<bool> idle{true};       // waiting for a request's headers; read by the acceptor
+  std::atomic<bool> evicting{false};  // chosen to make room for a new connection
 };
 
-Request to_request(bhttp::request<bhttp::string_body>&& msg, std::string client_ip) {
+/// The request as its headers describe it; the body is moved in once it has been read.
+Request head_of(bhttp::request_parser<bhttp::string_body>& parser, std::string client_ip) {
+  auto const& msg = parser.get();
   Request req;
   req.method_text = std::string(msg.method_string());
   req.method = parse_method(req.method_text);
@@ -64,10 +71,19 @@ Request to_request(bhttp::request<bhttp::string_body>&& msg, std::string client_
   for (auto const& field : msg) {
     req.headers.add(std::string(field.name_string()), std::string(field.value()));
   }
-  req.body = std::move(msg.body());
   req.ctx.client_ip = std::move(client_ip);
   return req;
 }
+
+bool out_of_resources(boost::system::error_code const& ec) {
+  namespace errc = boost::system::errc;
+  return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
+         ec == errc::no_buffer_space || ec == errc::not_enough_memory;
+}
+
+/// A body the answer does not need is still read (and dropped) up to this size, so the
+/// connection can be kept; beyond it the connection is closed instead.
+constexpr std::size_t discardable_body = 64 * 1024;
 
 }  // namespace
 
@@ -79,9 +95,22 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         log(log),
         options(std::move(options)),
         acceptor(std::in_place, *this->contexts.front()),
+        trust(this->options.trusted_proxies),
+        budget(this->options.body_budget),
         connections_total(metrics.counter("http_connections_total", "TCP connections accepted.")),
         rejected_total(metrics.counter("http_connections_rejected_total",
-                                       "Connections closed at once: over max_connections.")),
+                                       "Connections closed at once, by reason.",
+                                       "reason=\"max_connections\"")),
+        rejected_per_ip(metrics.counter("http_connections_rejected_total",
+                                        "Connections closed at once, by reason.", "reason=\"per_ip\"")),
+        evicted_total(
+            metrics.counter("http_connections_evicted_total",
+                            "Idle connections closed to make room for a new one at max_connections.")),
+        accept_errors(
+            metrics.counter("http_accept_errors_total",
+                            "accept() failures (out of descriptors or memory: retried with back-off).")),
+        budget_refusals(metrics.counter("http_body_budget_refusals_total",
+                                        "Request bodies refused with 503: the body budget was spent.")),
         parse_errors(metrics.counter("http_request_errors_total",
                                      "Requests refused before routing (malformed, too large, timeout).")) {}
 
@@ -92,42 +121,130 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   ServerOptions options;
   std::optional<tcp::acceptor> acceptor;  // reset by ~Server: it must not outlive its io_context
   core::RequestIdGenerator request_ids;
+  ProxyTrust trust;
+  BodyBudget budget;
   core::Counter& connections_total;
   core::Counter& rejected_total;
+  core::Counter& rejected_per_ip;
+  core::Counter& evicted_total;
+  core::Counter& accept_errors;
+  core::Counter& budget_refusals;
   core::Counter& parse_errors;
   std::uint16_t port = 0;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> open_connections{0};
   std::mutex conn_mutex;
-  std::list<Connection*> connections;
+  std::list<Connection*> connections;                   // oldest first
+  std::unordered_map<std::string, std::size_t> per_ip;  // open connections by client address
+
+  /// One admitted connection's place in the counts; given back when the session ends.
+  struct Slot {
+    Impl* impl;
+    std::string ip;
+    Slot(Impl* i, std::string a) : impl(i), ip(std::move(a)) {}
+    Slot(Slot&& o) noexcept : impl(std::exchange(o.impl, nullptr)), ip(std::move(o.ip)) {}
+    Slot(Slot const&) = delete;
+    ~Slot() {
+      if (!impl) return;
+      std::lock_guard lock(impl->conn_mutex);
+      if (auto it = impl->per_ip.find(ip); it != impl->per_ip.end() && --it->second == 0)
+        impl->per_ip.erase(it);
+      --impl->open_connections;
+    }
+  };
+
+  /// Counts a new connection from `ip` in, or says why not. At max_connections the oldest idle
+  /// connection is asked to close (nginx's reusable connections), so a full server still lets
+  /// health checks and new clients in while any slot holds nothing but an idle keep-alive.
+  std::optional<Slot> admit(std::string const& ip, bool exempt_from_ip_cap) {
+    Connection* evict = nullptr;
+    std::lock_guard lock(conn_mutex);
+    {
+      auto& from_ip = per_ip[ip];
+      if (!exempt_from_ip_cap && from_ip >= options.max_connections_per_ip) {
+        if (from_ip == 0) per_ip.erase(ip);
+        rejected_per_ip.inc();
+        return std::nullopt;
+      }
+      if (open_connections.load() >= options.max_connections) {
+        for (Connection* c : connections) {
+          if (c->idle.load() && !c->evicting.exchange(true)) {
+            evict = c;
+            break;
+          }
+        }
+        if (!evict) {
+          if (from_ip == 0) per_ip.erase(ip);
+          rejected_total.inc();
+          return std::nullopt;
+        }
+      }
+      ++from_ip;
+      ++open_connections;
+    }
+    if (evict) {
+      evicted_total.inc();
+      close_on_its_thread(evict, true);  // posted: runs on the connection's thread, after this lock
+    }
+    return Slot(this, ip);
+  }
 
   Awaitable<void> accept_loop() {
+    asio::steady_timer pause(acceptor->get_executor());
+    std::chrono::milliseconds backoff{0};
+    std::size_t unlogged_failures = 0;
+    auto last_logged = std::chrono::steady_clock::time_point{};
     for (;;) {
       boost::system::error_code ec;
       tcp::socket socket(*contexts[next_context++ % contexts.size()]);
       co_await acceptor->async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-        log.warn("accept failed", {{"error", ec.message()}});
+        accept_errors.inc();
+        ++unlogged_failures;
+        // Out of descriptors or memory, accept() fails again at once: retrying in a loop spins
+        // a core and floods the log. Wait (10 ms doubling to 1 s) and log once a second.
+        backoff = out_of_resources(ec) ? std::min(std::chrono::milliseconds(1000),
+                                                  std::max(std::chrono::milliseconds(10), backoff * 2))
+                                       : std::chrono::milliseconds(0);
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_logged >= std::chrono::seconds(1)) {
+          log.warn("accept failed", {{"error", ec.message()},
+                                     {"failures", unlogged_failures},
+                                     {"retry_in_ms", static_cast<std::int64_t>(backoff.count())}});
+          unlogged_failures = 0;
+          last_logged = now;
+        }
+        if (backoff.count() > 0) {
+          pause.expires_after(backoff);
+          co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+          if (!acceptor->is_open()) co_return;
+        }
         continue;
       }
+      backoff = std::chrono::milliseconds(0);
       connections_total.inc();
-      if (open_connections.load() >= options.max_connections) {
-        rejected_total.inc();
+      auto peer = socket.remote_endpoint(ec);
+      if (ec) continue;  // already gone
+      const auto address = peer.address();
+      std::string ip = address.to_string();
+      auto slot = admit(ip, !trust.empty() && trust.trusted(address));
+      if (!slot) {
         socket.close(ec);
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, session(std::move(socket)), [self = shared_from_this()](std::exception_ptr e) {
-        if (!e) return;
-        try {
-          std::rethrow_exception(e);
-        } catch (std::exception const& ex) {
-          self->log.error("connection failed", {{"error", ex.what()}});
-        }
-      });
+      asio::co_spawn(executor, session(std::move(socket), std::move(*slot), address),
+                     [self = shared_from_this()](std::exception_ptr e) {
+                       if (!e) return;
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (std::exception const& ex) {
+                         self->log.error("connection failed", {{"error", ex.what()}});
+                       }
+                     });
     }
   }
 
@@ -146,11 +263,14 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  Awaitable<void> write_error(beast::tcp_stream& stream, core::ErrorCode code, std::string detail) {
+  Awaitable<void> write_error(beast::tcp_stream& stream, core::ErrorCode code, std::string detail,
+                              int retry_after_s = 0) {
     parse_errors.inc();
     Request req;
     Dispatcher::begin(req, request_ids.next());
-    Response res = problem(code, std::move(detail), req.ctx.request_id);
+    core::Error error{code, std::move(detail), {}};
+    error.retry_after_s = retry_after_s;
+    Response res = problem(error, req.ctx.request_id);
     res.headers.set("X-Request-Id", req.ctx.request_id);
     DateCache date;
     co_await write(stream, res, false, false, false, date);
@@ -170,13 +290,58 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     if (ec) throw boost::system::system_error(ec);
   }
 
-  Awaitable<void> session(tcp::socket socket) {
+  enum class BodyOutcome { read, too_large, over_budget, failed, timed_out };
+
+  /// Reads the body into the parser within `limit` and the server's body budget (the declared
+  /// length is taken up front; a chunked body is counted as it grows).
+  Awaitable<BodyOutcome> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                   bhttp::request_parser<bhttp::string_body>& parser, std::size_t limit,
+                                   BodyBudget::Share& share) {
+    parser.body_limit(limit);
+    if (!share.grow_to(parser.content_length().value_or(0))) co_return BodyOutcome::over_budget;
+    if (iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+      stream.expires_after(std::chrono::milliseconds(options.write_timeout_ms));
+      co_await bhttp::async_write(stream, cont, asio::use_awaitable);
+    }
+    stream.expires_after(std::chrono::milliseconds(options.read_timeout_ms));
     boost::system::error_code ec;
-    std::string client_ip;
-    if (auto ep = socket.remote_endpoint(ec); !ec) client_ip = ep.address().to_string();
+    while (!parser.is_done()) {
+      co_await bhttp::async_read_some(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == bhttp::error::body_limit) co_return BodyOutcome::too_large;
+      if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
+        co_return BodyOutcome::timed_out;
+      if (ec) co_return BodyOutcome::failed;
+      if (!share.grow_to(parser.get().body().capacity())) co_return BodyOutcome::over_budget;
+    }
+    co_return BodyOutcome::read;
+  }
+
+  /// Waits for the next request to begin (keep-alive: up to the idle timeout), then gives its
+  /// request line and headers the header timeout. A new connection has only the header timeout:
+  /// a client that connects and sends nothing, or trickles its headers, holds a slot for
+  /// seconds, not minutes.
+  Awaitable<boost::system::error_code> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                 bhttp::request_parser<bhttp::string_body>& parser,
+                                                 bool first) {
+    boost::system::error_code ec;
+    if (!first && buffer.size() == 0) {
+      stream.expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
+      const std::size_t n = co_await stream.async_read_some(buffer.prepare(4096),
+                                                            asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return ec;
+      buffer.commit(n);
+    }
+    stream.expires_after(std::chrono::milliseconds(options.header_timeout_ms));
+    co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_return ec;
+  }
+
+  Awaitable<void> session(tcp::socket socket, Slot slot, asio::ip::address peer) {
+    boost::system::error_code ec;
+    const bool behind_proxy = !trust.empty() && trust.trusted(peer);
     beast::tcp_stream stream(std::move(socket));
-    Connection conn{stream.get_executor(), &stream, true};
-    ++open_connections;
+    Connection conn{stream.get_executor(), &stream};
     std::list<Connection*>::iterator registration;
     {
       std::lock_guard lock(conn_mutex);
@@ -188,26 +353,23 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       ~Unregister() {
         std::lock_guard lock(impl.conn_mutex);
         impl.connections.erase(it);
-        --impl.open_connections;
       }
     } unregister{*this, registration};
 
     beast::flat_buffer buffer;
     DateCache date;
     try {
-      while (!draining) {
+      for (bool first = true; !draining; first = false) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
         // The route decides the body limit; until its headers are read, none applies.
         parser.body_limit(boost::none);
         conn.idle = true;
-        stream.expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
-        co_await bhttp::async_read_header(stream, buffer, parser,
-                                          asio::redirect_error(asio::use_awaitable, ec));
+        ec = co_await read_head(stream, buffer, parser, first);
         conn.idle = false;
         if (ec == bhttp::error::header_limit) {
           co_await write_error(
-              stream, core::ErrorCode::request_header_fields_too_large,
+              stream, core::ErrorCode::headers_too_large,
               "The request line and headers exceed " + std::to_string(options.header_limit) + " bytes.");
           break;
         }
@@ -226,13 +388,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
           ~Done() { --n; }
         } done{in_flight};
 
-        Request probe;
-        auto& header = parser.get();
-        probe.method_text = std::string(header.method_string());
-        probe.method = parse_method(probe.method_text);
-        std::string_view target = header.target();
-        probe.path = std::string(target.substr(0, target.find('?')));
-        Router::Match match = dispatcher.route(probe);
+        std::string client_ip =
+            behind_proxy ? trust.client_ip(peer, optional_header(parser, "X-Forwarded-For")) : slot.ip;
+        Request req = head_of(parser, std::move(client_ip));
+        Router::Match match = dispatcher.route(req);
         std::size_t limit = options.body_limit;
         if (match.route && match.route->options.body_limit > 0) limit = match.route->options.body_limit;
         if (auto length = parser.content_length(); length && *length > limit) {
@@ -241,37 +400,55 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
           co_await linger(stream);
           break;
         }
-        parser.body_limit(limit);
-        if (!parser.is_done()) {
-          if (auto expect = header[bhttp::field::expect]; iequals(expect, "100-continue")) {
-            bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-            stream.expires_after(std::chrono::milliseconds(options.write_timeout_ms));
-            co_await bhttp::async_write(stream, cont, asio::use_awaitable);
-          }
-          stream.expires_after(std::chrono::milliseconds(options.read_timeout_ms));
-          co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-          if (ec == bhttp::error::body_limit) {
-            co_await write_error(stream, core::ErrorCode::payload_too_large,
-                                 "The body exceeds " + std::to_string(limit) + " bytes.");
-            co_await linger(stream);
-            break;
-          }
-          if (ec == beast::error::timeout || ec == asio::error::operation_aborted) break;
-          if (ec) {
-            co_await write_error(stream, core::ErrorCode::validation_failed,
-                                 "Malformed HTTP request: " + ec.message() + ".");
-            break;
-          }
-        }
-        const bool keep_alive_requested = parser.keep_alive();
-        const bool http10 = parser.get().version() == 10;
-        Request req = to_request(parser.release(), client_ip);
         req.ctx.started = std::chrono::steady_clock::now();
         Dispatcher::begin(req, request_ids.next());
+        bool keep_alive = parser.keep_alive();
+        const bool http10 = parser.get().version() == 10;
         const bool head = req.method == Method::head;
-        Response res = co_await dispatcher.dispatch(req, std::move(match));
-        const bool keep_alive = keep_alive_requested && !draining;
+
+        // Routing, rate limits and credentials come from the headers alone: a request that
+        // ends there never has its body buffered.
+        std::optional<Response> early = co_await dispatcher.admit(req, match);
+        BodyBudget::Share share(budget);
+        bool unread_body = false;
+        if (!parser.is_done()) {
+          const auto declared = parser.content_length();
+          if (early && !(declared && *declared <= discardable_body)) {
+            unread_body = true;
+          } else {
+            auto outcome =
+                co_await read_body(stream, buffer, parser, early ? discardable_body : limit, share);
+            if (outcome == BodyOutcome::too_large) {
+              co_await write_error(stream, core::ErrorCode::payload_too_large,
+                                   "The body exceeds " + std::to_string(limit) + " bytes.");
+              co_await linger(stream);
+              break;
+            }
+            if (outcome == BodyOutcome::over_budget) {
+              budget_refusals.inc();
+              co_await write_error(stream, core::ErrorCode::overloaded,
+                                   "The server is receiving too many request bodies; retry shortly.", 1);
+              co_await linger(stream);
+              break;
+            }
+            if (outcome == BodyOutcome::timed_out) break;
+            if (outcome == BodyOutcome::failed) {
+              co_await write_error(stream, core::ErrorCode::validation_failed,
+                                   "Malformed HTTP request body.");
+              break;
+            }
+          }
+        }
+        Response res;
+        if (early) {
+          res = std::move(*early);
+        } else {
+          req.body = std::move(parser.get().body());
+          res = co_await dispatcher.respond(req, match);
+        }
+        keep_alive = keep_alive && !draining && !unread_body;
         co_await write(stream, res, keep_alive, head, http10, date);
+        if (unread_body) co_await linger(stream);
         if (!keep_alive) break;
       }
     } catch (boost::system::system_error const& e) {
@@ -282,23 +459,34 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     stream.socket().close(ec);
   }
 
+  static std::optional<std::string_view> optional_header(bhttp::request_parser<bhttp::string_body>& parser,
+                                                         std::string_view name) {
+    auto const& msg = parser.get();
+    auto it = msg.find(name);
+    if (it == msg.end()) return std::nullopt;
+    return it->value();
+  }
+
+  /// Closes `c` on its own thread, if it is still open (and still idle, when `only_idle`).
+  void close_on_its_thread(Connection* c, bool only_idle) {
+    asio::post(c->executor, [c, only_idle, self = shared_from_this()] {
+      std::lock_guard lock(self->conn_mutex);
+      for (Connection* live : self->connections) {
+        if (live == c && only_idle && !c->idle) c->evicting = false;  // busy again: keep it
+        if (live == c && (!only_idle || c->idle)) {
+          // Closing (not only cancelling) also ends connections whose handler is still
+          // running past the drain deadline: the client sees the connection end.
+          boost::system::error_code ec;
+          c->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+          c->stream->socket().close(ec);
+        }
+      }
+    });
+  }
+
   void for_each_connection(bool only_idle) {
     std::lock_guard lock(conn_mutex);
-    for (Connection* c : connections) {
-      asio::post(c->executor, [c, only_idle, self = shared_from_this()] {
-        // The connection may have ended meanwhile; look it up again on its own thread.
-        std::lock_guard lock(self->conn_mutex);
-        for (Connection* live : self->connections) {
-          if (live == c && (!only_idle || c->idle)) {
-            // Closing (not only cancelling) also ends connections whose handler is still
-            // running past the drain deadline: the client sees the connection end.
-            boost::system::error_code ec;
-            c->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
-            c->stream->socket().close(ec);
-          }
-        }
-      });
-    }
+    for (Connection* c : connections) close_on_its_thread(c, only_idle);
   }
 };
 
@@ -309,6 +497,12 @@ Server::Server(std::vector<asio::io_context*> contexts, Dispatcher& dispatcher, 
       "http_in_flight_requests", "Requests being handled.", "gauge", [impl = impl_](std::string& out) {
         core::append_sample(out, "http_in_flight_requests", "", static_cast<double>(impl->in_flight.load()));
       });
+  metrics.collector("http_request_body_bytes_buffered",
+                    "Request-body bytes held in memory now (bounded by server.body_budget_bytes).", "gauge",
+                    [impl = impl_](std::string& out) {
+                      core::append_sample(out, "http_request_body_bytes_buffered", "",
+                                          static_cast<double>(impl->budget.used()));
+                    });
   metrics.collector("http_open_connections", "Open client connections.", "gauge",
                     [impl = impl_](std::string& out) {
                       core::append_sample(out, "http_open_connections", "",

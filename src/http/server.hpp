@@ -26,14 +26,21 @@ struct ServerOptions {
   std::uint16_t port = 8080;
   std::size_t header_limit = 16 * 1024;         ///< bytes of request line + headers (431 beyond)
   std::size_t body_limit = 1024 * 1024 + 4096;  ///< default per-route body limit (413 beyond)
-  int idle_timeout_ms = 60'000;                 ///< waiting for (the headers of) the next request
+  int idle_timeout_ms = 60'000;                 ///< keep-alive: waiting for the next request to begin
+  int header_timeout_ms = 10'000;               ///< the whole request line + headers, once begun
   int read_timeout_ms = 30'000;                 ///< reading one request body
   int write_timeout_ms = 30'000;                ///< writing one response
-  std::size_t max_connections = 10'000;
+  std::size_t max_connections = 10'000;         ///< at the cap, the oldest idle connection makes room
+  std::size_t max_connections_per_ip = 256;     ///< beyond it, a client's new connections are closed
+  std::size_t body_budget = 256u << 20;         ///< request-body bytes buffered at once, server-wide
+  std::vector<std::string> trusted_proxies;     ///< see ProxyTrust
 };
 
 /// HTTP/1.1 over Beast with C++20 coroutines: keep-alive, TCP_NODELAY, timeouts on every read
-/// and write, per-route body limits checked before the body is read, graceful drain.
+/// and write, graceful drain. A request's route, rate limit and credentials are checked from
+/// its headers before any body is read; a body is read only within its route's limit and the
+/// server-wide body budget. Connections are capped per client address and in total (the oldest
+/// idle one gives way), and accept() backs off when the process is out of descriptors.
 ///
 /// Threading: one single-threaded io_context per io thread. The acceptor runs on the first and
 /// hands each connection to the next context in turn, so a connection lives on one thread and

@@ -108,6 +108,7 @@ TEST_CASE("oversized headers get 431; smuggling attempts get 400; the server liv
   std::string big = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n";
   std::string raw = testing::raw_exchange(app.port(), big);
   CHECK(status_of(raw) == 431);
+  CHECK(raw.find("\"code\":\"headers_too_large\"") != std::string::npos);
 
   std::string cl_te =
       "POST /api/v1/probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -147,14 +148,38 @@ TEST_CASE("keep-alive, pipelining and HEAD") {
   for (int i = 0; i < 20; ++i) CHECK(c.get("/healthz").status == 200);
 }
 
-TEST_CASE("idle connections are closed after the idle timeout") {
-  TestApp app([](app::Config& c) { c.set("server.idle_timeout_ms", 300); });
+TEST_CASE("idle connections are closed after the idle timeout; slow headers after the header timeout") {
+  TestApp app([](app::Config& c) {
+    c.set("server.idle_timeout_ms", 300);
+    c.set("server.header_timeout_ms", 300);
+  });
   auto start = std::chrono::steady_clock::now();
   // Half a request line, then silence: the server must hang up, not wait forever.
   std::string raw = testing::raw_exchange(app.port(), "GET /heal", std::chrono::milliseconds(5000));
   auto waited = std::chrono::steady_clock::now() - start;
   CHECK(raw.empty());
   CHECK(waited < std::chrono::milliseconds(4000));
+
+  // A whole request, then nothing: answered, then closed after the idle timeout.
+  start = std::chrono::steady_clock::now();
+  raw = testing::raw_exchange(app.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                              std::chrono::milliseconds(5000));
+  waited = std::chrono::steady_clock::now() - start;
+  CHECK(raw.starts_with("HTTP/1.1 200"));
+  CHECK(waited < std::chrono::milliseconds(4000));
+}
+
+TEST_CASE("the header timeout is shorter than the idle timeout: a trickling client loses its slot") {
+  TestApp app([](app::Config& c) {
+    c.set("server.idle_timeout_ms", 60000);
+    c.set("server.header_timeout_ms", 400);
+  });
+  auto start = std::chrono::steady_clock::now();
+  std::string raw = testing::raw_exchange(app.port(), "GET /healthz HTTP/1.1\r\nX-Slow: a",
+                                          std::chrono::milliseconds(8000));
+  auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(raw.empty());
+  CHECK(waited < std::chrono::milliseconds(5000));  // far below the 60 s idle timeout
 }
 
 TEST_CASE("traceparent is carried into the access log; malformed ones are ignored") {
@@ -229,4 +254,30 @@ TEST_CASE("a full CPU pool sheds with 503 overloaded and Retry-After") {
   CHECK(ok <= 2);
   CHECK(shed >= 4);
   CHECK(ok + shed == 6);
+}
+
+TEST_CASE("a query string that cannot be decoded is a 400, not silently ignored") {
+  TestApp app;
+  auto c = app.client();
+  for (std::string bad :
+       {"/healthz?limit=%zz", "/healthz?a=%", "/healthz?a=%4", "/api/v1/probe/notes/x?%G0=1"}) {
+    auto r = c.get(bad);
+    CHECK_MESSAGE(r.status == 400, bad);
+    CHECK(r.json().at("errors").at(0).at("field") == "query");
+  }
+  CHECK(c.get("/healthz?a=%41&b=c+d&e").status == 200);
+}
+
+TEST_CASE("X-Forwarded-For names the client only when it comes from a trusted proxy") {
+  SUBCASE("untrusted: the header is ignored") {
+    TestApp app;
+    app.client().get("/healthz", {{"X-Forwarded-For", "198.51.100.7"}});
+    CHECK_FALSE(app.log().contains("198.51.100.7"));
+    CHECK(app.log().contains("\"client_ip\":\"127.0.0.1\""));
+  }
+  SUBCASE("trusted: the right-most untrusted entry") {
+    TestApp app([](app::Config& c) { c.set("server.trusted_proxies", boost::json::array{"127.0.0.0/8"}); });
+    app.client().get("/healthz", {{"X-Forwarded-For", "6.6.6.6, 198.51.100.7"}});
+    CHECK(app.log().contains("\"client_ip\":\"198.51.100.7\""));
+  }
 }

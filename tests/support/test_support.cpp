@@ -299,32 +299,48 @@ int spawn(std::vector<std::string> argv, std::map<std::string, std::string> cons
 
 }  // namespace
 
+struct ServerProcess::Output {
+  std::mutex mutex;
+  std::string text;
+};
+
 ServerProcess::ServerProcess(std::string binary, std::vector<std::string> args,
-                             std::map<std::string, std::string> env) {
+                             std::map<std::string, std::string> env, int fd_limit)
+    : output_(std::make_shared<Output>()) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> argv{std::move(binary), "serve"};
+  std::vector<std::string> argv;
+  if (fd_limit > 0)
+    argv = {"/usr/bin/prlimit", "--nofile=" + std::to_string(fd_limit) + ":" + std::to_string(fd_limit)};
+  argv.push_back(std::move(binary));
+  argv.push_back("serve");
   argv.insert(argv.end(), args.begin(), args.end());
   pid_ = spawn(argv, env, fds[1], -1);
   ::close(fds[1]);
   stderr_fd_ = fds[0];
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   char buf[4096];
+  std::string seen;
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{stderr_fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;
     ssize_t n = ::read(stderr_fd_, buf, sizeof buf);
     if (n <= 0) break;
-    log_.append(buf, static_cast<std::size_t>(n));
-    auto at = log_.find("\"msg\":\"listening\"");
+    seen.append(buf, static_cast<std::size_t>(n));
+    auto at = seen.find("\"msg\":\"listening\"");
     if (at != std::string::npos) {
-      auto port_at = log_.find("\"port\":", at);
+      auto port_at = seen.find("\"port\":", at);
       if (port_at != std::string::npos) {
-        port_ = static_cast<std::uint16_t>(std::stoi(log_.substr(port_at + 7)));
-        // Keep draining the pipe so the child never blocks on a full one.
-        std::thread([fd = stderr_fd_] {
+        port_ = static_cast<std::uint16_t>(std::stoi(seen.substr(port_at + 7)));
+        output_->text = std::move(seen);
+        // Keep draining the pipe so the child never blocks on a full one; what it says is kept
+        // for log() (bounded: tests assert the server does not flood its log).
+        std::thread([fd = stderr_fd_, out = output_] {
           char sink[4096];
-          while (::read(fd, sink, sizeof sink) > 0) {
+          ssize_t got = 0;
+          while ((got = ::read(fd, sink, sizeof sink)) > 0) {
+            std::lock_guard lock(out->mutex);
+            if (out->text.size() < (64u << 20)) out->text.append(sink, static_cast<std::size_t>(got));
           }
           ::close(fd);
         }).detach();
@@ -336,7 +352,12 @@ ServerProcess::ServerProcess(std::string binary, std::vector<std::string> args,
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
-  throw std::runtime_error("server did not start; its output:\n" + log_);
+  throw std::runtime_error("server did not start; its output:\n" + seen);
+}
+
+std::string ServerProcess::log() const {
+  std::lock_guard lock(output_->mutex);
+  return output_->text;
 }
 
 ServerProcess::~ServerProcess() {
@@ -345,6 +366,75 @@ ServerProcess::~ServerProcess() {
     ::waitpid(pid_, nullptr, 0);
   }
   if (stderr_fd_ >= 0) ::close(stderr_fd_);
+}
+
+RawConnection::RawConnection(std::uint16_t port, std::string const& source) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error("socket failed");
+  if (!source.empty()) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source.c_str(), &from.sin_addr);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+      ::close(fd_);
+      throw std::runtime_error("cannot bind to " + source);
+    }
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd_);
+    throw std::runtime_error("connect failed");
+  }
+}
+
+RawConnection::RawConnection(RawConnection&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), received_(std::move(other.received_)) {}
+
+RawConnection::~RawConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool RawConnection::send(std::string_view bytes) {
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+std::string RawConnection::read_until(std::string_view needle, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[65536];
+  while (received_.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) continue;
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    received_.append(buf, static_cast<std::size_t>(n));
+  }
+  return received_;
+}
+
+bool RawConnection::closed_within(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[65536];
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) continue;
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return true;
+    received_.append(buf, static_cast<std::size_t>(n));
+  }
+  return false;
 }
 
 void ServerProcess::signal(int sig) {

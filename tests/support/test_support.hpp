@@ -117,22 +117,47 @@ app::ModuleDescriptor probe_sink_module();
 /// A child process running bookspace-testd (the kernel + probe modules) or the real binary.
 class ServerProcess {
  public:
-  /// Starts `binary serve` with `args`; waits for its "listening" log line.
+  /// Starts `binary serve` with `args`; waits for its "listening" log line. `fd_limit` > 0:
+  /// the child runs under RLIMIT_NOFILE = fd_limit (soft and hard, through prlimit).
   ServerProcess(std::string binary, std::vector<std::string> args,
-                std::map<std::string, std::string> env = {});
+                std::map<std::string, std::string> env = {}, int fd_limit = 0);
   ~ServerProcess();
   std::uint16_t port() const { return port_; }
   int pid() const { return pid_; }
   void signal(int sig);
   /// Waits for exit; returns the exit code (128+signal when killed), or nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
-  std::string const& log() const { return log_; }
+  /// Everything the process has written to stderr so far.
+  std::string log() const;
 
  private:
+  struct Output;
   int pid_ = -1;
   int stderr_fd_ = -1;
   std::uint16_t port_ = 0;
-  std::string log_;
+  std::shared_ptr<Output> output_;
+};
+
+/// A raw TCP connection to 127.0.0.1:port, for tests of what the server does with sockets
+/// (caps, timeouts, unread bodies). `source`: another loopback address to connect from
+/// (127.0.0.2 …), to look like a second client.
+class RawConnection {
+ public:
+  explicit RawConnection(std::uint16_t port, std::string const& source = "");
+  RawConnection(RawConnection&& other) noexcept;
+  RawConnection(RawConnection const&) = delete;
+  ~RawConnection();
+  /// Sends all of `bytes`; false when the peer closed or reset the connection.
+  bool send(std::string_view bytes);
+  /// Reads until `needle` has arrived, the peer closed, or `timeout` passed; returns all read so far.
+  std::string read_until(std::string_view needle,
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+  /// True when the server closes (or resets) the connection within `timeout`.
+  bool closed_within(std::chrono::milliseconds timeout);
+
+ private:
+  int fd_ = -1;
+  std::string received_;
 };
 
 /// Runs a command to completion; returns exit code and combined output.
