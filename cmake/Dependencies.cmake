@@ -6,6 +6,10 @@ pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+# Email domains (IDNA2008) and Unicode character classes of names: core/text.cpp.
+pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
+find_path(UNISTRING_INCLUDE_DIR unictype.h REQUIRED)
+find_library(UNISTRING_LIBRARY unistring REQUIRED)
 
 # Debian's SOCI ships neither a CMake package nor pkg-config files.
 find_path(SOCI_INCLUDE_DIR soci/soci.h REQUIRED)

@@ -148,6 +148,16 @@ void Database::stop() {
   if (pool_) pool_->stop();
 }
 
+bool Database::submit(std::string what, std::function<void(soci::session&)> work) {
+  return pool_->try_submit([this, what = std::move(what), work = std::move(work)](std::size_t worker) {
+    try {
+      work(session_for(worker));
+    } catch (std::exception const& e) {
+      log_.error("background database work failed", {{"work", what}, {"error", e.what()}});
+    }
+  });
+}
+
 soci::session& Database::session_for(std::size_t worker) {
   auto& session = *sessions_.at(worker);
   if (url_.dialect == Dialect::postgresql && !session.is_connected()) {

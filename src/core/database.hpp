@@ -86,6 +86,11 @@ class Database {
     });
   }
 
+  /// Queues `work` on the pool without waiting for it: for what a request starts but need not
+  /// see finish (its answer must not depend on, or reveal, what the work finds). An exception
+  /// is logged with `what`. False, and nothing queued, when the pool's queue is full.
+  bool submit(std::string what, std::function<void(soci::session&)> work);
+
   /// Blocking call for start-up and CLI commands (never from an io thread).
   template <class F>
   auto run_blocking(F f) -> std::invoke_result_t<F&, soci::session&> {

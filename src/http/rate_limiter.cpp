@@ -31,6 +31,29 @@ RateLimitDecision RateLimiter::take(RateLimitPolicy const& policy, std::string_v
   return d;
 }
 
+RateLimitDecision RateLimiter::peek(RateLimitPolicy const& policy, std::string_view key,
+                                    Clock::time_point now) const {
+  const double rate_per_s = policy.per_minute / 60.0;
+  std::string id = policy.name;
+  id += '\0';
+  id += key;
+  double tokens = policy.burst;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = buckets_.find(id); it != buckets_.end()) {
+      const double elapsed = std::chrono::duration<double>(now - it->second.updated).count();
+      tokens = std::min(policy.burst, it->second.tokens + std::max(0.0, elapsed) * rate_per_s);
+    }
+  }
+  RateLimitDecision d;
+  d.limit = static_cast<int>(policy.burst);
+  d.allowed = tokens >= 1.0;
+  if (!d.allowed) d.retry_after_s = std::max(1, static_cast<int>(std::ceil((1.0 - tokens) / rate_per_s)));
+  d.remaining = static_cast<int>(std::floor(tokens));
+  d.reset_s = static_cast<int>(std::ceil((policy.burst - tokens) / rate_per_s));
+  return d;
+}
+
 std::size_t RateLimiter::size() const {
   std::lock_guard lock(mutex_);
   return buckets_.size();

@@ -33,6 +33,10 @@ class RateLimiter {
 
   RateLimitDecision take(RateLimitPolicy const& policy, std::string_view key,
                          Clock::time_point now = Clock::now());
+  /// The decision take() would make, without taking anything. `remaining == limit` means the
+  /// key has not been charged recently (its bucket is full).
+  RateLimitDecision peek(RateLimitPolicy const& policy, std::string_view key,
+                         Clock::time_point now = Clock::now()) const;
   std::size_t size() const;
 
  private:

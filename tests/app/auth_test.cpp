@@ -206,8 +206,9 @@ TEST_CASE("logout and session deletion take effect at once; other sessions live 
   CHECK(c.request("DELETE", "/api/v1/auth/sessions/" + ivy_session, "", bearer(mallory)).status == 404);
 }
 
-TEST_CASE("login attempts per email are rate limited with 429") {
-  TestApp app(generous([](app::Config& c) { c.set("auth.login_per_email_per_minute", 3); }), auth_only());
+TEST_CASE("failed logins per email (from one client) are rate limited with 429") {
+  TestApp app(generous([](app::Config& c) { c.set("auth.login_failures_per_email_and_ip_per_minute", 3); }),
+              auth_only());
   auto c = app.client();
   REQUIRE(register_user(c, "jay@example.com").status == 201);
   for (int i = 0; i < 3; ++i) {

@@ -1,3 +1,4 @@
+#include "app/application_parts.hpp"
 #include "auth_helpers.hpp"
 #include "test_app.hpp"
 
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -206,4 +208,40 @@ TEST_CASE("refreshes per session are rate limited") {
   // session is not affected.
   auto login = c.post_json("/api/v1/auth/login", {{"email", "wes@example.com"}, {"password", password}});
   CHECK(c.post_json("/api/v1/auth/refresh", {{"refresh_token", str(login, "refresh_token")}}).status == 200);
+}
+
+TEST_CASE("password reset answers before it looks the address up: known and unknown take the same path") {
+  // One database worker, held busy: a handler that awaited the account lookup could not answer
+  // until it is released. Both answers must arrive while it is still held.
+  TestApp app(generous([](app::Config& c) { c.set("database.pool_size", 1); }), auth_only());
+  auto c = app.client();
+  REQUIRE(register_user(c, "tess@example.com").status == 201);
+
+  std::promise<void> release;
+  std::promise<void> holding;
+  REQUIRE(app.app().parts().db->pool().try_submit([&](std::size_t) {
+    holding.set_value();
+    release.get_future().wait();
+  }));
+  holding.get_future().wait();
+  auto known = std::async(std::launch::async, [&] {
+    return HttpClient(app.port()).post_json("/api/v1/auth/password-reset", {{"email", "tess@example.com"}});
+  });
+  auto unknown = std::async(std::launch::async, [&] {
+    return HttpClient(app.port()).post_json("/api/v1/auth/password-reset", {{"email", "nobody@example.com"}});
+  });
+  const bool known_answered = known.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  const bool unknown_answered = unknown.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  CHECK(spooled(app).empty());  // the lookup has not run yet…
+  release.set_value();
+  REQUIRE(known_answered);  // …and both were answered regardless
+  REQUIRE(unknown_answered);
+  auto k = known.get(), u = unknown.get();
+  CHECK(k.status == 202);
+  CHECK(u.status == 202);
+  CHECK(k.body == u.body);
+  // Afterwards the work is done: one mail, to the account that exists.
+  CHECK(mail_number(app, 1).find("To: tess@example.com\r\n") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(spooled(app).size() == 1);
 }

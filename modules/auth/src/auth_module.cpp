@@ -1,4 +1,5 @@
 #include "auth_service.hpp"
+#include "login_throttle.hpp"
 #include "token_authenticator.hpp"
 
 #include "app/module.hpp"
@@ -8,8 +9,10 @@
 #include "core/mailer.hpp"
 #include "core/metrics.hpp"
 #include "core/sql.hpp"
+#include "core/text.hpp"
 #include "core/worker_pool.hpp"
 #include "http/openapi.hpp"
+#include "http/pagination.hpp"
 #include "http/router.hpp"
 
 #include <bookspace/auth/auth.hpp>
@@ -81,6 +84,25 @@ http::RouteOptions documented(http::RouteOptions options, json::object operation
   return options;
 }
 
+/// `?limit=` and `?cursor=` of a newest-first list of `kind`.
+ListPage list_page(Request const& req, std::string_view kind) {
+  ListPage page;
+  page.limit = http::list_limit(req);
+  if (auto cursor = http::cursor_param(req, kind)) {
+    page.before_created_at = http::integer_key(*cursor);
+    page.before_id = cursor->id;
+  }
+  return page;
+}
+
+json::value api_key_json(ApiKeyInfo const& k) {
+  return {
+      {"id", k.id},
+      {"name", k.name},
+      {"created_at", core::format_rfc3339(k.created_at)},
+      {"expires_at", k.expires_at ? json::value(core::format_rfc3339(*k.expires_at)) : json::value(nullptr)}};
+}
+
 AccountInfo info_of(Account const& a) {
   return {a.id, a.email, a.display_name, a.role, a.disabled, a.created_at, a.updated_at};
 }
@@ -115,7 +137,10 @@ class AuthModule final : public app::Module {
         service_(ctx.db, ctx.events, ctx.cpu, ctx.clock, ctx.ids, ctx.log, make_ring(ctx),
                  settings(ctx.config), ctx.metrics),
         authenticator_(service_, ctx.clock),
-        login_per_email_(per_minute("login_email", ctx.config.integer("auth.login_per_email_per_minute"))),
+        login_throttle_(
+            ctx.rate_limiter,
+            static_cast<int>(ctx.config.integer("auth.login_failures_per_email_and_ip_per_minute")),
+            static_cast<int>(ctx.config.integer("auth.login_per_email_per_minute"))),
         refresh_per_session_(
             per_minute("refresh_session", ctx.config.integer("auth.refresh_per_session_per_minute"))),
         reset_per_email_(
@@ -157,8 +182,8 @@ class AuthModule final : public app::Module {
             throw ApiError(core::Error::validation("password", *problem));
           std::string name = http::string_field(body, "display_name", false);
           if (name.empty()) name = email.substr(0, email.find('@'));
-          if (name.size() > 100)
-            throw ApiError(core::Error::validation("display_name", "at most 100 characters"));
+          if (auto problem = core::name_problem(name, 1, 100))
+            throw ApiError(core::Error::validation("display_name", *problem));
           auto issued = co_await service_.register_account(email, password, name, client(req));
           co_return Response::json(201, issued.to_json(ttl, true));
         },
@@ -176,19 +201,29 @@ class AuthModule final : public app::Module {
           auto body = http::parse_json_object(req);
           http::only_fields(body, {"email", "password"});
           std::string password = http::string_field(body, "password");
+          std::string given = http::string_field(body, "email");  // wrong types: 400 on the field
           std::string email;
           try {
-            email = normalize_email(http::string_field(body, "email"));
+            email = normalize_email(given);
           } catch (ApiError const&) {
+            // A string that is not an address can match no account: the same answer as a wrong
+            // password, so login does not double as an address validator.
             throw ApiError(core::ErrorCode::invalid_credentials, "The email or password is not correct.");
           }
-          if (auto d = ctx_.rate_limiter.take(login_per_email_, email); !d.allowed) {
-            core::Error error{core::ErrorCode::rate_limited, "Too many login attempts for this account.", {}};
-            error.retry_after_s = d.retry_after_s;
+          if (int wait = login_throttle_.wait_s(email, req.ctx.client_ip); wait > 0) {
+            core::Error error{core::ErrorCode::rate_limited, "Too many failed logins; try again later.", {}};
+            error.retry_after_s = wait;
             throw ApiError(std::move(error));
           }
-          auto issued = co_await service_.login(email, password, client(req));
-          co_return Response::json(200, issued.to_json(ttl, true));
+          std::optional<Issued> issued;
+          try {
+            issued = co_await service_.login(email, password, client(req));
+          } catch (ApiError const& e) {
+            if (e.error().code == core::ErrorCode::invalid_credentials)
+              login_throttle_.failed(email, req.ctx.client_ip);
+            throw;
+          }
+          co_return Response::json(200, issued->to_json(ttl, true));
         },
         documented(limited("login_ip", "auth.login_per_ip_per_minute"),
                    oa::operation("Sign in with email and password.",
@@ -220,7 +255,7 @@ class AuthModule final : public app::Module {
             error.retry_after_s = d.retry_after_s;
             throw ApiError(std::move(error));
           }
-          co_await service_.request_password_reset(std::move(email));
+          service_.request_password_reset(std::move(email));
           co_return Response{202, {}, {}};  // the same whether or not the email has an account
         },
         documented(limited("reset_ip", "auth.password_reset_per_ip_per_minute"),
@@ -252,7 +287,11 @@ class AuthModule final : public app::Module {
     r.add(
         Method::post, "/api/v1/auth/logout",
         [this](Request& req) -> core::Awaitable<Response> {
-          if (!req.body.empty()) http::only_fields(http::parse_json_object(req), {"refresh_token"});
+          if (!req.body.empty()) {
+            auto body = http::parse_json_object(req);
+            http::only_fields(body, {"refresh_token"});
+            http::string_field(body, "refresh_token", false);  // optional, but a string when given
+          }
           auto const& p = req.ctx.principal;
           co_await service_.revoke_session(p.user_id, p.session_id);
           co_return Response::no_content();
@@ -285,8 +324,8 @@ class AuthModule final : public app::Module {
           auto body = http::parse_json_object(req);
           http::only_fields(body, {"name", "expires_in_days"});
           std::string name = http::string_field(body, "name");
-          if (name.empty() || name.size() > 100)
-            throw ApiError(core::Error::validation("name", "1–100 characters"));
+          if (auto problem = core::name_problem(name, 1, 100))
+            throw ApiError(core::Error::validation("name", *problem));
           int days = 0;
           if (auto const* v = body.if_contains("expires_in_days"); v && !v->is_null()) {
             if (!v->is_int64() || v->as_int64() < 1 || v->as_int64() > 3650) {
@@ -307,8 +346,11 @@ class AuthModule final : public app::Module {
     r.add(
         Method::get, "/api/v1/auth/api-keys",
         [this](Request& req) -> core::Awaitable<Response> {
-          auto items = co_await service_.api_keys(req.ctx.principal.user_id);
-          co_return Response::json(200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+          const ListPage at = list_page(req, "api_keys");
+          auto items = co_await service_.api_keys(req.ctx.principal.user_id, at);
+          co_return http::page(std::move(items), at.limit, api_key_json, [](ApiKeyInfo const& k) {
+            return http::Cursor{"api_keys", std::to_string(k.created_at), k.id};
+          });
         },
         documented(
             {}, oa::operation("List your API keys (never the keys themselves).",
@@ -326,8 +368,21 @@ class AuthModule final : public app::Module {
         Method::get, "/api/v1/auth/sessions",
         [this](Request& req) -> core::Awaitable<Response> {
           auto const& p = req.ctx.principal;
-          auto items = co_await service_.sessions(p.user_id, p.session_id);
-          co_return Response::json(200, {{"items", std::move(items)}, {"next_cursor", nullptr}});
+          const ListPage at = list_page(req, "sessions");
+          auto items = co_await service_.sessions(p.user_id, at);
+          co_return http::page(
+              std::move(items), at.limit,
+              [current = p.session_id](SessionInfo const& s) -> json::value {
+                return {{"id", s.id},
+                        {"created_at", core::format_rfc3339(s.created_at)},
+                        {"last_used_at", core::format_rfc3339(s.last_used_at)},
+                        {"user_agent", s.user_agent},
+                        {"ip", s.ip},
+                        {"current", s.id == current}};
+              },
+              [](SessionInfo const& s) {
+                return http::Cursor{"sessions", std::to_string(s.created_at), s.id};
+              });
         },
         documented({}, oa::operation(
                            "List your live sessions.",
@@ -486,7 +541,7 @@ class AuthModule final : public app::Module {
   AuthService service_;
   TokenAuthenticator authenticator_;
   AccountsAdapter accounts_{service_};
-  http::RateLimitPolicy login_per_email_;
+  LoginThrottle login_throttle_;
   http::RateLimitPolicy refresh_per_session_;
   http::RateLimitPolicy reset_per_email_;
 };
@@ -567,8 +622,12 @@ void declare_config(app::ConfigSchema& s) {
                          "Argon2id memory (OWASP minimum 19 MiB)."));
   s.add(app::integer_key("auth.argon2_passes", 2, 2, 100, "Argon2id passes (OWASP minimum 2)."));
   s.add(app::integer_key("auth.login_per_ip_per_minute", 30, 1, 1000000, "Login attempts per client IP."));
-  s.add(app::integer_key("auth.login_per_email_per_minute", 10, 1, 1000000,
-                         "Login attempts per account email."));
+  s.add(app::integer_key("auth.login_failures_per_email_and_ip_per_minute", 10, 1, 1000000,
+                         "Failed logins for one email from one client address; then 429 for that pair."));
+  s.add(
+      app::integer_key("auth.login_per_email_per_minute", 100, 1, 1000000,
+                       "Failed logins for one email from all addresses; past it only clients with no recent "
+                       "failure for that email may still try (the owner is never locked out)."));
   s.add(app::integer_key("auth.register_per_ip_per_minute", 10, 1, 1000000, "Registrations per client IP."));
   s.add(app::integer_key("auth.refresh_per_ip_per_minute", 60, 1, 1000000, "Token refreshes per client IP."));
   s.add(app::integer_key("auth.refresh_per_session_per_minute", 10, 1, 1000000,

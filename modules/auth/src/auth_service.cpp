@@ -6,6 +6,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/sql.hpp"
+#include "core/text.hpp"
 #include "core/worker_pool.hpp"
 
 #include <soci/soci.h>
@@ -56,9 +57,12 @@ constexpr std::string_view live_sessions_sql =
 constexpr std::string_view insert_key_sql =
     "INSERT INTO auth_api_keys (id, account_id, name, key_hash, created_at, expires_at)"
     " VALUES (:id, :account, :name, :hash, :now, :expires)";
+// Keyset pages, newest first; (created_at, id) never changes, so pages neither skip nor repeat.
 constexpr std::string_view list_keys_sql =
     "SELECT id, name, created_at, expires_at FROM auth_api_keys"
-    " WHERE account_id = :account AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 100";
+    " WHERE account_id = :account AND revoked_at IS NULL"
+    " AND (created_at < :key1 OR (created_at = :key2 AND id < :after))"
+    " ORDER BY created_at DESC, id DESC LIMIT :limit";
 constexpr std::string_view find_key_hash_sql =
     "SELECT key_hash FROM auth_api_keys WHERE id = :id AND account_id = :account AND revoked_at IS NULL";
 constexpr std::string_view revoke_key_sql =
@@ -70,7 +74,8 @@ constexpr std::string_view find_key_sql =
 constexpr std::string_view list_sessions_sql =
     "SELECT id, created_at, last_used_at, user_agent, ip FROM auth_sessions"
     " WHERE account_id = :account AND revoked_at IS NULL AND expires_at > :now"
-    " ORDER BY last_used_at DESC LIMIT 100";
+    " AND (created_at < :key1 OR (created_at = :key2 AND id < :after))"
+    " ORDER BY created_at DESC, id DESC LIMIT :limit";
 
 constexpr std::string_view supersede_resets_sql =
     "UPDATE auth_password_resets SET used_at = :now WHERE account_id = :account AND used_at IS NULL";
@@ -141,16 +146,12 @@ ApiError invalid_refresh() {
 }  // namespace
 
 std::string normalize_email(std::string_view raw) {
-  auto b = raw.find_first_not_of(" \t\r\n"), e = raw.find_last_not_of(" \t\r\n");
-  std::string email = b == std::string_view::npos ? "" : std::string(raw.substr(b, e - b + 1));
-  std::transform(email.begin(), email.end(), email.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const auto at = email.find('@');
-  const bool ok = email.size() <= 254 && at != std::string::npos && at > 0 && at + 1 < email.size() &&
-                  email.find('@', at + 1) == std::string::npos &&
-                  email.find_first_of(" \t\r\n<>()[]\\,;:\"") == std::string::npos;
-  if (!ok) throw ApiError(core::Error::validation("email", "must be an email address"));
-  return email;
+  auto email = core::normalize_email(raw);
+  if (!email) {
+    throw ApiError(core::Error::validation(
+        "email", "must be an email address (ASCII before the @; the domain may be international)"));
+  }
+  return std::move(*email);
 }
 
 json::object Account::to_json() const {
@@ -332,19 +333,17 @@ core::Awaitable<void> AuthService::revoke_session(std::string account_id, std::s
   if (!revoked) throw ApiError(ErrorCode::not_found, "No such session.");
 }
 
-core::Awaitable<json::array> AuthService::sessions(std::string account_id, std::string current_session_id) {
+core::Awaitable<std::vector<SessionInfo>> AuthService::sessions(std::string account_id, ListPage page) {
   const long long now = clock_.now_ms();
   co_return co_await db_.run([&](soci::session& sql) {
-    json::array items;
-    soci::rowset<soci::row> rows = (sql.prepare << list_sessions_sql, soci::use(account_id), soci::use(now));
+    std::vector<SessionInfo> items;
+    const int limit = page.limit + 1;
+    soci::rowset<soci::row> rows = (sql.prepare << list_sessions_sql, soci::use(account_id), soci::use(now),
+                                    soci::use(page.before_created_at), soci::use(page.before_created_at),
+                                    soci::use(page.before_id), soci::use(limit));
     for (auto const& row : rows) {
-      std::string id = core::sql::get_text(row, 0);
-      items.push_back({{"id", id},
-                       {"created_at", core::format_rfc3339(core::sql::get_int(row, 1))},
-                       {"last_used_at", core::format_rfc3339(core::sql::get_int(row, 2))},
-                       {"user_agent", core::sql::get_text(row, 3)},
-                       {"ip", core::sql::get_text(row, 4)},
-                       {"current", id == current_session_id}});
+      items.push_back({core::sql::get_text(row, 0), core::sql::get_int(row, 1), core::sql::get_int(row, 2),
+                       core::sql::get_text(row, 3), core::sql::get_text(row, 4)});
     }
     return items;
   });
@@ -367,20 +366,30 @@ core::Awaitable<void> AuthService::change_password(std::string account_id, std::
   });
 }
 
-core::Awaitable<void> AuthService::request_password_reset(std::string email) {
-  const long long now = clock_.now_ms();
-  const long long expires = now + settings_.reset_ttl_ms;
-  std::string token = new_refresh_token();
-  std::string hash = sha256_hex(token);
-  co_await db_.transaction([&](core::Tx& tx) {
-    auto account = find_account(tx.sql, find_by_email_sql, email);
-    if (!account || account->disabled) return;
-    tx.sql << supersede_resets_sql, soci::use(now), soci::use(account->id);
-    tx.sql << insert_reset_sql, soci::use(hash), soci::use(account->id), soci::use(now), soci::use(expires);
-    tx.on_commit([this, email, token] {
-      if (on_reset_requested) on_reset_requested(email, token);
+void AuthService::request_password_reset(std::string email) {
+  // Nothing that depends on the account happens before the caller answers: the lookup, the
+  // token and the mail run afterwards on the database pool, so an existing and an unknown
+  // address cost the request the same work (no timing tells them apart).
+  const bool queued = db_.submit("password reset", [this, email = std::move(email)](soci::session& sql) {
+    const long long now = clock_.now_ms();
+    const long long expires = now + settings_.reset_ttl_ms;
+    core::run_transaction(sql, db_.dialect(), [&](core::Tx& tx) {
+      auto account = find_account(tx.sql, find_by_email_sql, email);
+      if (!account || account->disabled) return;
+      std::string token = new_refresh_token();
+      std::string hash = sha256_hex(token);
+      tx.sql << supersede_resets_sql, soci::use(now), soci::use(account->id);
+      tx.sql << insert_reset_sql, soci::use(hash), soci::use(account->id), soci::use(now), soci::use(expires);
+      tx.on_commit([this, email, token] {
+        if (on_reset_requested) on_reset_requested(email, token);
+      });
     });
   });
+  if (!queued) {
+    core::Error error{ErrorCode::overloaded, "The server is busy; retry shortly.", {}};
+    error.retry_after_s = 1;
+    throw ApiError(std::move(error));
+  }
 }
 
 core::Awaitable<void> AuthService::confirm_password_reset(std::string token, std::string new_password) {
@@ -482,17 +491,16 @@ core::Awaitable<json::object> AuthService::create_api_key(std::string account_id
       {"expires_at", expires ? json::value(core::format_rfc3339(*expires)) : json::value(nullptr)}};
 }
 
-core::Awaitable<json::array> AuthService::api_keys(std::string account_id) {
+core::Awaitable<std::vector<ApiKeyInfo>> AuthService::api_keys(std::string account_id, ListPage page) {
   co_return co_await db_.run([&](soci::session& sql) {
-    json::array items;
-    soci::rowset<soci::row> rows = (sql.prepare << list_keys_sql, soci::use(account_id));
+    std::vector<ApiKeyInfo> items;
+    const int limit = page.limit + 1;
+    soci::rowset<soci::row> rows =
+        (sql.prepare << list_keys_sql, soci::use(account_id), soci::use(page.before_created_at),
+         soci::use(page.before_created_at), soci::use(page.before_id), soci::use(limit));
     for (auto const& row : rows) {
-      auto expires = core::sql::get_opt_int(row, 3);
-      items.push_back(
-          {{"id", core::sql::get_text(row, 0)},
-           {"name", core::sql::get_text(row, 1)},
-           {"created_at", core::format_rfc3339(core::sql::get_int(row, 2))},
-           {"expires_at", expires ? json::value(core::format_rfc3339(*expires)) : json::value(nullptr)}});
+      items.push_back({core::sql::get_text(row, 0), core::sql::get_text(row, 1), core::sql::get_int(row, 2),
+                       core::sql::get_opt_int(row, 3)});
     }
     return items;
   });

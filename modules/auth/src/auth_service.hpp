@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,25 @@ struct Issued {
   boost::json::object to_json(int expires_in, bool with_user) const;
 };
 
+/// A keyset page of a list newest first: items created before (before_created_at, before_id).
+struct ListPage {
+  int limit = 20;
+  long long before_created_at = std::numeric_limits<long long>::max();
+  std::string before_id;
+};
+
+struct SessionInfo {
+  std::string id;
+  core::TimeMs created_at = 0, last_used_at = 0;
+  std::string user_agent, ip;
+};
+
+struct ApiKeyInfo {
+  std::string id, name;
+  core::TimeMs created_at = 0;
+  std::optional<core::TimeMs> expires_at;
+};
+
 struct ClientInfo {
   std::string user_agent;
   std::string ip;
@@ -79,22 +99,26 @@ class AuthService {
   /// (the per-session rate limit). Unset: no limit.
   std::function<int(std::string const& session_id)> refresh_throttle;
 
-  /// Starts a password reset. For an active account, a single-use token (valid reset_ttl_ms)
-  /// supersedes any earlier one and on_reset_requested delivers it after commit. For an unknown
-  /// or disabled email nothing happens; the caller cannot tell the difference.
-  core::Awaitable<void> request_password_reset(std::string email);
+  /// Starts a password reset and returns at once, before anything about the account is known.
+  /// Then, on the database pool: for an active account, a single-use token (valid reset_ttl_ms)
+  /// supersedes any earlier one and on_reset_requested delivers it after commit; for an unknown
+  /// or disabled email nothing happens. The caller cannot tell the difference, by answer or by
+  /// time. Throws ApiError(overloaded) when the database queue is full.
+  void request_password_reset(std::string email);
   std::function<void(std::string const& email, std::string const& token)> on_reset_requested;
   /// Redeems a reset token: the new password is stored and every session of the account is
   /// revoked. An unknown, used, superseded or expired token → 400 on field `token`.
   core::Awaitable<void> confirm_password_reset(std::string token, std::string new_password);
   core::Awaitable<void> revoke_session(std::string account_id, std::string session_id);
-  core::Awaitable<boost::json::array> sessions(std::string account_id, std::string current_session_id);
+  /// Live sessions, newest first; up to page.limit + 1 (the extra one says a next page exists).
+  core::Awaitable<std::vector<SessionInfo>> sessions(std::string account_id, ListPage page);
   core::Awaitable<std::optional<Account>> find(std::string id);
 
   /// Creates an API key (returned once, stored hashed); expires_in_days 0 = never.
   core::Awaitable<boost::json::object> create_api_key(std::string account_id, std::string name,
                                                       int expires_in_days);
-  core::Awaitable<boost::json::array> api_keys(std::string account_id);
+  /// Live API keys, newest first; up to page.limit + 1.
+  core::Awaitable<std::vector<ApiKeyInfo>> api_keys(std::string account_id, ListPage page);
   core::Awaitable<void> revoke_api_key(std::string account_id, std::string id);
   /// The principal an API key stands for, when it is valid now (not revoked or expired, and its
   /// account not disabled); the owner's current role.

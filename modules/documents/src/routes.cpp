@@ -3,6 +3,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "http/openapi.hpp"
+#include "http/pagination.hpp"
 #include "http/router.hpp"
 #include "rules.hpp"
 #include "service.hpp"
@@ -17,7 +18,12 @@ namespace json = boost::json;
 namespace oa = http::openapi;
 using core::ApiError;
 using core::ErrorCode;
+using http::Cursor;
+using http::cursor_param;
+using http::encode_cursor;
+using http::integer_key;
 using http::Method;
+using http::page;
 using http::Request;
 using http::Response;
 
@@ -48,41 +54,6 @@ long long version_param(Request const& req) {
   if (ec != std::errc() || end != text.data() + text.size() || n < 1)
     throw ApiError(ErrorCode::not_found, "No such version.");
   return n;
-}
-
-/// The keyset position of `?cursor=`, which must come from a list of the same kind.
-std::optional<Cursor> cursor_param(Request const& req, std::string_view kind) {
-  auto text = req.query_param("cursor");
-  if (!text) return std::nullopt;
-  auto c = decode_cursor(*text);
-  if (!c || c->sort != kind) {
-    throw ApiError(
-        core::Error::validation("cursor", "not a cursor of this list (it is opaque: pass next_cursor back)"));
-  }
-  return c;
-}
-
-long long integer_key(Cursor const& c) {
-  long long n = 0;
-  auto [end, ec] = std::from_chars(c.key.data(), c.key.data() + c.key.size(), n);
-  if (ec != std::errc() || end != c.key.data() + c.key.size())
-    throw ApiError(core::Error::validation("cursor", "malformed"));
-  return n;
-}
-
-/// {"items": […], "next_cursor": …}: `items` holds up to limit + 1 entries; the extra one only
-/// says that another page follows.
-template <class T, class ToJson, class CursorOf>
-Response page(std::vector<T> items, int limit, ToJson to_json_fn, CursorOf cursor_of) {
-  json::value next = nullptr;
-  if (items.size() > static_cast<std::size_t>(limit)) {
-    items.resize(static_cast<std::size_t>(limit));
-    next = json::string(encode_cursor(cursor_of(items.back())));
-  }
-  json::array list;
-  list.reserve(items.size());
-  for (auto const& item : items) list.push_back(to_json_fn(item));
-  return Response::json(200, {{"items", std::move(list)}, {"next_cursor", std::move(next)}});
 }
 
 Response document_response(int status, Document const& d) {

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/ids.hpp"
+#include "core/text.hpp"
 
 #include <boost/json.hpp>
 
@@ -34,9 +35,7 @@ std::string_view string_of(json::value const& value, char const* field) {
 }  // namespace
 
 std::size_t utf8_length(std::string_view text) {
-  std::size_t n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
-  return n;
+  return core::utf8_length(text);
 }
 
 std::string title_value(json::value const& value) {
@@ -44,9 +43,7 @@ std::string title_value(json::value const& value) {
   if (title.empty()) throw ApiError(Error::validation("title", "must not be empty"));
   if (utf8_length(title) > max_title_chars)
     throw ApiError(Error::validation("title", "at most 500 characters"));
-  for (unsigned char c : title) {
-    if (is_control(c)) throw ApiError(Error::validation("title", "must not contain control characters"));
-  }
+  if (auto problem = core::one_line_text_problem(title)) throw ApiError(Error::validation("title", *problem));
   return std::string(title);
 }
 
@@ -57,8 +54,8 @@ std::string content_value(json::value const& value) {
         core::ErrorCode::payload_too_large, "Content is limited to 1 MiB.", {{"content", "at most 1 MiB"}}};
     throw ApiError(std::move(e));
   }
-  if (content.find('\0') != std::string_view::npos)
-    throw ApiError(Error::validation("content", "must not contain NUL characters"));
+  if (auto problem = core::multi_line_text_problem(content))
+    throw ApiError(Error::validation("content", *problem));
   return std::string(content);
 }
 
@@ -75,7 +72,8 @@ std::optional<std::string> normalize_tag(std::string_view tag) {
     space = false;
     out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   }
-  if (out.empty() || utf8_length(out) > max_tag_chars) return std::nullopt;
+  if (out.empty() || utf8_length(out) > max_tag_chars || core::one_line_text_problem(out))
+    return std::nullopt;
   return out;
 }
 
@@ -98,8 +96,7 @@ std::string comment_value(json::value const& value) {
   if (trim(body).empty()) throw ApiError(Error::validation("body", "must not be empty"));
   if (utf8_length(body) > max_comment_chars)
     throw ApiError(Error::validation("body", "at most 10,000 characters"));
-  if (body.find('\0') != std::string_view::npos)
-    throw ApiError(Error::validation("body", "must not contain NUL characters"));
+  if (auto problem = core::multi_line_text_problem(body)) throw ApiError(Error::validation("body", *problem));
   return std::string(body);
 }
 
@@ -144,25 +141,6 @@ std::string etag(long long version) {
   return "\"" + std::to_string(version) + "\"";
 }
 
-namespace {
-constexpr char separator = '\x1f';  // titles cannot hold control characters
-}
-
-std::string encode_cursor(Cursor const& c) {
-  return core::base64url_encode(c.sort + separator + c.key + separator + c.id);
-}
-
-std::optional<Cursor> decode_cursor(std::string_view text) {
-  if (text.size() > 4096) return std::nullopt;
-  auto raw = core::base64url_decode(text);
-  if (!raw) return std::nullopt;
-  auto a = raw->find(separator);
-  if (a == std::string::npos) return std::nullopt;
-  auto b = raw->find(separator, a + 1);
-  if (b == std::string::npos || raw->find(separator, b + 1) != std::string::npos) return std::nullopt;
-  Cursor c{raw->substr(0, a), raw->substr(a + 1, b - a - 1), raw->substr(b + 1)};
-  if (c.sort.empty() || c.id.empty()) return std::nullopt;
-  return c;
-}
+namespace {}
 
 }  // namespace bookspace::documents

@@ -45,14 +45,4 @@ std::vector<std::string> tags_from_json(std::string_view text);
 bool etag_matches(std::string_view header, long long version, bool weak);
 std::string etag(long long version);
 
-/// A keyset position: the sort it belongs to, the sort key of the last item and its id.
-struct Cursor {
-  std::string sort;
-  std::string key;
-  std::string id;
-};
-std::string encode_cursor(Cursor const& cursor);
-/// nullopt for anything encode_cursor did not produce.
-std::optional<Cursor> decode_cursor(std::string_view text);
-
 }  // namespace bookspace::documents

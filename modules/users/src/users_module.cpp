@@ -2,6 +2,7 @@
 #include "core/database.hpp"
 #include "core/event_log.hpp"
 #include "core/sql.hpp"
+#include "core/text.hpp"
 #include "http/openapi.hpp"
 #include "http/router.hpp"
 
@@ -117,8 +118,8 @@ std::string display_name_field(json::object const& body) {
   std::string name(v->as_string());
   auto b = name.find_first_not_of(' '), e = name.find_last_not_of(' ');
   name = b == std::string::npos ? "" : name.substr(b, e - b + 1);
-  if (name.empty() || name.size() > 100)
-    throw ApiError(core::Error::validation("display_name", "1–100 characters"));
+  if (auto problem = core::name_problem(name, 1, 100))
+    throw ApiError(core::Error::validation("display_name", *problem));
   return name;
 }
 
