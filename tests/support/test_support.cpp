@@ -181,35 +181,10 @@ HttpResponse HttpClient::post_json(std::string const& target, json::value const&
 }
 
 std::string raw_exchange(std::uint16_t port, std::string const& bytes, std::chrono::milliseconds timeout) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    throw std::runtime_error("connect failed");
-  }
-  std::size_t sent = 0;
-  while (sent < bytes.size()) {
-    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may close early (413, 431): read what it said
-    sent += static_cast<std::size_t>(n);
-  }
-  std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[65536];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd p{fd, POLLIN, 0};
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (::poll(&p, 1, static_cast<int>(std::max<long>(1, left.count()))) <= 0) break;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
+  RawConnection c(port);
+  c.send(bytes);  // the server may close early (413, 431): read what it said
+  c.closed_within(timeout);
+  return c.received();
 }
 
 bool eventually(std::function<bool()> const& condition, std::chrono::milliseconds timeout) {

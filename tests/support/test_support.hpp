@@ -154,6 +154,8 @@ class RawConnection {
                          std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
   /// True when the server closes (or resets) the connection within `timeout`.
   bool closed_within(std::chrono::milliseconds timeout);
+  /// Everything read so far.
+  std::string const& received() const { return received_; }
 
  private:
   int fd_ = -1;
