@@ -16,7 +16,7 @@ build=(g++ cmake ninja-build ccache make pkg-config git
        libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
        libsoci-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev libidn2-dev libunistring-dev libmagic-dev libpoppler-cpp-dev doctest-dev
        sqlite3 curl)
-test=(postgresql-15 postgresql-client-15 wrk procps)
+test=(postgresql-15 postgresql-client-15 wrk procps nginx)
 fuzz=(clang-14 libclang-rt-14-dev)
 
 list_only=false

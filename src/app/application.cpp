@@ -120,6 +120,11 @@ void Application::start() {
 
   p.mailer = std::make_unique<core::Mailer>(mailer_options(cfg), p.log, p.metrics);
 
+  p.metrics.collector("log_dropped_lines_total", "Log lines dropped because the log buffer was full.",
+                      "counter", [&log = p.log](std::string& out) {
+                        core::append_sample(out, "log_dropped_lines_total", "",
+                                            static_cast<double>(log.dropped()));
+                      });
   register_ops_routes(p);
   for (auto const* d : p.enabled) {
     auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids,

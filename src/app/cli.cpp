@@ -6,6 +6,7 @@
 #include "core/event_log.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/log_writer.hpp"
 #include "core/migrations.hpp"
 
 #include <soci/soci.h>
@@ -98,7 +99,9 @@ core::LogLevel level_of(Config const& config) {
 }
 
 int cmd_serve(Config config, std::vector<ModuleDescriptor> modules) {
-  core::Logger log(level_of(config));
+  // Log lines (the access log above all) never make an io thread wait for stderr.
+  core::LogWriter writer;
+  core::Logger log(level_of(config), writer);
   Application app(std::move(config), std::move(modules), log);
   try {
     return app.run();

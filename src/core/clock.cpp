@@ -58,11 +58,35 @@ std::string format_rfc3339(TimeMs ms) {
   unsigned m, d;
   civil_from_days(days, y, m, d);
   const auto h = rem / 3'600'000, mi = rem / 60'000 % 60, s = rem / 1000 % 60, milli = rem % 1000;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
-                m, d, static_cast<long long>(h), static_cast<long long>(mi), static_cast<long long>(s),
-                static_cast<long long>(milli));
-  return buf;
+  if (y < 0 || y > 9999) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
+                  m, d, static_cast<long long>(h), static_cast<long long>(mi), static_cast<long long>(s),
+                  static_cast<long long>(milli));
+    return buf;
+  }
+  // By hand: this runs for every timestamp of every response and log line, and snprintf's
+  // format parsing was most of its cost.
+  std::string out(24, '0');
+  auto put = [&out](std::size_t at, std::int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, y, 4);
+  out[4] = '-';
+  put(5, m, 2);
+  out[7] = '-';
+  put(8, d, 2);
+  out[10] = 'T';
+  put(11, h, 2);
+  out[13] = ':';
+  put(14, mi, 2);
+  out[16] = ':';
+  put(17, s, 2);
+  out[19] = '.';
+  put(20, milli, 3);
+  out[23] = 'Z';
+  return out;
 }
 
 std::optional<TimeMs> parse_rfc3339(std::string_view t) {

@@ -1,10 +1,13 @@
 #include "core/log.hpp"
 
 #include "core/clock.hpp"
+#include "core/log_writer.hpp"
 
 #include <boost/json/serialize.hpp>
 
 #include <unistd.h>
+
+#include <charconv>
 
 namespace bookspace::core {
 
@@ -41,16 +44,95 @@ std::string_view to_string(LogLevel level) {
 
 Logger::Logger(LogLevel level, Sink sink) : level_(level), sink_(std::move(sink)) {}
 
+Logger::Logger(LogLevel level, LogWriter& writer) : level_(level), writer_(&writer) {}
+
+std::uint64_t Logger::dropped() const {
+  return writer_ ? writer_->dropped() : 0;
+}
+
+namespace {
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(ch);
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xf]);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+LogLine::LogLine(LogLevel level, std::string_view msg) : level_(level) {
+  text_.reserve(320);
+  text_ += "{\"ts\":\"";
+  text_ += format_rfc3339(SystemClock{}.now_ms());
+  text_ += "\",\"level\":\"";
+  text_ += to_string(level);
+  text_ += "\",\"msg\":";
+  append_json_string(text_, msg);
+}
+
+void LogLine::key(std::string_view k) {
+  text_.push_back(',');
+  append_json_string(text_, k);
+  text_.push_back(':');
+}
+
+LogLine& LogLine::field(std::string_view k, std::string_view value) {
+  key(k);
+  append_json_string(text_, value);
+  return *this;
+}
+
+LogLine& LogLine::field(std::string_view k, std::int64_t value) {
+  key(k);
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  text_.append(buf, end);
+  return *this;
+}
+
+LogLine& LogLine::json(std::string_view k, boost::json::value const& value) {
+  if (value.is_string()) return field(k, std::string_view(value.as_string()));
+  if (value.is_int64()) return field(k, value.as_int64());
+  key(k);
+  text_ += boost::json::serialize(value);
+  return *this;
+}
+
+std::string& LogLine::finish() {
+  text_ += "}\n";
+  return text_;
+}
+
+void Logger::write(LogLine& line) {
+  if (!enabled(line.level())) return;
+  emit(line.level(), line.finish());
+}
+
 void Logger::log(LogLevel level, std::string_view msg, boost::json::object fields) {
   if (!enabled(level)) return;
-  boost::json::object line;
-  line.reserve(fields.size() + 3);
-  line["ts"] = format_rfc3339(SystemClock{}.now_ms());
-  line["level"] = to_string(level);
-  line["msg"] = msg;
-  for (auto& field : fields) line[field.key()] = std::move(field.value());
-  std::string text = boost::json::serialize(line);
-  text.push_back('\n');
+  LogLine line(level, msg);
+  for (auto const& f : fields) line.json(f.key(), f.value());
+  emit(level, line.finish());
+}
+
+void Logger::emit(LogLevel level, std::string_view text) {
+  if (writer_) {
+    writer_->append(text, level >= LogLevel::warn);
+    return;
+  }
   std::lock_guard lock(mutex_);
   if (sink_) {
     sink_(text);

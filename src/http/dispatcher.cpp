@@ -314,18 +314,19 @@ void Dispatcher::finish(Request const& req, Response& res, Route const* route) {
   counter->inc();
   histogram->observe(seconds);
   if (options_.access_log && log_.enabled(core::LogLevel::info)) {
-    boost::json::object fields{{"request_id", req.ctx.request_id},
-                               {"method", req.method_text},
-                               {"path", req.path},
-                               {"route", route ? route->pattern : ""},
-                               {"status", res.status},
-                               {"duration_us", static_cast<std::int64_t>(seconds * 1e6)},
-                               {"bytes", res.body.size()},
-                               {"client_ip", req.ctx.client_ip}};
-    if (!req.ctx.trace_id.empty()) fields["trace_id"] = req.ctx.trace_id;
-    if (req.ctx.principal.authenticated()) fields["user_id"] = req.ctx.principal.user_id;
-    if (route) fields["module"] = route->module;
-    log_.info("request", std::move(fields));
+    core::LogLine line(core::LogLevel::info, "request");
+    line.field("request_id", req.ctx.request_id)
+        .field("method", req.method_text)
+        .field("path", req.path)
+        .field("route", route ? std::string_view(route->pattern) : std::string_view())
+        .field("status", res.status)
+        .field("duration_us", static_cast<std::int64_t>(seconds * 1e6))
+        .field("bytes", res.body.size())
+        .field("client_ip", req.ctx.client_ip);
+    if (!req.ctx.trace_id.empty()) line.field("trace_id", req.ctx.trace_id);
+    if (req.ctx.principal.authenticated()) line.field("user_id", req.ctx.principal.user_id);
+    if (route) line.field("module", route->module);
+    log_.write(line);
   }
 }
 
