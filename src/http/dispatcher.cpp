@@ -91,8 +91,24 @@ Router::Match Dispatcher::route(Request const& req) const {
 }
 
 core::Awaitable<Response> Dispatcher::dispatch(Request& req, Router::Match match) {
-  if (auto early = co_await admit(req, match)) co_return std::move(*early);
-  co_return co_await respond(req, match);
+  if (req.ctx.started == std::chrono::steady_clock::time_point{}) {
+    req.ctx.started = std::chrono::steady_clock::now();
+  }
+  // One coroutine for the whole chain when the body is already here (most requests): the
+  // checks that need no I/O are plain calls, authentication is awaited only when a route
+  // needs it and a credential was sent.
+  std::optional<Response> res;
+  std::exception_ptr error;
+  try {
+    res = precheck(req, match);
+    if (!res && needs_authentication(req, *match.route)) res = co_await authenticate(req, *match.route);
+    if (!res) res = co_await run(req, *match.route);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  if (error) res = failure(req, match, error);
+  finish(req, *res, match.route);
+  co_return std::move(*res);
 }
 
 Response Dispatcher::failure(Request const& req, Router::Match const& match, std::exception_ptr error) {
@@ -116,7 +132,8 @@ core::Awaitable<std::optional<Response>> Dispatcher::admit(Request& req, Router:
   std::optional<Response> res;
   std::exception_ptr error;
   try {
-    res = co_await check(req, match);
+    res = precheck(req, match);
+    if (!res && needs_authentication(req, *match.route)) res = co_await authenticate(req, *match.route);
   } catch (...) {
     error = std::current_exception();
   }
@@ -138,27 +155,27 @@ core::Awaitable<Response> Dispatcher::respond(Request& req, Router::Match& match
   co_return res;
 }
 
-core::Awaitable<std::optional<Response>> Dispatcher::check(Request& req, Router::Match& match) {
+std::optional<Response> Dispatcher::precheck(Request& req, Router::Match& match) {
   const bool preflight = req.method == Method::options && req.headers.contains("Origin") &&
                          req.headers.contains("Access-Control-Request-Method");
   if (match.outcome == Router::Outcome::not_found) {
-    co_return problem(core::ErrorCode::not_found, "No such resource.", req.ctx.request_id);
+    return problem(core::ErrorCode::not_found, "No such resource.", req.ctx.request_id);
   }
   if (match.outcome == Router::Outcome::method_not_allowed) {
     if (req.method == Method::options) {
       Response res = Response::no_content();
       res.headers.add("Allow", match.allow);
       cors(req, res, preflight, match.allow);
-      co_return res;
+      return res;
     }
     Response res = problem(core::ErrorCode::method_not_allowed,
                            "Method " + req.method_text + " is not allowed here.", req.ctx.request_id);
     res.headers.add("Allow", match.allow);
-    co_return res;
+    return res;
   }
   if (!valid_percent_encoding(req.query)) {
-    co_return problem(core::Error::validation("query", "is not a valid percent-encoded query string"),
-                      req.ctx.request_id);
+    return problem(core::Error::validation("query", "is not a valid percent-encoded query string"),
+                   req.ctx.request_id);
   }
   Route const& route = *match.route;
   req.params = std::move(match.params);
@@ -173,30 +190,35 @@ core::Awaitable<std::optional<Response>> Dispatcher::check(Request& req, Router:
       res.headers.add("RateLimit-Limit", std::to_string(d.limit));
       res.headers.add("RateLimit-Remaining", "0");
       res.headers.add("RateLimit-Reset", std::to_string(d.reset_s));
-      co_return res;
+      return res;
     }
   }
 
-  if (route.options.auth != Auth::none) {
-    auto authz = req.headers.get("Authorization");
-    std::string_view credential;
-    if (authz && authz->size() > 7 && iequals(authz->substr(0, 7), "Bearer ")) {
-      credential = authz->substr(7);
+  if (route.options.auth == Auth::none) return std::nullopt;
+  auto authz = req.headers.get("Authorization");
+  if (!authz) {
+    if (route.options.auth == Auth::required) {
+      return problem(core::ErrorCode::unauthorized, "Authentication is required.", req.ctx.request_id);
     }
-    if (authz && (credential.empty() || !authenticator_)) {
-      co_return problem(core::ErrorCode::unauthorized, "The credentials are not valid.", req.ctx.request_id);
-    }
-    if (!credential.empty()) {
-      auto principal = co_await authenticator_->authenticate(credential, req.ctx);
-      if (!principal) {
-        co_return problem(core::ErrorCode::unauthorized, "The credentials are not valid.",
-                          req.ctx.request_id);
-      }
-      req.ctx.principal = std::move(*principal);
-    } else if (route.options.auth == Auth::required) {
-      co_return problem(core::ErrorCode::unauthorized, "Authentication is required.", req.ctx.request_id);
-    }
+    return std::nullopt;
   }
+  if (authz->size() <= 7 || !iequals(authz->substr(0, 7), "Bearer ") || !authenticator_) {
+    return problem(core::ErrorCode::unauthorized, "The credentials are not valid.", req.ctx.request_id);
+  }
+  return std::nullopt;
+}
+
+bool Dispatcher::needs_authentication(Request const& req, Route const& route) const {
+  return route.options.auth != Auth::none && authenticator_ && req.headers.contains("Authorization");
+}
+
+core::Awaitable<std::optional<Response>> Dispatcher::authenticate(Request& req, Route const&) {
+  std::string_view credential = req.headers.get("Authorization")->substr(7);
+  auto principal = co_await authenticator_->authenticate(credential, req.ctx);
+  if (!principal) {
+    co_return problem(core::ErrorCode::unauthorized, "The credentials are not valid.", req.ctx.request_id);
+  }
+  req.ctx.principal = std::move(*principal);
   co_return std::nullopt;
 }
 

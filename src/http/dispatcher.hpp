@@ -70,7 +70,11 @@ class Dispatcher {
   static void begin(Request& req, std::string generated_id);
 
  private:
-  core::Awaitable<std::optional<Response>> check(Request& req, Router::Match& match);
+  /// Everything decided without I/O: routing, query string, rate limit, the form of credentials.
+  std::optional<Response> precheck(Request& req, Router::Match& match);
+  bool needs_authentication(Request const& req, Route const& route) const;
+  /// The credential through the Authenticator; a 401 response when it is not valid.
+  core::Awaitable<std::optional<Response>> authenticate(Request& req, Route const& route);
   core::Awaitable<Response> run(Request& req, Route const& route);
   /// The problem+json for an exception escaping a handler or check (500 when unexpected).
   Response failure(Request const& req, Router::Match const& match, std::exception_ptr error);

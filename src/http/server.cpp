@@ -317,23 +317,27 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     co_return BodyOutcome::read;
   }
 
-  /// Waits for the next request to begin (keep-alive: up to the idle timeout), then gives its
-  /// request line and headers the header timeout. A new connection has only the header timeout:
-  /// a client that connects and sends nothing, or trickles its headers, holds a slot for
-  /// seconds, not minutes.
+  /// Reads a request line and headers. Keep-alive: the next request may take the idle timeout
+  /// to begin; once it has, its headers get the header timeout. A new connection has only the
+  /// header timeout: a client that connects and sends nothing, or trickles its headers, holds a
+  /// slot for seconds, not minutes. Usually one read (or none, when pipelined) does it all.
   Awaitable<boost::system::error_code> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                  bhttp::request_parser<bhttp::string_body>& parser,
                                                  bool first) {
     boost::system::error_code ec;
-    if (!first && buffer.size() == 0) {
-      stream.expires_after(std::chrono::milliseconds(options.idle_timeout_ms));
-      const std::size_t n = co_await stream.async_read_some(buffer.prepare(4096),
-                                                            asio::redirect_error(asio::use_awaitable, ec));
+    const bool waiting = !first && buffer.size() == 0;
+    stream.expires_after(
+        std::chrono::milliseconds(waiting ? options.idle_timeout_ms : options.header_timeout_ms));
+    std::chrono::steady_clock::time_point header_deadline{};
+    while (!parser.is_header_done()) {
+      co_await bhttp::async_read_some(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return ec;
-      buffer.commit(n);
+      if (header_deadline == std::chrono::steady_clock::time_point{}) {
+        header_deadline =
+            std::chrono::steady_clock::now() + std::chrono::milliseconds(options.header_timeout_ms);
+        if (waiting && !parser.is_header_done()) stream.expires_at(header_deadline);
+      }
     }
-    stream.expires_after(std::chrono::milliseconds(options.header_timeout_ms));
-    co_await bhttp::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     co_return ec;
   }
 
@@ -408,43 +412,48 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
 
         // Routing, rate limits and credentials come from the headers alone: a request that
         // ends there never has its body buffered.
-        std::optional<Response> early = co_await dispatcher.admit(req, match);
-        BodyBudget::Share share(budget);
+        Response res;
         bool unread_body = false;
-        if (!parser.is_done()) {
-          const auto declared = parser.content_length();
-          if (early && !(declared && *declared <= discardable_body)) {
-            unread_body = true;
-          } else {
-            auto outcome =
-                co_await read_body(stream, buffer, parser, early ? discardable_body : limit, share);
-            if (outcome == BodyOutcome::too_large) {
-              co_await write_error(stream, core::ErrorCode::payload_too_large,
-                                   "The body exceeds " + std::to_string(limit) + " bytes.");
-              co_await linger(stream);
-              break;
-            }
-            if (outcome == BodyOutcome::over_budget) {
-              budget_refusals.inc();
-              co_await write_error(stream, core::ErrorCode::overloaded,
-                                   "The server is receiving too many request bodies; retry shortly.", 1);
-              co_await linger(stream);
-              break;
-            }
-            if (outcome == BodyOutcome::timed_out) break;
-            if (outcome == BodyOutcome::failed) {
-              co_await write_error(stream, core::ErrorCode::validation_failed,
-                                   "Malformed HTTP request body.");
-              break;
+        if (parser.is_done()) {
+          res = co_await dispatcher.dispatch(req, std::move(match));  // no body: the whole chain at once
+        } else {
+          std::optional<Response> early = co_await dispatcher.admit(req, match);
+          BodyBudget::Share share(budget);
+          {  // the body: read within its limits, or (after an early answer) dropped or left unread
+            const auto declared = parser.content_length();
+            if (early && !(declared && *declared <= discardable_body)) {
+              unread_body = true;
+            } else {
+              auto outcome =
+                  co_await read_body(stream, buffer, parser, early ? discardable_body : limit, share);
+              if (outcome == BodyOutcome::too_large) {
+                co_await write_error(stream, core::ErrorCode::payload_too_large,
+                                     "The body exceeds " + std::to_string(limit) + " bytes.");
+                co_await linger(stream);
+                break;
+              }
+              if (outcome == BodyOutcome::over_budget) {
+                budget_refusals.inc();
+                co_await write_error(stream, core::ErrorCode::overloaded,
+                                     "The server is receiving too many request bodies; retry shortly.", 1);
+                co_await linger(stream);
+                break;
+              }
+              if (outcome == BodyOutcome::timed_out) break;
+              if (outcome == BodyOutcome::failed) {
+                co_await write_error(stream, core::ErrorCode::validation_failed,
+                                     "Malformed HTTP request body.");
+                break;
+              }
             }
           }
-        }
-        Response res;
-        if (early) {
-          res = std::move(*early);
-        } else {
-          req.body = std::move(parser.get().body());
-          res = co_await dispatcher.respond(req, match);
+          if (early) {
+            res = std::move(*early);
+          } else {
+            req.body = std::move(parser.get().body());
+            res = co_await dispatcher.respond(req, match);
+            std::string().swap(req.body);  // its memory goes with its share of the budget
+          }
         }
         keep_alive = keep_alive && !draining && !unread_body;
         co_await write(stream, res, keep_alive, head, http10, date);
