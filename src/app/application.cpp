@@ -119,6 +119,7 @@ void Application::start() {
   p.events = std::make_unique<core::EventLog>(*p.db, p.clock, p.ids, p.log, ev);
 
   p.mailer = std::make_unique<core::Mailer>(mailer_options(cfg), p.log, p.metrics);
+  p.scheduler = std::make_unique<core::Scheduler>(*p.db, p.log, p.metrics);
 
   p.metrics.collector("log_dropped_lines_total", "Log lines dropped because the log buffer was full.",
                       "counter", [&log = p.log](std::string& out) {
@@ -129,7 +130,7 @@ void Application::start() {
   for (auto const* d : p.enabled) {
     auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids,
                                                       p.log, p.metrics, p.rate_limiter, p.services, *p.mailer,
-                                                      cfg.str("data_dir"), &p.authenticator});
+                                                      *p.scheduler, cfg.str("data_dir"), &p.authenticator});
     p.modules.push_back(d->create(ctx));
     p.router.set_module(std::string(d->name));
     p.modules.back()->register_routes(p.router);
@@ -180,6 +181,15 @@ void Application::start() {
   }
   p.running = true;
   p.events->start(*p.io.back());
+  p.scheduler->every({"kernel.event_prune",
+                      std::chrono::milliseconds(cfg.integer("events.prune_interval_ms")), 0.1, false,
+                      [&p](soci::session& sql) {
+                        if (auto n = p.events->prune(sql); n > 0)
+                          p.log.debug("events pruned", {{"count", n}});
+                      }});
+  p.scheduler->every({"kernel.idempotency_prune", std::chrono::minutes(1), 0.1, false,
+                      [&p](soci::session& sql) { p.idempotency->prune(sql); }});
+  p.scheduler->start();
   for (auto& m : p.modules) m->start();
 
   std::string names;
@@ -215,6 +225,7 @@ void Application::stop() {
   }
   p.server->close_all();
   for (auto it = p.modules.rbegin(); it != p.modules.rend(); ++it) (*it)->stop();
+  p.scheduler->stop();
   p.events->stop();
   p.work.clear();
   // Give sessions a moment to see their sockets closed, then stop whatever remains.

@@ -12,6 +12,7 @@
 #include "core/mailer.hpp"
 #include "core/metrics.hpp"
 #include "core/migrations.hpp"
+#include "core/scheduler.hpp"
 #include "core/worker_pool.hpp"
 #include "http/dispatcher.hpp"
 #include "http/rate_limiter.hpp"
@@ -58,6 +59,7 @@ struct Application::Parts {
   std::unique_ptr<core::WorkerPool> cpu;
   std::unique_ptr<core::EventLog> events;
   std::unique_ptr<core::Mailer> mailer;
+  std::unique_ptr<core::Scheduler> scheduler;
   std::unique_ptr<DatabaseIdempotencyStore> idempotency;
   std::unique_ptr<http::Dispatcher> dispatcher;
   std::unique_ptr<http::Server> server;

@@ -35,17 +35,20 @@ DatabaseIdempotencyStore::DatabaseIdempotencyStore(core::Database& db, core::Clo
                                                    long long retention_ms, long long stale_ms)
     : db_(db), clock_(clock), retention_ms_(retention_ms), stale_ms_(stale_ms) {}
 
+std::size_t DatabaseIdempotencyStore::prune(soci::session& sql) const {
+  const long long expired = clock_.now_ms() - retention_ms_;
+  soci::statement st = (sql.prepare << prune_sql, soci::use(expired));
+  st.execute(true);
+  return static_cast<std::size_t>(st.get_affected_rows());
+}
+
 core::Awaitable<DatabaseIdempotencyStore::Outcome> DatabaseIdempotencyStore::claim(std::string scope,
                                                                                    std::string key,
                                                                                    std::string fingerprint) {
   const long long now = clock_.now_ms();
   const long long expired = now - retention_ms_;
   const long long stale = now - stale_ms_;
-  // Old rows of every key go at most once a minute, inside some claim's transaction.
-  long long last = last_prune_.load();
-  const bool prune = now - last > 60'000 && last_prune_.compare_exchange_strong(last, now);
   co_return co_await db_.transaction([&](core::Tx& tx) {
-    if (prune) tx.sql << prune_sql, soci::use(expired);
     tx.sql << forget_expired_sql, soci::use(scope), soci::use(key), soci::use(expired), soci::use(stale);
     soci::statement insert = (tx.sql.prepare << insert_sql, soci::use(scope), soci::use(key),
                               soci::use(fingerprint), soci::use(now));

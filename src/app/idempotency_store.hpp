@@ -9,6 +9,10 @@ class Clock;
 class Database;
 }  // namespace bookspace::core
 
+namespace soci {
+class session;
+}
+
 namespace bookspace::app {
 
 /// http::IdempotencyStore over the `idempotency_keys` table, shared by every instance.
@@ -25,13 +29,14 @@ class DatabaseIdempotencyStore final : public http::IdempotencyStore {
   core::Awaitable<Outcome> claim(std::string scope, std::string key, std::string fingerprint) override;
   core::Awaitable<void> complete(std::string scope, std::string key, http::StoredResponse response) override;
   core::Awaitable<void> release(std::string scope, std::string key) override;
+  /// Deletes keys past the retention (a scheduler task, kernel.idempotency_prune); returns how many.
+  std::size_t prune(soci::session& sql) const;
 
  private:
   core::Database& db_;
   core::Clock const& clock_;
   long long retention_ms_;
   long long stale_ms_;
-  std::atomic<long long> last_prune_{0};
 };
 
 }  // namespace bookspace::app

@@ -22,6 +22,7 @@ class IdGenerator;
 class Logger;
 class Mailer;
 class Metrics;
+class Scheduler;
 class WorkerPool;
 }  // namespace bookspace::core
 
@@ -63,7 +64,8 @@ struct ModuleContext {
   core::Metrics& metrics;
   http::RateLimiter& rate_limiter;
   ServiceRegistry& services;
-  core::Mailer& mailer;  ///< SMTP, or the spool directory in embedded mode
+  core::Mailer& mailer;        ///< SMTP, or the spool directory in embedded mode
+  core::Scheduler& scheduler;  ///< periodic and delayed background work (its own thread and connection)
   std::string data_dir;
   /// Set by the module that authenticates bearer credentials (auth).
   http::Authenticator** authenticator;

@@ -295,25 +295,6 @@ void EventLog::start(asio::io_context& io) {
     asio::co_spawn(*c->strand, consume(db_, clock_, log_, options_, c, failures_total_),
                    [c](std::exception_ptr) { c->finish(); });
   }
-  pruner_ = std::make_shared<Consumer>("pruner");
-  pruner_->strand.emplace(asio::make_strand(io.get_executor()));
-  pruner_->timer.emplace(*pruner_->strand);
-  pruner_->done = false;
-  asio::co_spawn(
-      *pruner_->strand,
-      [this, p = pruner_]() -> Awaitable<void> {
-        while (!p->stopping) {
-          co_await p->sleep(options_.prune_interval_ms);
-          if (p->stopping) break;
-          try {
-            auto removed = co_await db_.run([this](soci::session& sql) { return prune(sql); });
-            if (removed > 0) log_.debug("events pruned", {{"count", removed}});
-          } catch (std::exception const& e) {
-            log_.warn("event pruning failed", {{"error", e.what()}});
-          }
-        }
-      },
-      [p = pruner_](std::exception_ptr) { p->finish(); });
   if (db_.dialect() == Dialect::postgresql && options_.listen) {
     listener_ = std::make_unique<Listener>(parse_database_url(db_.options().url).target, *this);
   }
@@ -323,7 +304,6 @@ void EventLog::stop() {
   if (!started_) return;
   listener_.reset();
   auto all = consumers_;
-  if (pruner_) all.push_back(pruner_);
   for (auto const& c : all) {
     c->stopping = true;
     c->poke();

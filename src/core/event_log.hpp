@@ -37,7 +37,7 @@ struct EventLogOptions {
   int batch_size = 100;            ///< events per consumer transaction
   int max_backoff_ms = 30'000;     ///< cap of the retry delay after a handler failure
   int retention_hours = 168;       ///< kept this long after every consumer has passed them
-  int prune_interval_ms = 60'000;  ///< how often old events are pruned
+  int prune_interval_ms = 60'000;  ///< how often old events are pruned (a scheduler task)
   bool listen = true;              ///< PostgreSQL: LISTEN for other instances' commits
 };
 
@@ -106,7 +106,6 @@ class EventLog {
   EventLogOptions options_;
   std::vector<std::shared_ptr<Consumer>> consumers_;
   std::unique_ptr<Listener> listener_;
-  std::shared_ptr<Consumer> pruner_;
   std::atomic<std::uint64_t> failures_total_{0};
   bool started_ = false;
 };

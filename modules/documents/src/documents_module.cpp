@@ -2,6 +2,7 @@
 #include "core/database.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/scheduler.hpp"
 #include "http/router.hpp"
 #include "routes.hpp"
 #include "service.hpp"
@@ -11,9 +12,6 @@
 
 #include <soci/soci.h>
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 namespace bookspace::migrations {
 std::span<const core::MigrationFile> documents();
@@ -45,8 +43,8 @@ class AccessImpl final : public Access {
   core::Database& db_;
 };
 
-/// Purges trash older than the retention, on a thread and connection of its own so that a
-/// large purge never occupies the request pool; every `interval` and once at start.
+/// Purges trash older than the retention: a scheduler task (its thread and connection, so a
+/// large purge never occupies the request pool), at start and every `interval`, in batches.
 class TrashPurger {
  public:
   TrashPurger(app::ModuleContext& ctx, Service& service)
@@ -58,44 +56,19 @@ class TrashPurger {
                                     "Documents deleted for good by the trash retention.")) {}
 
   void start() {
-    thread_ = std::thread([this] { loop(); });
+    task_ = ctx_.scheduler.every(
+        {"documents.trash_purge", interval_, 0.1, true, [this](soci::session& sql) { run_once(sql); }});
   }
   void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    if (task_) ctx_.scheduler.cancel(task_);
+    task_ = 0;
   }
 
  private:
-  void loop() {
-    std::unique_ptr<soci::session> sql;
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      try {
-        if (!sql)
-          sql = core::open_session(core::parse_database_url(ctx_.db.options().url), ctx_.db.options());
-        run_once(*sql);
-      } catch (std::exception const& e) {
-        sql.reset();  // reconnect next time
-        ctx_.log.warn("trash purge failed", {{"module", "documents"}, {"error", e.what()}});
-      }
-      lock.lock();
-      wake_.wait_for(lock, interval_, [this] { return stopping_; });
-    }
-  }
-
   void run_once(soci::session& sql) {
     const long long cutoff = ctx_.clock.now_ms() - retention_ms_;
     std::size_t total = 0;
-    for (;;) {
-      {
-        std::lock_guard lock(mutex_);
-        if (stopping_) break;
-      }
+    while (!ctx_.scheduler.stopping()) {
       std::size_t n = service_.purge_expired(sql, cutoff, purge_batch);
       total += n;
       purged_.inc(n);
@@ -107,12 +80,9 @@ class TrashPurger {
   app::ModuleContext& ctx_;
   Service& service_;
   const long long retention_ms_;
-  const std::chrono::seconds interval_;
+  const std::chrono::milliseconds interval_;
   core::Counter& purged_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  core::Scheduler::Id task_ = 0;
 };
 
 class DocumentsModule final : public app::Module {
