@@ -84,6 +84,7 @@ void Application::start() {
   db_options.max_queue = static_cast<std::size_t>(cfg.integer("database.max_queue"));
   db_options.busy_timeout_ms = static_cast<int>(cfg.integer("database.busy_timeout_ms"));
   db_options.sqlite_synchronous = cfg.str("database.sqlite_synchronous");
+  db_options.sqlite_group_commit = cfg.boolean("database.sqlite_group_commit");
   try {
     p.db = std::make_unique<core::Database>(db_options, p.log);
   } catch (std::exception const& e) {
@@ -189,6 +190,11 @@ void Application::start() {
                       }});
   p.scheduler->every({"kernel.idempotency_prune", std::chrono::minutes(1), 0.1, false,
                       [&p](soci::session& sql) { p.idempotency->prune(sql); }});
+  if (p.db->background_checkpoints()) {
+    p.scheduler->every({"kernel.sqlite_checkpoint",
+                        std::chrono::milliseconds(cfg.integer("database.sqlite_checkpoint_interval_ms")), 0.0,
+                        false, [&p](soci::session& sql) { p.db->checkpoint(sql); }});
+  }
   p.scheduler->start();
   for (auto& m : p.modules) m->start();
 

@@ -98,6 +98,12 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add(integer_key("database.max_queue", 4096, 1, 1000000, "Database calls waiting beyond this get 503."));
   s.add(integer_key("database.busy_timeout_ms", 5000, 0, 600000,
                     "SQLite: how long a writer waits for the lock."));
+  s.add({"database.sqlite_group_commit", ConfigType::boolean, true,
+         "SQLite: concurrent write transactions share one commit and one fsync (each still answered only "
+         "once on disk); WAL checkpoints run in the background instead of inside a request's commit."});
+  s.add(integer_key(
+      "database.sqlite_checkpoint_interval_ms", 1000, 10, 3600000,
+      "SQLite with group commit: how often the WAL is checkpointed (passive) in the background."));
   ConfigKey sync{"database.sqlite_synchronous", ConfigType::string, "FULL",
                  "SQLite synchronous pragma; FULL means a 2xx is on disk."};
   sync.choices = {"FULL", "NORMAL", "EXTRA"};

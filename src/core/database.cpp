@@ -1,6 +1,13 @@
 #include "core/database.hpp"
 
+#include "core/error.hpp"
+#include "core/group_commit.hpp"
 #include "core/log.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
@@ -137,6 +144,14 @@ Database::Database(DatabaseOptions options, Logger& log)
   }
   spare_ = open_session(url_, options_);
   pool_ = std::make_unique<WorkerPool>("db", options_.pool_size, options_.max_queue);
+  if (url_.dialect == Dialect::sqlite && options_.sqlite_group_commit) {
+    // Checkpoints happen in checkpoint(), on the scheduler's connection, never in a request's
+    // COMMIT (an automatic checkpoint of a large WAL stalled writers for most of a second).
+    for (auto& s : sessions_) exec_script(*s, Dialect::sqlite, "PRAGMA wal_autocheckpoint=0");
+    auto writer = open_session(url_, options_);
+    exec_script(*writer, Dialect::sqlite, "PRAGMA wal_autocheckpoint=0");
+    committer_ = std::make_unique<GroupCommitter>(std::move(writer), log_, options_.max_queue);
+  }
   log_.debug("database open", {{"dialect", to_string(url_.dialect)}, {"pool_size", options_.pool_size}});
 }
 
@@ -146,6 +161,38 @@ Database::~Database() {
 
 void Database::stop() {
   if (pool_) pool_->stop();
+  if (committer_) committer_->stop();
+}
+
+int Database::checkpoint(soci::session& sql) {
+  int busy = 0, log_frames = 0, checkpointed = 0;
+  sql << "PRAGMA wal_checkpoint(PASSIVE)", soci::into(busy), soci::into(log_frames), soci::into(checkpointed);
+  return log_frames - checkpointed;
+}
+
+Awaitable<void> Database::run_grouped(std::function<void(Tx&)> body) {
+  std::exception_ptr failure;
+  bool accepted = true;
+  co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void()>(
+      [&](auto handler) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto resume = [shared] {
+          auto ex = boost::asio::get_associated_executor(*shared);
+          boost::asio::post(ex, [shared]() mutable { (*shared)(); });
+        };
+        accepted = committer_->submit({std::move(body), [&failure, resume](std::exception_ptr error) {
+                                         failure = error;
+                                         resume();
+                                       }});
+        if (!accepted) resume();
+      },
+      boost::asio::use_awaitable);
+  if (!accepted) {
+    Error error{ErrorCode::overloaded, "The server is busy; try again shortly.", {}};
+    error.retry_after_s = 1;
+    throw ApiError(std::move(error));
+  }
+  if (failure) std::rethrow_exception(failure);
 }
 
 bool Database::submit(std::string what, std::function<void(soci::session&)> work) {

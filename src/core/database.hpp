@@ -16,6 +16,7 @@ class session;
 namespace bookspace::core {
 
 class Logger;
+class GroupCommitter;
 
 enum class Dialect { sqlite, postgresql };
 std::string_view to_string(Dialect dialect);
@@ -24,7 +25,11 @@ struct DatabaseOptions {
   std::string url;               ///< sqlite:///abs/path.db, sqlite://rel/path.db, postgresql://…
   std::size_t pool_size = 4;     ///< connections = worker threads
   std::size_t max_queue = 4096;  ///< queued calls before 503 overloaded
-  int busy_timeout_ms = 5000;    ///< SQLite: how long a writer waits for the lock
+  /// SQLite: transaction() goes through one writer that commits concurrent transactions
+  /// together (GroupCommitter), and WAL checkpoints are left to checkpoint() (automatic ones
+  /// off), so neither stalls a request.
+  bool sqlite_group_commit = false;
+  int busy_timeout_ms = 5000;  ///< SQLite: how long a writer waits for the lock
   std::string sqlite_synchronous = "FULL";
 };
 
@@ -52,6 +57,10 @@ class Tx {
   soci::session& sql;
   const Dialect dialect;
   void on_commit(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
+  /// Runs the hooks, in order (once the transaction committed).
+  void run_commit_hooks() {
+    for (auto& hook : hooks_) hook();
+  }
 
  private:
   friend void run_transaction(soci::session&, Dialect, std::function<void(Tx&)> const&);
@@ -81,10 +90,26 @@ class Database {
 
   template <class F>
   auto transaction(F f) -> Awaitable<std::invoke_result_t<F&, Tx&>> {
-    return run_in(*pool_, [this, f = std::move(f)](std::size_t worker) mutable {
-      return in_transaction(session_for(worker), f);
-    });
+    using R = std::invoke_result_t<F&, Tx&>;
+    if (committer_) {
+      if constexpr (std::is_void_v<R>) {
+        co_await run_grouped([&f](Tx& tx) { f(tx); });
+      } else {
+        std::optional<R> result;
+        co_await run_grouped([&f, &result](Tx& tx) { result.emplace(f(tx)); });
+        co_return std::move(*result);
+      }
+    } else {
+      co_return co_await run_in(*pool_, [this, f = std::move(f)](std::size_t worker) mutable {
+        return in_transaction(session_for(worker), f);
+      });
+    }
   }
+
+  /// SQLite with group commit: a passive WAL checkpoint on `sql` (the scheduler's connection);
+  /// pages are copied back while writers go on. Returns the WAL frames still not checkpointed.
+  int checkpoint(soci::session& sql);
+  bool background_checkpoints() const { return committer_ != nullptr; }
 
   /// Queues `work` on the pool without waiting for it: for what a request starts but need not
   /// see finish (its answer must not depend on, or reveal, what the work finds). An exception
@@ -113,6 +138,8 @@ class Database {
 
  private:
   soci::session& session_for(std::size_t worker);
+  /// Runs `body` as one savepoint of the next group commit; resumes after the batch committed.
+  Awaitable<void> run_grouped(std::function<void(Tx&)> body);
 
   DatabaseOptions options_;
   DatabaseUrl url_;
@@ -120,6 +147,7 @@ class Database {
   std::vector<std::unique_ptr<soci::session>> sessions_;
   std::unique_ptr<soci::session> spare_;  ///< for run_blocking, outside the pool
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<GroupCommitter> committer_;
 };
 
 }  // namespace bookspace::core

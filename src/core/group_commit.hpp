@@ -1,0 +1,65 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace soci {
+class session;
+}
+
+namespace bookspace::core {
+
+class Tx;
+class Logger;
+
+/// Group commit for SQLite: concurrent write transactions share one COMMIT, and so one fsync.
+///
+/// One writer thread with a connection of its own takes every transaction waiting, opens one
+/// `BEGIN IMMEDIATE`, runs each as a `SAVEPOINT` (a transaction that fails is rolled back to its
+/// savepoint alone and gets its error), then COMMITs the batch and only then answers every
+/// transaction in it — "2xx means on disk" holds for each. While one batch commits, the next
+/// gathers, so the batch grows with the load and the disk is synced once per batch instead of
+/// once per request. SQLite has a single writer anyway; this makes its waiting productive.
+class GroupCommitter {
+ public:
+  struct Job {
+    std::function<void(Tx&)> body;
+    /// Called on the writer thread after the batch committed (nullptr) or when this job or the
+    /// commit failed (the error).
+    std::function<void(std::exception_ptr)> done;
+  };
+
+  GroupCommitter(std::unique_ptr<soci::session> session, Logger& log, std::size_t max_queue,
+                 std::size_t max_batch = 128);
+  ~GroupCommitter();
+  GroupCommitter(GroupCommitter const&) = delete;
+  GroupCommitter& operator=(GroupCommitter const&) = delete;
+
+  /// Queues a transaction; false when the queue is full or the committer is stopping.
+  bool submit(Job job);
+  /// Commits what is queued, then ends the thread. Idempotent.
+  void stop();
+  std::size_t queued() const;
+
+ private:
+  void run();
+  void commit_batch(std::deque<Job>& batch);
+
+  std::unique_ptr<soci::session> session_;
+  Logger& log_;
+  const std::size_t max_queue_;
+  const std::size_t max_batch_;
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace bookspace::core
