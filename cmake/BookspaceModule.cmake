@@ -29,11 +29,14 @@ function(bookspace_embed_text target name file)
   target_sources(${target} PRIVATE ${out})
 endfunction()
 
-# bookspace_add_module(<name> [DEPENDS <module>...] [MIGRATIONS <dir>] [TESTS <file>...])
+# bookspace_add_module(<name> [DEPENDS <module>...] [EVENTS_FROM <module>...] [MIGRATIONS <dir>]
+#                      [TESTS <file>...])
 #   One domain module: STATIC library bookspace_<name> with a PUBLIC include/ and a PRIVATE src/,
 #   its migrations compiled in, and its unit tests (modules/<name>/tests) as bookspace_<name>_tests.
+#   DEPENDS: modules it calls (linked; must be enabled with it). EVENTS_FROM: modules whose events
+#   it consumes without depending on them (their header-only event contracts are visible).
 function(bookspace_add_module name)
-  cmake_parse_arguments(ARG "" "MIGRATIONS;DIR" "DEPENDS;TESTS" ${ARGN})
+  cmake_parse_arguments(ARG "" "MIGRATIONS;DIR" "DEPENDS;EVENTS_FROM;TESTS" ${ARGN})
   if(NOT ARG_DIR)
     set(ARG_DIR ${CMAKE_CURRENT_SOURCE_DIR})
   endif()
@@ -48,6 +51,9 @@ function(bookspace_add_module name)
     list(APPEND deps bookspace_${dep})
   endforeach()
   target_link_libraries(bookspace_${name} PUBLIC ${deps})
+  foreach(source IN LISTS ARG_EVENTS_FROM)
+    target_include_directories(bookspace_${name} PRIVATE ${PROJECT_SOURCE_DIR}/modules/${source}/include)
+  endforeach()
   if(EXISTS ${ARG_MIGRATIONS})
     bookspace_embed_migrations(bookspace_${name} ${name} ${ARG_MIGRATIONS})
   endif()

@@ -1,6 +1,8 @@
 // API.md "Documents", through real HTTP on SQLite and PostgreSQL: the contract route by
 // route, limits, sharing roles, comments, trash and its purge, Idempotency-Key, events.
 #include "documents_helpers.hpp"
+
+#include <bookspace/documents/events.hpp>
 #include "test_app.hpp"
 
 #include <doctest/doctest.h>
@@ -388,7 +390,7 @@ TEST_CASE("the trash older than the retention is purged in the background, with 
     return count(app, "SELECT COUNT(*) FROM documents_documents WHERE id = '" + old_one + "'") == 0;
   }));
   CHECK(count(app, "SELECT COUNT(*) FROM documents_versions WHERE document_id = '" + old_one + "'") == 0);
-  CHECK(event_types(app, old_one).back() == documents::purged_v1);
+  CHECK(event_types(app, old_one).back() == std::string(documents::Purged::type));
   CHECK(all_ids(c, ann, "/api/v1/trash") == std::vector<std::string>{recent});
 }
 
@@ -434,9 +436,12 @@ TEST_CASE("events: one per committed change, none for refused ones, with the rea
   REQUIRE(call(c, ann, "DELETE", doc_path(id)).status == 204);
   REQUIRE(call(c, ann, "DELETE", "/api/v1/trash/" + id).status == 204);
   CHECK(event_types(app, id) ==
-        std::vector<std::string>{documents::created_v1, documents::updated_v1, documents::shared_v1,
-                                 documents::comment_added_v1, documents::unshared_v1, documents::deleted_v1,
-                                 documents::restored_v1, documents::deleted_v1, documents::purged_v1});
+        std::vector<std::string>{
+            std::string(documents::Created::type), std::string(documents::Updated::type),
+            std::string(documents::Shared::type), std::string(documents::CommentAdded::type),
+            std::string(documents::Unshared::type), std::string(documents::Deleted::type),
+            std::string(documents::Restored::type), std::string(documents::Deleted::type),
+            std::string(documents::Purged::type)});
   auto payloads =
       app.query_strings("SELECT payload FROM events WHERE aggregate_id = '" + id + "' ORDER BY seq");
   auto created = json::parse(payloads.at(0)).as_object();

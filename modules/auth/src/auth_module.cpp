@@ -4,6 +4,7 @@
 
 #include "app/module.hpp"
 #include "core/database.hpp"
+#include "core/event_contract.hpp"
 #include "core/event_log.hpp"
 #include "core/log.hpp"
 #include "core/mailer.hpp"
@@ -16,6 +17,8 @@
 #include "http/router.hpp"
 
 #include <bookspace/auth/auth.hpp>
+#include <bookspace/auth/events.hpp>
+#include <bookspace/users/events.hpp>
 
 #include <soci/soci.h>
 #include <boost/json.hpp>
@@ -460,22 +463,18 @@ class AuthModule final : public app::Module {
   void subscribe(core::EventLog& events) override {
     // Auth's own copy of display names (shown in its token responses), fed by the users module.
     events.subscribe("auth.profiles", [](core::Tx& tx, core::Event const& e) {
-      if (e.type != "users.profile_updated.v1") return;
-      auto const& p = e.payload.as_object();
-      std::string name(p.at("display_name").as_string()), id(p.at("id").as_string());
-      tx.sql << update_display_name_sql, soci::use(name), soci::use(id);
+      auto profile = core::event_as<users::ProfileUpdated>(e);
+      if (!profile) return;
+      tx.sql << update_display_name_sql, soci::use(profile->display_name), soci::use(profile->id);
     });
     events.watch("auth.revocations", [this](core::Event const& e) {
-      if (e.type == "auth.api_key_revoked.v1") {
-        authenticator_.key_revoked(std::string(e.payload.as_object().at("key_hash").as_string()));
-        return;
+      if (auto key = core::event_as<ApiKeyRevoked>(e)) {
+        authenticator_.key_revoked(key->key_hash);
+      } else if (auto account = core::event_as<AccountUpdated>(e)) {
+        authenticator_.account_changed(account->id);
+      } else if (auto session = core::event_as<SessionRevoked>(e)) {
+        authenticator_.revoked(session->session_id, e.occurred_at);
       }
-      if (e.type == account_updated_v1) {
-        authenticator_.account_changed(e.aggregate_id);
-        return;
-      }
-      if (e.type != session_revoked_v1) return;
-      authenticator_.revoked(std::string(e.payload.as_object().at("session_id").as_string()), e.occurred_at);
     });
   }
 

@@ -1,6 +1,7 @@
 #include "auth_service.hpp"
 
 #include "core/database.hpp"
+#include "core/event_contract.hpp"
 #include "core/event_log.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
@@ -8,6 +9,8 @@
 #include "core/sql.hpp"
 #include "core/text.hpp"
 #include "core/worker_pool.hpp"
+
+#include <bookspace/auth/events.hpp>
 
 #include <soci/soci.h>
 #include <sodium.h>
@@ -212,12 +215,8 @@ core::Awaitable<Issued> AuthService::register_account(std::string email, std::st
     tx.sql << insert_account_sql, soci::use(account.id), soci::use(account.email), soci::use(hash),
         soci::use(account.display_name), soci::use(account.role), soci::use(now), soci::use(now);
     auto session = create_session(tx, ids_, account.id, client, now, expires);
-    events_.publish(tx, "auth.user_registered.v1", account.id,
-                    {{"id", account.id},
-                     {"email", account.email},
-                     {"display_name", account.display_name},
-                     {"role", account.role},
-                     {"created_at", core::format_rfc3339(now)}});
+    core::publish(events_, tx, account.id,
+                  UserRegistered{account.id, account.email, account.display_name, account.role, now});
     return session;
   });
   co_return issue(account, std::move(session_id), std::move(refresh));
@@ -308,8 +307,7 @@ bool AuthService::revoke_in(core::Tx& tx, std::string const& account_id, std::st
       (tx.sql.prepare << revoke_session_sql, soci::use(now), soci::use(session_id), soci::use(account_id));
   st.execute(true);
   if (st.get_affected_rows() != 1) return false;
-  events_.publish(tx, "auth.session_revoked.v1", session_id,
-                  {{"session_id", session_id}, {"account_id", account_id}, {"reason", reason}});
+  core::publish(events_, tx, session_id, SessionRevoked{session_id, account_id, std::string(reason)});
   tx.on_commit([this, session_id, now] {
     if (on_revoked) on_revoked(session_id, now);
   });
@@ -433,11 +431,7 @@ core::Awaitable<std::optional<Account>> AuthService::update(std::string id, std:
     int flag = account->disabled ? 1 : 0;
     tx.sql << update_account_sql, soci::use(account->role), soci::use(flag), soci::use(now), soci::use(id);
     if (account->disabled) revoke_all_in(tx, id, "", "account_disabled", now);
-    events_.publish(tx, "auth.account_updated.v1", id,
-                    {{"id", id},
-                     {"role", account->role},
-                     {"disabled", account->disabled},
-                     {"updated_at", core::format_rfc3339(now)}});
+    core::publish(events_, tx, id, AccountUpdated{id, account->role, account->disabled, now});
     return account;
   });
 }
@@ -459,12 +453,8 @@ Account AuthService::create_account_blocking(soci::session& sql, std::string ema
     tx.sql << insert_account_sql, soci::use(account.id), soci::use(account.email),
         soci::use(account.password_hash), soci::use(account.display_name), soci::use(account.role),
         soci::use(now), soci::use(now);
-    events_.publish(tx, "auth.user_registered.v1", account.id,
-                    {{"id", account.id},
-                     {"email", account.email},
-                     {"display_name", account.display_name},
-                     {"role", account.role},
-                     {"created_at", core::format_rfc3339(now)}});
+    core::publish(events_, tx, account.id,
+                  UserRegistered{account.id, account.email, account.display_name, account.role, now});
   });
   return account;
 }
@@ -514,8 +504,7 @@ core::Awaitable<void> AuthService::revoke_api_key(std::string account_id, std::s
     tx.sql << find_key_hash_sql, soci::use(id), soci::use(account_id), soci::into(hash, ind);
     if (!tx.sql.got_data()) return false;
     tx.sql << revoke_key_sql, soci::use(now), soci::use(id), soci::use(account_id);
-    events_.publish(tx, "auth.api_key_revoked.v1", id,
-                    {{"id", id}, {"account_id", account_id}, {"key_hash", hash}});
+    core::publish(events_, tx, id, ApiKeyRevoked{id, account_id, hash});
     tx.on_commit([this, hash] {
       if (on_key_revoked) on_key_revoked(hash);
     });

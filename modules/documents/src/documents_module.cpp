@@ -12,7 +12,6 @@
 
 #include <soci/soci.h>
 
-
 namespace bookspace::migrations {
 std::span<const core::MigrationFile> documents();
 }

@@ -4,11 +4,13 @@
 #include "core/clock.hpp"
 #include "core/database.hpp"
 #include "core/error.hpp"
+#include "core/event_contract.hpp"
 #include "core/event_log.hpp"
 #include "core/ids.hpp"
 #include "rules.hpp"
 
 #include <bookspace/auth/auth.hpp>
+#include <bookspace/documents/events.hpp>
 
 #include <soci/soci.h>
 #include <boost/json.hpp>
@@ -42,25 +44,21 @@ Role require(soci::session& sql, std::string const& id, std::string const& user,
   return role;
 }
 
-json::array to_array(std::vector<std::string> const& items) {
-  json::array a;
-  for (auto const& i : items) a.emplace_back(i);
-  return a;
-}
-
-/// The payload of created/updated/restored: enough to index the document without reading it.
-json::object document_payload(Document const& d, std::string_view actor,
-                              std::vector<std::string> const& readers) {
-  return {{"id", d.id},
-          {"owner_id", d.owner_id},
-          {"version", d.version},
-          {"title", d.title},
-          {"content", d.content},
-          {"tags", json::parse(d.tags)},
-          {"created_at", core::format_rfc3339(d.created_at)},
-          {"updated_at", core::format_rfc3339(d.updated_at)},
-          {"actor_id", actor},
-          {"readers", to_array(readers)}};
+/// The document as events carry it (search indexes it from there).
+template <class Event>
+Event snapshot(Document const& d, std::string_view actor, std::vector<std::string> readers) {
+  Event e;
+  e.id = d.id;
+  e.owner_id = d.owner_id;
+  e.version = d.version;
+  e.title = d.title;
+  e.content = d.content;
+  e.tags = tags_from_json(d.tags);
+  e.created_at = d.created_at;
+  e.updated_at = d.updated_at;
+  e.actor_id = std::string(actor);
+  e.readers = std::move(readers);
+  return e;
 }
 
 void check_if_match(std::optional<std::string> const& if_match, long long version) {
@@ -92,7 +90,7 @@ core::Awaitable<Document> Service::create(std::string user, std::string title, s
   d.role = Role::owner;
   co_await ctx_.db.transaction([&](core::Tx& tx) {
     insert_document(tx.sql, d, tags);
-    ctx_.events.publish(tx, created_v1, d.id, document_payload(d, user, {user}));
+    core::publish(ctx_.events, tx, d.id, snapshot<Created>(d, user, {user}));
   });
   co_return d;
 }
@@ -122,7 +120,7 @@ core::Awaitable<Document> Service::update(std::string id, std::string user,
     next.version = current->version + 1;
     next.updated_at = now;
     if (!update_document(tx.sql, next, current->version, changes.tags, user)) throw changed_meanwhile();
-    ctx_.events.publish(tx, updated_v1, id, document_payload(next, user, readers_of(tx.sql, id)));
+    core::publish(ctx_.events, tx, id, snapshot<Updated>(next, user, readers_of(tx.sql, id)));
     return next;
   });
 }
@@ -145,9 +143,9 @@ core::Awaitable<Document> Service::restore_version(std::string id, std::string u
     next.updated_at = now;
     if (!update_document(tx.sql, next, current->version, tags_from_json(old->tags), user))
       throw changed_meanwhile();
-    auto payload = document_payload(next, user, readers_of(tx.sql, id));
-    payload["restored_from_version"] = version;
-    ctx_.events.publish(tx, updated_v1, id, std::move(payload));
+    auto event = snapshot<Updated>(next, user, readers_of(tx.sql, id));
+    event.restored_from_version = version;
+    core::publish(ctx_.events, tx, id, event);
     return next;
   });
 }
@@ -158,13 +156,7 @@ core::Awaitable<void> Service::trash(std::string id, std::string user) {
     require(tx.sql, id, user, Role::owner);
     auto former = readers_of(tx.sql, id);
     set_trashed(tx.sql, id, now);
-    ctx_.events.publish(tx, deleted_v1, id,
-                        {{"id", id},
-                         {"owner_id", user},
-                         {"deleted_at", core::format_rfc3339(now)},
-                         {"actor_id", user},
-                         {"readers", json::array()},
-                         {"former_readers", to_array(former)}});
+    core::publish(ctx_.events, tx, id, Deleted{id, user, now, user, {}, std::move(former)});
   });
 }
 
@@ -203,13 +195,8 @@ core::Awaitable<Share> Service::share(std::string id, std::string user, std::str
     require(tx.sql, id, user, Role::owner);
     auto d = find_readable(tx.sql, id, user);
     auto share = upsert_share(tx.sql, *d, with, role, now);
-    ctx_.events.publish(tx, shared_v1, id,
-                        {{"id", id},
-                         {"owner_id", user},
-                         {"user_id", with},
-                         {"role", to_string(role)},
-                         {"actor_id", user},
-                         {"readers", to_array(readers_of(tx.sql, id))}});
+    core::publish(ctx_.events, tx, id,
+                  Shared{id, user, with, std::string(to_string(role)), user, readers_of(tx.sql, id)});
     return share;
   });
 }
@@ -219,12 +206,7 @@ core::Awaitable<void> Service::unshare(std::string id, std::string user, std::st
     require(tx.sql, id, user, Role::owner);
     if (!delete_share(tx.sql, id, with))
       throw ApiError(ErrorCode::not_found, "The document is not shared with them.");
-    ctx_.events.publish(tx, unshared_v1, id,
-                        {{"id", id},
-                         {"owner_id", user},
-                         {"user_id", with},
-                         {"actor_id", user},
-                         {"readers", to_array(readers_of(tx.sql, id))}});
+    core::publish(ctx_.events, tx, id, Unshared{id, user, with, user, readers_of(tx.sql, id)});
   });
 }
 
@@ -241,14 +223,8 @@ core::Awaitable<Comment> Service::add_comment(std::string id, std::string user, 
   co_await ctx_.db.transaction([&](core::Tx& tx) {
     require(tx.sql, id, user, Role::viewer);
     insert_comment(tx.sql, c);
-    ctx_.events.publish(tx, comment_added_v1, id,
-                        {{"id", id},
-                         {"comment_id", c.id},
-                         {"author_id", user},
-                         {"body", c.body},
-                         {"created_at", core::format_rfc3339(c.created_at)},
-                         {"actor_id", user},
-                         {"readers", to_array(readers_of(tx.sql, id))}});
+    core::publish(ctx_.events, tx, id,
+                  CommentAdded{id, c.id, user, c.body, c.created_at, user, readers_of(tx.sql, id)});
   });
   co_return c;
 }
@@ -275,7 +251,7 @@ core::Awaitable<Document> Service::untrash(std::string id, std::string user) {
     auto d = find_trashed(tx.sql, id, user);
     if (!d) throw ApiError(ErrorCode::not_found, "No such document in your trash.");
     set_trashed(tx.sql, id, std::nullopt);
-    ctx_.events.publish(tx, restored_v1, id, document_payload(*d, user, readers_of(tx.sql, id)));
+    core::publish(ctx_.events, tx, id, snapshot<Restored>(*d, user, readers_of(tx.sql, id)));
     return std::move(*d);
   });
 }
@@ -285,8 +261,7 @@ core::Awaitable<void> Service::purge(std::string id, std::string user) {
     if (!find_trashed(tx.sql, id, user))
       throw ApiError(ErrorCode::not_found, "No such document in your trash.");
     purge_document(tx.sql, id);
-    ctx_.events.publish(tx, purged_v1, id,
-                        {{"id", id}, {"owner_id", user}, {"actor_id", user}, {"readers", json::array()}});
+    core::publish(ctx_.events, tx, id, Purged{id, user, user, {}});
   });
 }
 
@@ -295,11 +270,7 @@ std::size_t Service::purge_expired(soci::session& sql, long long cutoff, int n) 
   core::run_transaction(sql, ctx_.db.dialect(), [&](core::Tx& tx) {
     for (auto const& expired : expired_trash(tx.sql, cutoff, n)) {
       purge_document(tx.sql, expired.id);
-      ctx_.events.publish(tx, purged_v1, expired.id,
-                          {{"id", expired.id},
-                           {"owner_id", expired.owner_id},
-                           {"actor_id", nullptr},
-                           {"readers", json::array()}});
+      core::publish(ctx_.events, tx, expired.id, Purged{expired.id, expired.owner_id, std::nullopt, {}});
       ++purged;
     }
   });

@@ -1,5 +1,6 @@
 #include "core/clock.hpp"
 #include "core/database.hpp"
+#include "core/event_contract.hpp"
 #include "core/event_log.hpp"
 #include "core/sql.hpp"
 #include "core/text.hpp"
@@ -7,6 +8,8 @@
 #include "http/router.hpp"
 
 #include <bookspace/auth/auth.hpp>
+#include <bookspace/auth/events.hpp>
+#include <bookspace/users/events.hpp>
 #include <bookspace/users/users.hpp>
 
 #include <soci/soci.h>
@@ -108,10 +111,6 @@ Profile from_account(auth::AccountInfo const& a) {
   return {a.id, a.email, a.display_name, a.role, a.disabled, a.created_at, a.updated_at};
 }
 
-long long time_field(json::object const& o, char const* key) {
-  return core::parse_rfc3339(std::string(o.at(key).as_string())).value_or(0);
-}
-
 std::string display_name_field(json::object const& body) {
   auto const* v = body.if_contains("display_name");
   if (!v || !v->is_string()) throw ApiError(core::Error::validation("display_name", "must be a string"));
@@ -136,17 +135,15 @@ class UsersModule final : public app::Module {
   void subscribe(core::EventLog& events) override {
     // Profiles follow accounts: created on registration, role/disabled on updates. Idempotent.
     events.subscribe("users.profiles", [](core::Tx& tx, core::Event const& e) {
-      auto const& p = e.payload.as_object();
-      if (e.type == auth::user_registered_v1) {
-        const long long created = time_field(p, "created_at");
-        insert_profile(tx.sql, {std::string(p.at("id").as_string()), std::string(p.at("email").as_string()),
-                                std::string(p.at("display_name").as_string()),
-                                std::string(p.at("role").as_string()), false, created, created});
-      } else if (e.type == auth::account_updated_v1) {
-        std::string role(p.at("role").as_string()), id(p.at("id").as_string());
-        int disabled = p.at("disabled").as_bool() ? 1 : 0;
-        long long updated = time_field(p, "updated_at");
-        tx.sql << update_account_sql, soci::use(role), soci::use(disabled), soci::use(updated), soci::use(id);
+      if (auto r = core::event_as<auth::UserRegistered>(e)) {
+        insert_profile(
+            tx.sql, {r->id, r->email, r->display_name, r->role, false, static_cast<long long>(r->created_at),
+                     static_cast<long long>(r->created_at)});
+      } else if (auto u = core::event_as<auth::AccountUpdated>(e)) {
+        int disabled = u->disabled ? 1 : 0;
+        long long updated = u->updated_at;
+        tx.sql << update_account_sql, soci::use(u->role), soci::use(disabled), soci::use(updated),
+            soci::use(u->id);
       }
     });
   }
@@ -177,9 +174,7 @@ class UsersModule final : public app::Module {
           const long long now = ctx_.clock.now_ms();
           auto updated = co_await ctx_.db.transaction([&](core::Tx& tx) {
             tx.sql << update_name_sql, soci::use(name), soci::use(now), soci::use(id);
-            ctx_.events.publish(
-                tx, profile_updated_v1, id,
-                {{"id", id}, {"display_name", name}, {"updated_at", core::format_rfc3339(now)}});
+            core::publish(ctx_.events, tx, id, ProfileUpdated{id, name, now});
             return *find_profile(tx.sql, id);
           });
           co_return Response::json(200, updated.to_json());

@@ -13,10 +13,7 @@ namespace bookspace::auth {
 /// Authenticator. See docs/modules/auth.md.
 app::ModuleDescriptor auth_module();
 
-/// Event types auth publishes (payloads in docs/modules/auth.md).
-inline constexpr char const* user_registered_v1 = "auth.user_registered.v1";
-inline constexpr char const* account_updated_v1 = "auth.account_updated.v1";
-inline constexpr char const* session_revoked_v1 = "auth.session_revoked.v1";
+/// The events auth publishes: <bookspace/auth/events.hpp>.
 
 /// What other modules may know of an account.
 struct AccountInfo {

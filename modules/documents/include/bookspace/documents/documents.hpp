@@ -31,15 +31,6 @@ class Access {
   virtual core::Awaitable<std::vector<std::string>> readers(std::string document_id) = 0;
 };
 
-/// Event types (payloads in docs/modules/documents.md). Every payload carries `id` (the
-/// document), `actor_id` and `readers` (who may read it after the change).
-inline constexpr char const* created_v1 = "documents.created.v1";
-inline constexpr char const* updated_v1 = "documents.updated.v1";
-inline constexpr char const* deleted_v1 = "documents.deleted.v1";    ///< moved to the trash
-inline constexpr char const* restored_v1 = "documents.restored.v1";  ///< back from the trash
-inline constexpr char const* purged_v1 = "documents.purged.v1";      ///< gone for good
-inline constexpr char const* shared_v1 = "documents.shared.v1";
-inline constexpr char const* unshared_v1 = "documents.unshared.v1";
-inline constexpr char const* comment_added_v1 = "documents.comment_added.v1";
+/// The events this module publishes: <bookspace/documents/events.hpp>.
 
 }  // namespace bookspace::documents

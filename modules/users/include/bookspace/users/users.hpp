@@ -8,6 +8,6 @@ namespace bookspace::users {
 /// (GET /users, PATCH /users/{id}). Depends on auth. See docs/modules/users.md.
 app::ModuleDescriptor users_module();
 
-inline constexpr char const* profile_updated_v1 = "users.profile_updated.v1";
+/// The events users publishes: <bookspace/users/events.hpp>.
 
 }  // namespace bookspace::users
