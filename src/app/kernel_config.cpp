@@ -101,6 +101,9 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add({"database.sqlite_group_commit", ConfigType::boolean, true,
          "SQLite: concurrent write transactions share one commit and one fsync (each still answered only "
          "once on disk); WAL checkpoints run in the background instead of inside a request's commit."});
+  s.add(integer_key("database.sqlite_cache_kib", 32768, 512, 16777216,
+                    "SQLite: page cache of each connection (filled as pages are read). Large databases write "
+                    "faster when their indexes' upper levels stay in it."));
   s.add(integer_key(
       "database.sqlite_checkpoint_interval_ms", 1000, 10, 3600000,
       "SQLite with group commit: how often the WAL is checkpointed (passive) in the background."));

@@ -116,7 +116,8 @@ std::unique_ptr<soci::session> open_session(DatabaseUrl const& url, DatabaseOpti
               // busy_timeout first: switching to WAL needs a lock another connection may hold.
               "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms) +
                   "; PRAGMA journal_mode=WAL; PRAGMA synchronous=" + options.sqlite_synchronous +
-                  "; PRAGMA foreign_keys=ON;");
+                  "; PRAGMA foreign_keys=ON; PRAGMA cache_size=-" + std::to_string(options.sqlite_cache_kib) +
+                  ";");
   return session;
 }
 
