@@ -4,6 +4,8 @@
 #include "app/kernel_config.hpp"
 #include "app/ops_routes.hpp"
 
+#include <bookspace/migrations/kernel.hpp>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
@@ -16,10 +18,6 @@
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
-
-namespace bookspace::migrations {
-std::span<const core::MigrationFile> kernel();
-}
 
 namespace bookspace::app {
 

@@ -22,16 +22,23 @@ namespace po = boost::program_options;
 
 namespace {
 
-constexpr std::string_view usage_text =
-    "Usage: bookspace <command> [options]\n\n"
-    "Commands:\n"
-    "  serve     run the HTTP server (applies pending migrations first)\n"
-    "  migrate   apply pending database migrations and exit\n"
-    "  modules   list the modules of this binary, their dependencies and whether enabled\n"
-    "  config    print the effective configuration (secrets redacted)\n"
-    "  version   print the version\n"
-    "  users create-admin --email E   create an admin account (password from stdin, or generated)\n\n"
-    "Run `bookspace <command> --help` for the options of a command.\n";
+/// The usage text: the kernel's commands, then each compiled-in module's (from its descriptor).
+std::string usage_text(std::vector<ModuleDescriptor> const& modules) {
+  std::string text =
+      "Usage: bookspace <command> [options]\n\n"
+      "Commands:\n"
+      "  serve     run the HTTP server (applies pending migrations first)\n"
+      "  migrate   apply pending database migrations and exit\n"
+      "  modules   list the modules of this binary, their dependencies and whether enabled\n"
+      "  config    print the effective configuration (secrets redacted)\n"
+      "  version   print the version\n";
+  for (auto const& m : modules) {
+    for (auto const& c : m.commands) {
+      text += "  " + std::string(c.name) + "   " + std::string(c.usage) + "  [" + std::string(m.name) + "]\n";
+    }
+  }
+  return text + "\nRun `bookspace <command> --help` for the options of a command.\n";
+}
 
 struct Options {
   po::options_description desc;
@@ -207,12 +214,12 @@ int run_module_command(ModuleCommand const& command, int argc, char** argv, char
 
 int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> modules) {
   if (argc < 2) {
-    std::cerr << usage_text;
+    std::cerr << usage_text(modules);
     return 2;
   }
   const std::string command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
-    std::cout << usage_text;
+    std::cout << usage_text(modules);
     return 0;
   }
   if (command == "version" || command == "--version") {
@@ -230,7 +237,7 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
     }
   }
   if (!known) {
-    std::cerr << "bookspace: unknown command '" << command << "'\n\n" << usage_text;
+    std::cerr << "bookspace: unknown command '" << command << "'\n\n" << usage_text(modules);
     return 2;
   }
 

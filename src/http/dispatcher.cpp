@@ -74,9 +74,44 @@ bool is_json_type(std::string_view ct) {
 
 }  // namespace
 
+namespace {
+void append_unique(std::string& list, std::string_view name) {
+  if (name.empty()) return;
+  std::size_t at = 0;
+  while (at < list.size()) {
+    const auto end = std::min(list.find(", ", at), list.size());
+    if (iequals(std::string_view(list).substr(at, end - at), name)) return;
+    at = end + 2;
+  }
+  if (!list.empty()) list += ", ";
+  list += name;
+}
+}  // namespace
+
 Dispatcher::Dispatcher(Router const& router, core::Logger& log, core::Metrics& metrics, RateLimiter& limiter,
                        DispatcherOptions options)
-    : router_(router), log_(log), metrics_(metrics), limiter_(limiter), options_(std::move(options)) {}
+    : router_(router), log_(log), metrics_(metrics), limiter_(limiter), options_(std::move(options)) {
+  // The kernel's own headers, then what each route declares (RouteOptions::cors_*), unioned
+  // per path so that a preflight answers for every method of it.
+  for (auto h : {"Authorization", "Content-Type", "X-Request-Id", "traceparent"})
+    append_unique(cors_base_.request, h);
+  for (auto h : {"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"})
+    append_unique(cors_base_.expose, h);
+  for (auto const& route : router_.routes()) {
+    auto [it, fresh] = cors_by_pattern_.try_emplace(route.pattern, cors_base_);
+    if (route.options.idempotent) {
+      append_unique(it->second.request, "Idempotency-Key");
+      append_unique(it->second.expose, "Idempotent-Replayed");
+    }
+    for (auto const& h : route.options.cors_request_headers) append_unique(it->second.request, h);
+    for (auto const& h : route.options.cors_expose_headers) append_unique(it->second.expose, h);
+  }
+}
+
+Dispatcher::CorsHeaders const& Dispatcher::cors_headers(std::string_view pattern) const {
+  auto it = cors_by_pattern_.find(pattern);
+  return it == cors_by_pattern_.end() ? cors_base_ : it->second;
+}
 
 void Dispatcher::begin(Request& req, std::string generated_id) {
   auto given = req.headers.get("X-Request-Id");
@@ -165,7 +200,7 @@ std::optional<Response> Dispatcher::precheck(Request& req, Router::Match& match)
     if (req.method == Method::options) {
       Response res = Response::no_content();
       res.headers.add("Allow", match.allow);
-      cors(req, res, preflight, match.allow);
+      cors(req, res, preflight, match.allow, match.sibling ? std::string_view(match.sibling->pattern) : "");
       return res;
     }
     Response res = problem(core::ErrorCode::method_not_allowed,
@@ -237,7 +272,8 @@ core::Awaitable<Response> Dispatcher::run(Request& req, Route const& route) {
     res = co_await run_idempotent(req, route, *key);
   else
     res = co_await route.handler(req);
-  if (req.method == Method::options || req.headers.contains("Origin")) cors(req, res, false, {});
+  if (req.method == Method::options || req.headers.contains("Origin"))
+    cors(req, res, false, {}, route.pattern);
   co_return res;
 }
 
@@ -286,7 +322,8 @@ core::Awaitable<Response> Dispatcher::run_idempotent(Request& req, Route const& 
   co_return res;
 }
 
-bool Dispatcher::cors(Request const& req, Response& res, bool preflight, std::string const& allow) const {
+bool Dispatcher::cors(Request const& req, Response& res, bool preflight, std::string const& allow,
+                      std::string_view pattern) const {
   auto origin = req.headers.get("Origin");
   if (!origin || options_.cors_origins.empty()) return false;
   bool any = false, listed = false;
@@ -299,15 +336,10 @@ bool Dispatcher::cors(Request const& req, Response& res, bool preflight, std::st
   res.headers.add("Vary", "Origin");
   if (preflight) {
     res.headers.set("Access-Control-Allow-Methods", allow);
-    res.headers.set("Access-Control-Allow-Headers",
-                    "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, "
-                    "X-Request-Id, traceparent, Range, Upload-Offset, Upload-Length, "
-                    "Upload-Metadata, Tus-Resumable");
+    res.headers.set("Access-Control-Allow-Headers", cors_headers(pattern).request);
     res.headers.set("Access-Control-Max-Age", "600");
   } else {
-    res.headers.set("Access-Control-Expose-Headers",
-                    "ETag, Location, X-Request-Id, Retry-After, RateLimit-Limit, "
-                    "RateLimit-Remaining, RateLimit-Reset, Idempotent-Replayed, Content-Disposition");
+    res.headers.set("Access-Control-Expose-Headers", cors_headers(pattern).expose);
   }
   return true;
 }

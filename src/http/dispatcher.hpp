@@ -81,7 +81,15 @@ class Dispatcher {
   /// The handler behind Idempotency-Key: claim, run, remember (or replay / refuse).
   core::Awaitable<Response> run_idempotent(Request& req, Route const& route, std::string_view key);
   void finish(Request const& req, Response& res, Route const* route);
-  bool cors(Request const& req, Response& res, bool preflight, std::string const& allow) const;
+  /// CORS headers for a response to `req` (when its Origin is allowed); `pattern` picks the
+  /// route's extra headers (empty: the kernel's only).
+  bool cors(Request const& req, Response& res, bool preflight, std::string const& allow,
+            std::string_view pattern) const;
+  struct CorsHeaders {
+    std::string request;  ///< Access-Control-Allow-Headers
+    std::string expose;   ///< Access-Control-Expose-Headers
+  };
+  CorsHeaders const& cors_headers(std::string_view pattern) const;
   std::pair<core::Counter*, core::Histogram*> series(Route const* route, Method method, int status);
 
   Router const& router_;
@@ -91,6 +99,8 @@ class Dispatcher {
   DispatcherOptions options_;
   Authenticator* authenticator_ = nullptr;
   IdempotencyStore* idempotency_ = nullptr;
+  std::map<std::string, CorsHeaders, std::less<>> cors_by_pattern_;  ///< union over a path's routes
+  CorsHeaders cors_base_;
   std::mutex series_mutex_;
   std::map<std::tuple<Route const*, int, int>, std::pair<core::Counter*, core::Histogram*>> series_;
 };

@@ -92,6 +92,7 @@ Router::Match Router::match(Method method, std::string_view path) const {
   for (auto const& route : routes_) {
     if (!matches(route, parts, nullptr)) continue;
     allowed.push_back(route.method);
+    if (!m.sibling) m.sibling = &route;
     if (route.method == method) {
       if (!matches(route, parts, &m.params)) return m;  // undecodable parameter
       m.outcome = Outcome::found;

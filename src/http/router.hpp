@@ -33,6 +33,10 @@ struct RouteOptions {
   bool idempotent = false;
   /// OpenAPI 3.0.3 Operation object (summary, parameters, requestBody, responses…).
   boost::json::value openapi;
+  /// CORS, beyond the kernel's own: request headers a browser may send to this route (preflight
+  /// Access-Control-Allow-Headers) and response headers its scripts may read (Expose-Headers).
+  std::vector<std::string> cors_request_headers;
+  std::vector<std::string> cors_expose_headers;
 };
 
 struct Route {
@@ -53,7 +57,8 @@ class Router {
     Outcome outcome = Outcome::not_found;
     Route const* route = nullptr;
     std::vector<std::pair<std::string, std::string>> params;
-    std::string allow;  ///< "GET, HEAD, PATCH"
+    std::string allow;               ///< "GET, HEAD, PATCH"
+    Route const* sibling = nullptr;  ///< method_not_allowed: a route of that path (its pattern)
   };
 
   /// Routes registered from now on belong to `module`.

@@ -460,3 +460,28 @@ TEST_CASE("events: one per committed change, none for refused ones, with the rea
   CHECK(deleted.at("readers") == json::array{});
   CHECK(deleted.at("former_readers") == json::array{ann.id.c_str()});
 }
+
+TEST_CASE("CORS headers come from the routes: documents' preconditions and ETag, none of them elsewhere") {
+  TestApp app(generous([](app::Config& c) {
+                c.set("server.cors_origins", boost::json::array{"https://app.example"});
+              }),
+              {auth::auth_module(), documents::documents_module()});
+  auto c = app.client();
+  const Member ann = join(c, "cors@example.com");
+  const std::string id = create_doc(c, ann, "CORS");
+  auto pre = c.request("OPTIONS", doc_path(id), "",
+                       {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "PATCH"}});
+  CHECK(pre.status == 204);
+  const std::string allowed = pre.header("Access-Control-Allow-Headers");
+  CHECK(allowed.find("If-Match") != std::string::npos);
+  CHECK(allowed.find("Authorization") != std::string::npos);
+  CHECK(allowed.find("Upload-Offset") == std::string::npos);  // no module here declares tus headers
+  auto create_pre = c.request("OPTIONS", "/api/v1/documents", "",
+                              {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "POST"}});
+  CHECK(create_pre.header("Access-Control-Allow-Headers").find("Idempotency-Key") != std::string::npos);
+  auto got = call(c, ann, "GET", doc_path(id), "", {{"Origin", "https://app.example"}});
+  CHECK(got.header("Access-Control-Expose-Headers").find("ETag") != std::string::npos);
+  auto login_pre = c.request("OPTIONS", "/api/v1/auth/login", "",
+                             {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "POST"}});
+  CHECK(login_pre.header("Access-Control-Allow-Headers").find("If-Match") == std::string::npos);
+}

@@ -6,16 +6,13 @@
 
 #include <doctest/doctest.h>
 #include <soci/soci.h>
+#include <bookspace/migrations/kernel.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <mutex>
 #include <set>
 #include <thread>
-
-namespace bookspace::migrations {
-std::span<const core::MigrationFile> kernel();
-}
 
 using namespace bookspace;
 using testing::TestDatabase;

@@ -64,6 +64,13 @@ TEST_CASE("modules, version and help") {
   r = run_command({bin(), "version"});
   CHECK(r.exit_code == 0);
   CHECK(r.output.starts_with("bookspace "));
+  // The usage lists the commands of the modules compiled in, from their descriptors.
+  r = run_command({bin(), "--help"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("users create-admin   --email E") != std::string::npos);
+  r = run_command({testd(), "--help"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("create-admin") == std::string::npos);  // no auth module in bookspace-testd
   r = run_command({bin(), "serve", "--help"});
   CHECK(r.exit_code == 0);
   for (auto flag : {"--listen", "--database", "--data-dir", "--config", "--modules", "--disable-modules",

@@ -1,6 +1,8 @@
 // Test-only modules that prove the kernel holds nothing domain-specific: `probe` owns a
 // notes table and publishes events; `probe_sink` consumes them durably into its own table.
 
+#include <bookspace/migrations/probe.hpp>
+#include <bookspace/migrations/probe_sink.hpp>
 #include "core/clock.hpp"
 #include "core/event_log.hpp"
 #include "core/ids.hpp"
@@ -17,11 +19,6 @@
 #include <atomic>
 #include <csignal>
 #include <thread>
-
-namespace bookspace::migrations {
-std::span<const core::MigrationFile> probe();
-std::span<const core::MigrationFile> probe_sink();
-}  // namespace bookspace::migrations
 
 namespace bookspace::testing {
 

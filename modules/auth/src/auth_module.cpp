@@ -21,6 +21,7 @@
 #include <bookspace/users/events.hpp>
 
 #include <soci/soci.h>
+#include <bookspace/migrations/auth.hpp>
 #include <boost/json.hpp>
 
 #include <fcntl.h>
@@ -31,10 +32,6 @@
 #include <fstream>
 #include <istream>
 #include <ostream>
-
-namespace bookspace::migrations {
-std::span<const core::MigrationFile> auth();
-}
 
 namespace bookspace::auth {
 
@@ -659,7 +656,8 @@ app::ModuleDescriptor auth_module() {
           [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<AuthModule>(ctx);
           },
-          {{"users create-admin", "create an admin account", &create_admin}}};
+          {{"users create-admin", "--email E: create an admin account (password from stdin, or generated)",
+            &create_admin}}};
 }
 
 }  // namespace bookspace::auth

@@ -11,10 +11,7 @@
 #include <bookspace/documents/documents.hpp>
 
 #include <soci/soci.h>
-
-namespace bookspace::migrations {
-std::span<const core::MigrationFile> documents();
-}
+#include <bookspace/migrations/documents.hpp>
 
 namespace bookspace::documents {
 

@@ -160,6 +160,9 @@ http::RouteOptions documented(json::object op, std::size_t body_limit = 0) {
   http::RouteOptions o;
   o.openapi = std::move(op);
   o.body_limit = body_limit;
+  // Browsers may send the version preconditions and read the version and a new document's URL.
+  o.cors_request_headers = {"If-Match", "If-None-Match"};
+  o.cors_expose_headers = {"ETag", "Location"};
   return o;
 }
 

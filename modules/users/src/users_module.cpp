@@ -13,11 +13,8 @@
 #include <bookspace/users/users.hpp>
 
 #include <soci/soci.h>
+#include <bookspace/migrations/users.hpp>
 #include <boost/json.hpp>
-
-namespace bookspace::migrations {
-std::span<const core::MigrationFile> users();
-}
 
 namespace bookspace::users {
 
