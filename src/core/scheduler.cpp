@@ -38,23 +38,19 @@ Scheduler::Id Scheduler::every(Periodic periodic) {
   task->interval = std::max(periodic.interval, std::chrono::milliseconds(1));
   task->jitter = std::clamp(periodic.jitter, 0.0, 0.5);
   task->work = std::move(periodic.work);
-  const std::string labels = "task=\"" + Metrics::escape(task->name) + "\"";
-  task->runs = &metrics_.counter("scheduler_task_runs_total", "Background task runs.", labels);
-  task->errors =
-      &metrics_.counter("scheduler_task_failures_total", "Background task runs that failed.", labels);
-  task->seconds = &metrics_.histogram("scheduler_task_seconds", "Time of one background task run.", labels);
-  std::lock_guard lock(mutex_);
-  task->id = next_id_++;
-  task->due = periodic.run_at_start ? Clock::now() : next_due(*task, false);
-  tasks_.push_back(task);
-  wake_.notify_one();
-  return task->id;
+  const bool now = periodic.run_at_start;
+  return add(std::move(task), [this, now](Task const& t) { return now ? Clock::now() : next_due(t, false); });
 }
 
 Scheduler::Id Scheduler::after(std::string name, std::chrono::milliseconds delay, Work work) {
   auto task = std::make_shared<Task>();
   task->name = std::move(name);
   task->work = std::move(work);
+  return add(std::move(task), [delay](Task const&) { return Clock::now() + delay; });
+}
+
+Scheduler::Id Scheduler::add(std::shared_ptr<Task> task,
+                             std::function<Clock::time_point(Task const&)> const& first_due) {
   const std::string labels = "task=\"" + Metrics::escape(task->name) + "\"";
   task->runs = &metrics_.counter("scheduler_task_runs_total", "Background task runs.", labels);
   task->errors =
@@ -62,7 +58,7 @@ Scheduler::Id Scheduler::after(std::string name, std::chrono::milliseconds delay
   task->seconds = &metrics_.histogram("scheduler_task_seconds", "Time of one background task run.", labels);
   std::lock_guard lock(mutex_);
   task->id = next_id_++;
-  task->due = Clock::now() + delay;
+  task->due = first_due(*task);
   tasks_.push_back(task);
   wake_.notify_one();
   return task->id;

@@ -68,6 +68,8 @@ class Scheduler {
   struct Task;
   void run();
   std::chrono::steady_clock::time_point next_due(Task const& task, bool failed);
+  Id add(std::shared_ptr<Task> task,
+         std::function<std::chrono::steady_clock::time_point(Task const&)> const& first_due);
 
   Database& db_;
   Logger& log_;

@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -14,6 +16,36 @@ using namespace bookspace;
 using testing::HttpClient;
 using testing::ServerProcess;
 namespace json = boost::json;
+
+namespace {
+
+/// Runs `count` writer threads, each `write(w, its own client, stop)`, until `enough()` holds;
+/// then kills the server with SIGKILL mid-write and joins them.
+void kill_while_writing(ServerProcess& server, int count,
+                        std::function<void(int, HttpClient&, std::atomic<bool> const&)> const& write,
+                        std::function<bool()> const& enough) {
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < count; ++w) {
+    writers.emplace_back([&, w] {
+      try {
+        HttpClient own(server.port());
+        write(w, own, stop);
+      } catch (std::exception const&) {
+        // the server died under us: expected
+      }
+    });
+  }
+  REQUIRE(testing::eventually(enough));
+  server.signal(SIGKILL);
+  auto code = server.wait(std::chrono::seconds(10));
+  stop = true;
+  for (auto& t : writers) t.join();
+  REQUIRE(code.has_value());
+  CHECK(*code == 128 + SIGKILL);
+}
+
+}  // namespace
 
 TEST_CASE("kill -9 during PATCHes: acknowledged versions survive, none is torn") {
   testing::TestDatabase db;
@@ -36,43 +68,29 @@ TEST_CASE("kill -9 during PATCHes: acknowledged versions survive, none is torn")
     acknowledged[1] = "v1";
 
     std::mutex mutex;
-    std::atomic<bool> stop{false};
-    auto writer = [&](int w) {
-      try {
-        HttpClient own(server.port());
-        for (int i = 0; i < 100000 && !stop; ++i) {
-          auto current = own.request("GET", "/api/v1/documents/" + id, "", auth);
-          if (current.status != 200) return;
-          const std::string etag = current.header("etag");
-          // Big enough that a torn write would show: 64 KiB of one repeated marker.
-          const std::string marker = "w" + std::to_string(w) + "-" + std::to_string(i) + ";";
-          std::string content;
-          while (content.size() < 64 * 1024) content += marker;
-          auto headers = auth;
-          headers["If-Match"] = etag;
-          auto r = own.request("PATCH", "/api/v1/documents/" + id,
-                               json::serialize(json::object{{"content", content}}), headers);
-          if (r.status == 200) {
-            std::lock_guard lock(mutex);
-            acknowledged[r.json().at("version").as_int64()] = content;
-          }
+    auto write = [&](int w, HttpClient& own, std::atomic<bool> const& stop) {
+      for (int i = 0; i < 100000 && !stop; ++i) {
+        auto current = own.request("GET", "/api/v1/documents/" + id, "", auth);
+        if (current.status != 200) return;
+        const std::string etag = current.header("etag");
+        // Big enough that a torn write would show: 64 KiB of one repeated marker.
+        const std::string marker = "w" + std::to_string(w) + "-" + std::to_string(i) + ";";
+        std::string content;
+        while (content.size() < 64 * 1024) content += marker;
+        auto headers = auth;
+        headers["If-Match"] = etag;
+        auto r = own.request("PATCH", "/api/v1/documents/" + id,
+                             json::serialize(json::object{{"content", content}}), headers);
+        if (r.status == 200) {
+          std::lock_guard lock(mutex);
+          acknowledged[r.json().at("version").as_int64()] = content;
         }
-      } catch (std::exception const&) {
-        // the server died under us: expected
       }
     };
-    std::vector<std::thread> writers;
-    for (int w = 0; w < 3; ++w) writers.emplace_back(writer, w);
-    REQUIRE(testing::eventually([&] {
+    kill_while_writing(server, 3, write, [&] {
       std::lock_guard lock(mutex);
       return acknowledged.size() >= 10;
-    }));
-    server.signal(SIGKILL);
-    auto code = server.wait(std::chrono::seconds(10));
-    stop = true;
-    for (auto& t : writers) t.join();
-    REQUIRE(code.has_value());
-    CHECK(*code == 128 + SIGKILL);
+    });
   }
 
   ServerProcess restarted(testing::bookspace_binary(), args);
@@ -116,37 +134,23 @@ TEST_CASE("kill -9 during group commits from 32 writers: every acknowledged docu
     const std::map<std::string, std::string> auth = {{"Authorization", "Bearer " + token},
                                                      {"Content-Type", "application/json"}};
     std::mutex mutex;
-    std::atomic<bool> stop{false};
-    auto writer = [&](int w) {
-      try {
-        HttpClient own(server.port());
-        for (int i = 0; i < 100000 && !stop; ++i) {
-          const std::string marker = "g" + std::to_string(w) + "-" + std::to_string(i) + ";";
-          std::string content;
-          while (content.size() < 4096) content += marker;
-          auto r = own.request("POST", "/api/v1/documents",
-                               json::serialize(json::object{{"title", marker}, {"content", content}}), auth);
-          if (r.status == 201) {
-            std::lock_guard lock(mutex);
-            acknowledged[std::string(r.json().at("id").as_string())] = content;
-          }
+    auto write = [&](int w, HttpClient& own, std::atomic<bool> const& stop) {
+      for (int i = 0; i < 100000 && !stop; ++i) {
+        const std::string marker = "g" + std::to_string(w) + "-" + std::to_string(i) + ";";
+        std::string content;
+        while (content.size() < 4096) content += marker;
+        auto r = own.request("POST", "/api/v1/documents",
+                             json::serialize(json::object{{"title", marker}, {"content", content}}), auth);
+        if (r.status == 201) {
+          std::lock_guard lock(mutex);
+          acknowledged[std::string(r.json().at("id").as_string())] = content;
         }
-      } catch (std::exception const&) {
-        // the server died under us: expected
       }
     };
-    std::vector<std::thread> writers;
-    for (int w = 0; w < 32; ++w) writers.emplace_back(writer, w);
-    REQUIRE(testing::eventually([&] {
+    kill_while_writing(server, 32, write, [&] {
       std::lock_guard lock(mutex);
       return acknowledged.size() >= 300;
-    }));
-    server.signal(SIGKILL);
-    auto code = server.wait(std::chrono::seconds(10));
-    stop = true;
-    for (auto& t : writers) t.join();
-    REQUIRE(code.has_value());
-    CHECK(*code == 128 + SIGKILL);
+    });
   }
 
   ServerProcess restarted(testing::bookspace_binary(), args);
