@@ -130,7 +130,7 @@ void Application::start() {
   for (auto const* d : p.enabled) {
     auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids,
                                                       p.log, p.metrics, p.rate_limiter, p.services, *p.mailer,
-                                                      *p.scheduler, cfg.str("data_dir"), &p.authenticator});
+                                                      *p.scheduler, cfg.str("data_dir")});
     p.modules.push_back(d->create(ctx));
     p.router.set_module(std::string(d->name));
     p.modules.back()->register_routes(p.router);
@@ -143,7 +143,9 @@ void Application::start() {
   dispatch_options.access_log = cfg.boolean("log.access_log");
   p.dispatcher =
       std::make_unique<http::Dispatcher>(p.router, p.log, p.metrics, p.rate_limiter, dispatch_options);
-  p.dispatcher->set_authenticator(p.authenticator);
+  // The module that authenticates bearer credentials (auth) provides it; without one, routes
+  // that need a principal answer 401.
+  p.dispatcher->set_authenticator(p.services.find<http::Authenticator>());
   p.idempotency = std::make_unique<DatabaseIdempotencyStore>(*p.db, p.clock);
   p.dispatcher->set_idempotency_store(p.idempotency.get());
 

@@ -42,7 +42,6 @@ struct Application::Parts {
   http::RateLimiter rate_limiter;
   http::Router router;
   ServiceRegistry services;
-  http::Authenticator* authenticator = nullptr;
   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
   // Declared before everything that owns io objects (timers, acceptor, sockets), so that the

@@ -34,7 +34,8 @@ class Router;
 
 namespace bookspace::app {
 
-/// Cross-module interfaces by type: a module provides `auth::TokenVerifier`, another finds it.
+/// Cross-module interfaces by type: a module provides `documents::Access`, another finds it. The
+/// kernel finds what modules provide to it here too: the `http::Authenticator` (auth).
 /// Modules never reach into each other's implementation; this is how they meet.
 class ServiceRegistry {
  public:
@@ -67,8 +68,6 @@ struct ModuleContext {
   core::Mailer& mailer;        ///< SMTP, or the spool directory in embedded mode
   core::Scheduler& scheduler;  ///< periodic and delayed background work (its own thread and connection)
   std::string data_dir;
-  /// Set by the module that authenticates bearer credentials (auth).
-  http::Authenticator** authenticator;
 };
 
 /// A domain module. Lifecycle: created (dependencies first) → register_routes → subscribe →

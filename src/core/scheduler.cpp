@@ -127,8 +127,8 @@ void Scheduler::run() {
       wake_.wait(lock);
       continue;
     }
-    if ((*next)->due > Clock::now()) {
-      wake_.wait_until(lock, (*next)->due);
+    if (const auto due = (*next)->due; due > Clock::now()) {
+      wake_.wait_until(lock, due);  // a copy: cancel() may free the task while this waits
       continue;  // re-read: a task may have been added, cancelled or become due
     }
     std::shared_ptr<Task> task = *next;

@@ -156,7 +156,7 @@ class AuthModule final : public app::Module {
     service_.on_reset_requested = [this](std::string const& email, std::string const& token) {
       ctx_.mailer.send(reset_mail(email, token));
     };
-    *ctx.authenticator = &authenticator_;
+    ctx.services.provide<http::Authenticator>(authenticator_);
     ctx.services.provide<Accounts>(accounts_);
   }
 
