@@ -17,6 +17,9 @@ build=(g++ cmake ninja-build ccache make pkg-config git
        libsoci-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev libidn2-dev libunistring-dev libmagic-dev libpoppler-cpp-dev doctest-dev
        sqlite3 curl)
 test=(postgresql-15 postgresql-client-15 wrk procps nginx)
+# The OpenAPI lint runs Redocly CLI from the npm registry: Node.js and npm, unless the machine
+# has them already (a newer Node.js than Debian's may be installed outside apt).
+if ! command -v npm >/dev/null 2>&1; then test+=(nodejs npm); fi
 fuzz=(clang-14 libclang-rt-14-dev)
 
 list_only=false

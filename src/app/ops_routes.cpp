@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <fstream>
 
 namespace bookspace::app {
@@ -206,6 +207,107 @@ void register_ops_routes(Application::Parts& p) {
                      {"content", {{"text/html", {{"schema", {{"type", "string"}}}}}}}}}})));
 }
 
+namespace {
+
+/// "documents", "api_keys": a path segment as part of an operationId.
+std::string id_part(std::string_view segment) {
+  std::string out;
+  for (char c : segment) {
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      out += c;
+    else if (!out.empty() && out.back() != '_')
+      out += '_';
+  }
+  while (!out.empty() && out.back() == '_') out.pop_back();
+  return out;
+}
+
+bool is_list(json::object const& operation) {
+  auto const* responses = operation.if_contains("responses");
+  if (!responses || !responses->is_object()) return false;
+  auto const* ok = responses->as_object().if_contains("200");
+  if (!ok) return false;
+  auto const* schema = ok->as_object().if_contains("content");
+  if (!schema) return false;
+  auto const* body = schema->as_object().if_contains("application/json");
+  if (!body || !body->as_object().contains("schema")) return false;
+  auto const& sch = body->as_object().at("schema");
+  auto const* props = sch.is_object() ? sch.as_object().if_contains("properties") : nullptr;
+  return props && props->as_object().contains("items") && props->as_object().contains("next_cursor");
+}
+
+/// A stable operationId from the path and method, for client generators: the literal segments
+/// after /api/v1 joined with dots, then what the method does — `documents.list`,
+/// `documents.create`, `documents.get`, `documents.versions.get`, `trash.restore` (a POST to a
+/// path without a GET is an action named by its last segment), `auth.api_keys.delete`.
+std::string operation_id(http::Route const& route, json::object const& operation,
+                         http::Router const& router) {
+  std::vector<std::string> parts;
+  std::size_t first = 0;
+  if (route.segments.size() >= 2 && route.segments[0] == "api" && route.segments[1] == "v1") first = 2;
+  for (std::size_t i = first; i < route.segments.size(); ++i) {
+    auto const& seg = route.segments[i];
+    if (!seg.empty() && seg.front() == '{') continue;
+    if (auto part = id_part(seg); !part.empty()) parts.push_back(std::move(part));
+  }
+  const bool item =
+      !route.segments.empty() && !route.segments.back().empty() && route.segments.back().front() == '{';
+  std::string verb;
+  switch (route.method) {
+    case http::Method::get:
+      verb = !item && is_list(operation) ? "list" : "get";
+      break;
+    case http::Method::post: {
+      bool collection = false;
+      for (auto const& other : router.routes()) {
+        collection = collection || (other.pattern == route.pattern && other.method == http::Method::get);
+      }
+      verb = collection ? "create" : "";
+      break;
+    }
+    case http::Method::put:
+      verb = "put";
+      break;
+    case http::Method::patch:
+      verb = "update";
+      break;
+    case http::Method::del:
+      verb = "delete";
+      break;
+    default:
+      verb = std::string(http::to_string(route.method));
+  }
+  std::string id;
+  for (auto const& part : parts) id += (id.empty() ? "" : ".") + part;
+  if (!verb.empty()) id += (id.empty() ? "" : ".") + verb;
+  return id;
+}
+
+/// The problem+json answers a route can give, from what it declares: every route can get a
+/// 400 (an undecodable query string at least), 401 where credentials count, 404 for a path
+/// with ids, 413/415 for a JSON body, 409/422 with Idempotency-Key, 429 with a rate limit.
+void add_problem_responses(http::Route const& route, json::object& responses) {
+  auto add = [&responses](char const* status) {
+    if (!responses.contains(status)) responses[status] = {{"$ref", "#/components/responses/Problem"}};
+  };
+  add("400");
+  if (route.options.auth != http::Auth::none) add("401");
+  bool has_id = false;
+  for (auto const& seg : route.segments) has_id = has_id || (!seg.empty() && seg.front() == '{');
+  if (has_id) add("404");
+  const bool body = route.method == http::Method::post || route.method == http::Method::put ||
+                    route.method == http::Method::patch;
+  if (body) add("413");
+  if (body && route.options.json_body) add("415");
+  if (route.options.idempotent) {
+    add("409");
+    add("422");
+  }
+  if (route.options.rate_limit) add("429");
+}
+
+}  // namespace
+
 json::object build_openapi(http::Router const& router, std::vector<std::unique_ptr<Module>> const& modules) {
   json::object schemas{
       {"Problem",
@@ -244,7 +346,9 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
         route.options.openapi.is_object() ? route.options.openapi.as_object() : json::object{};
     if (!operation.contains("tags")) operation["tags"] = json::array{route.module};
     if (!operation.contains("responses")) operation["responses"] = json::object{};
+    if (!operation.contains("operationId")) operation["operationId"] = operation_id(route, operation, router);
     auto& responses = operation["responses"].as_object();
+    add_problem_responses(route, responses);
     if (!responses.contains("default")) {
       responses["default"] = {
           {"description", "An error (problem+json)."},
@@ -288,17 +392,24 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
     path_item.as_object()[method] = std::move(operation);
   }
 
-  return {{"openapi", "3.0.3"},
-          {"info",
-           {{"title", "BookSpace API"},
-            {"version", BOOKSPACE_VERSION},
-            {"description", "Self-hosted document management. Errors are application/problem+json."}}},
-          {"servers", json::array{json::object{{"url", "/"}}}},
-          {"paths", std::move(paths)},
-          {"components",
-           {{"schemas", std::move(schemas)},
-            {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
-          {"security", json::array{json::object{{"bearer", json::array{}}}}}};
+  return {
+      {"openapi", "3.0.3"},
+      {"info",
+       {{"title", "BookSpace API"},
+        {"version", BOOKSPACE_VERSION},
+        {"description", "Self-hosted document management. Errors are application/problem+json."},
+        {"license", {{"name", "Proprietary"}}}}},
+      {"servers", json::array{json::object{{"url", "/"}}}},
+      {"paths", std::move(paths)},
+      {"components",
+       {{"schemas", std::move(schemas)},
+        {"responses",
+         {{"Problem",
+           {{"description", "An error (RFC 9457 problem+json; `code` says which)."},
+            {"content",
+             {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}}}}},
+        {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
+      {"security", json::array{json::object{{"bearer", json::array{}}}}}};
 }
 
 }  // namespace bookspace::app
