@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/async.hpp"
+#include "http/authenticator.hpp"
 #include "http/idempotency.hpp"
 #include "http/message.hpp"
 #include "http/rate_limiter.hpp"
@@ -22,16 +23,6 @@ class Metrics;
 }  // namespace bookspace::core
 
 namespace bookspace::http {
-
-/// Turns a bearer credential (access token or API key) into a principal. Implemented by the
-/// auth module; the kernel only knows this interface.
-class Authenticator {
- public:
-  virtual ~Authenticator() = default;
-  /// nullopt: the credential is not valid (→ 401).
-  virtual core::Awaitable<std::optional<Principal>> authenticate(std::string_view credential,
-                                                                 RequestContext const& ctx) = 0;
-};
 
 struct DispatcherOptions {
   std::vector<std::string> cors_origins;  ///< exact origins, or "*"

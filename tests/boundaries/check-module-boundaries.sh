@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Module boundaries (DESIGN.md §1, STYLE.md 1): a module may include only other modules' public
-# headers (<bookspace/<other>/…>) and may not name another module's tables. Tables are found in
+# headers (<bookspace/<other>/…>), may not include the kernel's private headers (listed in
+# src/kernel-private-headers.txt), and may not name another module's tables. Tables are found in
 # migrations/<module>/*.sql (CREATE TABLE / CREATE VIRTUAL TABLE). Exit 1 listing every breach.
 #   check-module-boundaries.sh [ROOT]   (default: the repository)
 set -euo pipefail
@@ -15,7 +16,15 @@ tables_of() {
     awk '{print tolower($NF)}' | sort -u
 }
 
+mapfile -t private_headers < <(grep -v '^#' "$root/src/kernel-private-headers.txt" 2>/dev/null | grep . || true)
+
 for m in "${modules[@]}"; do
+  for header in "${private_headers[@]}"; do
+    hits=$(grep -rnFs "#include \"$header\"" "$root/modules/$m" || true)
+    if [ -n "$hits" ]; then
+      echo "$m includes the kernel-private header $header:"; echo "$hits"; status=1
+    fi
+  done
   for other in "${modules[@]}"; do
     [ "$m" = "$other" ] && continue
     # Another module's private sources, by any relative or project path.

@@ -2,7 +2,7 @@
 
 #include "auth_service.hpp"
 
-#include "http/dispatcher.hpp"
+#include "http/authenticator.hpp"
 
 #include <mutex>
 #include <unordered_map>
