@@ -126,7 +126,9 @@ void Application::start() {
                         core::append_sample(out, "log_dropped_lines_total", "",
                                             static_cast<double>(log.dropped()));
                       });
-  register_ops_routes(p);
+  register_ops_routes({p.router, *p.db, *p.events, *p.cpu, p.metrics, p.log, p.plan, p.migrations_current,
+                       [&p] { return p.shutting_down || (p.server && p.server->draining()); }, p.modules,
+                       p.started_at});
   for (auto const* d : p.enabled) {
     auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids,
                                                       p.log, p.metrics, p.rate_limiter, p.services, *p.mailer,

@@ -1,6 +1,12 @@
 #include "app/ops_routes.hpp"
 
+#include "core/database.hpp"
+#include "core/event_log.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/worker_pool.hpp"
 #include "http/openapi.hpp"
+#include "http/router.hpp"
 
 #include <soci/soci.h>
 #include <boost/json/serialize.hpp>
@@ -48,18 +54,19 @@ double open_fds() {
   return n - 1;  // the directory stream itself
 }
 
-void register_process_metrics(Application::Parts& p) {
-  auto& m = p.metrics;
+void register_process_metrics(std::shared_ptr<OpsContext> const& p) {
+  auto& m = p->metrics;
   m.collector("process_resident_memory_bytes", "Resident set size.", "gauge", [](std::string& out) {
     core::append_sample(out, "process_resident_memory_bytes", "", rss_bytes());
   });
   m.collector("process_open_fds", "Open file descriptors.", "gauge",
               [](std::string& out) { core::append_sample(out, "process_open_fds", "", open_fds()); });
-  m.collector("process_uptime_seconds", "Seconds since start.", "gauge", [&p](std::string& out) {
-    core::append_sample(
-        out, "process_uptime_seconds", "",
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - p.started_at).count());
-  });
+  m.collector("process_uptime_seconds", "Seconds since start.", "gauge",
+              [started = p->started_at](std::string& out) {
+                core::append_sample(
+                    out, "process_uptime_seconds", "",
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+              });
   auto pool = [&m](std::string const& label, core::WorkerPool* pool) {
     m.collector(
         "bookspace_pool_threads", "Worker threads per pool.", "gauge", [label, pool](std::string& out) {
@@ -78,12 +85,12 @@ void register_process_metrics(Application::Parts& p) {
                                       static_cast<double>(pool->rejected()));
                 });
   };
-  pool("pool=\"db\"", &p.db->pool());
-  pool("pool=\"cpu\"", p.cpu.get());
+  pool("pool=\"db\"", &p->db.pool());
+  pool("pool=\"cpu\"", &p->cpu);
   m.collector("bookspace_event_consumer_failures_total", "Event handler failures since start.", "counter",
-              [&p](std::string& out) {
+              [&events = p->events](std::string& out) {
                 core::append_sample(out, "bookspace_event_consumer_failures_total", "",
-                                    static_cast<double>(p.events->failures_total()));
+                                    static_cast<double>(events.failures_total()));
               });
 }
 
@@ -107,9 +114,10 @@ std::string render_event_status(std::vector<core::ConsumerStatus> const& statuse
 
 }  // namespace
 
-void register_ops_routes(Application::Parts& p) {
+void register_ops_routes(OpsContext context) {
+  auto p = std::make_shared<OpsContext>(std::move(context));
   register_process_metrics(p);
-  auto& r = p.router;
+  auto& r = p->router;
   r.set_module("kernel");
   http::RouteOptions open;
   open.auth = http::Auth::none;
@@ -130,11 +138,11 @@ void register_ops_routes(Application::Parts& p) {
 
   r.add(
       Method::get, "/readyz",
-      [&p](Request& req) -> core::Awaitable<Response> {
+      [p](Request&) -> core::Awaitable<Response> {
         json::object checks;
         bool ready = true;
         try {
-          co_await p.db->run([](soci::session& sql) {
+          co_await p->db.run([](soci::session& sql) {
             int one = 0;
             sql << "SELECT 1", soci::into(one);
           });
@@ -143,22 +151,21 @@ void register_ops_routes(Application::Parts& p) {
           checks["database"] = "unreachable";
           ready = false;
         }
-        if (!p.migrations_current && ready) {
+        if (!p->migrations_current && ready) {
           try {
-            auto pending = co_await p.db->run([&p](soci::session& sql) {
-              return core::pending_migrations(sql, p.db->dialect(), p.plan).size();
+            auto pending = co_await p->db.run([&p](soci::session& sql) {
+              return core::pending_migrations(sql, p->db.dialect(), p->migration_plan).size();
             });
-            p.migrations_current = pending == 0;
+            p->migrations_current = pending == 0;
           } catch (std::exception const&) {
-            p.migrations_current = false;
+            p->migrations_current = false;
           }
         }
-        checks["migrations"] = p.migrations_current ? "ok" : "pending";
-        ready = ready && p.migrations_current;
-        const bool draining = p.shutting_down || (p.server && p.server->draining());
+        checks["migrations"] = p->migrations_current ? "ok" : "pending";
+        ready = ready && p->migrations_current;
+        const bool draining = p->draining();
         checks["draining"] = draining;
         ready = ready && !draining;
-        (void)req;
         co_return Response::json(ready ? 200 : 503,
                                  {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
       },
@@ -168,13 +175,13 @@ void register_ops_routes(Application::Parts& p) {
 
   r.add(
       Method::get, "/metrics",
-      [&p](Request&) -> core::Awaitable<Response> {
-        std::string text = p.metrics.render();
+      [p](Request&) -> core::Awaitable<Response> {
+        std::string text = p->metrics.render();
         try {
-          auto statuses = co_await p.db->run([&p](soci::session& sql) { return p.events->status(sql); });
+          auto statuses = co_await p->db.run([&p](soci::session& sql) { return p->events.status(sql); });
           text += render_event_status(statuses);
         } catch (std::exception const& e) {
-          p.log.warn("metrics: cannot read event consumer status", {{"error", e.what()}});
+          p->log.warn("metrics: cannot read event consumer status", {{"error", e.what()}});
         }
         co_return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
       },
@@ -185,8 +192,8 @@ void register_ops_routes(Application::Parts& p) {
 
   r.add(
       Method::get, "/openapi.json",
-      [&p](Request&) -> core::Awaitable<Response> {
-        co_return Response::json(200, build_openapi(p.router, p.modules));
+      [p](Request&) -> core::Awaitable<Response> {
+        co_return Response::json(200, build_openapi(p->router, p->modules));
       },
       with_doc(op("This API description (OpenAPI 3.0.3).", "ops",
                   {{"200",
