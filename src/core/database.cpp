@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/group_commit.hpp"
 #include "core/log.hpp"
+#include "core/prepared.hpp"
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -104,14 +105,20 @@ void exec_script(soci::session& sql, Dialect dialect, std::string_view script) {
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(reason);
 }
 
-std::unique_ptr<soci::session> open_session(DatabaseUrl const& url, DatabaseOptions const& options) {
+void release_statement(soci::statement& statement, bool sqlite) {
+  if (!sqlite) return;
+  // No RTTI in Debian's SOCI: the caller says which backend made the statement.
+  sqlite_api::sqlite3_reset(static_cast<soci::sqlite3_statement_backend*>(statement.get_backend())->stmt_);
+}
+
+std::unique_ptr<Session> open_session(DatabaseUrl const& url, DatabaseOptions const& options) {
   if (url.dialect == Dialect::postgresql) {
-    return std::make_unique<soci::session>(soci::postgresql, url.target);
+    return std::make_unique<Session>(soci::postgresql, url.target);
   }
   std::filesystem::path path(url.target);
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   std::string quoted = "db=\"" + url.target + "\"";
-  auto session = std::make_unique<soci::session>(soci::sqlite3, quoted);
+  auto session = std::make_unique<Session>(soci::sqlite3, quoted);
   exec_script(*session, Dialect::sqlite,
               // busy_timeout first: switching to WAL needs a lock another connection may hold.
               "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms) +
@@ -206,10 +213,15 @@ bool Database::submit(std::string what, std::function<void(soci::session&)> work
   });
 }
 
+soci::session& Database::spare_session() {
+  return *spare_;
+}
+
 soci::session& Database::session_for(std::size_t worker) {
   auto& session = *sessions_.at(worker);
   if (url_.dialect == Dialect::postgresql && !session.is_connected()) {
     log_.warn("database connection lost; reconnecting", {{"worker", worker}});
+    statement_cache(session).clear();  // its prepared statements died with the connection
     session.reconnect();
   }
   return session;

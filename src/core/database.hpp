@@ -17,6 +17,7 @@ namespace bookspace::core {
 
 class Logger;
 class GroupCommitter;
+class Session;
 
 enum class Dialect { sqlite, postgresql };
 std::string_view to_string(Dialect dialect);
@@ -47,7 +48,8 @@ std::string libpq_conninfo(std::string_view url);
 std::string redact_database_url(std::string_view url);
 
 /// Opens one connection, configured as the pool's are (SQLite pragmas).
-std::unique_ptr<soci::session> open_session(DatabaseUrl const& url, DatabaseOptions const& options);
+/// Every connection of the process is made here (a core::Session: core/prepared.hpp).
+std::unique_ptr<Session> open_session(DatabaseUrl const& url, DatabaseOptions const& options);
 /// Runs a script of one or more statements through the native driver.
 void exec_script(soci::session& sql, Dialect dialect, std::string_view script);
 
@@ -120,7 +122,7 @@ class Database {
   /// Blocking call for start-up and CLI commands (never from an io thread).
   template <class F>
   auto run_blocking(F f) -> std::invoke_result_t<F&, soci::session&> {
-    return f(*spare_);
+    return f(spare_session());
   }
 
   template <class F>
@@ -139,14 +141,15 @@ class Database {
 
  private:
   soci::session& session_for(std::size_t worker);
+  soci::session& spare_session();
   /// Runs `body` as one savepoint of the next group commit; resumes after the batch committed.
   Awaitable<void> run_grouped(std::function<void(Tx&)> body);
 
   DatabaseOptions options_;
   DatabaseUrl url_;
   Logger& log_;
-  std::vector<std::unique_ptr<soci::session>> sessions_;
-  std::unique_ptr<soci::session> spare_;  ///< for run_blocking, outside the pool
+  std::vector<std::unique_ptr<Session>> sessions_;
+  std::unique_ptr<Session> spare_;  ///< for run_blocking, outside the pool
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<GroupCommitter> committer_;
 };

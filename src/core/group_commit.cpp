@@ -2,6 +2,7 @@
 
 #include "core/database.hpp"
 #include "core/log.hpp"
+#include "core/prepared.hpp"
 
 #include <soci/soci.h>
 
@@ -9,7 +10,7 @@
 
 namespace bookspace::core {
 
-GroupCommitter::GroupCommitter(std::unique_ptr<soci::session> session, Logger& log, std::size_t max_queue,
+GroupCommitter::GroupCommitter(std::unique_ptr<Session> session, Logger& log, std::size_t max_queue,
                                std::size_t max_batch)
     : session_(std::move(session)), log_(log), max_queue_(max_queue), max_batch_(max_batch) {
   thread_ = std::thread([this] { run(); });

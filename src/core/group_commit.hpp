@@ -15,6 +15,7 @@ class session;
 
 namespace bookspace::core {
 
+class Session;
 class Tx;
 class Logger;
 
@@ -35,7 +36,7 @@ class GroupCommitter {
     std::function<void(std::exception_ptr)> done;
   };
 
-  GroupCommitter(std::unique_ptr<soci::session> session, Logger& log, std::size_t max_queue,
+  GroupCommitter(std::unique_ptr<Session> session, Logger& log, std::size_t max_queue,
                  std::size_t max_batch = 128);
   ~GroupCommitter();
   GroupCommitter(GroupCommitter const&) = delete;
@@ -51,7 +52,7 @@ class GroupCommitter {
   void run();
   void commit_batch(std::deque<Job>& batch);
 
-  std::unique_ptr<soci::session> session_;
+  std::unique_ptr<Session> session_;
   Logger& log_;
   const std::size_t max_queue_;
   const std::size_t max_batch_;

@@ -3,6 +3,7 @@
 #include "core/database.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "core/prepared.hpp"
 
 #include <soci/soci.h>
 
@@ -118,7 +119,7 @@ Clock::time_point Scheduler::next_due(Task const& task, bool failed) {
 }
 
 void Scheduler::run() {
-  std::unique_ptr<soci::session> sql;
+  std::unique_ptr<Session> sql;
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     auto next = std::min_element(tasks_.begin(), tasks_.end(),

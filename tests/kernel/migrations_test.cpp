@@ -1,6 +1,7 @@
 #include "core/migrations.hpp"
 #include "core/clock.hpp"
 #include "core/database.hpp"
+#include "core/prepared.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -26,7 +27,7 @@ struct Scratch {
   core::Logger log{core::LogLevel::off};
   core::SystemClock clock;
   core::DatabaseUrl url = core::parse_database_url(db.url());
-  std::unique_ptr<soci::session> sql = core::open_session(url, {});
+  std::unique_ptr<core::Session> sql = core::open_session(url, {});
 
   std::vector<core::Migration> plan(std::span<const core::MigrationFile> files) const {
     return core::plan_migrations({{"demo", files}}, url.dialect);
@@ -49,7 +50,7 @@ TEST_CASE("migrations apply once, in order, with the dialect's variant") {
   core::Logger log(core::LogLevel::off);
   core::SystemClock clock;
   auto url = core::parse_database_url(db.url());
-  auto sql = core::open_session(url, {});
+  std::unique_ptr<core::Session> sql = core::open_session(url, {});
   auto plan = core::plan_migrations({{"demo", demo_files}}, url.dialect);
   REQUIRE(plan.size() == 2);
   CHECK(plan[1].name ==
@@ -102,7 +103,7 @@ TEST_CASE("concurrent instances apply each migration exactly once") {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
       try {
-        auto sql = core::open_session(url, {});
+        std::unique_ptr<core::Session> sql = core::open_session(url, {});
         applied +=
             static_cast<int>(core::apply_migrations(*sql, url.dialect, plan, clock, log).applied_now.size());
       } catch (std::exception const& e) {

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <soci/soci.h>
 
+#include "core/prepared.hpp"
+
 #include <csignal>
 
 using namespace bookspace;

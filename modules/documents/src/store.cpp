@@ -1,6 +1,7 @@
 #include "store.hpp"
 
 #include "core/clock.hpp"
+#include "core/prepared.hpp"
 #include "core/sql.hpp"
 #include "rules.hpp"
 
@@ -190,13 +191,30 @@ json::object to_json(Document const& d, bool with_content) {
 }
 
 std::optional<Document> find_readable(soci::session& sql, std::string const& id, std::string const& user) {
-  Document d;
-  std::string role;
-  sql << find_readable_sql, use(id), use(user), into(d.title), into(d.content), into(d.tags),
-      into(d.owner_id), into(d.version), into(d.created_at), into(d.updated_at), into(role);
-  if (!sql.got_data()) return std::nullopt;
+  // The hottest read of the module (every GET /documents/{id}): prepared once per connection.
+  struct Vars {
+    std::string id, user;
+    Document d;
+    std::string role;
+  };
+  auto& q = core::prepared<Vars>(sql, find_readable_sql, [](soci::statement& st, Vars& v) {
+    st.exchange(use(v.id));
+    st.exchange(use(v.user));
+    st.exchange(into(v.d.title));
+    st.exchange(into(v.d.content));
+    st.exchange(into(v.d.tags));
+    st.exchange(into(v.d.owner_id));
+    st.exchange(into(v.d.version));
+    st.exchange(into(v.d.created_at));
+    st.exchange(into(v.d.updated_at));
+    st.exchange(into(v.role));
+  });
+  q.vars.id = id;
+  q.vars.user = user;
+  if (!q.run()) return std::nullopt;
+  Document d = q.vars.d;
   d.id = id;
-  d.role = parse_role(role);
+  d.role = parse_role(q.vars.role);
   return d;
 }
 
