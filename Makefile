@@ -43,6 +43,8 @@ fuzz:
 	build/fuzz/modules/auth/fuzz_jwt -max_total_time=60 build/fuzz/corpus-jwt modules/auth/tests/fuzz-corpus
 
 perf: test-deps build
+	tests/perf/ratios.sh $(BUILD_DIR)
+	tests/perf/hardening.sh $(BIN)
 	tests/perf/run.sh $(BUILD_DIR)
 	tests/perf/auth.sh $(BUILD_DIR)
 	tests/perf/documents.sh $(BUILD_DIR)
