@@ -232,38 +232,44 @@ BatchOutcome process_watch_batch(soci::session& sql, EventLog::WatchHandler cons
   return outcome;
 }
 
-BatchOutcome process_batch(soci::session& sql, Dialect dialect, EventLog::Handler const& handler,
-                           std::string const& name, std::int64_t& offset, std::size_t limit, long long now) {
+/// The cheap read first: most wake-ups and polls find nothing, and need no write lock.
+/// `offset` < 0: not known yet, so there may be events.
+bool events_after(soci::session& sql, std::int64_t offset) {
+  if (offset < 0) return true;
+  long long after = 0;
+  long long seq = offset;
+  sql << peek_sql, soci::use(seq), soci::into(after);
+  return after != 0;
+}
+
+/// One batch inside `tx`: the offset is read (and locked) from the database, the handler runs
+/// for each event, the new offset is stored — all committed together. On SQLite this is a
+/// savepoint of a group commit like any request's transaction, so consumers never contend with
+/// the writer for the lock. `offset` (the hint for events_after) moves only once committed.
+BatchOutcome process_batch(Tx& tx, EventLog::Handler const& handler, std::string const& name,
+                           std::int64_t& offset, std::size_t limit, long long now) {
   BatchOutcome outcome;
-  if (offset >= 0) {
-    // Cheap read first: most wake-ups and polls find nothing, and need no write lock.
-    long long after = 0;
-    long long seq = offset;
-    sql << peek_sql, soci::use(seq), soci::into(after);
-    if (after == 0) return outcome;
+  auto& sql = tx.sql;
+  long long seq = -1;
+  soci::indicator ind = soci::i_null;
+  sql << (tx.dialect == Dialect::postgresql ? select_offset_pg_sql : select_offset_sqlite_sql),
+      soci::use(name), soci::into(seq, ind);
+  if (!sql.got_data()) {
+    outcome.locked = true;
+    return outcome;
   }
-  run_transaction(sql, dialect, [&](Tx& tx) {
-    long long seq = -1;
-    soci::indicator ind = soci::i_null;
-    sql << (dialect == Dialect::postgresql ? select_offset_pg_sql : select_offset_sqlite_sql),
-        soci::use(name), soci::into(seq, ind);
-    if (!sql.got_data()) {
-      outcome.locked = true;
-      return;
-    }
-    std::vector<Event> events = read_events(sql, seq, limit);
-    long long last = seq;
-    for (auto const& e : events) {
-      handler(tx, e);
-      last = e.seq;
-    }
-    if (!events.empty()) {
-      sql << update_offset_sql, soci::use(last), soci::use(now), soci::use(name);
-    }
-    outcome.processed = events.size();
-    outcome.full = events.size() == limit;
-    offset = last;
-  });
+  std::vector<Event> events = read_events(sql, seq, limit);
+  long long last = seq;
+  for (auto const& e : events) {
+    handler(tx, e);
+    last = e.seq;
+  }
+  if (!events.empty()) {
+    sql << update_offset_sql, soci::use(last), soci::use(now), soci::use(name);
+  }
+  outcome.processed = events.size();
+  outcome.full = events.size() == limit;
+  tx.on_commit([&offset, last] { offset = last; });
   return outcome;
 }
 
@@ -349,11 +355,14 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
     std::string failure;
     try {
       const std::size_t limit = self->single_step ? 1 : static_cast<std::size_t>(options.batch_size);
-      const Dialect dialect = db.dialect();
-      outcome = co_await db.run([&](soci::session& sql) {
-        if (self->watcher) return process_watch_batch(sql, self->watcher, self->offset, limit);
-        return process_batch(sql, dialect, self->handler, self->name, self->offset, limit, clock.now_ms());
-      });
+      if (self->watcher) {
+        outcome = co_await db.run(
+            [&](soci::session& sql) { return process_watch_batch(sql, self->watcher, self->offset, limit); });
+      } else if (co_await db.run([&](soci::session& sql) { return events_after(sql, self->offset); })) {
+        const long long now = clock.now_ms();
+        outcome = co_await db.transaction(
+            [&](Tx& tx) { return process_batch(tx, self->handler, self->name, self->offset, limit, now); });
+      }
       if (outcome.processed > 0) {
         self->failures = 0;
         self->single_step = false;
