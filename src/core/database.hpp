@@ -31,7 +31,7 @@ struct DatabaseOptions {
   /// off), so neither stalls a request.
   bool sqlite_group_commit = false;
   int sqlite_cache_kib = 2000;  ///< SQLite page cache per connection (SQLite's default is 2,000 KiB)
-  int busy_timeout_ms = 5000;  ///< SQLite: how long a writer waits for the lock
+  int busy_timeout_ms = 5000;   ///< SQLite: how long a writer waits for the lock
   std::string sqlite_synchronous = "FULL";
 };
 

@@ -130,7 +130,7 @@ void Scheduler::run() {
     }
     if (const auto due = (*next)->due; due > Clock::now()) {
       wake_.wait_until(lock, due);  // a copy: cancel() may free the task while this waits
-      continue;  // re-read: a task may have been added, cancelled or become due
+      continue;                     // re-read: a task may have been added, cancelled or become due
     }
     std::shared_ptr<Task> task = *next;
     running_ = task->id;

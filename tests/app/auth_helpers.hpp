@@ -16,11 +16,11 @@ namespace bookspace::testing {
 /// Every auth rate limit raised out of the way (tests that check a limit lower that one again).
 inline TestApp::Tweak generous(std::function<void(app::Config&)> more = {}) {
   return [more](app::Config& c) {
-    for (auto const* key : {"auth.login_per_ip_per_minute", "auth.login_per_email_per_minute",
-                            "auth.login_failures_per_email_and_ip_per_minute",
-                            "auth.register_per_ip_per_minute", "auth.refresh_per_ip_per_minute",
-                            "auth.refresh_per_session_per_minute", "auth.password_reset_per_ip_per_minute",
-                            "auth.password_reset_per_email_per_hour"}) {
+    for (auto const* key :
+         {"auth.login_per_ip_per_minute", "auth.login_per_email_per_minute",
+          "auth.login_failures_per_email_and_ip_per_minute", "auth.register_per_ip_per_minute",
+          "auth.refresh_per_ip_per_minute", "auth.refresh_per_session_per_minute",
+          "auth.password_reset_per_ip_per_minute", "auth.password_reset_per_email_per_hour"}) {
       c.set(key, 100000);
     }
     if (more) more(c);

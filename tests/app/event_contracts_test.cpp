@@ -55,12 +55,13 @@ void check_contract(E const& sample) {
   }
 
   const std::string expected = row_of(E::type, first);
-  CHECK_MESSAGE(catalogue().find(expected) != std::string::npos,
-                "docs/events.md should have the row:\n" << expected);
+  CHECK_MESSAGE(catalogue().find(expected) != std::string::npos, "docs/events.md should have the row:\n"
+                                                                     << expected);
 }
 
 documents::Snapshot snapshot() {
-  return {"doc-1", "u-1", 3, "Title", "Body", {"a", "b"}, 1795341600000, 1795341600123, "u-2", {"u-1", "u-2"}};
+  return {"doc-1",       "u-1",         3,     "Title",       "Body", {"a", "b"},
+          1795341600000, 1795341600123, "u-2", {"u-1", "u-2"}};
 }
 
 }  // namespace
@@ -91,7 +92,8 @@ TEST_CASE("documents' events are contracts") {
   check_contract(documents::Purged{"doc-1", "u-1", std::string("u-1"), {}});
   check_contract(documents::Shared{"doc-1", "u-1", "u-2", "editor", "u-1", {"u-1", "u-2"}});
   check_contract(documents::Unshared{"doc-1", "u-1", "u-2", "u-1", {"u-1"}});
-  check_contract(documents::CommentAdded{"doc-1", "c-1", "u-2", "Nice", 1795341600000, "u-2", {"u-1", "u-2"}});
+  check_contract(
+      documents::CommentAdded{"doc-1", "c-1", "u-2", "Nice", 1795341600000, "u-2", {"u-1", "u-2"}});
   // The retention's purge has no actor: null, and it round-trips as such.
   const auto system_purge = documents::Purged{"doc-1", "u-1", std::nullopt, {}}.to_json();
   CHECK(system_purge.at("actor_id").is_null());

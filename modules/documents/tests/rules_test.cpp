@@ -64,4 +64,3 @@ TEST_CASE("entity tags: strong for If-Match, weak allowed for If-None-Match, lis
   CHECK_FALSE(etag_matches("7", 7, false));
   CHECK_FALSE(etag_matches("", 7, false));
 }
-
