@@ -4,6 +4,7 @@
 #include "core/metrics.hpp"
 #include "http/body_budget.hpp"
 #include "http/client_address.hpp"
+#include "http/connection_table.hpp"
 #include "http/dispatcher.hpp"
 #include "http/wire.hpp"
 
@@ -51,13 +52,6 @@ struct DateCache {
   }
 };
 
-struct Connection {
-  asio::any_io_executor executor;  // the connection's single-threaded io_context
-  beast::tcp_stream* stream = nullptr;
-  std::atomic<bool> idle{true};       // waiting for a request's headers; read by the acceptor
-  std::atomic<bool> evicting{false};  // chosen to make room for a new connection
-};
-
 /// The request as its headers describe it; the body is moved in once it has been read.
 Request head_of(bhttp::request_parser<bhttp::string_body>& parser, std::string client_ip) {
   auto const& msg = parser.get();
@@ -98,14 +92,15 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         trust(this->options.trusted_proxies),
         budget(this->options.body_budget),
         connections_total(metrics.counter("http_connections_total", "TCP connections accepted.")),
-        rejected_total(metrics.counter("http_connections_rejected_total",
-                                       "Connections closed at once, by reason.",
-                                       "reason=\"max_connections\"")),
-        rejected_per_ip(metrics.counter("http_connections_rejected_total",
-                                        "Connections closed at once, by reason.", "reason=\"per_ip\"")),
-        evicted_total(
-            metrics.counter("http_connections_evicted_total",
-                            "Idle connections closed to make room for a new one at max_connections.")),
+        table(std::make_shared<ConnectionTable>(
+            this->options.max_connections, this->options.max_connections_per_ip,
+            ConnectionTable::Counters{
+                metrics.counter("http_connections_rejected_total", "Connections closed at once, by reason.",
+                                "reason=\"max_connections\""),
+                metrics.counter("http_connections_rejected_total", "Connections closed at once, by reason.",
+                                "reason=\"per_ip\""),
+                metrics.counter("http_connections_evicted_total",
+                                "Idle connections closed to make room for a new one at max_connections.")})),
         accept_errors(
             metrics.counter("http_accept_errors_total",
                             "accept() failures (out of descriptors or memory: retried with back-off).")),
@@ -124,72 +119,13 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   ProxyTrust trust;
   BodyBudget budget;
   core::Counter& connections_total;
-  core::Counter& rejected_total;
-  core::Counter& rejected_per_ip;
-  core::Counter& evicted_total;
+  std::shared_ptr<ConnectionTable> table;
   core::Counter& accept_errors;
   core::Counter& budget_refusals;
   core::Counter& parse_errors;
   std::uint16_t port = 0;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> in_flight{0};
-  std::atomic<std::size_t> open_connections{0};
-  std::mutex conn_mutex;
-  std::list<Connection*> connections;                   // oldest first
-  std::unordered_map<std::string, std::size_t> per_ip;  // open connections by client address
-
-  /// One admitted connection's place in the counts; given back when the session ends.
-  struct Slot {
-    Impl* impl;
-    std::string ip;
-    Slot(Impl* i, std::string a) : impl(i), ip(std::move(a)) {}
-    Slot(Slot&& o) noexcept : impl(std::exchange(o.impl, nullptr)), ip(std::move(o.ip)) {}
-    Slot(Slot const&) = delete;
-    ~Slot() {
-      if (!impl) return;
-      std::lock_guard lock(impl->conn_mutex);
-      if (auto it = impl->per_ip.find(ip); it != impl->per_ip.end() && --it->second == 0)
-        impl->per_ip.erase(it);
-      --impl->open_connections;
-    }
-  };
-
-  /// Counts a new connection from `ip` in, or says why not. At max_connections the oldest idle
-  /// connection is asked to close (nginx's reusable connections), so a full server still lets
-  /// health checks and new clients in while any slot holds nothing but an idle keep-alive.
-  std::optional<Slot> admit(std::string const& ip, bool exempt_from_ip_cap) {
-    Connection* evict = nullptr;
-    std::lock_guard lock(conn_mutex);
-    {
-      auto& from_ip = per_ip[ip];
-      if (!exempt_from_ip_cap && from_ip >= options.max_connections_per_ip) {
-        if (from_ip == 0) per_ip.erase(ip);
-        rejected_per_ip.inc();
-        return std::nullopt;
-      }
-      if (open_connections.load() >= options.max_connections) {
-        for (Connection* c : connections) {
-          if (c->idle.load() && !c->evicting.exchange(true)) {
-            evict = c;
-            break;
-          }
-        }
-        if (!evict) {
-          if (from_ip == 0) per_ip.erase(ip);
-          rejected_total.inc();
-          return std::nullopt;
-        }
-      }
-      ++from_ip;
-      ++open_connections;
-    }
-    if (evict) {
-      evicted_total.inc();
-      close_on_its_thread(evict, true);  // posted: runs on the connection's thread, after this lock
-    }
-    return Slot(this, ip);
-  }
-
   Awaitable<void> accept_loop() {
     asio::steady_timer pause(acceptor->get_executor());
     std::chrono::milliseconds backoff{0};
@@ -229,7 +165,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       if (ec) continue;  // already gone
       const auto address = peer.address();
       std::string ip = address.to_string();
-      auto slot = admit(ip, !trust.empty() && trust.trusted(address));
+      auto slot = table->admit(ip, !trust.empty() && trust.trusted(address));
       if (!slot) {
         socket.close(ec);
         continue;
@@ -341,24 +277,12 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     co_return ec;
   }
 
-  Awaitable<void> session(tcp::socket socket, Slot slot, asio::ip::address peer) {
+  Awaitable<void> session(tcp::socket socket, ConnectionTable::Slot slot, asio::ip::address peer) {
     boost::system::error_code ec;
     const bool behind_proxy = !trust.empty() && trust.trusted(peer);
     beast::tcp_stream stream(std::move(socket));
     Connection conn{stream.get_executor(), &stream};
-    std::list<Connection*>::iterator registration;
-    {
-      std::lock_guard lock(conn_mutex);
-      registration = connections.insert(connections.end(), &conn);
-    }
-    struct Unregister {
-      Impl& impl;
-      std::list<Connection*>::iterator it;
-      ~Unregister() {
-        std::lock_guard lock(impl.conn_mutex);
-        impl.connections.erase(it);
-      }
-    } unregister{*this, registration};
+    ConnectionTable::Registration registration(*table, conn);
 
     beast::flat_buffer buffer;
     DateCache date;
@@ -393,7 +317,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         } done{in_flight};
 
         std::string client_ip =
-            behind_proxy ? trust.client_ip(peer, optional_header(parser, "X-Forwarded-For")) : slot.ip;
+            behind_proxy ? trust.client_ip(peer, optional_header(parser, "X-Forwarded-For")) : slot.ip();
         Request req = head_of(parser, std::move(client_ip));
         Router::Match match = dispatcher.route(req);
         std::size_t limit = options.body_limit;
@@ -475,28 +399,6 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     if (it == msg.end()) return std::nullopt;
     return it->value();
   }
-
-  /// Closes `c` on its own thread, if it is still open (and still idle, when `only_idle`).
-  void close_on_its_thread(Connection* c, bool only_idle) {
-    asio::post(c->executor, [c, only_idle, self = shared_from_this()] {
-      std::lock_guard lock(self->conn_mutex);
-      for (Connection* live : self->connections) {
-        if (live == c && only_idle && !c->idle) c->evicting = false;  // busy again: keep it
-        if (live == c && (!only_idle || c->idle)) {
-          // Closing (not only cancelling) also ends connections whose handler is still
-          // running past the drain deadline: the client sees the connection end.
-          boost::system::error_code ec;
-          c->stream->socket().shutdown(tcp::socket::shutdown_both, ec);
-          c->stream->socket().close(ec);
-        }
-      }
-    });
-  }
-
-  void for_each_connection(bool only_idle) {
-    std::lock_guard lock(conn_mutex);
-    for (Connection* c : connections) close_on_its_thread(c, only_idle);
-  }
 };
 
 Server::Server(std::vector<asio::io_context*> contexts, Dispatcher& dispatcher, core::Logger& log,
@@ -512,11 +414,10 @@ Server::Server(std::vector<asio::io_context*> contexts, Dispatcher& dispatcher, 
                       core::append_sample(out, "http_request_body_bytes_buffered", "",
                                           static_cast<double>(impl->budget.used()));
                     });
-  metrics.collector("http_open_connections", "Open client connections.", "gauge",
-                    [impl = impl_](std::string& out) {
-                      core::append_sample(out, "http_open_connections", "",
-                                          static_cast<double>(impl->open_connections.load()));
-                    });
+  metrics.collector(
+      "http_open_connections", "Open client connections.", "gauge", [impl = impl_](std::string& out) {
+        core::append_sample(out, "http_open_connections", "", static_cast<double>(impl->table->open()));
+      });
 }
 
 Server::~Server() {
@@ -544,7 +445,7 @@ void Server::begin_drain() {
     boost::system::error_code ec;
     if (impl->acceptor) impl->acceptor->close(ec);
   });
-  impl_->for_each_connection(true);
+  impl_->table->close_all(true);
 }
 
 bool Server::draining() const {
@@ -554,7 +455,7 @@ std::size_t Server::in_flight() const {
   return impl_->in_flight.load();
 }
 void Server::close_all() {
-  impl_->for_each_connection(false);
+  impl_->table->close_all(false);
 }
 
 }  // namespace bookspace::http
