@@ -88,6 +88,22 @@ class Prepared final : public StatementCache::Entry {
     }
   }
 
+  /// Executes with the current `vars` and calls `on_row(vars)` for each row fetched into them.
+  template <class OnRow>
+  void run_each(OnRow on_row) {
+    try {
+      if (statement_->execute(true)) {
+        do {
+          on_row(static_cast<Vars const&>(vars));
+        } while (statement_->fetch());
+      }
+      release_statement(*statement_, sqlite_);
+    } catch (...) {
+      cache_->forget(key_);
+      throw;
+    }
+  }
+
   template <class Bind>
   Prepared(soci::session& sql, std::string_view query, Bind& bind, StatementCache& cache, void const* key)
       : statement_(std::make_unique<soci::statement>(sql)),

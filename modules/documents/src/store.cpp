@@ -8,6 +8,7 @@
 #include <soci/soci.h>
 #include <boost/json.hpp>
 
+#include <array>
 #include <limits>
 
 namespace bookspace::documents {
@@ -138,20 +139,6 @@ void insert_version(soci::session& sql, Document const& d, std::string const& au
       use(author), use(d.updated_at);
 }
 
-Document list_row(soci::row const& row) {
-  namespace s = core::sql;
-  Document d;
-  d.id = s::get_text(row, 0);
-  d.title = s::get_text(row, 1);
-  d.tags = s::get_text(row, 2);
-  d.owner_id = s::get_text(row, 3);
-  d.version = s::get_int(row, 4);
-  d.created_at = s::get_int(row, 5);
-  d.updated_at = s::get_int(row, 6);
-  d.role = parse_role(s::get_text(row, 7));
-  return d;
-}
-
 }  // namespace
 
 std::string_view to_string(Role role) {
@@ -274,33 +261,81 @@ std::string sort_key(Document const& d, Sort sort) {
   return sort == Sort::title ? title_key(d.title) : std::to_string(d.updated_at);
 }
 
-std::vector<Document> list_documents(soci::session& sql, ListQuery const& q) {
-  std::string text(list_select_sql);
-  if (q.scope == Scope::owned) text += scope_owned_sql;
-  if (q.scope == Scope::shared) text += scope_shared_sql;
-  if (q.tag) text += tag_filter_sql;
-  text += q.sort == Sort::updated_desc  ? keyset_updated_desc_sql
-          : q.sort == Sort::updated_asc ? keyset_updated_asc_sql
-                                        : keyset_title_sql;
-  const int n = q.limit + 1;
-  std::vector<Document> out;
-  auto collect = [&](soci::rowset<soci::row> rows) {
-    for (auto const& row : rows) out.push_back(list_row(row));
-  };
-  auto run = [&](auto const& key) {
-    if (q.tag) {
-      collect((sql.prepare << text, use(q.user), use(*q.tag), use(key), use(q.after_id), use(n)));
-    } else {
-      collect((sql.prepare << text, use(q.user), use(key), use(q.after_id), use(n)));
+namespace {
+
+/// The list statement of one (scope, tag filter, sort): 18 texts made once, so each has a stable
+/// address and is prepared once per connection.
+std::string_view list_sql(Scope scope, bool tag, Sort sort) {
+  static const std::array<std::string, 18> texts = [] {
+    std::array<std::string, 18> out;
+    for (int sc = 0; sc < 3; ++sc) {
+      for (int t = 0; t < 2; ++t) {
+        for (int so = 0; so < 3; ++so) {
+          std::string text(list_select_sql);
+          if (sc == static_cast<int>(Scope::owned)) text += scope_owned_sql;
+          if (sc == static_cast<int>(Scope::shared)) text += scope_shared_sql;
+          if (t) text += tag_filter_sql;
+          text += so == static_cast<int>(Sort::updated_desc)  ? keyset_updated_desc_sql
+                  : so == static_cast<int>(Sort::updated_asc) ? keyset_updated_asc_sql
+                                                              : keyset_title_sql;
+          out[static_cast<std::size_t>((sc * 2 + t) * 3 + so)] = std::move(text);
+        }
+      }
     }
+    return out;
+  }();
+  return texts[static_cast<std::size_t>((static_cast<int>(scope) * 2 + (tag ? 1 : 0)) * 3 +
+                                        static_cast<int>(sort))];
+}
+
+}  // namespace
+
+std::vector<Document> list_documents(soci::session& sql, ListQuery const& q) {
+  struct Vars {
+    std::string user, tag, after_id, key_text;
+    long long key_number = 0;
+    int n = 0;
+    Document d;
+    std::string role;
   };
-  if (q.sort == Sort::title) {
-    run(q.after_key.value_or(std::string()));
+  const bool tag = q.tag.has_value();
+  const bool by_title = q.sort == Sort::title;
+  auto& st =
+      core::prepared<Vars>(sql, list_sql(q.scope, tag, q.sort), [tag, by_title](soci::statement& s, Vars& v) {
+        s.exchange(use(v.user));
+        if (tag) s.exchange(use(v.tag));
+        if (by_title)
+          s.exchange(use(v.key_text));
+        else
+          s.exchange(use(v.key_number));
+        s.exchange(use(v.after_id));
+        s.exchange(use(v.n));
+        s.exchange(into(v.d.id));
+        s.exchange(into(v.d.title));
+        s.exchange(into(v.d.tags));
+        s.exchange(into(v.d.owner_id));
+        s.exchange(into(v.d.version));
+        s.exchange(into(v.d.created_at));
+        s.exchange(into(v.d.updated_at));
+        s.exchange(into(v.role));
+      });
+  st.vars.user = q.user;
+  st.vars.tag = q.tag.value_or("");
+  st.vars.after_id = q.after_id;
+  st.vars.n = q.limit + 1;
+  if (by_title) {
+    st.vars.key_text = q.after_key.value_or(std::string());
   } else {
-    long long key = q.sort == Sort::updated_desc ? no_key_high : -1;
-    if (q.after_key) key = std::stoll(*q.after_key);
-    run(key);
+    st.vars.key_number = q.sort == Sort::updated_desc ? no_key_high : -1;
+    if (q.after_key) st.vars.key_number = std::stoll(*q.after_key);
   }
+  std::vector<Document> out;
+  out.reserve(static_cast<std::size_t>(st.vars.n));
+  st.run_each([&out](Vars const& v) {
+    Document d = v.d;
+    d.role = parse_role(v.role);
+    out.push_back(std::move(d));
+  });
   return out;
 }
 
