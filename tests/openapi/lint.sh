@@ -21,16 +21,11 @@ if [ ! -x "$tools/node_modules/.bin/redocly" ]; then
 fi
 
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
-(cd "$work" && exec "$binary" serve --listen 127.0.0.1:0 --data-dir "$work/data" 2>"$work/server.log") &
-pid=$!
-port=""
-for _ in $(seq 300); do
-  port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$work/server.log" 2>/dev/null | grep -o '[0-9]*$' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$work/server.log" >&2; exit 1; }
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$work"  # no config/bookspace.jsonc here
+source "$here/../perf/lib.sh"  # start(): the server on port 0, $port set once it listens
+start lint all "$binary"
 curl -sf "http://127.0.0.1:$port/openapi.json" >"$work/openapi.json"
 
 out=$("$tools/node_modules/.bin/redocly" lint --config "$here/redocly.yaml" "$work/openapi.json" 2>&1) || {
