@@ -66,4 +66,38 @@ json::object enumeration(std::initializer_list<std::string_view> values) {
   return {{"type", "string"}, {"enum", std::move(v)}};
 }
 
+json::object param(std::string_view name, std::string_view in, json::object schema,
+                   std::string_view description) {
+  json::object p{{"name", name}, {"in", in}, {"description", description}, {"schema", std::move(schema)}};
+  if (in == "path") p["required"] = true;
+  return p;
+}
+
+json::object with_params(json::object operation, std::initializer_list<json::object> params) {
+  json::array list;
+  for (auto const& p : params) list.push_back(p);
+  operation["parameters"] = std::move(list);
+  return operation;
+}
+
+json::object limit_param() {
+  return param("limit", "query", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}, "Page size (20).");
+}
+
+json::object cursor_param() {
+  return param("cursor", "query", string(), "next_cursor of the previous page.");
+}
+
+json::object list_operation(json::object operation, std::initializer_list<json::object> more) {
+  json::array list{limit_param(), cursor_param()};
+  for (auto const& p : more) list.push_back(p);
+  operation["parameters"] = std::move(list);
+  return operation;
+}
+
+RouteOptions documented(json::object operation, RouteOptions options) {
+  options.openapi = std::move(operation);
+  return options;
+}
+
 }  // namespace bookspace::http::openapi

@@ -19,6 +19,13 @@ namespace bookspace::http {
 /// A handler is a coroutine from a request to a response; it never sees a socket.
 using Handler = std::function<core::Awaitable<Response>(Request&)>;
 
+/// A handler from a named route function of a module: `fn(deps, request)`. The routes of a
+/// module are such functions (one per route) over the dependencies they share.
+template <class Deps>
+Handler bind(Deps& deps, core::Awaitable<Response> (*fn)(Deps&, Request&)) {
+  return [&deps, fn](Request& req) { return fn(deps, req); };
+}
+
 /// Who may call a route. Without an Authenticator installed, `required` routes answer 401.
 enum class Auth { none, optional, required };
 

@@ -75,6 +75,11 @@ TEST_CASE("users create-admin, then administration through the API") {
   auto found = c.get("/api/v1/users?q=QUINN", bearer(admin));
   REQUIRE(found.json().at("items").as_array().size() == 1);
   CHECK(found.json().at("items").as_array()[0].at("email") == "quinn@example.com");
+  // `%` and `_` are text, not LIKE wildcards: no address holds a `%`.
+  CHECK(c.get("/api/v1/users?q=%25", bearer(admin)).json().at("items").as_array().empty());
+  CHECK(c.get("/api/v1/users?q=_", bearer(admin)).json().at("items").as_array().empty());
+  // The cursor is opaque: a raw id, or another list's cursor, is refused.
+  CHECK(c.get("/api/v1/users?cursor=" + quinn_id, bearer(admin)).status == 400);
   CHECK(c.get("/api/v1/users?limit=0", bearer(admin)).status == 400);
   CHECK(c.get("/api/v1/users?limit=101", bearer(admin)).status == 400);
   CHECK(c.get("/api/v1/users", bearer(quinn_token)).status == 403);

@@ -1,9 +1,12 @@
 #include "token_authenticator.hpp"
 
+#include "core/database.hpp"
+
 namespace bookspace::auth {
 
-TokenAuthenticator::TokenAuthenticator(AuthService& service, core::Clock const& clock, std::size_t capacity)
-    : service_(service), clock_(clock), capacity_(capacity) {}
+TokenAuthenticator::TokenAuthenticator(core::Database& db, KeyRing const& ring, TokenSettings const& settings,
+                                       core::Clock const& clock, std::size_t capacity)
+    : db_(db), ring_(ring), settings_(settings), clock_(clock), capacity_(capacity) {}
 
 core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::authenticate(
     std::string_view credential, http::RequestContext const&) {
@@ -13,7 +16,7 @@ core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::authenticate
 
 core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::verify_key(std::string key) {
   constexpr core::TimeMs ttl = 30'000;
-  const std::string hash = sha256_hex(key);
+  const std::string hash = core::sha256_hex(key);
   const auto now = clock_.now_ms();
   {
     std::lock_guard lock(mutex_);
@@ -23,7 +26,7 @@ core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::verify_key(s
       keys_.erase(it);
     }
   }
-  auto owner = co_await service_.find_api_key(std::move(key));
+  auto owner = co_await db_.run([&](soci::session& sql) { return find_key_owner(sql, key, now); });
   if (!owner) co_return std::nullopt;
   http::Principal principal{owner->account_id, owner->role, ""};
   std::lock_guard lock(mutex_);
@@ -44,7 +47,7 @@ void TokenAuthenticator::account_changed(std::string const& account_id) {
 
 std::optional<http::Principal> TokenAuthenticator::verify(std::string_view token) {
   const auto now = clock_.now_ms();
-  const auto leeway = service_.settings().tokens.leeway_s * 1000LL;
+  const auto leeway = settings_.leeway_s * 1000LL;
   {
     std::lock_guard lock(mutex_);
     if (auto it = cache_.find(std::string(token)); it != cache_.end()) {
@@ -55,7 +58,7 @@ std::optional<http::Principal> TokenAuthenticator::verify(std::string_view token
       return std::nullopt;
     }
   }
-  auto claims = verify_access_token(service_.keys(), service_.settings().tokens, token, now);
+  auto claims = verify_access_token(ring_, settings_, token, now);
   if (!claims) return std::nullopt;
   http::Principal principal{claims->subject, claims->role, claims->session_id};
   std::lock_guard lock(mutex_);
@@ -65,7 +68,7 @@ std::optional<http::Principal> TokenAuthenticator::verify(std::string_view token
   return principal;
 }
 
-void TokenAuthenticator::revoked(std::string const& session_id, core::TimeMs at) {
+void TokenAuthenticator::session_revoked(std::string const& session_id, long long at) {
   std::lock_guard lock(mutex_);
   revoked_[session_id] = at;
   forget_old(clock_.now_ms());
@@ -73,7 +76,7 @@ void TokenAuthenticator::revoked(std::string const& session_id, core::TimeMs at)
 
 void TokenAuthenticator::forget_old(core::TimeMs now) {
   // A revocation matters only while tokens of that session can still be valid.
-  const auto horizon = (service_.settings().tokens.lifetime_s + service_.settings().tokens.leeway_s) * 1000LL;
+  const auto horizon = (settings_.lifetime_s + settings_.leeway_s) * 1000LL;
   std::erase_if(revoked_, [&](auto const& kv) { return kv.second + horizon < now; });
   std::erase_if(cache_, [&](auto const& kv) { return kv.second.expires_at + horizon < now; });
   if (cache_.size() >= capacity_) cache_.clear();  // still full of live tokens: start over

@@ -1,6 +1,7 @@
 #pragma once
 
-#include "auth_service.hpp"
+#include "service.hpp"
+#include "tokens.hpp"
 
 #include "http/authenticator.hpp"
 
@@ -12,17 +13,19 @@ namespace bookspace::auth {
 /// The kernel's Authenticator for access tokens. Verified tokens are cached (bounded), so the
 /// signature check is paid once per token; a revoked session is refused at once: revocations
 /// reach the in-memory set on commit in this process and through an event-log watch in others.
-class TokenAuthenticator final : public http::Authenticator {
+class TokenAuthenticator final : public http::Authenticator, public RevocationListener {
  public:
-  TokenAuthenticator(AuthService& service, core::Clock const& clock, std::size_t capacity = 50'000);
+  /// `ring` and `settings` are the service's (it outlives this); API keys are looked up in `db`.
+  TokenAuthenticator(core::Database& db, KeyRing const& ring, TokenSettings const& settings,
+                     core::Clock const& clock, std::size_t capacity = 50'000);
 
   core::Awaitable<std::optional<http::Principal>> authenticate(std::string_view credential,
                                                                http::RequestContext const& ctx) override;
   std::optional<http::Principal> verify(std::string_view token);
-  void revoked(std::string const& session_id, core::TimeMs at);
+  void session_revoked(std::string const& session_id, long long at) override;
   /// API keys ("bsk_…"): looked up once, then cached for 30 s; forgotten at once when the key
   /// is revoked or its account changes (role, disabled).
-  void key_revoked(std::string const& key_hash);
+  void key_revoked(std::string const& key_hash) override;
   void account_changed(std::string const& account_id);
 
  private:
@@ -39,7 +42,9 @@ class TokenAuthenticator final : public http::Authenticator {
   };
   core::Awaitable<std::optional<http::Principal>> verify_key(std::string key);
 
-  AuthService& service_;
+  core::Database& db_;
+  KeyRing const& ring_;
+  TokenSettings const& settings_;
   core::Clock const& clock_;
   std::size_t capacity_;
   std::mutex mutex_;

@@ -135,35 +135,19 @@ Changes changes_of(json::object const& body, bool all_optional) {
 }
 
 // --- OpenAPI ------------------------------------------------------------------------------
-json::object param(std::string_view name, std::string_view in, json::object schema, std::string_view what) {
-  return {{"name", name}, {"in", in}, {"description", what}, {"schema", std::move(schema)}};
-}
+using oa::param;
 
-json::object with_params(json::object op, std::initializer_list<json::object> params) {
-  json::array list;
-  for (auto const& p : params) list.push_back(p);
-  op["parameters"] = std::move(list);
-  return op;
-}
-
-json::object limit_param() {
-  return param("limit", "query", {{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}, "Page size (20).");
-}
-json::object cursor_doc() {
-  return param("cursor", "query", oa::string(), "next_cursor of the previous page.");
-}
 json::object if_match_doc() {
   return param("If-Match", "header", oa::string(), "The ETag last read: required (428 without, 412 stale).");
 }
 
 http::RouteOptions documented(json::object op, std::size_t body_limit = 0) {
   http::RouteOptions o;
-  o.openapi = std::move(op);
   o.body_limit = body_limit;
   // Browsers may send the version preconditions and read the version and a new document's URL.
   o.cors_request_headers = {"If-Match", "If-None-Match"};
   o.cors_expose_headers = {"ETag", "Location"};
-  return o;
+  return oa::documented(std::move(op), std::move(o));
 }
 
 json::object document_body(bool create) {
@@ -264,10 +248,11 @@ void add_routes(http::Router& r, Service& svc) {
               return Cursor{kind, sort_key(d, sort), d.id};
             });
       },
-      documented(with_params(
+      documented(oa::with_params(
           oa::operation("Documents you may read, without content; keyset pages.",
                         {{"200", oa::json_response("A page.", oa::list_of(oa::ref("DocumentSummary")))}}),
-          {limit_param(), cursor_doc(), param("tag", "query", oa::string(), "Only documents with this tag."),
+          {oa::limit_param(), oa::cursor_param(),
+           param("tag", "query", oa::string(), "Only documents with this tag."),
            param("scope", "query", oa::enumeration({"owned", "shared", "all"}), "Whose documents (all)."),
            param("sort", "query", oa::enumeration({"-updated_at", "updated_at", "title"}),
                  "Order (-updated_at).")})));
@@ -283,10 +268,11 @@ void add_routes(http::Router& r, Service& svc) {
         }
         co_return document_response(200, d);
       },
-      documented(with_params(oa::operation("A document with its content; `ETag: \"<version>\"`.",
-                                           {{"200", oa::json_response("The document.", oa::ref("Document"))},
-                                            {"304", oa::empty_response("If-None-Match matched.")}}),
-                             {param("If-None-Match", "header", oa::string(), "An ETag you hold.")})));
+      documented(
+          oa::with_params(oa::operation("A document with its content; `ETag: \"<version>\"`.",
+                                        {{"200", oa::json_response("The document.", oa::ref("Document"))},
+                                         {"304", oa::empty_response("If-None-Match matched.")}}),
+                          {param("If-None-Match", "header", oa::string(), "An ETag you hold.")})));
 
   r.add(
       Method::patch, "/api/v1/documents/{id}",
@@ -297,11 +283,12 @@ void add_routes(http::Router& r, Service& svc) {
             co_await svc.update(id_of(req), user_of(req), header(req, "If-Match"), changes_of(body, true));
         co_return document_response(200, d);
       },
-      documented(with_params(oa::operation("Change a document (editors and owner): a new version.",
-                                           {{"200", oa::json_response("The document.", oa::ref("Document"))}},
-                                           document_body(false)),
-                             {if_match_doc()}),
-                 document_body_limit));
+      documented(
+          oa::with_params(oa::operation("Change a document (editors and owner): a new version.",
+                                        {{"200", oa::json_response("The document.", oa::ref("Document"))}},
+                                        document_body(false)),
+                          {if_match_doc()}),
+          document_body_limit));
 
   r.add(
       Method::del, "/api/v1/documents/{id}",
@@ -325,10 +312,10 @@ void add_routes(http::Router& r, Service& svc) {
               return Cursor{"versions", std::to_string(v.version), id};
             });
       },
-      documented(with_params(
+      documented(oa::with_params(
           oa::operation("Versions, newest first.",
                         {{"200", oa::json_response("A page.", oa::list_of(oa::ref("VersionSummary")))}}),
-          {limit_param(), cursor_doc()})));
+          {oa::limit_param(), oa::cursor_param()})));
 
   r.add(
       Method::get, "/api/v1/documents/{id}/versions/{n}",
@@ -347,7 +334,7 @@ void add_routes(http::Router& r, Service& svc) {
                                               version_param(req));
         co_return document_response(200, d);
       },
-      documented(with_params(
+      documented(oa::with_params(
           oa::operation("Editors and owner: a new version with version n's title, content and tags.",
                         {{"200", oa::json_response("The document.", oa::ref("Document"))}}),
           {if_match_doc()})));
@@ -363,10 +350,10 @@ void add_routes(http::Router& r, Service& svc) {
           return Cursor{"shares", s.user_id, "-"};
         });
       },
-      documented(
-          with_params(oa::operation("Who the document is shared with (readers may look).",
-                                    {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Share")))}}),
-                      {limit_param(), cursor_doc()})));
+      documented(oa::with_params(
+          oa::operation("Who the document is shared with (readers may look).",
+                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Share")))}}),
+          {oa::limit_param(), oa::cursor_param()})));
 
   r.add(
       Method::put, "/api/v1/documents/{id}/shares/{user_id}",
@@ -403,10 +390,10 @@ void add_routes(http::Router& r, Service& svc) {
           return Cursor{"comments", "-", cm.id};
         });
       },
-      documented(
-          with_params(oa::operation("Comments, oldest first.",
-                                    {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Comment")))}}),
-                      {limit_param(), cursor_doc()})));
+      documented(oa::with_params(
+          oa::operation("Comments, oldest first.",
+                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Comment")))}}),
+          {oa::limit_param(), oa::cursor_param()})));
 
   r.add(
       Method::post, "/api/v1/documents/{id}/comments",
@@ -453,10 +440,10 @@ void add_routes(http::Router& r, Service& svc) {
               return Cursor{"trash", std::to_string(t.deleted_at), t.id};
             });
       },
-      documented(with_params(
+      documented(oa::with_params(
           oa::operation("Your trashed documents, most recently deleted first.",
                         {{"200", oa::json_response("A page.", oa::list_of(oa::ref("TrashedDocument")))}}),
-          {limit_param(), cursor_doc()})));
+          {oa::limit_param(), oa::cursor_param()})));
 
   r.add(
       Method::post, "/api/v1/trash/{id}/restore",

@@ -1,0 +1,28 @@
+#pragma once
+
+// auth.* configuration: the keys (declare_config) and what the service takes from them.
+
+#include "passwords.hpp"
+#include "reset_mail.hpp"
+#include "tokens.hpp"
+
+namespace bookspace::app {
+class Config;
+class ConfigSchema;
+}  // namespace bookspace::app
+
+namespace bookspace::auth {
+
+struct AuthSettings {
+  TokenSettings tokens;
+  HashCost hash_cost;
+  int refresh_ttl_days = 30;
+  int reuse_grace_ms = 2000;       ///< a rotated token presented again within this is a race, not theft
+  int reset_ttl_ms = 30 * 60'000;  ///< password-reset tokens
+  ResetMailText reset_mail;
+};
+
+AuthSettings settings_from(app::Config const& config);
+void declare_config(app::ConfigSchema& schema);
+
+}  // namespace bookspace::auth
