@@ -84,7 +84,9 @@ class TrashPurger {
 class DocumentsModule final : public app::Module {
  public:
   explicit DocumentsModule(app::ModuleContext& ctx)
-      : service_(ctx, required_accounts(ctx)), access_(ctx.db), purger_(ctx, service_) {
+      : service_({ctx.db, ctx.events, ctx.clock, ctx.ids, required_accounts(ctx)}),
+        access_(ctx.db),
+        purger_(ctx, service_) {
     ctx.services.provide<Access>(access_);
   }
 

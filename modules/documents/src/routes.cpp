@@ -210,7 +210,165 @@ json::object openapi_schemas() {
   };
 }
 
-void add_routes(http::Router& r, Service& svc) {
+namespace {
+
+// --- one function per route (named as the Service call they make) -------------------------
+namespace handle {
+
+core::Awaitable<Response> create(Service& svc, Request& req) {
+  auto body = http::parse_json_object(req);
+  http::only_fields(body, {"title", "content", "tags"});
+  auto c = changes_of(body, false);
+  auto d = co_await svc.create(user_of(req), std::move(*c.title), c.content.value_or(""),
+                               c.tags.value_or(std::vector<std::string>{}));
+  auto res = document_response(201, d);
+  res.headers.add("Location", "/api/v1/documents/" + d.id);
+  co_return res;
+}
+
+core::Awaitable<Response> list(Service& svc, Request& req) {
+  auto q = list_query(req);
+  const Sort sort = q.sort;
+  const int limit = q.limit;
+  std::string kind = sort == Sort::updated_desc  ? "-updated_at"
+                     : sort == Sort::updated_asc ? "updated_at"
+                                                 : "title";
+  auto items = co_await svc.list(std::move(q));
+  co_return page(
+      std::move(items), limit, [](Document const& d) { return to_json(d, false); },
+      [&](Document const& d) {
+        return Cursor{kind, sort_key(d, sort), d.id};
+      });
+}
+
+core::Awaitable<Response> get(Service& svc, Request& req) {
+  auto d = co_await svc.get(id_of(req), user_of(req));
+  if (auto inm = req.header("If-None-Match"); inm && etag_matches(*inm, d.version, true)) {
+    Response res{304, {}, {}};
+    res.headers.add("ETag", etag(d.version));
+    co_return res;
+  }
+  co_return document_response(200, d);
+}
+
+core::Awaitable<Response> update(Service& svc, Request& req) {
+  auto body = http::parse_json_object(req);
+  http::only_fields(body, {"title", "content", "tags"});
+  auto d = co_await svc.update(id_of(req), user_of(req), header(req, "If-Match"), changes_of(body, true));
+  co_return document_response(200, d);
+}
+
+core::Awaitable<Response> trash(Service& svc, Request& req) {
+  co_await svc.trash(id_of(req), user_of(req));
+  co_return Response::no_content();
+}
+
+core::Awaitable<Response> versions(Service& svc, Request& req) {
+  const int limit = http::list_limit(req);
+  std::string id = id_of(req);
+  auto c = cursor_param(req, "versions");
+  auto items = co_await svc.versions(id, user_of(req), c ? integer_key(*c) : 0, limit + 1);
+  co_return page(
+      std::move(items), limit, [](Version const& v) { return version_json(v, false); },
+      [&](Version const& v) {
+        return Cursor{"versions", std::to_string(v.version), id};
+      });
+}
+
+core::Awaitable<Response> version(Service& svc, Request& req) {
+  auto v = co_await svc.version(id_of(req), user_of(req), version_param(req));
+  co_return Response::json(200, version_json(v, true));
+}
+
+core::Awaitable<Response> restore(Service& svc, Request& req) {
+  if (!req.body.empty()) http::only_fields(http::parse_json_object(req), {});
+  auto d =
+      co_await svc.restore_version(id_of(req), user_of(req), header(req, "If-Match"), version_param(req));
+  co_return document_response(200, d);
+}
+
+core::Awaitable<Response> shares(Service& svc, Request& req) {
+  const int limit = http::list_limit(req);
+  auto c = cursor_param(req, "shares");
+  std::string after = c ? c->key : std::string();  // named: GCC 12 mishandles prvalue coroutine args
+  auto items = co_await svc.shares(id_of(req), user_of(req), std::move(after), limit + 1);
+  co_return page(std::move(items), limit, share_json, [](Share const& s) {
+    return Cursor{"shares", s.user_id, "-"};
+  });
+}
+
+core::Awaitable<Response> share(Service& svc, Request& req) {
+  auto body = http::parse_json_object(req);
+  http::only_fields(body, {"role"});
+  auto role_text = http::string_field(body, "role");
+  Role role = role_text == "viewer" ? Role::viewer : role_text == "editor" ? Role::editor : Role::none;
+  if (role == Role::none) throw ApiError(core::Error::validation("role", "viewer or editor"));
+  auto s = co_await svc.share(id_of(req), user_of(req), std::string(req.param("user_id")), role);
+  co_return Response::json(200, share_json(s));
+}
+
+core::Awaitable<Response> unshare(Service& svc, Request& req) {
+  co_await svc.unshare(id_of(req), user_of(req), std::string(req.param("user_id")));
+  co_return Response::no_content();
+}
+
+core::Awaitable<Response> comments(Service& svc, Request& req) {
+  const int limit = http::list_limit(req);
+  auto c = cursor_param(req, "comments");
+  std::string after = c ? c->id : std::string();  // named: GCC 12 mishandles prvalue coroutine args
+  auto items = co_await svc.comments(id_of(req), user_of(req), std::move(after), limit + 1);
+  co_return page(std::move(items), limit, comment_json, [](Comment const& cm) {
+    return Cursor{"comments", "-", cm.id};
+  });
+}
+
+core::Awaitable<Response> comment(Service& svc, Request& req) {
+  auto body = http::parse_json_object(req);
+  http::only_fields(body, {"body"});
+  auto const* text = body.if_contains("body");
+  if (!text) throw ApiError(core::Error::validation("body", "is required"));
+  auto c = co_await svc.add_comment(id_of(req), user_of(req), comment_value(*text));
+  auto res = Response::json(201, comment_json(c));
+  res.headers.add("Location", "/api/v1/documents/" + c.document_id + "/comments/" + c.id);
+  co_return res;
+}
+
+core::Awaitable<Response> uncomment(Service& svc, Request& req) {
+  co_await svc.delete_comment(id_of(req), user_of(req), std::string(req.param("cid")));
+  co_return Response::no_content();
+}
+
+core::Awaitable<Response> trash_list(Service& svc, Request& req) {
+  const int limit = http::list_limit(req);
+  auto c = cursor_param(req, "trash");
+  std::optional<long long> key;
+  if (c) key = integer_key(*c);
+  std::string after = c ? c->id : std::string();  // named: GCC 12 mishandles prvalue coroutine args
+  auto items = co_await svc.trash_list(user_of(req), key, std::move(after), limit + 1);
+  co_return page(
+      std::move(items), limit,
+      [](Trashed const& t) {
+        return json::object{
+            {"id", t.id}, {"title", t.title}, {"deleted_at", core::format_rfc3339(t.deleted_at)}};
+      },
+      [](Trashed const& t) {
+        return Cursor{"trash", std::to_string(t.deleted_at), t.id};
+      });
+}
+
+core::Awaitable<Response> untrash(Service& svc, Request& req) {
+  auto d = co_await svc.untrash(id_of(req), user_of(req));
+  co_return document_response(200, d);
+}
+
+core::Awaitable<Response> purge(Service& svc, Request& req) {
+  co_await svc.purge(id_of(req), user_of(req));
+  co_return Response::no_content();
+}
+
+}  // namespace handle
+
+void add_document_routes(http::Router& r, Service& svc) {
   auto create_options = documented(
       oa::operation(
           "Create a document (version 1). Honours Idempotency-Key.",
@@ -218,250 +376,103 @@ void add_routes(http::Router& r, Service& svc) {
           document_body(true)),
       document_body_limit);
   create_options.idempotent = true;
-  r.add(
-      Method::post, "/api/v1/documents",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        auto body = http::parse_json_object(req);
-        http::only_fields(body, {"title", "content", "tags"});
-        auto c = changes_of(body, false);
-        auto d = co_await svc.create(user_of(req), std::move(*c.title), c.content.value_or(""),
-                                     c.tags.value_or(std::vector<std::string>{}));
-        auto res = document_response(201, d);
-        res.headers.add("Location", "/api/v1/documents/" + d.id);
-        co_return res;
-      },
-      std::move(create_options));
+  r.add(Method::post, "/api/v1/documents", http::bind(svc, handle::create), std::move(create_options));
+  r.add(Method::get, "/api/v1/documents", http::bind(svc, handle::list),
+        documented(oa::with_params(
+            oa::operation("Documents you may read, without content; keyset pages.",
+                          {{"200", oa::json_response("A page.", oa::list_of(oa::ref("DocumentSummary")))}}),
+            {oa::limit_param(), oa::cursor_param(),
+             param("tag", "query", oa::string(), "Only documents with this tag."),
+             param("scope", "query", oa::enumeration({"owned", "shared", "all"}), "Whose documents (all)."),
+             param("sort", "query", oa::enumeration({"-updated_at", "updated_at", "title"}),
+                   "Order (-updated_at).")})));
+  r.add(Method::get, "/api/v1/documents/{id}", http::bind(svc, handle::get),
+        documented(
+            oa::with_params(oa::operation("A document with its content; `ETag: \"<version>\"`.",
+                                          {{"200", oa::json_response("The document.", oa::ref("Document"))},
+                                           {"304", oa::empty_response("If-None-Match matched.")}}),
+                            {param("If-None-Match", "header", oa::string(), "An ETag you hold.")})));
+  r.add(Method::patch, "/api/v1/documents/{id}", http::bind(svc, handle::update),
+        documented(
+            oa::with_params(oa::operation("Change a document (editors and owner): a new version.",
+                                          {{"200", oa::json_response("The document.", oa::ref("Document"))}},
+                                          document_body(false)),
+                            {if_match_doc()}),
+            document_body_limit));
+  r.add(Method::del, "/api/v1/documents/{id}", http::bind(svc, handle::trash),
+        documented(oa::operation("Owner: move the document to the trash.",
+                                 {{"204", oa::empty_response("In the trash.")}})));
+}
 
-  r.add(
-      Method::get, "/api/v1/documents",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        auto q = list_query(req);
-        const Sort sort = q.sort;
-        const int limit = q.limit;
-        std::string kind = sort == Sort::updated_desc  ? "-updated_at"
-                           : sort == Sort::updated_asc ? "updated_at"
-                                                       : "title";
-        auto items = co_await svc.list(std::move(q));
-        co_return page(
-            std::move(items), limit, [](Document const& d) { return to_json(d, false); },
-            [&](Document const& d) {
-              return Cursor{kind, sort_key(d, sort), d.id};
-            });
-      },
-      documented(oa::with_params(
-          oa::operation("Documents you may read, without content; keyset pages.",
-                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("DocumentSummary")))}}),
-          {oa::limit_param(), oa::cursor_param(),
-           param("tag", "query", oa::string(), "Only documents with this tag."),
-           param("scope", "query", oa::enumeration({"owned", "shared", "all"}), "Whose documents (all)."),
-           param("sort", "query", oa::enumeration({"-updated_at", "updated_at", "title"}),
-                 "Order (-updated_at).")})));
+void add_versions_routes(http::Router& r, Service& svc) {
+  r.add(Method::get, "/api/v1/documents/{id}/versions", http::bind(svc, handle::versions),
+        documented(oa::with_params(
+            oa::operation("Versions, newest first.",
+                          {{"200", oa::json_response("A page.", oa::list_of(oa::ref("VersionSummary")))}}),
+            {oa::limit_param(), oa::cursor_param()})));
+  r.add(Method::get, "/api/v1/documents/{id}/versions/{n}", http::bind(svc, handle::version),
+        documented(oa::operation("One version in full.",
+                                 {{"200", oa::json_response("The version.", oa::ref("Version"))}})));
+  r.add(Method::post, "/api/v1/documents/{id}/versions/{n}/restore", http::bind(svc, handle::restore),
+        documented(oa::with_params(
+            oa::operation("Editors and owner: a new version with version n's title, content and tags.",
+                          {{"200", oa::json_response("The document.", oa::ref("Document"))}}),
+            {if_match_doc()})));
+}
 
-  r.add(
-      Method::get, "/api/v1/documents/{id}",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        auto d = co_await svc.get(id_of(req), user_of(req));
-        if (auto inm = req.header("If-None-Match"); inm && etag_matches(*inm, d.version, true)) {
-          Response res{304, {}, {}};
-          res.headers.add("ETag", etag(d.version));
-          co_return res;
-        }
-        co_return document_response(200, d);
-      },
-      documented(
-          oa::with_params(oa::operation("A document with its content; `ETag: \"<version>\"`.",
-                                        {{"200", oa::json_response("The document.", oa::ref("Document"))},
-                                         {"304", oa::empty_response("If-None-Match matched.")}}),
-                          {param("If-None-Match", "header", oa::string(), "An ETag you hold.")})));
+void add_shares_routes(http::Router& r, Service& svc) {
+  r.add(Method::get, "/api/v1/documents/{id}/shares", http::bind(svc, handle::shares),
+        documented(oa::with_params(
+            oa::operation("Who the document is shared with (readers may look).",
+                          {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Share")))}}),
+            {oa::limit_param(), oa::cursor_param()})));
+  r.add(Method::put, "/api/v1/documents/{id}/shares/{user_id}", http::bind(svc, handle::share),
+        documented(oa::operation("Owner: share with a user as viewer or editor (or change their role).",
+                                 {{"200", oa::json_response("The share.", oa::ref("Share"))}},
+                                 oa::object({{"role", oa::enumeration({"viewer", "editor"})}}, {"role"}))));
+  r.add(Method::del, "/api/v1/documents/{id}/shares/{user_id}", http::bind(svc, handle::unshare),
+        documented(oa::operation("Owner: revoke a share (effective on the next request).",
+                                 {{"204", oa::empty_response("Revoked.")}})));
+}
 
-  r.add(
-      Method::patch, "/api/v1/documents/{id}",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        auto body = http::parse_json_object(req);
-        http::only_fields(body, {"title", "content", "tags"});
-        auto d =
-            co_await svc.update(id_of(req), user_of(req), header(req, "If-Match"), changes_of(body, true));
-        co_return document_response(200, d);
-      },
-      documented(
-          oa::with_params(oa::operation("Change a document (editors and owner): a new version.",
-                                        {{"200", oa::json_response("The document.", oa::ref("Document"))}},
-                                        document_body(false)),
-                          {if_match_doc()}),
-          document_body_limit));
+void add_comments_routes(http::Router& r, Service& svc) {
+  r.add(Method::get, "/api/v1/documents/{id}/comments", http::bind(svc, handle::comments),
+        documented(oa::with_params(
+            oa::operation("Comments, oldest first.",
+                          {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Comment")))}}),
+            {oa::limit_param(), oa::cursor_param()})));
+  r.add(Method::post, "/api/v1/documents/{id}/comments", http::bind(svc, handle::comment),
+        documented(oa::operation("Any reader: comment (1–10,000 characters).",
+                                 {{"201", oa::json_response("The comment.", oa::ref("Comment"))}},
+                                 oa::object({{"body", oa::string()}}, {"body"})),
+                   comment_body_limit));
+  r.add(Method::del, "/api/v1/documents/{id}/comments/{cid}", http::bind(svc, handle::uncomment),
+        documented(oa::operation("The comment's author or the document's owner: delete it.",
+                                 {{"204", oa::empty_response("Deleted.")}})));
+}
 
-  r.add(
-      Method::del, "/api/v1/documents/{id}",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        co_await svc.trash(id_of(req), user_of(req));
-        co_return Response::no_content();
-      },
-      documented(oa::operation("Owner: move the document to the trash.",
-                               {{"204", oa::empty_response("In the trash.")}})));
+void add_trash_routes(http::Router& r, Service& svc) {
+  r.add(Method::get, "/api/v1/trash", http::bind(svc, handle::trash_list),
+        documented(oa::with_params(
+            oa::operation("Your trashed documents, most recently deleted first.",
+                          {{"200", oa::json_response("A page.", oa::list_of(oa::ref("TrashedDocument")))}}),
+            {oa::limit_param(), oa::cursor_param()})));
+  r.add(Method::post, "/api/v1/trash/{id}/restore", http::bind(svc, handle::untrash),
+        documented(oa::operation("Take a document out of the trash, shares included.",
+                                 {{"200", oa::json_response("The document.", oa::ref("Document"))}})));
+  r.add(Method::del, "/api/v1/trash/{id}", http::bind(svc, handle::purge),
+        documented(oa::operation("Delete a trashed document for good: versions, comments and shares too.",
+                                 {{"204", oa::empty_response("Gone.")}})));
+}
 
-  r.add(
-      Method::get, "/api/v1/documents/{id}/versions",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        const int limit = http::list_limit(req);
-        std::string id = id_of(req);
-        auto c = cursor_param(req, "versions");
-        auto items = co_await svc.versions(id, user_of(req), c ? integer_key(*c) : 0, limit + 1);
-        co_return page(
-            std::move(items), limit, [](Version const& v) { return version_json(v, false); },
-            [&](Version const& v) {
-              return Cursor{"versions", std::to_string(v.version), id};
-            });
-      },
-      documented(oa::with_params(
-          oa::operation("Versions, newest first.",
-                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("VersionSummary")))}}),
-          {oa::limit_param(), oa::cursor_param()})));
+}  // namespace
 
-  r.add(
-      Method::get, "/api/v1/documents/{id}/versions/{n}",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        auto v = co_await svc.version(id_of(req), user_of(req), version_param(req));
-        co_return Response::json(200, version_json(v, true));
-      },
-      documented(oa::operation("One version in full.",
-                               {{"200", oa::json_response("The version.", oa::ref("Version"))}})));
-
-  r.add(
-      Method::post, "/api/v1/documents/{id}/versions/{n}/restore",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        if (!req.body.empty()) http::only_fields(http::parse_json_object(req), {});
-        auto d = co_await svc.restore_version(id_of(req), user_of(req), header(req, "If-Match"),
-                                              version_param(req));
-        co_return document_response(200, d);
-      },
-      documented(oa::with_params(
-          oa::operation("Editors and owner: a new version with version n's title, content and tags.",
-                        {{"200", oa::json_response("The document.", oa::ref("Document"))}}),
-          {if_match_doc()})));
-
-  r.add(
-      Method::get, "/api/v1/documents/{id}/shares",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        const int limit = http::list_limit(req);
-        auto c = cursor_param(req, "shares");
-        std::string after = c ? c->key : std::string();  // named: GCC 12 mishandles prvalue coroutine args
-        auto items = co_await svc.shares(id_of(req), user_of(req), std::move(after), limit + 1);
-        co_return page(std::move(items), limit, share_json, [](Share const& s) {
-          return Cursor{"shares", s.user_id, "-"};
-        });
-      },
-      documented(oa::with_params(
-          oa::operation("Who the document is shared with (readers may look).",
-                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Share")))}}),
-          {oa::limit_param(), oa::cursor_param()})));
-
-  r.add(
-      Method::put, "/api/v1/documents/{id}/shares/{user_id}",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        auto body = http::parse_json_object(req);
-        http::only_fields(body, {"role"});
-        auto role_text = http::string_field(body, "role");
-        Role role = role_text == "viewer" ? Role::viewer : role_text == "editor" ? Role::editor : Role::none;
-        if (role == Role::none) throw ApiError(core::Error::validation("role", "viewer or editor"));
-        auto s = co_await svc.share(id_of(req), user_of(req), std::string(req.param("user_id")), role);
-        co_return Response::json(200, share_json(s));
-      },
-      documented(oa::operation("Owner: share with a user as viewer or editor (or change their role).",
-                               {{"200", oa::json_response("The share.", oa::ref("Share"))}},
-                               oa::object({{"role", oa::enumeration({"viewer", "editor"})}}, {"role"}))));
-
-  r.add(
-      Method::del, "/api/v1/documents/{id}/shares/{user_id}",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        co_await svc.unshare(id_of(req), user_of(req), std::string(req.param("user_id")));
-        co_return Response::no_content();
-      },
-      documented(oa::operation("Owner: revoke a share (effective on the next request).",
-                               {{"204", oa::empty_response("Revoked.")}})));
-
-  r.add(
-      Method::get, "/api/v1/documents/{id}/comments",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        const int limit = http::list_limit(req);
-        auto c = cursor_param(req, "comments");
-        std::string after = c ? c->id : std::string();  // named: GCC 12 mishandles prvalue coroutine args
-        auto items = co_await svc.comments(id_of(req), user_of(req), std::move(after), limit + 1);
-        co_return page(std::move(items), limit, comment_json, [](Comment const& cm) {
-          return Cursor{"comments", "-", cm.id};
-        });
-      },
-      documented(oa::with_params(
-          oa::operation("Comments, oldest first.",
-                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Comment")))}}),
-          {oa::limit_param(), oa::cursor_param()})));
-
-  r.add(
-      Method::post, "/api/v1/documents/{id}/comments",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        auto body = http::parse_json_object(req);
-        http::only_fields(body, {"body"});
-        auto const* text = body.if_contains("body");
-        if (!text) throw ApiError(core::Error::validation("body", "is required"));
-        auto c = co_await svc.add_comment(id_of(req), user_of(req), comment_value(*text));
-        auto res = Response::json(201, comment_json(c));
-        res.headers.add("Location", "/api/v1/documents/" + c.document_id + "/comments/" + c.id);
-        co_return res;
-      },
-      documented(oa::operation("Any reader: comment (1–10,000 characters).",
-                               {{"201", oa::json_response("The comment.", oa::ref("Comment"))}},
-                               oa::object({{"body", oa::string()}}, {"body"})),
-                 comment_body_limit));
-
-  r.add(
-      Method::del, "/api/v1/documents/{id}/comments/{cid}",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        co_await svc.delete_comment(id_of(req), user_of(req), std::string(req.param("cid")));
-        co_return Response::no_content();
-      },
-      documented(oa::operation("The comment's author or the document's owner: delete it.",
-                               {{"204", oa::empty_response("Deleted.")}})));
-
-  r.add(
-      Method::get, "/api/v1/trash",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        const int limit = http::list_limit(req);
-        auto c = cursor_param(req, "trash");
-        std::optional<long long> key;
-        if (c) key = integer_key(*c);
-        std::string after = c ? c->id : std::string();  // named: GCC 12 mishandles prvalue coroutine args
-        auto items = co_await svc.trash_list(user_of(req), key, std::move(after), limit + 1);
-        co_return page(
-            std::move(items), limit,
-            [](Trashed const& t) {
-              return json::object{
-                  {"id", t.id}, {"title", t.title}, {"deleted_at", core::format_rfc3339(t.deleted_at)}};
-            },
-            [](Trashed const& t) {
-              return Cursor{"trash", std::to_string(t.deleted_at), t.id};
-            });
-      },
-      documented(oa::with_params(
-          oa::operation("Your trashed documents, most recently deleted first.",
-                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("TrashedDocument")))}}),
-          {oa::limit_param(), oa::cursor_param()})));
-
-  r.add(
-      Method::post, "/api/v1/trash/{id}/restore",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        auto d = co_await svc.untrash(id_of(req), user_of(req));
-        co_return document_response(200, d);
-      },
-      documented(oa::operation("Take a document out of the trash, shares included.",
-                               {{"200", oa::json_response("The document.", oa::ref("Document"))}})));
-
-  r.add(
-      Method::del, "/api/v1/trash/{id}",
-      [&svc](Request& req) -> core::Awaitable<Response> {
-        co_await svc.purge(id_of(req), user_of(req));
-        co_return Response::no_content();
-      },
-      documented(oa::operation("Delete a trashed document for good: versions, comments and shares too.",
-                               {{"204", oa::empty_response("Gone.")}})));
+void add_routes(http::Router& r, Service& svc) {
+  add_document_routes(r, svc);
+  add_versions_routes(r, svc);
+  add_shares_routes(r, svc);
+  add_comments_routes(r, svc);
+  add_trash_routes(r, svc);
 }
 
 }  // namespace bookspace::documents

@@ -11,9 +11,12 @@
 #include <string>
 #include <vector>
 
-namespace bookspace::app {
-struct ModuleContext;
-}
+namespace bookspace::core {
+class Clock;
+class Database;
+class EventLog;
+class IdGenerator;
+}  // namespace bookspace::core
 namespace bookspace::auth {
 class Accounts;
 }
@@ -29,12 +32,20 @@ struct Changes {
   std::optional<std::vector<std::string>> tags;
 };
 
+struct ServiceDeps {
+  core::Database& db;
+  core::EventLog& events;
+  core::Clock const& clock;
+  core::IdGenerator& ids;
+  auth::Accounts& accounts;  ///< a user exists before a document is shared with them
+};
+
 /// Every method checks access first: a document the user may not read is ApiError(not_found),
 /// one they may read but not change is ApiError(forbidden). Changes publish their event in
 /// the same transaction.
 class Service {
  public:
-  Service(app::ModuleContext& ctx, auth::Accounts& accounts) : ctx_(ctx), accounts_(accounts) {}
+  explicit Service(ServiceDeps deps) : deps_(deps) {}
 
   core::Awaitable<Document> create(std::string user, std::string title, std::string content,
                                    std::vector<std::string> tags);
@@ -67,8 +78,7 @@ class Service {
   std::size_t purge_expired(soci::session& sql, long long cutoff, int n);
 
  private:
-  app::ModuleContext& ctx_;
-  auth::Accounts& accounts_;
+  ServiceDeps deps_;
 };
 
 }  // namespace bookspace::documents
