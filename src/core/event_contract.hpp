@@ -53,6 +53,13 @@ std::optional<E> event_as(Event const& e) {
   return E::from_json(e.payload.as_object());
 }
 
+/// The types of the contracts E…, for EventLog::subscribe and watch:
+///   events.subscribe("auth.profiles", core::types_of<users::ProfileUpdated>(), handler);
+template <EventContract... E>
+EventLog::Types types_of() {
+  return {std::string(E::type)...};
+}
+
 /// Readers for from_json: a missing or mistyped field throws std::invalid_argument naming it.
 namespace payload {
 std::string text(boost::json::object const& o, std::string_view key);

@@ -1,4 +1,5 @@
 #include "core/event_log.hpp"
+#include "core/prepared.hpp"
 
 #include "core/ids.hpp"
 #include "core/log.hpp"
@@ -19,6 +20,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -45,9 +47,14 @@ constexpr std::string_view select_offset_pg_sql =
     "SELECT seq FROM event_offsets WHERE consumer = :c FOR UPDATE SKIP LOCKED";
 constexpr std::string_view head_sql = "SELECT MAX(seq) FROM events";
 constexpr std::string_view peek_sql = "SELECT COUNT(*) FROM events WHERE seq > :seq";
+constexpr std::string_view peek_type_sql =
+    "SELECT seq FROM events WHERE type = :type AND seq > :seq ORDER BY type, seq LIMIT 1";
 constexpr std::string_view select_events_sql =
     "SELECT seq, id, type, aggregate_id, payload, occurred_at FROM events"
     " WHERE seq > :seq ORDER BY seq LIMIT :n";
+constexpr std::string_view select_type_events_sql =
+    "SELECT seq, id, type, aggregate_id, payload, occurred_at FROM events"
+    " WHERE type = :type AND seq > :seq AND seq <= :head ORDER BY type, seq LIMIT :n";
 constexpr std::string_view update_offset_sql =
     "UPDATE event_offsets SET seq = :seq, updated_at = :now, failures = 0, last_error = NULL"
     " WHERE consumer = :c";
@@ -74,6 +81,7 @@ struct EventLog::Consumer : std::enable_shared_from_this<Consumer> {
   explicit Consumer(std::string name) : name(std::move(name)) {}
 
   std::string name;
+  Types types;           // empty: all
   Handler handler;       // durable consumers
   WatchHandler watcher;  // watches: no stored offset
   std::optional<asio::strand<asio::io_context::executor_type>> strand;
@@ -82,6 +90,11 @@ struct EventLog::Consumer : std::enable_shared_from_this<Consumer> {
   std::atomic<bool> stopping{false};
   std::int64_t offset = -1;  // last seq known processed, -1 before the first read
   bool single_step = false;  // after a failure: one event per transaction to isolate it
+  std::chrono::steady_clock::time_point advanced{};  // last stored-offset advance (typed consumers)
+
+  bool wants(std::string_view type) const {
+    return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
+  }
   int failures = 0;
   std::mutex done_mutex;
   std::condition_variable done_cv;
@@ -166,30 +179,30 @@ std::string EventLog::publish(Tx& tx, std::string_view type, std::string_view ag
                               boost::json::value payload) {
   if (tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_publish_lock_sql);
   std::string id = ids_.uuid_v7();
-  std::string type_s(type), aggregate_s(aggregate_id);
-  std::string payload_s = boost::json::serialize(payload);
-  long long now = clock_.now_ms();
-  tx.sql << insert_event_sql, soci::use(id), soci::use(type_s), soci::use(aggregate_s), soci::use(payload_s),
-      soci::use(now);
+  const long long now = clock_.now_ms();
+  execute(tx.sql, insert_event_sql, id, std::string(type), std::string(aggregate_id),
+          boost::json::serialize(payload), now);
   if (tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_notify_sql);
-  tx.on_commit([this] { wake(); });
+  tx.on_commit([this, t = std::string(type)] { wake(t); });
   return id;
 }
 
-void EventLog::subscribe(std::string consumer, Handler handler) {
+void EventLog::subscribe(std::string consumer, Types types, Handler handler) {
   for (auto const& c : consumers_) {
     if (c->name == consumer) throw std::logic_error("event consumer registered twice: " + consumer);
   }
   auto c = std::make_shared<Consumer>(std::move(consumer));
+  c->types = std::move(types);
   c->handler = std::move(handler);
   consumers_.push_back(std::move(c));
 }
 
-void EventLog::watch(std::string name, WatchHandler handler) {
+void EventLog::watch(std::string name, Types types, WatchHandler handler) {
   for (auto const& c : consumers_) {
     if (c->name == name) throw std::logic_error("event consumer registered twice: " + name);
   }
   auto c = std::make_shared<Consumer>(std::move(name));
+  c->types = std::move(types);
   c->watcher = std::move(handler);
   consumers_.push_back(std::move(c));
 }
@@ -199,77 +212,121 @@ void EventLog::wake() {
   for (auto const& c : consumers_) c->poke();
 }
 
+void EventLog::wake(std::string_view type) {
+  if (!started_) return;
+  for (auto const& c : consumers_) {
+    if (c->wants(type)) c->poke();
+  }
+}
+
 namespace {
 
-std::vector<Event> read_events(soci::session& sql, long long after, std::size_t limit) {
+Event read_event(soci::row const& row) {
+  Event e;
+  e.seq = sql::get_int(row, 0);
+  e.id = sql::get_text(row, 1);
+  e.type = sql::get_text(row, 2);
+  e.aggregate_id = sql::get_text(row, 3);
+  e.payload = boost::json::parse(sql::get_text(row, 4));
+  e.occurred_at = sql::get_int(row, 5);
+  return e;
+}
+
+long long head_of(soci::session& sql) {
+  long long head = 0;
+  soci::indicator ind = soci::i_null;
+  sql << head_sql, soci::into(head, ind);
+  return ind == soci::i_null ? 0 : head;
+}
+
+/// What a batch reads: up to `limit` events after `after` of the consumer's types, in seq order,
+/// and how far that read covers the log (`covered`: every event of its types up to it is read).
+struct Batch {
   std::vector<Event> events;
+  long long covered = 0;
+};
+
+Batch read_batch(soci::session& sql, EventLog::Types const& types, long long after, std::size_t limit) {
+  Batch batch;
   long long n = static_cast<long long>(limit);
-  soci::rowset<soci::row> rows = (sql.prepare << select_events_sql, soci::use(after), soci::use(n));
-  for (auto const& row : rows) {
-    Event e;
-    e.seq = sql::get_int(row, 0);
-    e.id = sql::get_text(row, 1);
-    e.type = sql::get_text(row, 2);
-    e.aggregate_id = sql::get_text(row, 3);
-    e.payload = boost::json::parse(sql::get_text(row, 4));
-    e.occurred_at = sql::get_int(row, 5);
-    events.push_back(std::move(e));
+  if (types.empty()) {
+    soci::rowset<soci::row> rows = (sql.prepare << select_events_sql, soci::use(after), soci::use(n));
+    for (auto const& row : rows) batch.events.push_back(read_event(row));
+    batch.covered = batch.events.empty() ? after : batch.events.back().seq;
+    return batch;
   }
-  return events;
+  // Each type by the (type, seq) index up to one head read in this snapshot, then merged.
+  const long long head = head_of(sql);
+  for (auto const& type : types) {
+    soci::rowset<soci::row> rows = (sql.prepare << select_type_events_sql, soci::use(type), soci::use(after),
+                                    soci::use(head), soci::use(n));
+    for (auto const& row : rows) batch.events.push_back(read_event(row));
+  }
+  std::sort(batch.events.begin(), batch.events.end(),
+            [](Event const& a, Event const& b) { return a.seq < b.seq; });
+  if (batch.events.size() >= limit) {
+    batch.events.resize(limit);
+    batch.covered = batch.events.back().seq;  // the next batch starts after the last one read
+  } else {
+    batch.covered = std::max(head, after);
+  }
+  return batch;
 }
 
 /// A watch's batch: read after the in-memory offset, call the handler, advance.
-BatchOutcome process_watch_batch(soci::session& sql, EventLog::WatchHandler const& watcher,
-                                 std::int64_t& offset, std::size_t limit) {
+BatchOutcome process_watch_batch(soci::session& sql, EventLog::Consumer& c, std::size_t limit) {
   BatchOutcome outcome;
-  auto events = read_events(sql, offset, limit);
-  for (auto const& e : events) {
-    watcher(e);
-    offset = e.seq;  // a failing handler is retried from the event that failed
+  auto batch = read_batch(sql, c.types, c.offset, limit);
+  for (auto const& e : batch.events) {
+    c.watcher(e);
+    c.offset = e.seq;  // a failing handler is retried from the event that failed
     ++outcome.processed;
   }
-  outcome.full = events.size() == limit;
+  c.offset = std::max<std::int64_t>(c.offset, batch.covered);
+  outcome.full = batch.events.size() == limit;
   return outcome;
 }
 
 /// The cheap read first: most wake-ups and polls find nothing, and need no write lock.
 /// `offset` < 0: not known yet, so there may be events.
-bool events_after(soci::session& sql, std::int64_t offset) {
+bool events_after(soci::session& sql, EventLog::Types const& types, std::int64_t offset) {
   if (offset < 0) return true;
-  long long after = 0;
   long long seq = offset;
-  sql << peek_sql, soci::use(seq), soci::into(after);
-  return after != 0;
+  if (types.empty()) {
+    long long after = 0;
+    sql << peek_sql, soci::use(seq), soci::into(after);
+    return after != 0;
+  }
+  for (auto const& type : types) {
+    long long found = 0;
+    sql << peek_type_sql, soci::use(type), soci::use(seq), soci::into(found);
+    if (sql.got_data()) return true;
+  }
+  return false;
 }
 
 /// One batch inside `tx`: the offset is read (and locked) from the database, the handler runs
 /// for each event, the new offset is stored — all committed together. On SQLite this is a
 /// savepoint of a group commit like any request's transaction, so consumers never contend with
 /// the writer for the lock. `offset` (the hint for events_after) moves only once committed.
-BatchOutcome process_batch(Tx& tx, EventLog::Handler const& handler, std::string const& name,
-                           std::int64_t& offset, std::size_t limit, long long now) {
+BatchOutcome process_batch(Tx& tx, EventLog::Consumer& c, std::size_t limit, long long now) {
   BatchOutcome outcome;
   auto& sql = tx.sql;
   long long seq = -1;
   soci::indicator ind = soci::i_null;
   sql << (tx.dialect == Dialect::postgresql ? select_offset_pg_sql : select_offset_sqlite_sql),
-      soci::use(name), soci::into(seq, ind);
+      soci::use(c.name), soci::into(seq, ind);
   if (!sql.got_data()) {
     outcome.locked = true;
     return outcome;
   }
-  std::vector<Event> events = read_events(sql, seq, limit);
-  long long last = seq;
-  for (auto const& e : events) {
-    handler(tx, e);
-    last = e.seq;
-  }
-  if (!events.empty()) {
-    sql << update_offset_sql, soci::use(last), soci::use(now), soci::use(name);
-  }
-  outcome.processed = events.size();
-  outcome.full = events.size() == limit;
-  tx.on_commit([&offset, last] { offset = last; });
+  auto batch = read_batch(sql, c.types, seq, limit);
+  for (auto const& e : batch.events) c.handler(tx, e);
+  const long long last = batch.covered;
+  if (last != seq) sql << update_offset_sql, soci::use(last), soci::use(now), soci::use(c.name);
+  outcome.processed = batch.events.size();
+  outcome.full = batch.events.size() == limit;
+  tx.on_commit([&offset = c.offset, last] { offset = last; });
   return outcome;
 }
 
@@ -284,10 +341,7 @@ void EventLog::start(asio::io_context& io) {
     long long now = clock_.now_ms();
     db_.run_blocking([&](soci::session& sql) {
       if (c->watcher) {  // a watch starts at the current end of the log
-        long long head = 0;
-        soci::indicator ind = soci::i_null;
-        sql << head_sql, soci::into(head, ind);
-        c->offset = ind == soci::i_null ? 0 : head;
+        c->offset = head_of(sql);
       } else {
         sql << ensure_offset_sql, soci::use(c->name), soci::use(now);
       }
@@ -346,6 +400,13 @@ std::size_t EventLog::prune(soci::session& sql) const {
 
 namespace {
 
+/// A consumer of some types stores its offset past other types' events now and then, so that
+/// pruning (which keeps what any stored offset has not passed) is not held back by it.
+bool advance_due(EventLog::Consumer const& c, EventLogOptions const& options) {
+  return !c.types.empty() &&
+         std::chrono::steady_clock::now() - c.advanced >= std::chrono::milliseconds(options.idle_advance_ms);
+}
+
 Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogOptions options,
                         std::shared_ptr<EventLog::Consumer> self,
                         std::atomic<std::uint64_t>& failures_total) {
@@ -356,12 +417,13 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
     try {
       const std::size_t limit = self->single_step ? 1 : static_cast<std::size_t>(options.batch_size);
       if (self->watcher) {
-        outcome = co_await db.run(
-            [&](soci::session& sql) { return process_watch_batch(sql, self->watcher, self->offset, limit); });
-      } else if (co_await db.run([&](soci::session& sql) { return events_after(sql, self->offset); })) {
+        outcome = co_await db.run([&](soci::session& sql) { return process_watch_batch(sql, *self, limit); });
+      } else if (co_await db.run(
+                     [&](soci::session& sql) { return events_after(sql, self->types, self->offset); }) ||
+                 advance_due(*self, options)) {
         const long long now = clock.now_ms();
-        outcome = co_await db.transaction(
-            [&](Tx& tx) { return process_batch(tx, self->handler, self->name, self->offset, limit, now); });
+        self->advanced = std::chrono::steady_clock::now();
+        outcome = co_await db.transaction([&](Tx& tx) { return process_batch(tx, *self, limit, now); });
       }
       if (outcome.processed > 0) {
         self->failures = 0;

@@ -38,7 +38,10 @@ struct EventLogOptions {
   int max_backoff_ms = 30'000;     ///< cap of the retry delay after a handler failure
   int retention_hours = 168;       ///< kept this long after every consumer has passed them
   int prune_interval_ms = 60'000;  ///< how often old events are pruned (a scheduler task)
-  bool listen = true;              ///< PostgreSQL: LISTEN for other instances' commits
+  /// A consumer of some types stores its offset past the other types' events at least this
+  /// often, so that pruning is not held back by events it never reads.
+  int idle_advance_ms = 10'000;
+  bool listen = true;  ///< PostgreSQL: LISTEN for other instances' commits
 };
 
 /// What a consumer has processed, for /metrics and operators.
@@ -61,6 +64,9 @@ struct ConsumerStatus {
 class EventLog {
  public:
   using Handler = std::function<void(Tx& tx, Event const& event)>;
+  /// The event types a consumer handles ("users.profile_updated.v1"…); empty: every type.
+  /// A consumer is woken only by commits of its types and reads only those (by index).
+  using Types = std::vector<std::string>;
 
   EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log, EventLogOptions options);
   ~EventLog();
@@ -70,14 +76,14 @@ class EventLog {
                       boost::json::value payload);
 
   /// Registers a named consumer; call before start(). Names are unique.
-  void subscribe(std::string consumer, Handler handler);
+  void subscribe(std::string consumer, Types types, Handler handler);
 
   using WatchHandler = std::function<void(Event const& event)>;
   /// Registers a per-process tail of the log, for caches and live notifications: no stored
   /// offset and no transaction; it starts at the end of the log when start() runs and then
   /// sees every event committed by any process, in order, soon after its commit (at once for
   /// this process's commits; via NOTIFY or polling for others'). Call before start().
-  void watch(std::string name, WatchHandler handler);
+  void watch(std::string name, Types types, WatchHandler handler);
 
   /// Starts the consumers, the pruner and (PostgreSQL) the listener on `io`, which must outlive
   /// this EventLog (its timers belong to `io`).
@@ -86,6 +92,8 @@ class EventLog {
   void stop();
   /// Wakes the local consumers now.
   void wake();
+  /// Wakes the local consumers of `type`.
+  void wake(std::string_view type);
 
   /// Every consumer known to the database (also other processes' and disabled ones').
   std::vector<ConsumerStatus> status(soci::session& sql) const;

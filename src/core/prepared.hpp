@@ -13,6 +13,10 @@
 //   if (!q.run()) return std::nullopt;                               // no row
 //   return q.vars.text;
 //
+// Statements without results (INSERT, UPDATE, DELETE) take one line:
+//
+//   core::execute(sql, insert_note_sql, id, text);                  // bound in order; rows changed
+//
 // The SQL is the module's named constant (its address is the cache key: pass the constant, not
 // a copy). The cache belongs to the connection the store function was handed, so it needs no
 // lock; it holds at most 256 statements, and a statement that fails is dropped and prepared
@@ -20,10 +24,15 @@
 
 #include <soci/soci.h>
 
+#include <stdexcept>
+
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <typeinfo>
 #include <unordered_map>
 
 namespace bookspace::core {
@@ -32,6 +41,7 @@ class StatementCache {
  public:
   struct Entry {
     virtual ~Entry() = default;
+    std::type_info const* vars_type = nullptr;  ///< one query text, one Vars type (checked)
   };
   static constexpr std::size_t max_entries = 256;
 
@@ -88,6 +98,9 @@ class Prepared final : public StatementCache::Entry {
     }
   }
 
+  /// Rows the last run changed (INSERT, UPDATE, DELETE).
+  long long affected() const { return statement_->get_affected_rows(); }
+
   /// Executes with the current `vars` and calls `on_row(vars)` for each row fetched into them.
   template <class OnRow>
   void run_each(OnRow on_row) {
@@ -129,9 +142,26 @@ template <class Vars, class Bind>
 Prepared<Vars>& prepared(soci::session& sql, std::string_view query, Bind bind) {
   auto& cache = statement_cache(sql);
   void const* key = query.data();
-  if (auto* found = cache.find(key)) return static_cast<Prepared<Vars>&>(*found);
-  return static_cast<Prepared<Vars>&>(
-      *cache.add(key, std::make_unique<Prepared<Vars>>(sql, query, bind, cache, key)));
+  if (auto* found = cache.find(key)) {
+    if (*found->vars_type != typeid(Vars)) throw std::logic_error("prepared: one query, two Vars types");
+    return static_cast<Prepared<Vars>&>(*found);
+  }
+  auto entry = std::make_unique<Prepared<Vars>>(sql, query, bind, cache, key);
+  entry->vars_type = &typeid(Vars);
+  return static_cast<Prepared<Vars>&>(*cache.add(key, std::move(entry)));
+}
+
+/// Runs `query` (a named constant without results) prepared once per connection, with `values`
+/// bound in order (strings, integers, doubles). Returns the number of rows it changed.
+template <class... Values>
+long long execute(soci::session& sql, std::string_view query, Values const&... values) {
+  using Vars = std::tuple<std::decay_t<Values>...>;
+  auto& q = prepared<Vars>(sql, query, [](soci::statement& st, Vars& vars) {
+    std::apply([&st](auto&... each) { (st.exchange(soci::use(each)), ...); }, vars);
+  });
+  q.vars = Vars(values...);
+  q.run();
+  return q.affected();
 }
 
 }  // namespace bookspace::core

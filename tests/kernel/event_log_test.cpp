@@ -104,7 +104,7 @@ TEST_CASE("committed events reach consumers in order; rolled-back ones never do"
   Seen seen;
   core::SystemClock clock;
   Node node(tdb.url(), clock, 60'000);  // no polling: delivery must come from the commit wake-up
-  node.events.subscribe("test.consumer", [&](core::Tx&, core::Event const& e) { seen.add(e); });
+  node.events.subscribe("test.consumer", {}, [&](core::Tx&, core::Event const& e) { seen.add(e); });
   node.start();
   node.publish("a");
   node.publish("rolled-back", false);
@@ -121,7 +121,7 @@ TEST_CASE("a consumer resumes from its stored offset after a restart") {
   {
     Seen seen;  // before the node: destroyed after it
     Node node(tdb.url(), clock);
-    node.events.subscribe("test.consumer", [&](core::Tx&, core::Event const& e) { seen.add(e); });
+    node.events.subscribe("test.consumer", {}, [&](core::Tx&, core::Event const& e) { seen.add(e); });
     node.start();
     node.publish("one");
     REQUIRE(testing::eventually([&] { return seen.size() == 1; }));
@@ -129,7 +129,7 @@ TEST_CASE("a consumer resumes from its stored offset after a restart") {
   }
   Seen seen;
   Node node(tdb.url(), clock);
-  node.events.subscribe("test.consumer", [&](core::Tx&, core::Event const& e) { seen.add(e); });
+  node.events.subscribe("test.consumer", {}, [&](core::Tx&, core::Event const& e) { seen.add(e); });
   node.publish("two");  // published while the consumer was not running
   node.start();
   REQUIRE(testing::eventually([&] { return seen.size() >= 1; }));
@@ -144,7 +144,7 @@ TEST_CASE("a failing handler is retried with backoff and its batch is not lost")
   std::atomic<int> failures{0};
   core::SystemClock clock;
   Node node(tdb.url(), clock);
-  node.events.subscribe("test.flaky", [&](core::Tx& tx, core::Event const& e) {
+  node.events.subscribe("test.flaky", {}, [&](core::Tx& tx, core::Event const& e) {
     if (e.aggregate_id == "bad" && failures.fetch_add(1) < 3) throw std::runtime_error("not yet");
     long long seq = e.seq;
     tx.sql << "SELECT :s", soci::use(seq);  // handlers may use the transaction
@@ -180,7 +180,7 @@ TEST_CASE("a consumer in a second process receives the first process's events") 
   core::SystemClock clock;
   Node publisher(tdb.url(), clock);
   Node consumer(tdb.url(), clock);
-  consumer.events.subscribe("test.remote", [&](core::Tx&, core::Event const& e) { seen.add(e); });
+  consumer.events.subscribe("test.remote", {}, [&](core::Tx&, core::Event const& e) { seen.add(e); });
   publisher.start();
   consumer.start();
   for (int i = 0; i < 20; ++i) publisher.publish("e" + std::to_string(i));
@@ -202,8 +202,8 @@ TEST_CASE("two instances of one consumer share the work once in effect") {
     std::string id = e.id;
     tx.sql << "INSERT INTO test_seen (id) VALUES (:id)", soci::use(id);
   };
-  a.events.subscribe("test.shared", handler);
-  b.events.subscribe("test.shared", handler);
+  a.events.subscribe("test.shared", {}, handler);
+  b.events.subscribe("test.shared", {}, handler);
   a.start();
   b.start();
   for (int i = 0; i < 30; ++i) (i % 2 ? a : b).publish("x" + std::to_string(i));
@@ -227,7 +227,7 @@ TEST_CASE("pruning keeps what a consumer has not processed and what is within re
   Seen seen;
   core::ManualClock clock(1'000'000'000'000);
   Node node(tdb.url(), clock);
-  node.events.subscribe("test.consumer", [&](core::Tx&, core::Event const& e) { seen.add(e); });
+  node.events.subscribe("test.consumer", {}, [&](core::Tx&, core::Event const& e) { seen.add(e); });
   node.start();
   node.publish("old");
   REQUIRE(testing::eventually([&] { return seen.size() == 1; }));
@@ -252,7 +252,7 @@ TEST_CASE("a watch tails the log from its start, across processes, without an of
   publisher.start();
   publisher.publish("before");  // committed before the watcher starts: not seen
   Node watcher(tdb.url(), clock);
-  watcher.events.watch("test.cache", [&](core::Event const& e) {
+  watcher.events.watch("test.cache", {}, [&](core::Event const& e) {
     if (e.aggregate_id == "flaky" && failures.fetch_add(1) == 0) throw std::runtime_error("once");
     seen.add(e);
   });

@@ -159,17 +159,18 @@ class ProbeSinkModule final : public app::Module {
 
   void subscribe(core::EventLog& events) override {
     // Idempotent by event id. Notes whose text starts with "flaky" fail twice before succeeding.
-    events.subscribe("probe_sink.notes", [this](core::Tx& tx, core::Event const& e) {
-      if (e.type != "probe.note_created.v1") return;
-      std::string text(e.payload.as_object().at("text").as_string());
-      if (text.starts_with("flaky") && flaky_failures_.fetch_add(1) < 2) {
-        throw std::runtime_error("flaky handler failure");
-      }
-      long long seq = e.seq;
-      tx.sql << "INSERT INTO probe_sink_seen (event_id, note_id, seq) VALUES (:e, :n, :s)"
-                " ON CONFLICT (event_id) DO NOTHING",
-          soci::use(e.id), soci::use(e.aggregate_id), soci::use(seq);
-    });
+    events.subscribe("probe_sink.notes", {"probe.note_created.v1"},
+                     [this](core::Tx& tx, core::Event const& e) {
+                       if (e.type != "probe.note_created.v1") return;
+                       std::string text(e.payload.as_object().at("text").as_string());
+                       if (text.starts_with("flaky") && flaky_failures_.fetch_add(1) < 2) {
+                         throw std::runtime_error("flaky handler failure");
+                       }
+                       long long seq = e.seq;
+                       tx.sql << "INSERT INTO probe_sink_seen (event_id, note_id, seq) VALUES (:e, :n, :s)"
+                                 " ON CONFLICT (event_id) DO NOTHING",
+                           soci::use(e.id), soci::use(e.aggregate_id), soci::use(seq);
+                     });
   }
 
   void register_routes(http::Router& r) override {

@@ -102,20 +102,22 @@ class AuthModule final : public app::Module {
 
   void subscribe(core::EventLog& events) override {
     // Auth's own copy of display names (shown in its token responses), fed by the users module.
-    events.subscribe("auth.profiles", [](core::Tx& tx, core::Event const& e) {
-      if (auto profile = core::event_as<users::ProfileUpdated>(e))
-        update_display_name(tx.sql, profile->id, profile->display_name);
-    });
+    events.subscribe("auth.profiles", core::types_of<users::ProfileUpdated>(),
+                     [](core::Tx& tx, core::Event const& e) {
+                       if (auto profile = core::event_as<users::ProfileUpdated>(e))
+                         update_display_name(tx.sql, profile->id, profile->display_name);
+                     });
     // Other instances' revocations and account changes reach this instance's token cache.
-    events.watch("auth.revocations", [this](core::Event const& e) {
-      if (auto key = core::event_as<ApiKeyRevoked>(e)) {
-        authenticator_.key_revoked(key->key_hash);
-      } else if (auto account = core::event_as<AccountUpdated>(e)) {
-        authenticator_.account_changed(account->id);
-      } else if (auto session = core::event_as<SessionRevoked>(e)) {
-        authenticator_.session_revoked(session->session_id, e.occurred_at);
-      }
-    });
+    events.watch("auth.revocations", core::types_of<ApiKeyRevoked, AccountUpdated, SessionRevoked>(),
+                 [this](core::Event const& e) {
+                   if (auto key = core::event_as<ApiKeyRevoked>(e)) {
+                     authenticator_.key_revoked(key->key_hash);
+                   } else if (auto account = core::event_as<AccountUpdated>(e)) {
+                     authenticator_.account_changed(account->id);
+                   } else if (auto session = core::event_as<SessionRevoked>(e)) {
+                     authenticator_.session_revoked(session->session_id, e.occurred_at);
+                   }
+                 });
   }
 
   void start() override {

@@ -126,17 +126,12 @@ constexpr std::string_view expired_trash_sql =
 
 constexpr long long no_key_high = std::numeric_limits<long long>::max();
 
-long long affected(soci::statement& st) {
-  return st.get_affected_rows();
-}
-
 void insert_tags(soci::session& sql, std::string const& id, std::vector<std::string> const& tags) {
-  for (auto const& tag : tags) sql << insert_tag_sql, use(id), use(tag);
+  for (auto const& tag : tags) core::execute(sql, insert_tag_sql, id, tag);
 }
 
 void insert_version(soci::session& sql, Document const& d, std::string const& author) {
-  sql << insert_version_sql, use(d.id), use(d.version), use(d.title), use(d.content), use(d.tags),
-      use(author), use(d.updated_at);
+  core::execute(sql, insert_version_sql, d.id, d.version, d.title, d.content, d.tags, author, d.updated_at);
 }
 
 }  // namespace
@@ -219,25 +214,24 @@ std::vector<std::string> readers_of(soci::session& sql, std::string const& id) {
 }
 
 void insert_document(soci::session& sql, Document const& d, std::vector<std::string> const& tags) {
-  sql << insert_document_sql, use(d.id), use(d.owner_id), use(d.title), use(d.content), use(d.tags),
-      use(d.version), use(d.created_at), use(d.updated_at);
+  core::execute(sql, insert_document_sql, d.id, d.owner_id, d.title, d.content, d.tags, d.version,
+                d.created_at, d.updated_at);
   insert_version(sql, d, d.owner_id);
   const std::string key = title_key(d.title);
-  sql << insert_owner_sql, use(d.id), use(d.owner_id), use(d.created_at), use(d.updated_at), use(key);
+  core::execute(sql, insert_owner_sql, d.id, d.owner_id, d.created_at, d.updated_at, key);
   insert_tags(sql, d.id, tags);
 }
 
 bool update_document(soci::session& sql, Document const& next, long long expected,
                      std::optional<std::vector<std::string>> const& tags, std::string const& author) {
-  soci::statement st = (sql.prepare << update_document_sql, use(next.title), use(next.content),
-                        use(next.tags), use(next.version), use(next.updated_at), use(next.id), use(expected));
-  st.execute(true);
-  if (affected(st) != 1) return false;
+  if (core::execute(sql, update_document_sql, next.title, next.content, next.tags, next.version,
+                    next.updated_at, next.id, expected) != 1)
+    return false;
   insert_version(sql, next, author);
   const std::string key = title_key(next.title);
-  sql << update_member_keys_sql, use(next.updated_at), use(key), use(next.id);
+  core::execute(sql, update_member_keys_sql, next.updated_at, key, next.id);
   if (tags) {
-    sql << delete_tags_sql, use(next.id);
+    core::execute(sql, delete_tags_sql, next.id);
     insert_tags(sql, next.id, *tags);
   }
   return true;
@@ -245,16 +239,16 @@ bool update_document(soci::session& sql, Document const& next, long long expecte
 
 void set_trashed(soci::session& sql, std::string const& id, std::optional<long long> deleted_at) {
   if (deleted_at) {
-    sql << trash_sql, use(*deleted_at), use(id);
+    core::execute(sql, trash_sql, *deleted_at, id);
   } else {
-    sql << untrash_sql, use(id);
+    core::execute(sql, untrash_sql, id);
   }
   int trashed = deleted_at ? 1 : 0;
-  sql << members_trashed_sql, use(trashed), use(id);
+  core::execute(sql, members_trashed_sql, trashed, id);
 }
 
 void purge_document(soci::session& sql, std::string const& id) {
-  for (auto statement : purge_sql) sql << statement, use(id);
+  for (auto const& statement : purge_sql) core::execute(sql, statement, id);
 }
 
 std::string sort_key(Document const& d, Sort sort) {
@@ -380,18 +374,16 @@ Share upsert_share(soci::session& sql, Document const& d, std::string const& use
   long long created = 0;
   sql << find_share_sql, use(d.id), use(user), into(existing), into(created);
   if (sql.got_data()) {
-    sql << update_share_sql, use(role_text), use(d.id), use(user);
+    core::execute(sql, update_share_sql, role_text, d.id, user);
     return {user, role, created};
   }
   const std::string key = title_key(d.title);
-  sql << insert_share_sql, use(d.id), use(user), use(role_text), use(now), use(d.updated_at), use(key);
+  core::execute(sql, insert_share_sql, d.id, user, role_text, now, d.updated_at, key);
   return {user, role, now};
 }
 
 bool delete_share(soci::session& sql, std::string const& id, std::string const& user) {
-  soci::statement st = (sql.prepare << delete_share_sql, use(id), use(user));
-  st.execute(true);
-  return affected(st) == 1;
+  return core::execute(sql, delete_share_sql, id, user) == 1;
 }
 
 std::vector<Comment> list_comments(soci::session& sql, std::string const& id, std::string const& after,
@@ -406,7 +398,7 @@ std::vector<Comment> list_comments(soci::session& sql, std::string const& id, st
 }
 
 void insert_comment(soci::session& sql, Comment const& c) {
-  sql << insert_comment_sql, use(c.id), use(c.document_id), use(c.author_id), use(c.body), use(c.created_at);
+  core::execute(sql, insert_comment_sql, c.id, c.document_id, c.author_id, c.body, c.created_at);
 }
 
 std::optional<Comment> find_comment(soci::session& sql, std::string const& document, std::string const& id) {
@@ -417,7 +409,7 @@ std::optional<Comment> find_comment(soci::session& sql, std::string const& docum
 }
 
 void delete_comment(soci::session& sql, std::string const& id) {
-  sql << delete_comment_sql, use(id);
+  core::execute(sql, delete_comment_sql, id);
 }
 
 std::vector<Trashed> list_trash(soci::session& sql, std::string const& owner, std::optional<long long> key,

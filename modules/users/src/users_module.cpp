@@ -5,7 +5,10 @@
 #include "service.hpp"
 
 #include "app/module.hpp"
+#include "core/event_contract.hpp"
 #include "core/event_log.hpp"
+
+#include <bookspace/auth/events.hpp>
 
 #include <bookspace/auth/auth.hpp>
 #include <bookspace/users/users.hpp>
@@ -32,7 +35,8 @@ class UsersModule final : public app::Module {
   void register_routes(http::Router& router) override { add_routes(router, service_); }
   boost::json::object openapi_schemas() const override { return users::openapi_schemas(); }
   void subscribe(core::EventLog& events) override {
-    events.subscribe("users.profiles", &Service::follow_account);
+    events.subscribe("users.profiles", core::types_of<auth::UserRegistered, auth::AccountUpdated>(),
+                     &Service::follow_account);
   }
 
  private:
