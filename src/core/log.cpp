@@ -1,5 +1,7 @@
 #include "core/log.hpp"
 
+#include "core/json_writer.hpp"
+
 #include "core/clock.hpp"
 #include "core/log_writer.hpp"
 
@@ -49,29 +51,6 @@ Logger::Logger(LogLevel level, LogWriter& writer) : level_(level), writer_(&writ
 std::uint64_t Logger::dropped() const {
   return writer_ ? writer_->dropped() : 0;
 }
-
-namespace {
-
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 0xf]);
-    } else {
-      out.push_back(ch);
-    }
-  }
-  out.push_back('"');
-}
-
-}  // namespace
 
 LogLine::LogLine(LogLevel level, std::string_view msg) : level_(level) {
   text_.reserve(320);

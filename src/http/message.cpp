@@ -88,6 +88,12 @@ Response Response::json(int status, boost::json::value const& value) {
   return res;
 }
 
+Response Response::json_text(int status, std::string body) {
+  Response res{status, {}, std::move(body)};
+  res.headers.add("Content-Type", "application/json");
+  return res;
+}
+
 Response Response::text(int status, std::string body, std::string content_type) {
   Response res{status, {}, std::move(body)};
   res.headers.add("Content-Type", std::move(content_type));

@@ -80,6 +80,8 @@ struct Response {
   std::string body;
 
   static Response json(int status, boost::json::value const& value);
+  /// A JSON body already serialized (core::JsonWriter).
+  static Response json_text(int status, std::string body);
   static Response text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");
   static Response no_content() { return Response{204, {}, {}}; }
 };

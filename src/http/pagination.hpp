@@ -3,6 +3,7 @@
 // API.md lists: `?limit=` (http::list_limit) and an opaque `?cursor=` for keyset pages, and the
 // {"items": […], "next_cursor": …} shape. Shared by every module's list routes.
 
+#include "core/json_writer.hpp"
 #include "http/message.hpp"
 
 #include <boost/json/array.hpp>
@@ -47,6 +48,31 @@ Response page(std::vector<T> items, int limit, ToJson to_json_fn, CursorOf curso
   for (auto const& item : items) list.push_back(to_json_fn(item));
   return Response::json(200,
                         boost::json::object{{"items", std::move(list)}, {"next_cursor", std::move(next)}});
+}
+
+/// page() for hot lists: each item written by `write(core::JsonWriter&, item)` straight into
+/// the body, no JSON tree built.
+template <class T, class Write, class CursorOf>
+Response written_page(std::vector<T> items, int limit, Write write, CursorOf cursor_of) {
+  std::string next;
+  const bool more = items.size() > static_cast<std::size_t>(limit);
+  if (more) {
+    items.resize(static_cast<std::size_t>(limit));
+    next = encode_cursor(cursor_of(items.back()));
+  }
+  std::string body;
+  body.reserve(64 + 320 * items.size());
+  core::JsonWriter w(body);
+  w.begin_object().key("items").begin_array();
+  for (auto const& item : items) write(w, item);
+  w.end_array().key("next_cursor");
+  if (more) {
+    w.string(next);
+  } else {
+    w.null();
+  }
+  w.end_object();
+  return Response::json_text(200, std::move(body));
 }
 
 }  // namespace bookspace::http

@@ -2,6 +2,7 @@
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/json_writer.hpp"
 #include "http/openapi.hpp"
 #include "http/pagination.hpp"
 #include "http/router.hpp"
@@ -57,7 +58,11 @@ long long version_param(Request const& req) {
 }
 
 Response document_response(int status, Document const& d) {
-  auto res = Response::json(status, to_json(d));
+  std::string body;
+  body.reserve(256 + d.content.size() + d.content.size() / 8);
+  core::JsonWriter w(body);
+  write_json(w, d);
+  auto res = Response::json_text(status, std::move(body));
   res.headers.add("ETag", etag(d.version));
   return res;
 }
@@ -234,8 +239,8 @@ core::Awaitable<Response> list(Service& svc, Request& req) {
                      : sort == Sort::updated_asc ? "updated_at"
                                                  : "title";
   auto items = co_await svc.list(std::move(q));
-  co_return page(
-      std::move(items), limit, [](Document const& d) { return to_json(d, false); },
+  co_return http::written_page(
+      std::move(items), limit, [](core::JsonWriter& w, Document const& d) { write_json(w, d, false); },
       [&](Document const& d) {
         return Cursor{kind, sort_key(d, sort), d.id};
       });

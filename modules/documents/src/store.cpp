@@ -1,6 +1,7 @@
 #include "store.hpp"
 
 #include "core/clock.hpp"
+#include "core/json_writer.hpp"
 #include "core/prepared.hpp"
 #include "core/sql.hpp"
 #include "rules.hpp"
@@ -157,19 +158,13 @@ Role parse_role(std::string_view text) {
   return Role::none;
 }
 
-json::object to_json(Document const& d, bool with_content) {
-  json::object o;
-  o.reserve(9);
-  o.emplace("id", d.id);
-  o.emplace("title", d.title);
-  if (with_content) o.emplace("content", d.content);
-  o.emplace("tags", json::parse(d.tags));
-  o.emplace("owner_id", d.owner_id);
-  o.emplace("version", d.version);
-  o.emplace("created_at", core::format_rfc3339(d.created_at));
-  o.emplace("updated_at", core::format_rfc3339(d.updated_at));
-  o.emplace("role", to_string(d.role));
-  return o;
+void write_json(core::JsonWriter& w, Document const& d, bool with_content) {
+  w.begin_object().key("id").string(d.id).key("title").string(d.title);
+  if (with_content) w.key("content").string(d.content);
+  w.key("tags").raw(d.tags);  // written by tags_json(), never by a client
+  w.key("owner_id").string(d.owner_id).key("version").integer(d.version);
+  w.key("created_at").time(d.created_at).key("updated_at").time(d.updated_at);
+  w.key("role").string(to_string(d.role)).end_object();
 }
 
 std::optional<Document> find_readable(soci::session& sql, std::string const& id, std::string const& user) {

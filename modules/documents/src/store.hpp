@@ -14,6 +14,9 @@
 namespace soci {
 class session;
 }
+namespace bookspace::core {
+class JsonWriter;
+}
 
 namespace bookspace::documents {
 
@@ -29,8 +32,9 @@ struct Document {
   Role role = Role::none;  ///< of the caller
 };
 
-/// API.md `Document`; lists leave `content` out.
-boost::json::object to_json(Document const& d, bool with_content = true);
+/// API.md `Document`, written as JSON (the stored tags text copied as it is); lists leave
+/// `content` out.
+void write_json(core::JsonWriter& w, Document const& d, bool with_content = true);
 
 Role parse_role(std::string_view text);
 
