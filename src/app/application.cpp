@@ -19,13 +19,31 @@
 #include <csignal>
 #include <mutex>
 
+#include <sched.h>
+
 namespace bookspace::app {
 
 namespace {
 
+/// The cores this process may run on (its CPU affinity: `taskset`, container cpusets).
+std::size_t usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 std::size_t threads_or_cores(std::int64_t configured) {
   if (configured > 0) return static_cast<std::size_t>(configured);
-  return std::max(1u, std::thread::hardware_concurrency());
+  return usable_cores();
+}
+
+/// database.pool_size 0: SQLite reads are CPU work, so one connection per core (more threads
+/// than cores only add context switches to every handoff); PostgreSQL calls mostly wait on the
+/// network, so more.
+std::size_t database_pool_size(std::int64_t configured, core::Dialect dialect) {
+  if (configured > 0) return static_cast<std::size_t>(configured);
+  return dialect == core::Dialect::sqlite ? usable_cores() : std::max<std::size_t>(4, 2 * usable_cores());
 }
 
 /// Every connection is a descriptor: a max_connections past the open-file limit means accept()
@@ -78,7 +96,8 @@ void Application::start() {
 
   core::DatabaseOptions db_options;
   db_options.url = effective_database_url(cfg);
-  db_options.pool_size = static_cast<std::size_t>(cfg.integer("database.pool_size"));
+  db_options.pool_size = database_pool_size(cfg.integer("database.pool_size"),
+                                            core::parse_database_url(db_options.url).dialect);
   db_options.max_queue = static_cast<std::size_t>(cfg.integer("database.max_queue"));
   db_options.busy_timeout_ms = static_cast<int>(cfg.integer("database.busy_timeout_ms"));
   db_options.sqlite_synchronous = cfg.str("database.sqlite_synchronous");

@@ -38,7 +38,7 @@ void declare_kernel_config(ConfigSchema& s) {
     return std::nullopt;
   };
   s.add(std::move(listen));
-  s.add(integer_key("server.io_threads", 0, 0, 256, "Threads serving HTTP; 0 = one per core."));
+  s.add(integer_key("server.io_threads", 0, 0, 256, "Threads serving HTTP; 0 = one per core the process may use."));
   s.add(integer_key("server.header_limit_bytes", 16384, 1024, 1 << 20,
                     "Largest request line + headers (431 beyond)."));
   s.add(integer_key("server.body_limit_bytes", 1052672, 1024, std::int64_t{1} << 34,
@@ -94,7 +94,9 @@ void declare_kernel_config(ConfigSchema& s) {
     return std::nullopt;
   };
   s.add(std::move(url));
-  s.add(integer_key("database.pool_size", 4, 1, 256, "Connections (and database worker threads)."));
+  s.add(integer_key("database.pool_size", 0, 0, 256,
+                    "Connections (and database worker threads); 0 = one per core on SQLite, two per core "
+                    "(at least 4) on PostgreSQL."));
   s.add(integer_key("database.max_queue", 4096, 1, 1000000, "Database calls waiting beyond this get 503."));
   s.add(integer_key("database.busy_timeout_ms", 5000, 0, 600000,
                     "SQLite: how long a writer waits for the lock."));

@@ -115,6 +115,14 @@ std::unique_ptr<Session> open_session(DatabaseUrl const& url, DatabaseOptions co
   if (url.dialect == Dialect::postgresql) {
     return std::make_unique<Session>(soci::postgresql, url.target);
   }
+  // Every connection is used by one thread at a time (a pool worker, the group-commit writer,
+  // the scheduler), so SQLite's per-call connection mutex is pure cost: a list page calls the
+  // column API a few hundred times, each a lock and an unlock. Multi-thread mode drops it. It
+  // must be set before SQLite initializes; if it already has, this call fails and nothing changes.
+  static const bool multithread = [] {
+    return sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD) == SQLITE_OK;
+  }();
+  (void)multithread;
   std::filesystem::path path(url.target);
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   std::string quoted = "db=\"" + url.target + "\"";
