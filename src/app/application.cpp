@@ -96,8 +96,8 @@ void Application::start() {
 
   core::DatabaseOptions db_options;
   db_options.url = effective_database_url(cfg);
-  db_options.pool_size = database_pool_size(cfg.integer("database.pool_size"),
-                                            core::parse_database_url(db_options.url).dialect);
+  db_options.pool_size =
+      database_pool_size(cfg.integer("database.pool_size"), core::parse_database_url(db_options.url).dialect);
   db_options.max_queue = static_cast<std::size_t>(cfg.integer("database.max_queue"));
   db_options.busy_timeout_ms = static_cast<int>(cfg.integer("database.busy_timeout_ms"));
   db_options.sqlite_synchronous = cfg.str("database.sqlite_synchronous");
@@ -135,6 +135,7 @@ void Application::start() {
   ev.batch_size = static_cast<int>(cfg.integer("events.batch_size"));
   ev.retention_hours = static_cast<int>(cfg.integer("events.retention_hours"));
   ev.prune_interval_ms = static_cast<int>(cfg.integer("events.prune_interval_ms"));
+  ev.idle_advance_ms = static_cast<int>(cfg.integer("events.idle_advance_ms"));
   p.events = std::make_unique<core::EventLog>(*p.db, p.clock, p.ids, p.log, ev);
 
   p.mailer = std::make_unique<core::Mailer>(mailer_options(cfg), p.log, p.metrics);

@@ -38,7 +38,8 @@ void declare_kernel_config(ConfigSchema& s) {
     return std::nullopt;
   };
   s.add(std::move(listen));
-  s.add(integer_key("server.io_threads", 0, 0, 256, "Threads serving HTTP; 0 = one per core the process may use."));
+  s.add(integer_key("server.io_threads", 0, 0, 256,
+                    "Threads serving HTTP; 0 = one per core the process may use."));
   s.add(integer_key("server.header_limit_bytes", 16384, 1024, 1 << 20,
                     "Largest request line + headers (431 beyond)."));
   s.add(integer_key("server.body_limit_bytes", 1052672, 1024, std::int64_t{1} << 34,
@@ -136,6 +137,9 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add(integer_key("events.retention_hours", 168, 0, 87600,
                     "How long events are kept after every consumer has processed them."));
   s.add(integer_key("events.prune_interval_ms", 60000, 1000, 86400000, "How often old events are pruned."));
+  s.add(integer_key("events.idle_advance_ms", 10000, 100, 86400000,
+                    "How often a consumer of some event types stores its offset past other types' events "
+                    "(so that they can be pruned)."));
 
   s.add({"mail.smtp_url", ConfigType::string, "",
          "smtp://host:587 (STARTTLS when offered) or smtps://host:465; empty: mail is written to "

@@ -462,7 +462,9 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
     }
     if (outcome.full) continue;
     if (self->pending) continue;
-    co_await self->sleep(options.poll_interval_ms);
+    // A typed consumer also wakes for its idle advance (advance_due).
+    co_await self->sleep(self->types.empty() ? options.poll_interval_ms
+                                             : std::min(options.poll_interval_ms, options.idle_advance_ms));
   }
 }
 

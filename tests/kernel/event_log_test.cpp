@@ -37,6 +37,7 @@ struct Node {
   static core::EventLogOptions event_options(int poll_ms) {
     core::EventLogOptions o;
     o.poll_interval_ms = poll_ms;
+    o.idle_advance_ms = 200;
     o.max_backoff_ms = 200;
     o.prune_interval_ms = 3'600'000;
     return o;
@@ -55,11 +56,11 @@ struct Node {
     db.stop();
   }
 
-  void publish(std::string const& aggregate, bool commit = true) {
+  void publish(std::string const& aggregate, bool commit = true, std::string_view type = "test.happened.v1") {
     try {
       db.run_blocking([&](soci::session& sql) {
         core::run_transaction(sql, db.dialect(), [&](core::Tx& tx) {
-          events.publish(tx, "test.happened.v1", aggregate, {{"n", aggregate}});
+          events.publish(tx, type, aggregate, {{"n", aggregate}});
           if (!commit) throw std::runtime_error("roll back");
         });
       });
@@ -113,6 +114,35 @@ TEST_CASE("committed events reach consumers in order; rolled-back ones never do"
   REQUIRE(testing::eventually([&] { return seen.size() >= 3; }, std::chrono::milliseconds(3000)));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(seen.all() == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("a consumer of some types sees only those, and its stored offset passes the others") {
+  TestDatabase tdb;
+  Seen seen, watched;
+  core::SystemClock clock;
+  Node node(tdb.url(), clock, 60'000);  // no polling: commit wake-ups and the idle advance only
+  node.events.subscribe("test.typed", {"test.wanted.v1", "test.also.v1"},
+                        [&](core::Tx&, core::Event const& e) { seen.add(e); });
+  node.events.watch("test.typed_watch", {"test.also.v1"}, [&](core::Event const& e) { watched.add(e); });
+  node.start();
+  node.publish("w1", true, "test.wanted.v1");
+  for (int i = 0; i < 5; ++i) node.publish("other" + std::to_string(i), true, "test.other.v1");
+  node.publish("a1", true, "test.also.v1");
+  node.publish("w2", true, "test.wanted.v1");
+  REQUIRE(testing::eventually([&] { return seen.size() >= 3 && watched.size() >= 1; }));
+  node.publish("other-last", true, "test.other.v1");  // wakes nobody; passed by the idle advance
+  auto stored = [&] {
+    return node.db.run_blocking([&](soci::session& sql) {
+      long long seq = 0, head = 0;
+      sql << "SELECT seq FROM event_offsets WHERE consumer = 'test.typed'", soci::into(seq);
+      sql << "SELECT MAX(seq) FROM events", soci::into(head);
+      return std::pair{seq, head};
+    });
+  };
+  CHECK(testing::eventually([&] { return stored().first == stored().second; },
+                            std::chrono::milliseconds(5000)));
+  CHECK(seen.all() == std::vector<std::string>{"w1", "a1", "w2"});
+  CHECK(watched.all() == std::vector<std::string>{"a1"});
 }
 
 TEST_CASE("a consumer resumes from its stored offset after a restart") {
