@@ -79,21 +79,10 @@ Application::~Application() {
   stop();
 }
 
-Application::Parts& Application::parts() {
-  return *parts_;
-}
+namespace {
 
-void Application::start() {
-  auto& p = *parts_;
-  if (p.running || !p.io.empty()) throw std::logic_error("an Application starts once");
+void open_database(Application::Parts& p) {
   auto const& cfg = p.config;
-  p.shutting_down = false;
-  // Request bodies are short-lived and up to megabytes each. With glibc's sliding mmap threshold
-  // a burst of them is served from the heap and its memory stays with the process afterwards;
-  // a fixed threshold keeps every allocation past 256 KiB in its own mapping, returned on free.
-  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"));
-
   core::DatabaseOptions db_options;
   db_options.url = effective_database_url(cfg);
   db_options.pool_size =
@@ -108,7 +97,10 @@ void Application::start() {
   } catch (std::exception const& e) {
     throw StartupError("cannot open database " + core::redact_database_url(db_options.url) + ": " + e.what());
   }
+}
 
+void migrate(Application::Parts& p) {
+  auto const& cfg = p.config;
   try {
     p.plan = core::plan_migrations(all_migration_sets(p.descriptors), p.db->dialect());
     p.db->run_blocking([&](soci::session& sql) {
@@ -126,17 +118,93 @@ void Application::start() {
   } catch (std::exception const& e) {
     throw StartupError(std::string("migrations failed: ") + e.what());
   }
+}
 
-  p.cpu = std::make_unique<core::WorkerPool>("cpu", threads_or_cores(cfg.integer("workers.cpu_threads")),
-                                             static_cast<std::size_t>(cfg.integer("workers.cpu_queue")),
-                                             static_cast<int>(cfg.integer("workers.cpu_nice")));
+core::EventLogOptions event_log_options(Config const& cfg) {
   core::EventLogOptions ev;
   ev.poll_interval_ms = static_cast<int>(cfg.integer("events.poll_interval_ms"));
   ev.batch_size = static_cast<int>(cfg.integer("events.batch_size"));
   ev.retention_hours = static_cast<int>(cfg.integer("events.retention_hours"));
   ev.prune_interval_ms = static_cast<int>(cfg.integer("events.prune_interval_ms"));
   ev.idle_advance_ms = static_cast<int>(cfg.integer("events.idle_advance_ms"));
-  p.events = std::make_unique<core::EventLog>(*p.db, p.clock, p.ids, p.log, ev);
+  return ev;
+}
+
+void create_modules(Application::Parts& p) {
+  auto const& cfg = p.config;
+  for (auto const* d : p.enabled) {
+    auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids,
+                                                      p.log, p.metrics, p.rate_limiter, p.services, *p.mailer,
+                                                      *p.scheduler, cfg.str("data_dir")});
+    p.modules.push_back(d->create(ctx));
+    p.router.set_module(std::string(d->name));
+    p.modules.back()->register_routes(p.router);
+    p.modules.back()->subscribe(*p.events);
+  }
+  p.router.set_module("kernel");
+}
+
+http::ServerOptions server_options_from(Config const& cfg, core::Logger& log) {
+  http::ServerOptions server_options;
+  if (!parse_listen(cfg.str("server.listen"), server_options.host, server_options.port)) {
+    throw StartupError("server.listen: must be HOST:PORT");
+  }
+  server_options.header_limit = static_cast<std::size_t>(cfg.integer("server.header_limit_bytes"));
+  server_options.body_limit = static_cast<std::size_t>(cfg.integer("server.body_limit_bytes"));
+  server_options.idle_timeout_ms = static_cast<int>(cfg.integer("server.idle_timeout_ms"));
+  server_options.header_timeout_ms = static_cast<int>(cfg.integer("server.header_timeout_ms"));
+  server_options.read_timeout_ms = static_cast<int>(cfg.integer("server.read_timeout_ms"));
+  server_options.write_timeout_ms = static_cast<int>(cfg.integer("server.write_timeout_ms"));
+  server_options.max_connections = fit_to_fd_limit(cfg.integer("server.max_connections"), log);
+  server_options.max_connections_per_ip =
+      static_cast<std::size_t>(cfg.integer("server.max_connections_per_ip"));
+  server_options.body_budget = static_cast<std::size_t>(cfg.integer("server.body_budget_bytes"));
+  server_options.trusted_proxies = cfg.list("server.trusted_proxies");
+  return server_options;
+}
+
+void schedule_kernel_tasks(Application::Parts& p) {
+  auto const& cfg = p.config;
+  p.scheduler->every({"kernel.event_prune",
+                      std::chrono::milliseconds(cfg.integer("events.prune_interval_ms")), 0.1, false,
+                      [&p](soci::session& sql) {
+                        if (auto n = p.events->prune(sql); n > 0)
+                          p.log.debug("events pruned", {{"count", n}});
+                      }});
+  p.scheduler->every({"kernel.idempotency_prune", std::chrono::minutes(1), 0.1, false,
+                      [&p](soci::session& sql) { p.idempotency->prune(sql); }});
+  if (p.db->background_checkpoints()) {
+    p.scheduler->every({"kernel.sqlite_checkpoint",
+                        std::chrono::milliseconds(cfg.integer("database.sqlite_checkpoint_interval_ms")), 0.0,
+                        false, [&p](soci::session& sql) { p.db->checkpoint(sql); }});
+  }
+}
+
+}  // namespace
+
+Application::Parts& Application::parts() {
+  return *parts_;
+}
+
+void Application::start() {
+  auto& p = *parts_;
+  if (p.running || !p.io.empty()) throw std::logic_error("an Application starts once");
+  auto const& cfg = p.config;
+  p.shutting_down = false;
+  // Request bodies are short-lived and up to megabytes each. With glibc's sliding mmap threshold
+  // a burst of them is served from the heap and its memory stays with the process afterwards;
+  // a fixed threshold keeps every allocation past 256 KiB in its own mapping, returned on free.
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"));
+
+  open_database(p);
+
+  migrate(p);
+
+  p.cpu = std::make_unique<core::WorkerPool>("cpu", threads_or_cores(cfg.integer("workers.cpu_threads")),
+                                             static_cast<std::size_t>(cfg.integer("workers.cpu_queue")),
+                                             static_cast<int>(cfg.integer("workers.cpu_nice")));
+  p.events = std::make_unique<core::EventLog>(*p.db, p.clock, p.ids, p.log, event_log_options(cfg));
 
   p.mailer = std::make_unique<core::Mailer>(mailer_options(cfg), p.log, p.metrics);
   p.scheduler = std::make_unique<core::Scheduler>(*p.db, p.log, p.metrics);
@@ -149,16 +217,7 @@ void Application::start() {
   register_ops_routes({p.router, *p.db, *p.events, *p.cpu, p.metrics, p.log, p.plan, p.migrations_current,
                        [&p] { return p.shutting_down || (p.server && p.server->draining()); }, p.modules,
                        p.started_at});
-  for (auto const* d : p.enabled) {
-    auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids,
-                                                      p.log, p.metrics, p.rate_limiter, p.services, *p.mailer,
-                                                      *p.scheduler, cfg.str("data_dir")});
-    p.modules.push_back(d->create(ctx));
-    p.router.set_module(std::string(d->name));
-    p.modules.back()->register_routes(p.router);
-    p.modules.back()->subscribe(*p.events);
-  }
-  p.router.set_module("kernel");
+  create_modules(p);
 
   http::DispatcherOptions dispatch_options;
   dispatch_options.cors_origins = cfg.list("server.cors_origins");
@@ -171,21 +230,7 @@ void Application::start() {
   p.idempotency = std::make_unique<DatabaseIdempotencyStore>(*p.db, p.clock);
   p.dispatcher->set_idempotency_store(p.idempotency.get());
 
-  http::ServerOptions server_options;
-  if (!parse_listen(cfg.str("server.listen"), server_options.host, server_options.port)) {
-    throw StartupError("server.listen: must be HOST:PORT");
-  }
-  server_options.header_limit = static_cast<std::size_t>(cfg.integer("server.header_limit_bytes"));
-  server_options.body_limit = static_cast<std::size_t>(cfg.integer("server.body_limit_bytes"));
-  server_options.idle_timeout_ms = static_cast<int>(cfg.integer("server.idle_timeout_ms"));
-  server_options.header_timeout_ms = static_cast<int>(cfg.integer("server.header_timeout_ms"));
-  server_options.read_timeout_ms = static_cast<int>(cfg.integer("server.read_timeout_ms"));
-  server_options.write_timeout_ms = static_cast<int>(cfg.integer("server.write_timeout_ms"));
-  server_options.max_connections = fit_to_fd_limit(cfg.integer("server.max_connections"), p.log);
-  server_options.max_connections_per_ip =
-      static_cast<std::size_t>(cfg.integer("server.max_connections_per_ip"));
-  server_options.body_budget = static_cast<std::size_t>(cfg.integer("server.body_budget_bytes"));
-  server_options.trusted_proxies = cfg.list("server.trusted_proxies");
+  const http::ServerOptions server_options = server_options_from(cfg, p.log);
   const std::size_t io_threads = threads_or_cores(cfg.integer("server.io_threads"));
   p.io.clear();
   std::vector<boost::asio::io_context*> contexts;
@@ -205,19 +250,7 @@ void Application::start() {
   }
   p.running = true;
   p.events->start(*p.io.back());
-  p.scheduler->every({"kernel.event_prune",
-                      std::chrono::milliseconds(cfg.integer("events.prune_interval_ms")), 0.1, false,
-                      [&p](soci::session& sql) {
-                        if (auto n = p.events->prune(sql); n > 0)
-                          p.log.debug("events pruned", {{"count", n}});
-                      }});
-  p.scheduler->every({"kernel.idempotency_prune", std::chrono::minutes(1), 0.1, false,
-                      [&p](soci::session& sql) { p.idempotency->prune(sql); }});
-  if (p.db->background_checkpoints()) {
-    p.scheduler->every({"kernel.sqlite_checkpoint",
-                        std::chrono::milliseconds(cfg.integer("database.sqlite_checkpoint_interval_ms")), 0.0,
-                        false, [&p](soci::session& sql) { p.db->checkpoint(sql); }});
-  }
+  schedule_kernel_tasks(p);
   p.scheduler->start();
   for (auto& m : p.modules) m->start();
 
