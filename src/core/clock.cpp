@@ -47,7 +47,7 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 
 }  // namespace
 
-std::string format_rfc3339(TimeMs ms) {
+void append_rfc3339(std::string& out, TimeMs ms) {
   std::int64_t days = ms / 86'400'000;
   std::int64_t rem = ms % 86'400'000;
   if (rem < 0) {
@@ -63,29 +63,36 @@ std::string format_rfc3339(TimeMs ms) {
     std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
                   m, d, static_cast<long long>(h), static_cast<long long>(mi), static_cast<long long>(s),
                   static_cast<long long>(milli));
-    return buf;
+    out += buf;
+    return;
   }
   // By hand: this runs for every timestamp of every response and log line, and snprintf's
-  // format parsing was most of its cost.
-  std::string out(24, '0');
-  auto put = [&out](std::size_t at, std::int64_t value, int width) {
+  // format parsing was most of its cost; appended in place, it allocates nothing either.
+  char text[24];
+  auto put = [&text](std::size_t at, std::int64_t value, int width) {
     for (int i = width - 1; i >= 0; --i, value /= 10)
-      out[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      text[at + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
   };
   put(0, y, 4);
-  out[4] = '-';
+  text[4] = '-';
   put(5, m, 2);
-  out[7] = '-';
+  text[7] = '-';
   put(8, d, 2);
-  out[10] = 'T';
+  text[10] = 'T';
   put(11, h, 2);
-  out[13] = ':';
+  text[13] = ':';
   put(14, mi, 2);
-  out[16] = ':';
+  text[16] = ':';
   put(17, s, 2);
-  out[19] = '.';
+  text[19] = '.';
   put(20, milli, 3);
-  out[23] = 'Z';
+  text[23] = 'Z';
+  out.append(text, sizeof text);
+}
+
+std::string format_rfc3339(TimeMs ms) {
+  std::string out;
+  append_rfc3339(out, ms);
   return out;
 }
 

@@ -35,6 +35,8 @@ class ManualClock final : public Clock {
 
 /// "2026-11-22T10:00:00.000Z"
 std::string format_rfc3339(TimeMs ms);
+/// format_rfc3339 appended to `out` (no allocation of its own).
+void append_rfc3339(std::string& out, TimeMs ms);
 /// Accepts RFC 3339 with `Z` or a numeric offset and optional fractional seconds.
 std::optional<TimeMs> parse_rfc3339(std::string_view text);
 

@@ -104,7 +104,7 @@ JsonWriter& JsonWriter::null() {
 JsonWriter& JsonWriter::time(TimeMs ms) {
   value_start();
   out_.push_back('"');
-  out_ += format_rfc3339(ms);
+  append_rfc3339(out_, ms);
   out_.push_back('"');
   return *this;
 }

@@ -55,7 +55,7 @@ std::uint64_t Logger::dropped() const {
 LogLine::LogLine(LogLevel level, std::string_view msg) : level_(level) {
   text_.reserve(320);
   text_ += "{\"ts\":\"";
-  text_ += format_rfc3339(SystemClock{}.now_ms());
+  append_rfc3339(text_, SystemClock{}.now_ms());
   text_ += "\",\"level\":\"";
   text_ += to_string(level);
   text_ += "\",\"msg\":";
