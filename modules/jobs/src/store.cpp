@@ -1,0 +1,193 @@
+#include "store.hpp"
+
+#include "core/prepared.hpp"
+#include "core/sql.hpp"
+
+#include <soci/soci.h>
+
+#include <array>
+
+namespace bookspace::jobs {
+
+using soci::into;
+using soci::use;
+namespace db = core::sql;
+
+namespace {
+
+constexpr std::string_view insert_sql =
+    "INSERT INTO jobs_jobs (id, type, status, payload, progress, attempts, max_attempts, priority, run_at,"
+    " created_at, owner_id, unique_key, cancel_requested) VALUES (:id, :type, 'queued', :payload, 0, 0, :max,"
+    " :priority, :run_at, :created, :owner, :key, 0) ON CONFLICT (unique_key) DO NOTHING";
+constexpr std::string_view find_sql =
+    "SELECT id, type, status, payload, result, progress, attempts, max_attempts, priority, last_error, "
+    "run_at,"
+    " created_at, started_at, finished_at, owner_id, unique_key FROM jobs_jobs WHERE id = :id";
+// The claim. Both dialects update in one statement and return what they claimed; PostgreSQL
+// skips rows another claimer has locked, SQLite has one writer at a time anyway.
+constexpr std::string_view claim_pg_sql =
+    "UPDATE jobs_jobs SET status = 'running', lease_owner = :worker, lease_until = :until,"
+    " attempts = attempts + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
+    " WHERE status = 'queued' AND run_at <= :now2 ORDER BY priority DESC, run_at, id LIMIT :n"
+    " FOR UPDATE SKIP LOCKED)"
+    " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id";
+constexpr std::string_view claim_sqlite_sql =
+    "UPDATE jobs_jobs SET status = 'running', lease_owner = :worker, lease_until = :until,"
+    " attempts = attempts + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
+    " WHERE status = 'queued' AND run_at <= :now2 ORDER BY priority DESC, run_at, id LIMIT :n)"
+    " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id";
+constexpr std::string_view insert_attempt_sql =
+    "INSERT INTO jobs_attempts (job_id, attempt, started_at) VALUES (:id, :attempt, :now)";
+constexpr std::string_view extend_sql =
+    "UPDATE jobs_jobs SET lease_until = :until WHERE id = :id AND status = 'running' AND lease_owner = "
+    ":worker";
+constexpr std::string_view succeed_sql =
+    "UPDATE jobs_jobs SET status = 'succeeded', result = :result, progress = 100, finished_at = :now,"
+    " lease_owner = NULL, lease_until = NULL WHERE id = :id AND status = 'running' AND lease_owner = :worker";
+constexpr std::string_view retry_later_sql =
+    "UPDATE jobs_jobs SET status = 'queued', run_at = :at, last_error = :error, lease_owner = NULL,"
+    " lease_until = NULL WHERE id = :id AND status = 'running' AND lease_owner = :worker";
+constexpr std::string_view fail_sql =
+    "UPDATE jobs_jobs SET status = 'failed', finished_at = :now, last_error = :error, lease_owner = NULL,"
+    " lease_until = NULL WHERE id = :id AND status = 'running' AND lease_owner = :worker";
+constexpr std::string_view end_attempt_sql =
+    "UPDATE jobs_attempts SET finished_at = :now, outcome = :outcome, error = :error"
+    " WHERE job_id = :id AND attempt = (SELECT attempts FROM jobs_jobs WHERE id = :id2)";
+constexpr std::string_view expired_sql =
+    "SELECT id FROM jobs_jobs WHERE status = 'running' AND lease_until < :now ORDER BY lease_until LIMIT "
+    "1000";
+// A lost lease counts as a failed attempt, so a job that kills its worker every time ends failed.
+constexpr std::string_view requeue_sql =
+    "UPDATE jobs_jobs SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
+    " finished_at = CASE WHEN attempts >= max_attempts THEN CAST(:now AS BIGINT) ELSE NULL END,"
+    " last_error = 'the worker running it stopped answering (lease expired)',"
+    " lease_owner = NULL, lease_until = NULL WHERE id = :id AND status = 'running' AND lease_until < :now2";
+constexpr std::string_view attempts_sql =
+    "SELECT attempt, started_at, finished_at, outcome, error FROM jobs_attempts WHERE job_id = :id ORDER BY "
+    "attempt";
+
+constexpr std::array<std::string_view, 5> status_names = {"queued", "running", "succeeded", "failed",
+                                                          "cancelled"};
+
+void end_attempt(soci::session& sql, std::string const& id, long long now, std::string_view outcome,
+                 std::string const& error) {
+  core::execute(sql, end_attempt_sql, now, std::string(outcome), error, id, id);
+}
+
+}  // namespace
+
+std::string_view to_string(Status s) {
+  return status_names[static_cast<std::size_t>(s)];
+}
+
+std::optional<Status> parse_status(std::string_view text) {
+  for (std::size_t i = 0; i < status_names.size(); ++i) {
+    if (status_names[i] == text) return static_cast<Status>(i);
+  }
+  return std::nullopt;
+}
+
+bool insert_job(soci::session& sql, Job const& j) {
+  soci::indicator key_ind = j.unique_key ? soci::i_ok : soci::i_null;
+  const std::string key = j.unique_key.value_or("");
+  soci::statement st =
+      (sql.prepare << insert_sql, use(j.id), use(j.type), use(j.payload), use(j.max_attempts),
+       use(j.priority), use(j.run_at), use(j.created_at), use(j.owner_id), use(key, key_ind));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+std::optional<Job> find_job(soci::session& sql, std::string const& id) {
+  soci::rowset<soci::row> rows = (sql.prepare << find_sql, use(id));
+  for (auto const& r : rows) {
+    Job j;
+    j.id = db::get_text(r, 0);
+    j.type = db::get_text(r, 1);
+    j.status = parse_status(db::get_text(r, 2)).value_or(Status::failed);
+    j.payload = db::get_text(r, 3);
+    j.result = db::get_opt_text(r, 4);
+    j.progress = static_cast<int>(db::get_int(r, 5));
+    j.attempts = static_cast<int>(db::get_int(r, 6));
+    j.max_attempts = static_cast<int>(db::get_int(r, 7));
+    j.priority = static_cast<int>(db::get_int(r, 8));
+    j.last_error = db::get_opt_text(r, 9);
+    j.run_at = db::get_int(r, 10);
+    j.created_at = db::get_int(r, 11);
+    j.started_at = db::get_opt_int(r, 12);
+    j.finished_at = db::get_opt_int(r, 13);
+    j.owner_id = db::get_text(r, 14);
+    j.unique_key = db::get_opt_text(r, 15);
+    return j;
+  }
+  return std::nullopt;
+}
+
+std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string const& worker, long long now,
+                            long long lease_until, int n) {
+  std::vector<Job> claimed;
+  soci::rowset<soci::row> rows = (sql.prepare << (postgresql ? claim_pg_sql : claim_sqlite_sql), use(worker),
+                                  use(lease_until), use(now), use(now), use(n));
+  for (auto const& r : rows) {
+    Job j;
+    j.id = db::get_text(r, 0);
+    j.type = db::get_text(r, 1);
+    j.status = Status::running;
+    j.payload = db::get_text(r, 2);
+    j.attempts = static_cast<int>(db::get_int(r, 3));
+    j.max_attempts = static_cast<int>(db::get_int(r, 4));
+    j.priority = static_cast<int>(db::get_int(r, 5));
+    j.run_at = db::get_int(r, 6);
+    j.created_at = db::get_int(r, 7);
+    j.owner_id = db::get_text(r, 8);
+    j.started_at = now;
+    claimed.push_back(std::move(j));
+  }
+  for (auto const& j : claimed) core::execute(sql, insert_attempt_sql, j.id, j.attempts, now);
+  return claimed;
+}
+
+bool extend_lease(soci::session& sql, std::string const& id, std::string const& worker,
+                  long long lease_until) {
+  return core::execute(sql, extend_sql, lease_until, id, worker) == 1;
+}
+
+bool finish_succeeded(soci::session& sql, std::string const& id, std::string const& worker, long long now,
+                      std::string const& result) {
+  if (core::execute(sql, succeed_sql, result, now, id, worker) != 1) return false;
+  end_attempt(sql, id, now, "succeeded", "");
+  return true;
+}
+
+bool finish_failed(soci::session& sql, std::string const& id, std::string const& worker, long long now,
+                   std::string const& error, std::string_view outcome, std::optional<long long> retry_at) {
+  const long long changed = retry_at ? core::execute(sql, retry_later_sql, *retry_at, error, id, worker)
+                                     : core::execute(sql, fail_sql, now, error, id, worker);
+  if (changed != 1) return false;
+  end_attempt(sql, id, now, outcome, error);
+  return true;
+}
+
+std::size_t requeue_expired(soci::session& sql, long long now) {
+  std::vector<std::string> ids;
+  soci::rowset<soci::row> rows = (sql.prepare << expired_sql, use(now));
+  for (auto const& r : rows) ids.push_back(db::get_text(r, 0));
+  std::size_t n = 0;
+  for (auto const& id : ids) {
+    if (core::execute(sql, requeue_sql, now, id, now) != 1) continue;
+    end_attempt(sql, id, now, "lease_lost", "the worker running it stopped answering (lease expired)");
+    ++n;
+  }
+  return n;
+}
+
+std::vector<Attempt> attempts_of(soci::session& sql, std::string const& id) {
+  std::vector<Attempt> out;
+  soci::rowset<soci::row> rows = (sql.prepare << attempts_sql, use(id));
+  for (auto const& r : rows) {
+    out.push_back({static_cast<int>(db::get_int(r, 0)), db::get_int(r, 1), db::get_opt_int(r, 2),
+                   db::get_opt_text(r, 3), db::get_opt_text(r, 4)});
+  }
+  return out;
+}
+
+}  // namespace bookspace::jobs

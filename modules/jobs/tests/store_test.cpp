@@ -1,0 +1,152 @@
+// The queue's SQL on SQLite and PostgreSQL (run once per backend: jobs.store.sqlite/.postgresql).
+#include "store.hpp"
+
+#include "core/database.hpp"
+#include "core/log.hpp"
+#include "core/migrations.hpp"
+#include "core/prepared.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+#include <soci/soci.h>
+#include <bookspace/migrations/jobs.hpp>
+
+#include <algorithm>
+
+using namespace bookspace;
+using namespace bookspace::jobs;
+
+namespace {
+
+struct Queue {
+  testing::TestDatabase tdb;
+  core::Logger log{core::LogLevel::off};
+  std::unique_ptr<core::Session> sql;
+  bool pg = tdb.dialect() == core::Dialect::postgresql;
+
+  Queue() {
+    sql = core::open_session(core::parse_database_url(tdb.url()), {});
+    core::SystemClock clock;
+    auto plan = core::plan_migrations({{"jobs", migrations::jobs()}}, tdb.dialect());
+    core::apply_migrations(*sql, tdb.dialect(), plan, clock, log);
+  }
+
+  Job job(std::string id, long long run_at, int priority = 0) {
+    Job j;
+    j.id = std::move(id);
+    j.type = "test.noop";
+    j.run_at = run_at;
+    j.created_at = 1;
+    j.priority = priority;
+    j.owner_id = "owner";
+    return j;
+  }
+  void add(Job const& j) { REQUIRE(insert_job(*sql, j)); }
+  std::vector<std::string> claim(std::string const& worker, long long now, int n = 10) {
+    std::vector<std::string> ids;
+    core::run_transaction(*sql, tdb.dialect(), [&](core::Tx& tx) {
+      for (auto const& j : claim_jobs(tx.sql, pg, worker, now, now + 30'000, n)) ids.push_back(j.id);
+    });
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("claims take due jobs by priority, count the attempt and record it") {
+  Queue q;
+  q.add(q.job("a", 100));
+  q.add(q.job("b", 100, 5));
+  q.add(q.job("later", 10'000));
+  CHECK(q.claim("w1", 1'000, 1) == std::vector<std::string>{"b"});  // priority first
+  CHECK(q.claim("w1", 1'000) == std::vector<std::string>{"a"});     // "later" is not due
+  CHECK(q.claim("w1", 1'000).empty());
+  auto a = find_job(*q.sql, "a");
+  REQUIRE(a);
+  CHECK(a->status == Status::running);
+  CHECK(a->attempts == 1);
+  CHECK(a->started_at == 1'000);
+  auto attempts = attempts_of(*q.sql, "a");
+  REQUIRE(attempts.size() == 1);
+  CHECK(attempts[0].started_at == 1'000);
+  CHECK_FALSE(attempts[0].finished_at);
+}
+
+TEST_CASE("a unique key enqueues once") {
+  Queue q;
+  auto j = q.job("tick-1", 0);
+  j.unique_key = "cron:nightly:1000";
+  CHECK(insert_job(*q.sql, j));
+  j.id = "tick-2";
+  CHECK_FALSE(insert_job(*q.sql, j));
+  CHECK_FALSE(find_job(*q.sql, "tick-2"));
+}
+
+TEST_CASE("only the lease holder ends an attempt; failures retry later or end failed") {
+  Queue q;
+  q.add(q.job("j", 0));
+  REQUIRE(q.claim("w1", 10).size() == 1);
+  CHECK_FALSE(extend_lease(*q.sql, "j", "w2", 99'999));
+  CHECK(extend_lease(*q.sql, "j", "w1", 99'999));
+  CHECK_FALSE(finish_succeeded(*q.sql, "j", "w2", 20, "{}"));
+  CHECK(finish_failed(*q.sql, "j", "w1", 20, "boom", "failed", 5'000));
+  auto j = find_job(*q.sql, "j");
+  CHECK(j->status == Status::queued);
+  CHECK(j->run_at == 5'000);
+  CHECK(j->last_error == "boom");
+  CHECK(q.claim("w1", 4'999).empty());  // not before its retry time
+  REQUIRE(q.claim("w2", 5'000).size() == 1);
+  CHECK(finish_failed(*q.sql, "j", "w2", 5'100, "boom again", "failed", std::nullopt));
+  j = find_job(*q.sql, "j");
+  CHECK(j->status == Status::failed);
+  CHECK(j->attempts == 2);
+  CHECK(j->finished_at == 5'100);
+  auto attempts = attempts_of(*q.sql, "j");
+  REQUIRE(attempts.size() == 2);
+  CHECK(attempts[1].outcome == "failed");
+  CHECK(attempts[1].error == "boom again");
+
+  q.add(q.job("ok", 0));
+  REQUIRE(q.claim("w1", 10).size() == 1);
+  CHECK(finish_succeeded(*q.sql, "ok", "w1", 30, R"({"n":1})"));
+  auto ok = find_job(*q.sql, "ok");
+  CHECK(ok->status == Status::succeeded);
+  CHECK(ok->result == R"({"n":1})");
+  CHECK(ok->progress == 100);
+}
+
+TEST_CASE("expired leases: the job runs again, and a job that keeps losing its worker ends failed") {
+  Queue q;
+  auto j = q.job("j", 0);
+  j.max_attempts = 2;
+  q.add(j);
+  REQUIRE(q.claim("w1", 10).size() == 1);  // lease until 30,010
+  CHECK(requeue_expired(*q.sql, 30'000) == 0);
+  CHECK(requeue_expired(*q.sql, 30'011) == 1);
+  CHECK(find_job(*q.sql, "j")->status == Status::queued);
+  CHECK_FALSE(finish_succeeded(*q.sql, "j", "w1", 30'012, "{}"));  // the old worker lost it
+  REQUIRE(q.claim("w2", 40'000).size() == 1);
+  CHECK(requeue_expired(*q.sql, 80'000) == 1);
+  auto lost = find_job(*q.sql, "j");
+  CHECK(lost->status == Status::failed);
+  CHECK(lost->attempts == 2);
+  CHECK(attempts_of(*q.sql, "j")[0].outcome == "lease_lost");
+}
+
+TEST_CASE("PostgreSQL: a claim skips the rows another open claim holds") {
+  Queue q;
+  if (!q.pg) return;  // SQLite has one writer: claims cannot overlap there
+  q.add(q.job("a", 0));
+  q.add(q.job("b", 0));
+  auto other = core::open_session(core::parse_database_url(q.tdb.url()), {});
+  *q.sql << "BEGIN";
+  auto first = claim_jobs(*q.sql, true, "w1", 10, 100, 1);
+  *other << "BEGIN";
+  auto other_claim = claim_jobs(*other, true, "w2", 10, 100, 5);  // does not wait for w1
+  *other << "COMMIT";
+  *q.sql << "COMMIT";
+  REQUIRE(first.size() == 1);
+  REQUIRE(other_claim.size() == 1);
+  CHECK(first[0].id != other_claim[0].id);
+}
