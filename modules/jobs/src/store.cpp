@@ -66,6 +66,14 @@ constexpr std::string_view attempts_sql =
     "SELECT attempt, started_at, finished_at, outcome, error FROM jobs_attempts WHERE job_id = :id ORDER BY "
     "attempt";
 
+constexpr std::string_view ensure_schedule_sql =
+    "INSERT INTO jobs_schedules (name, last_tick, created_at) VALUES (:name, 0, :now) ON CONFLICT (name) DO "
+    "NOTHING";
+constexpr std::string_view schedule_sql =
+    "SELECT last_tick, created_at FROM jobs_schedules WHERE name = :name";
+constexpr std::string_view take_tick_sql =
+    "UPDATE jobs_schedules SET last_tick = :tick WHERE name = :name AND last_tick < :tick2";
+
 constexpr std::array<std::string_view, 5> status_names = {"queued", "running", "succeeded", "failed",
                                                           "cancelled"};
 
@@ -178,6 +186,18 @@ std::size_t requeue_expired(soci::session& sql, long long now) {
     ++n;
   }
   return n;
+}
+
+std::pair<long long, long long> schedule_state(soci::session& sql, std::string const& schedule,
+                                               long long now) {
+  core::execute(sql, ensure_schedule_sql, schedule, now);
+  long long last = 0, created = 0;
+  sql << schedule_sql, use(schedule), into(last), into(created);
+  return {last, created};
+}
+
+bool take_tick(soci::session& sql, std::string const& schedule, long long tick) {
+  return core::execute(sql, take_tick_sql, tick, schedule, tick) == 1;
 }
 
 std::vector<Attempt> attempts_of(soci::session& sql, std::string const& id) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace soci {
@@ -57,6 +58,14 @@ bool finish_failed(soci::session& sql, std::string const& id, std::string const&
 /// Running jobs whose lease ran out before `now`: queued again (their attempt is recorded as
 /// lease_lost); returns how many.
 std::size_t requeue_expired(soci::session& sql, long long now);
+
+/// Cron: the last tick enqueued for `schedule` (its row made at `now` when new: ticks before
+/// then do not count, see rules.hpp due_tick); {last_tick, created_at}.
+std::pair<long long, long long> schedule_state(soci::session& sql, std::string const& schedule,
+                                               long long now);
+/// Moves the schedule to `tick` if it is still before it; true for exactly one of several
+/// instances racing for the same tick (that one enqueues the tick's job in the same transaction).
+bool take_tick(soci::session& sql, std::string const& schedule, long long tick);
 
 struct Attempt {
   int attempt = 0;

@@ -150,3 +150,16 @@ TEST_CASE("PostgreSQL: a claim skips the rows another open claim holds") {
   REQUIRE(other_claim.size() == 1);
   CHECK(first[0].id != other_claim[0].id);
 }
+
+TEST_CASE("cron ticks: a schedule remembers its last tick, and one taker wins each tick") {
+  Queue q;
+  auto [last, created] = schedule_state(*q.sql, "nightly", 5'000);
+  CHECK(last == 0);
+  CHECK(created == 5'000);
+  CHECK(schedule_state(*q.sql, "nightly", 9'000).second == 5'000);  // made once
+  CHECK(take_tick(*q.sql, "nightly", 60'000));
+  CHECK_FALSE(take_tick(*q.sql, "nightly", 60'000));  // a second instance, same tick
+  CHECK_FALSE(take_tick(*q.sql, "nightly", 30'000));  // never backwards
+  CHECK(take_tick(*q.sql, "nightly", 120'000));
+  CHECK(schedule_state(*q.sql, "nightly", 0).first == 120'000);
+}
