@@ -21,7 +21,6 @@ using core::ApiError;
 using core::ErrorCode;
 using http::Cursor;
 using http::cursor_param;
-using http::encode_cursor;
 using http::integer_key;
 using http::Method;
 using http::page;

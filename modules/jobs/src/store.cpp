@@ -53,6 +53,9 @@ constexpr std::string_view fail_sql =
 constexpr std::string_view end_attempt_sql =
     "UPDATE jobs_attempts SET finished_at = :now, outcome = :outcome, error = :error"
     " WHERE job_id = :id AND attempt = (SELECT attempts FROM jobs_jobs WHERE id = :id2)";
+constexpr std::string_view end_attempt_ok_sql =
+    "UPDATE jobs_attempts SET finished_at = :now, outcome = 'succeeded'"
+    " WHERE job_id = :id AND attempt = (SELECT attempts FROM jobs_jobs WHERE id = :id2)";
 constexpr std::string_view expired_sql =
     "SELECT id FROM jobs_jobs WHERE status = 'running' AND lease_until < :now ORDER BY lease_until LIMIT "
     "1000";
@@ -162,7 +165,7 @@ bool extend_lease(soci::session& sql, std::string const& id, std::string const& 
 bool finish_succeeded(soci::session& sql, std::string const& id, std::string const& worker, long long now,
                       std::string const& result) {
   if (core::execute(sql, succeed_sql, result, now, id, worker) != 1) return false;
-  end_attempt(sql, id, now, "succeeded", "");
+  core::execute(sql, end_attempt_ok_sql, now, id, id);  // error stays NULL
   return true;
 }
 

@@ -114,6 +114,11 @@ TEST_CASE("only the lease holder ends an attempt; failures retry later or end fa
   CHECK(ok->status == Status::succeeded);
   CHECK(ok->result == R"({"n":1})");
   CHECK(ok->progress == 100);
+  auto ok_attempts = attempts_of(*q.sql, "ok");
+  REQUIRE(ok_attempts.size() == 1);
+  CHECK(ok_attempts[0].outcome == "succeeded");
+  CHECK_FALSE(ok_attempts[0].error);
+  CHECK(ok_attempts[0].finished_at == 30);
 }
 
 TEST_CASE("expired leases: the job runs again, and a job that keeps losing its worker ends failed") {
