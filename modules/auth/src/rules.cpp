@@ -58,7 +58,8 @@ bool key_usable(KeyRow const& key, long long now) {
 RefreshVerdict judge_refresh(RefreshState const& state, long long now, int reuse_grace_ms) {
   if (state.revoked_at || state.expires_at <= now || state.account.disabled) return RefreshVerdict::invalid;
   if (!state.rotated_at) return RefreshVerdict::rotate;
-  if (now - *state.rotated_at <= reuse_grace_ms) return RefreshVerdict::concurrent;
+  // A grace of 0 turns it off: even a reuse within the same millisecond is a reuse.
+  if (reuse_grace_ms > 0 && now - *state.rotated_at <= reuse_grace_ms) return RefreshVerdict::concurrent;
   return RefreshVerdict::reused;
 }
 

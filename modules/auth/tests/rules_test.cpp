@@ -16,6 +16,7 @@ TEST_CASE("refresh verdicts: rotate once, a race within the grace, a replay afte
   s.rotated_at = 500;
   CHECK(judge_refresh(s, 2'500, 2'000) == RefreshVerdict::concurrent);
   CHECK(judge_refresh(s, 2'501, 2'000) == RefreshVerdict::reused);
+  CHECK(judge_refresh(s, 500, 0) == RefreshVerdict::reused);  // no grace: the same millisecond is a reuse
   CHECK(judge_refresh(s, 10'000, 2'000) == RefreshVerdict::invalid);  // the session expired
   s.rotated_at.reset();
   s.revoked_at = 900;
