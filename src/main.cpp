@@ -4,6 +4,7 @@
 
 #include <bookspace/auth/auth.hpp>
 #include <bookspace/documents/documents.hpp>
+#include <bookspace/jobs/jobs.hpp>
 #include <bookspace/users/users.hpp>
 
 #include <sodium.h>
@@ -19,8 +20,8 @@ int main(int argc, char** argv) {
   }
   std::vector<bookspace::app::ModuleDescriptor> modules = {
       bookspace::auth::auth_module(), bookspace::users::users_module(),
-      bookspace::documents::documents_module(),
-      // Next: files, search, jobs (see docs/architecture.md, "Adding a module").
+      bookspace::documents::documents_module(), bookspace::jobs::jobs_module(),
+      // Next: files, search (see docs/adding-a-module.md).
   };
   return bookspace::app::run_cli(argc, argv, environ, std::move(modules));
 }

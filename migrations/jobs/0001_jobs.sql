@@ -10,7 +10,8 @@ CREATE TABLE jobs_jobs (
   payload          TEXT    NOT NULL,              -- a JSON object
   result           TEXT,                          -- JSON, when succeeded
   progress         INTEGER NOT NULL DEFAULT 0,    -- 0–100
-  attempts         INTEGER NOT NULL DEFAULT 0,
+  attempts         INTEGER NOT NULL DEFAULT 0,    -- since the last enqueue or API retry
+  tries            INTEGER NOT NULL DEFAULT 0,    -- every attempt ever: numbers the history
   max_attempts     INTEGER NOT NULL,
   priority         INTEGER NOT NULL DEFAULT 0,    -- higher first
   last_error       TEXT,
@@ -31,14 +32,17 @@ CREATE INDEX jobs_leases ON jobs_jobs (lease_until) WHERE status = 'running';
 -- Lists: own jobs newest first, and retention by finish time.
 CREATE INDEX jobs_by_owner ON jobs_jobs (owner_id, id);
 CREATE INDEX jobs_finished ON jobs_jobs (finished_at) WHERE finished_at IS NOT NULL;
+-- Metrics: the dead letters by type.
+CREATE INDEX jobs_failed ON jobs_jobs (type) WHERE status = 'failed';
 
--- Every attempt: when, how long, how it ended (kept when a job is retried through the API).
+-- Every attempt: when, how long, how it ended (kept when a job is retried through the API, so
+-- `attempt` is the job's `tries`, which an API retry does not reset).
 CREATE TABLE jobs_attempts (
   job_id      TEXT    NOT NULL,
   attempt     INTEGER NOT NULL,
   started_at  BIGINT  NOT NULL,
   finished_at BIGINT,
-  outcome     TEXT,                               -- succeeded, failed, timed_out, cancelled, lease_lost
+  outcome     TEXT,                               -- succeeded, failed, timed_out, cancelled, lease_lost, released
   error       TEXT,
   PRIMARY KEY (job_id, attempt)
 );

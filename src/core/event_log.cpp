@@ -137,6 +137,7 @@ class EventLog::Listener {
         PGresult* res = PQexec(conn, std::string(pg_listen_sql).c_str());
         PQclear(res);
         log_.wake();  // anything committed while we were not listening
+        log_.fire_all();
         listen(conn);
       } else {
         log_.log_.warn("event listener cannot connect", {{"error", PQerrorMessage(conn)}});
@@ -155,7 +156,11 @@ class EventLog::Listener {
       if (!PQconsumeInput(conn)) return;
       bool notified = false;
       while (PGnotify* n = PQnotifies(conn)) {
-        notified = true;
+        if (n->extra && *n->extra) {
+          log_.fire(n->extra);  // a signal()
+        } else {
+          notified = true;  // a publish()
+        }
         PQfreemem(n);
       }
       if (notified) log_.wake();
@@ -185,6 +190,31 @@ std::string EventLog::publish(Tx& tx, std::string_view type, std::string_view ag
   if (tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_notify_sql);
   tx.on_commit([this, t = std::string(type)] { wake(t); });
   return id;
+}
+
+void EventLog::signal(Tx& tx, std::string_view channel) {
+  const bool valid =
+      !channel.empty() && channel.size() <= 64 &&
+      channel.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._") == std::string_view::npos;
+  if (!valid) throw std::invalid_argument("bad signal channel: " + std::string(channel));
+  if (tx.dialect == Dialect::postgresql) {
+    exec_script(tx.sql, tx.dialect, std::string(pg_notify_sql) + ", '" + std::string(channel) + "'");
+  }
+  tx.on_commit([this, c = std::string(channel)] { fire(c); });
+}
+
+void EventLog::on_signal(std::string channel, std::function<void()> handler) {
+  signal_handlers_.emplace_back(std::move(channel), std::move(handler));
+}
+
+void EventLog::fire(std::string_view channel) const {
+  for (auto const& [c, handler] : signal_handlers_) {
+    if (c == channel) handler();
+  }
+}
+
+void EventLog::fire_all() const {
+  for (auto const& entry : signal_handlers_) entry.second();
 }
 
 void EventLog::subscribe(std::string consumer, Types types, Handler handler) {

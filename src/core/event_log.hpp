@@ -85,6 +85,15 @@ class EventLog {
   /// this process's commits; via NOTIFY or polling for others'). Call before start().
   void watch(std::string name, Types types, WatchHandler handler);
 
+  /// A wake-up without an event, for work queues kept in their own tables (jobs): once `tx`
+  /// commits, every on_signal(channel) handler of this process runs, and on PostgreSQL those of
+  /// the other instances too (NOTIFY with the channel as payload). Channels are [a-z0-9._].
+  void signal(Tx& tx, std::string_view channel);
+  /// Registers `handler` for signal(…, channel) from any instance; call before start(). It runs
+  /// on the committing thread or the listener's, so it only flags work (a condition variable).
+  /// It also runs whenever the listener (re)connects: signals may have been missed meanwhile.
+  void on_signal(std::string channel, std::function<void()> handler);
+
   /// Starts the consumers, the pruner and (PostgreSQL) the listener on `io`, which must outlive
   /// this EventLog (its timers belong to `io`).
   void start(boost::asio::io_context& io);
@@ -112,7 +121,11 @@ class EventLog {
   IdGenerator& ids_;
   Logger& log_;
   EventLogOptions options_;
+  void fire(std::string_view channel) const;
+  void fire_all() const;
+
   std::vector<std::shared_ptr<Consumer>> consumers_;
+  std::vector<std::pair<std::string, std::function<void()>>> signal_handlers_;
   std::unique_ptr<Listener> listener_;
   std::atomic<std::uint64_t> failures_total_{0};
   bool started_ = false;

@@ -466,6 +466,10 @@ std::string testd_binary() {
   return BOOKSPACE_TESTD_PATH;
 }
 
+std::string jobsd_binary() {
+  return BOOKSPACE_JOBSD_PATH;
+}
+
 }  // namespace bookspace::testing
 
 namespace bookspace::testing {

@@ -173,5 +173,7 @@ CommandResult run_command(std::vector<std::string> const& argv, std::map<std::st
 /// Paths of the built binaries (set by CMake).
 std::string bookspace_binary();
 std::string testd_binary();
+/// bookspace-jobsd: the binary's modules plus the test-only job types (probe_jobs.hpp).
+std::string jobsd_binary();
 
 }  // namespace bookspace::testing

@@ -3,6 +3,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
@@ -62,6 +63,51 @@ std::string bounded_error(std::string_view message) {
   std::size_t cut = max_error_bytes;
   while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;  // not mid-character
   return std::string(message.substr(0, cut));
+}
+
+std::optional<ScheduleEntry> parse_schedule_entry(std::string_view text, std::string* error) {
+  auto fail = [&](std::string why) -> std::optional<ScheduleEntry> {
+    if (error) *error = std::move(why);
+    return std::nullopt;
+  };
+  auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+  auto skip = [&](std::size_t i) {
+    while (i < text.size() && is_space(text[i])) ++i;
+    return i;
+  };
+  auto word_end = [&](std::size_t i) {
+    while (i < text.size() && !is_space(text[i])) ++i;
+    return i;
+  };
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return fail("expected \"<name>: <cron> <job type> [payload]\"");
+  ScheduleEntry e;
+  e.name = std::string(text.substr(0, colon));
+  if (e.name.empty() || e.name.size() > 100 ||
+      e.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._-") != std::string::npos)
+    return fail("a schedule name is 1–100 of a-z 0-9 . _ -");
+  std::size_t i = skip(colon + 1);
+  const std::size_t cron_start = i;
+  const int fields = i < text.size() && text[i] == '@' ? 1 : 5;
+  for (int f = 0; f < fields; ++f) {
+    if (i >= text.size()) return fail("the cron expression needs five fields (or one @macro)");
+    i = skip(word_end(i));
+  }
+  std::string why;
+  auto schedule = CronSchedule::parse(text.substr(cron_start, i - cron_start), &why);
+  if (!schedule) return fail("cron expression: " + why);
+  e.schedule = *schedule;
+  const std::size_t type_end = word_end(i);
+  e.type = std::string(text.substr(i, type_end - i));
+  if (e.type.empty()) return fail("a job type follows the cron expression");
+  const std::size_t rest = skip(type_end);
+  if (rest < text.size()) {
+    boost::system::error_code ec;
+    auto payload = boost::json::parse(text.substr(rest), ec);
+    if (ec || !payload.is_object()) return fail("the payload must be a JSON object");
+    e.payload = boost::json::serialize(payload);
+  }
+  return e;
 }
 
 }  // namespace bookspace::jobs

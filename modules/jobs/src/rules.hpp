@@ -40,4 +40,16 @@ std::int64_t run_at_value(boost::json::value const* value, std::int64_t now);
 /// at a UTF-8 character boundary.
 std::string bounded_error(std::string_view message);
 
+/// One entry of `jobs.schedules`: "<name>: <cron expression> <job type> [payload JSON object]",
+/// e.g. "nightly-export: 0 3 * * * documents.export {\"document_ids\":[]}". The expression is five
+/// fields or one @macro; the name is [a-z0-9._-].
+struct ScheduleEntry {
+  std::string name;
+  CronSchedule schedule;
+  std::string type;
+  std::string payload = "{}";  ///< a JSON object, serialized
+};
+/// nullopt with `error` set for anything else.
+std::optional<ScheduleEntry> parse_schedule_entry(std::string_view text, std::string* error);
+
 }  // namespace bookspace::jobs

@@ -15,27 +15,28 @@ namespace db = core::sql;
 
 namespace {
 
+#define JOB_COLUMNS                                                                                    \
+  "id, type, status, payload, result, progress, attempts, max_attempts, priority, last_error, run_at," \
+  " created_at, started_at, finished_at, owner_id, unique_key, tries, cancel_requested"
+
 constexpr std::string_view insert_sql =
     "INSERT INTO jobs_jobs (id, type, status, payload, progress, attempts, max_attempts, priority, run_at,"
     " created_at, owner_id, unique_key, cancel_requested) VALUES (:id, :type, 'queued', :payload, 0, 0, :max,"
     " :priority, :run_at, :created, :owner, :key, 0) ON CONFLICT (unique_key) DO NOTHING";
-constexpr std::string_view find_sql =
-    "SELECT id, type, status, payload, result, progress, attempts, max_attempts, priority, last_error, "
-    "run_at,"
-    " created_at, started_at, finished_at, owner_id, unique_key FROM jobs_jobs WHERE id = :id";
+constexpr std::string_view find_sql = "SELECT " JOB_COLUMNS " FROM jobs_jobs WHERE id = :id";
 // The claim. Both dialects update in one statement and return what they claimed; PostgreSQL
 // skips rows another claimer has locked, SQLite has one writer at a time anyway.
 constexpr std::string_view claim_pg_sql =
     "UPDATE jobs_jobs SET status = 'running', lease_owner = :worker, lease_until = :until,"
-    " attempts = attempts + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
+    " attempts = attempts + 1, tries = tries + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
     " WHERE status = 'queued' AND run_at <= :now2 ORDER BY priority DESC, run_at, id LIMIT :n"
     " FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id";
+    " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id, tries";
 constexpr std::string_view claim_sqlite_sql =
     "UPDATE jobs_jobs SET status = 'running', lease_owner = :worker, lease_until = :until,"
-    " attempts = attempts + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
+    " attempts = attempts + 1, tries = tries + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
     " WHERE status = 'queued' AND run_at <= :now2 ORDER BY priority DESC, run_at, id LIMIT :n)"
-    " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id";
+    " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id, tries";
 constexpr std::string_view insert_attempt_sql =
     "INSERT INTO jobs_attempts (job_id, attempt, started_at) VALUES (:id, :attempt, :now)";
 constexpr std::string_view extend_sql =
@@ -52,17 +53,19 @@ constexpr std::string_view fail_sql =
     " lease_until = NULL WHERE id = :id AND status = 'running' AND lease_owner = :worker";
 constexpr std::string_view end_attempt_sql =
     "UPDATE jobs_attempts SET finished_at = :now, outcome = :outcome, error = :error"
-    " WHERE job_id = :id AND attempt = (SELECT attempts FROM jobs_jobs WHERE id = :id2)";
+    " WHERE job_id = :id AND attempt = (SELECT tries FROM jobs_jobs WHERE id = :id2)";
 constexpr std::string_view end_attempt_ok_sql =
     "UPDATE jobs_attempts SET finished_at = :now, outcome = 'succeeded'"
-    " WHERE job_id = :id AND attempt = (SELECT attempts FROM jobs_jobs WHERE id = :id2)";
+    " WHERE job_id = :id AND attempt = (SELECT tries FROM jobs_jobs WHERE id = :id2)";
 constexpr std::string_view expired_sql =
     "SELECT id FROM jobs_jobs WHERE status = 'running' AND lease_until < :now ORDER BY lease_until LIMIT "
     "1000";
 // A lost lease counts as a failed attempt, so a job that kills its worker every time ends failed.
 constexpr std::string_view requeue_sql =
-    "UPDATE jobs_jobs SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
-    " finished_at = CASE WHEN attempts >= max_attempts THEN CAST(:now AS BIGINT) ELSE NULL END,"
+    "UPDATE jobs_jobs SET status = CASE WHEN cancel_requested = 1 THEN 'cancelled'"
+    " WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,"
+    " finished_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts THEN CAST(:now AS BIGINT)"
+    " ELSE NULL END,"
     " last_error = 'the worker running it stopped answering (lease expired)',"
     " lease_owner = NULL, lease_until = NULL WHERE id = :id AND status = 'running' AND lease_until < :now2";
 constexpr std::string_view attempts_sql =
@@ -77,8 +80,72 @@ constexpr std::string_view schedule_sql =
 constexpr std::string_view take_tick_sql =
     "UPDATE jobs_schedules SET last_tick = :tick WHERE name = :name AND last_tick < :tick2";
 
+constexpr std::string_view cancelled_sql =
+    "UPDATE jobs_jobs SET status = 'cancelled', finished_at = :now, lease_owner = NULL, lease_until = NULL"
+    " WHERE id = :id AND status = 'running' AND lease_owner = :worker";
+constexpr std::string_view release_sql =
+    "UPDATE jobs_jobs SET status = 'queued', attempts = attempts - 1, run_at = :now, lease_owner = NULL,"
+    " lease_until = NULL WHERE id = :id AND status = 'running' AND lease_owner = :worker";
+constexpr std::string_view heartbeat_sql =
+    "UPDATE jobs_jobs SET lease_until = :until WHERE lease_owner = :worker AND status = 'running'";
+constexpr std::string_view cancel_requested_sql =
+    "SELECT id FROM jobs_jobs WHERE lease_owner = :worker AND status = 'running' AND cancel_requested = 1";
+constexpr std::string_view progress_sql =
+    "UPDATE jobs_jobs SET progress = :p WHERE id = :id AND status = 'running' AND lease_owner = :worker";
+constexpr std::string_view cancel_queued_sql =
+    "UPDATE jobs_jobs SET status = 'cancelled', finished_at = :now WHERE id = :id AND status = 'queued'";
+constexpr std::string_view request_cancel_sql =
+    "UPDATE jobs_jobs SET cancel_requested = 1 WHERE id = :id AND status = 'running'";
+constexpr std::string_view retry_sql =
+    "UPDATE jobs_jobs SET status = 'queued', attempts = 0, run_at = :now, cancel_requested = 0, progress = 0,"
+    " result = NULL, started_at = NULL, finished_at = NULL"
+    " WHERE id = :id AND status IN ('failed', 'cancelled')";
+constexpr std::string_view prune_select_sql =
+    "SELECT id FROM jobs_jobs WHERE finished_at IS NOT NULL AND ((status IN ('succeeded', 'cancelled')"
+    " AND finished_at < :done) OR (status = 'failed' AND finished_at < :failed)) LIMIT :n";
+constexpr std::string_view prune_attempts_sql = "DELETE FROM jobs_attempts WHERE job_id = :id";
+constexpr std::string_view prune_job_sql = "DELETE FROM jobs_jobs WHERE id = :id";
+constexpr std::string_view depth_sql =
+    "SELECT type, status, COUNT(*) FROM jobs_jobs WHERE status = 'queued' GROUP BY type, status"
+    " UNION ALL SELECT type, status, COUNT(*) FROM jobs_jobs WHERE status = 'running' GROUP BY type, status"
+    " UNION ALL SELECT type, status, COUNT(*) FROM jobs_jobs WHERE status = 'failed' GROUP BY type, status";
+constexpr std::string_view oldest_due_sql =
+    "SELECT MIN(run_at) FROM jobs_jobs WHERE status = 'queued' AND run_at <= :now";
+
+std::optional<Status> status_of(std::string_view text);
+
 constexpr std::array<std::string_view, 5> status_names = {"queued", "running", "succeeded", "failed",
                                                           "cancelled"};
+
+std::optional<Status> status_of(std::string_view text) {
+  for (std::size_t i = 0; i < status_names.size(); ++i) {
+    if (status_names[i] == text) return static_cast<Status>(i);
+  }
+  return std::nullopt;
+}
+
+Job read_job(soci::row const& r) {
+  Job j;
+  j.id = db::get_text(r, 0);
+  j.type = db::get_text(r, 1);
+  j.status = status_of(db::get_text(r, 2)).value_or(Status::failed);
+  j.payload = db::get_text(r, 3);
+  j.result = db::get_opt_text(r, 4);
+  j.progress = static_cast<int>(db::get_int(r, 5));
+  j.attempts = static_cast<int>(db::get_int(r, 6));
+  j.max_attempts = static_cast<int>(db::get_int(r, 7));
+  j.priority = static_cast<int>(db::get_int(r, 8));
+  j.last_error = db::get_opt_text(r, 9);
+  j.run_at = db::get_int(r, 10);
+  j.created_at = db::get_int(r, 11);
+  j.started_at = db::get_opt_int(r, 12);
+  j.finished_at = db::get_opt_int(r, 13);
+  j.owner_id = db::get_text(r, 14);
+  j.unique_key = db::get_opt_text(r, 15);
+  j.tries = static_cast<int>(db::get_int(r, 16));
+  j.cancel_requested = db::get_int(r, 17) != 0;
+  return j;
+}
 
 void end_attempt(soci::session& sql, std::string const& id, long long now, std::string_view outcome,
                  std::string const& error) {
@@ -92,10 +159,7 @@ std::string_view to_string(Status s) {
 }
 
 std::optional<Status> parse_status(std::string_view text) {
-  for (std::size_t i = 0; i < status_names.size(); ++i) {
-    if (status_names[i] == text) return static_cast<Status>(i);
-  }
-  return std::nullopt;
+  return status_of(text);
 }
 
 bool insert_job(soci::session& sql, Job const& j) {
@@ -110,26 +174,7 @@ bool insert_job(soci::session& sql, Job const& j) {
 
 std::optional<Job> find_job(soci::session& sql, std::string const& id) {
   soci::rowset<soci::row> rows = (sql.prepare << find_sql, use(id));
-  for (auto const& r : rows) {
-    Job j;
-    j.id = db::get_text(r, 0);
-    j.type = db::get_text(r, 1);
-    j.status = parse_status(db::get_text(r, 2)).value_or(Status::failed);
-    j.payload = db::get_text(r, 3);
-    j.result = db::get_opt_text(r, 4);
-    j.progress = static_cast<int>(db::get_int(r, 5));
-    j.attempts = static_cast<int>(db::get_int(r, 6));
-    j.max_attempts = static_cast<int>(db::get_int(r, 7));
-    j.priority = static_cast<int>(db::get_int(r, 8));
-    j.last_error = db::get_opt_text(r, 9);
-    j.run_at = db::get_int(r, 10);
-    j.created_at = db::get_int(r, 11);
-    j.started_at = db::get_opt_int(r, 12);
-    j.finished_at = db::get_opt_int(r, 13);
-    j.owner_id = db::get_text(r, 14);
-    j.unique_key = db::get_opt_text(r, 15);
-    return j;
-  }
+  for (auto const& r : rows) return read_job(r);
   return std::nullopt;
 }
 
@@ -150,10 +195,11 @@ std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string con
     j.run_at = db::get_int(r, 6);
     j.created_at = db::get_int(r, 7);
     j.owner_id = db::get_text(r, 8);
+    j.tries = static_cast<int>(db::get_int(r, 9));
     j.started_at = now;
     claimed.push_back(std::move(j));
   }
-  for (auto const& j : claimed) core::execute(sql, insert_attempt_sql, j.id, j.attempts, now);
+  for (auto const& j : claimed) core::execute(sql, insert_attempt_sql, j.id, j.tries, now);
   return claimed;
 }
 
@@ -211,6 +257,104 @@ std::vector<Attempt> attempts_of(soci::session& sql, std::string const& id) {
                    db::get_opt_text(r, 3), db::get_opt_text(r, 4)});
   }
   return out;
+}
+
+bool finish_cancelled(soci::session& sql, std::string const& id, std::string const& worker, long long now) {
+  if (core::execute(sql, cancelled_sql, now, id, worker) != 1) return false;
+  end_attempt(sql, id, now, "cancelled", "cancelled");
+  return true;
+}
+
+bool release(soci::session& sql, std::string const& id, std::string const& worker, long long now) {
+  if (core::execute(sql, release_sql, now, id, worker) != 1) return false;
+  end_attempt(sql, id, now, "released", "the server shut down before the job ended; it runs again");
+  return true;
+}
+
+std::size_t heartbeat_leases(soci::session& sql, std::string const& worker, long long lease_until) {
+  return static_cast<std::size_t>(core::execute(sql, heartbeat_sql, lease_until, worker));
+}
+
+std::vector<std::string> cancel_requested(soci::session& sql, std::string const& worker) {
+  std::vector<std::string> ids;
+  soci::rowset<std::string> rows = (sql.prepare << cancel_requested_sql, use(worker));
+  for (auto const& id : rows) ids.push_back(id);
+  return ids;
+}
+
+void set_progress(soci::session& sql, std::string const& id, std::string const& worker, int percent) {
+  core::execute(sql, progress_sql, percent, id, worker);
+}
+
+bool cancel_queued(soci::session& sql, std::string const& id, long long now) {
+  return core::execute(sql, cancel_queued_sql, now, id) == 1;
+}
+
+bool request_cancel(soci::session& sql, std::string const& id) {
+  return core::execute(sql, request_cancel_sql, id) == 1;
+}
+
+bool retry(soci::session& sql, std::string const& id, long long now) {
+  return core::execute(sql, retry_sql, now, id) == 1;
+}
+
+std::vector<Job> list_jobs(soci::session& sql, ListQuery const& q) {
+  std::string text = "SELECT " JOB_COLUMNS " FROM jobs_jobs WHERE 1 = 1";
+  if (q.owner_id) text += " AND owner_id = :owner";
+  if (q.status) text += " AND status = :status";
+  if (q.type) text += " AND type = :type";
+  if (!q.before_id.empty()) text += " AND id < :before";
+  text += " ORDER BY id DESC LIMIT :n";
+  const std::string status = q.status ? std::string(to_string(*q.status)) : std::string();
+  soci::statement st(sql);
+  st.alloc();
+  st.prepare(text);
+  soci::row row;
+  st.exchange(soci::into(row));
+  if (q.owner_id) st.exchange(use(*q.owner_id));
+  if (q.status) st.exchange(use(status));
+  if (q.type) st.exchange(use(*q.type));
+  if (!q.before_id.empty()) st.exchange(use(q.before_id));
+  const int n = q.limit;
+  st.exchange(use(n));
+  st.define_and_bind();
+  std::vector<Job> out;
+  if (st.execute(true)) {
+    do {
+      out.push_back(read_job(row));
+    } while (st.fetch());
+  }
+  return out;
+}
+
+std::size_t prune(soci::session& sql, long long done_cutoff, long long failed_cutoff, int n) {
+  std::vector<std::string> ids;
+  soci::rowset<std::string> rows =
+      (sql.prepare << prune_select_sql, use(done_cutoff), use(failed_cutoff), use(n));
+  for (auto const& id : rows) ids.push_back(id);
+  for (auto const& id : ids) {
+    core::execute(sql, prune_attempts_sql, id);
+    core::execute(sql, prune_job_sql, id);
+  }
+  return ids.size();
+}
+
+std::vector<Depth> depth(soci::session& sql) {
+  std::vector<Depth> out;
+  soci::rowset<soci::row> rows = (sql.prepare << depth_sql);
+  for (auto const& r : rows) {
+    out.push_back(
+        {db::get_text(r, 0), status_of(db::get_text(r, 1)).value_or(Status::queued), db::get_int(r, 2)});
+  }
+  return out;
+}
+
+std::optional<long long> oldest_due(soci::session& sql, long long now) {
+  long long oldest = 0;
+  soci::indicator ind = soci::i_null;
+  sql << oldest_due_sql, use(now), into(oldest, ind);
+  if (ind == soci::i_null) return std::nullopt;
+  return oldest;
 }
 
 }  // namespace bookspace::jobs

@@ -27,6 +27,8 @@ struct Job {
   std::optional<std::string> result;
   int progress = 0;
   int attempts = 0, max_attempts = 5, priority = 0;
+  int tries = 0;  ///< every attempt ever (the history's numbering)
+  bool cancel_requested = false;
   std::optional<std::string> last_error;
   long long run_at = 0, created_at = 0;
   std::optional<long long> started_at, finished_at;
@@ -55,9 +57,52 @@ bool finish_succeeded(soci::session& sql, std::string const& id, std::string con
 bool finish_failed(soci::session& sql, std::string const& id, std::string const& worker, long long now,
                    std::string const& error, std::string_view outcome, std::optional<long long> retry_at);
 
+/// Ends the running attempt as cancelled (the handler saw cancelled() and stopped).
+bool finish_cancelled(soci::session& sql, std::string const& id, std::string const& worker, long long now);
+/// Gives a running job back (shutdown): queued again at once, the attempt not counted.
+bool release(soci::session& sql, std::string const& id, std::string const& worker, long long now);
+/// Extends the lease of every job `worker` runs; returns how many it still holds.
+std::size_t heartbeat_leases(soci::session& sql, std::string const& worker, long long lease_until);
+/// The jobs `worker` runs whose cancellation was asked for (by any instance).
+std::vector<std::string> cancel_requested(soci::session& sql, std::string const& worker);
+/// Stores a running job's progress (0–100) while `worker` holds it.
+void set_progress(soci::session& sql, std::string const& id, std::string const& worker, int percent);
+
+/// POST /jobs/{id}/cancel: a queued job ends cancelled at once (true); otherwise false.
+bool cancel_queued(soci::session& sql, std::string const& id, long long now);
+/// A running job: its handler will see cancelled(); false when it is not running.
+bool request_cancel(soci::session& sql, std::string const& id);
+/// POST /jobs/{id}/retry: a failed or cancelled job is queued again with its attempts reset
+/// (the history stays); false for any other state.
+bool retry(soci::session& sql, std::string const& id, long long now);
+
 /// Running jobs whose lease ran out before `now`: queued again (their attempt is recorded as
-/// lease_lost); returns how many.
+/// lease_lost), failed when their attempts are spent, cancelled when that was asked for;
+/// returns how many.
 std::size_t requeue_expired(soci::session& sql, long long now);
+
+struct ListQuery {
+  std::optional<std::string> owner_id;  ///< nullopt: everyone's (admins)
+  std::optional<Status> status;
+  std::optional<std::string> type;
+  std::string before_id;  ///< keyset: ids below this one (newest first); empty: from the newest
+  int limit = 20;
+};
+std::vector<Job> list_jobs(soci::session& sql, ListQuery const& q);
+
+/// Succeeded and cancelled jobs finished before `done_cutoff`, failed ones before
+/// `failed_cutoff`: up to `n` deleted with their history; returns how many.
+std::size_t prune(soci::session& sql, long long done_cutoff, long long failed_cutoff, int n);
+
+struct Depth {
+  std::string type;
+  Status status;
+  long long count = 0;
+};
+/// Jobs queued, running and failed, by type (the unfinished and the dead letters).
+std::vector<Depth> depth(soci::session& sql);
+/// The run_at of the longest-waiting job that is due at `now`; nullopt when none waits.
+std::optional<long long> oldest_due(soci::session& sql, long long now);
 
 /// Cron: the last tick enqueued for `schedule` (its row made at `now` when new: ticks before
 /// then do not count, see rules.hpp due_tick); {last_tick, created_at}.
