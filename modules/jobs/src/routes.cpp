@@ -170,7 +170,10 @@ json::object openapi_schemas(QueueImpl const& queue) {
   json::array types;
   for (auto const& t : queue.types()) types.emplace_back(t.type);
   auto any_object = json::object{{"type", "object"}, {"additionalProperties", true}};
-  auto any_value = json::object{{"nullable", true}, {"description", "What the handler returned (any JSON)."}};
+  auto any_value = json::object{{"type", "object"},
+                                {"nullable", true},
+                                {"additionalProperties", true},
+                                {"description", "What the handler returned; null until the job succeeded."}};
   auto job = oa::object(
       {{"id", oa::string()},
        {"type", oa::string()},

@@ -161,7 +161,10 @@ void Runner::work(std::size_t) {
     Outcome out{r, Outcome::Kind::succeeded, {}};
     bool threw = false;
     try {
-      out.text = json::serialize(r->registered->handler(*r));
+      auto result = r->registered->handler(*r);
+      // `result` is an object or null (API.md's Job); a bare value is wrapped.
+      if (!result.is_object() && !result.is_null()) result = json::object{{"value", std::move(result)}};
+      out.text = json::serialize(result);
     } catch (std::exception const& e) {
       threw = true;
       out.text = bounded_error(e.what());
@@ -176,8 +179,8 @@ void Runner::work(std::size_t) {
       out.kind = Outcome::Kind::released;
     } else if (overdue && (threw || r->saw_cancel)) {
       out.kind = Outcome::Kind::timed_out;
-      out.text = bounded_error("timed out after " + std::to_string(r->registered->options.timeout.count()) + " ms" +
-                               (threw ? ": " + out.text : std::string()));
+      out.text = bounded_error("timed out after " + std::to_string(r->registered->options.timeout.count()) +
+                               " ms" + (threw ? ": " + out.text : std::string()));
     } else if (threw) {
       out.kind = Outcome::Kind::failed;
     }

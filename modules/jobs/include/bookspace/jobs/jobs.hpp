@@ -56,7 +56,8 @@ class JobContext {
   virtual soci::session& sql() = 0;
 };
 
-/// A handler returns the job's `result` (a JSON value; null for none) or throws to fail the
+/// A handler returns the job's `result` (a JSON object, or null for none; any other value is
+/// stored as {"value": …}) or throws to fail the
 /// attempt (the exception's what() is stored as `last_error`). Delivery is at least once: a
 /// handler may run again for a job whose previous run did its work but could not record it
 /// (a crash, a lost lease), so its effects must be idempotent — keyed by the job id.
