@@ -40,6 +40,7 @@ CREATE INDEX jobs_failed ON jobs_jobs (type) WHERE status = 'failed';
 CREATE TABLE jobs_attempts (
   job_id      TEXT    NOT NULL,
   attempt     INTEGER NOT NULL,
+  worker      TEXT    NOT NULL,                   -- the instance that ran it (host:pid:random)
   started_at  BIGINT  NOT NULL,
   finished_at BIGINT,
   outcome     TEXT,                               -- succeeded, failed, timed_out, cancelled, lease_lost, released

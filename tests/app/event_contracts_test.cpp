@@ -5,6 +5,7 @@
 
 #include <bookspace/auth/events.hpp>
 #include <bookspace/documents/events.hpp>
+#include <bookspace/jobs/events.hpp>
 #include <bookspace/users/events.hpp>
 
 #include <doctest/doctest.h>
@@ -71,6 +72,10 @@ TEST_CASE("auth's events are contracts") {
   check_contract(auth::AccountUpdated{"u-1", "admin", true, 1795341600000});
   check_contract(auth::SessionRevoked{"s-1", "u-1", "logout"});
   check_contract(auth::ApiKeyRevoked{"k-1", "u-1", "ab12"});
+  const jobs::Ended ended{"j-1", "documents.export", "u-1", 2, 1795341600000};
+  check_contract(jobs::Succeeded{ended, json::object{{"file_id", "f-1"}}});
+  check_contract(jobs::Failed{ended, "timed out after 600000 ms"});
+  check_contract(jobs::Cancelled{ended});
 }
 
 TEST_CASE("users' events are contracts") {

@@ -54,7 +54,10 @@ core::Awaitable<Job> Service::get(Caller caller, std::string id) {
 }
 
 core::Awaitable<std::vector<Job>> Service::list(Caller caller, ListQuery query) {
-  if (!caller.admin) query.owner_id = caller.user_id;
+  if (!caller.admin) {
+    if (query.owner_id && *query.owner_id != caller.user_id) query.limit = 0;  // only their own: none
+    query.owner_id = caller.user_id;
+  }
   co_return co_await deps_.db.run([&](soci::session& sql) { return list_jobs(sql, query); });
 }
 

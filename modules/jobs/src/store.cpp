@@ -38,7 +38,7 @@ constexpr std::string_view claim_sqlite_sql =
     " WHERE status = 'queued' AND run_at <= :now2 ORDER BY priority DESC, run_at, id LIMIT :n)"
     " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id, tries";
 constexpr std::string_view insert_attempt_sql =
-    "INSERT INTO jobs_attempts (job_id, attempt, started_at) VALUES (:id, :attempt, :now)";
+    "INSERT INTO jobs_attempts (job_id, attempt, worker, started_at) VALUES (:id, :attempt, :worker, :now)";
 constexpr std::string_view extend_sql =
     "UPDATE jobs_jobs SET lease_until = :until WHERE id = :id AND status = 'running' AND lease_owner = "
     ":worker";
@@ -199,7 +199,7 @@ std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string con
     j.started_at = now;
     claimed.push_back(std::move(j));
   }
-  for (auto const& j : claimed) core::execute(sql, insert_attempt_sql, j.id, j.tries, now);
+  for (auto const& j : claimed) core::execute(sql, insert_attempt_sql, j.id, j.tries, worker, now);
   return claimed;
 }
 

@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -24,7 +25,7 @@ struct Ended {
 
 struct Succeeded : Ended {
   static constexpr std::string_view type = "jobs.succeeded.v1";
-  boost::json::value result;  ///< what the handler returned
+  boost::json::value result;  ///< what the handler returned: an object or null
   boost::json::object to_json() const;
   static Succeeded from_json(boost::json::object const& payload);
 };
@@ -74,7 +75,9 @@ inline boost::json::object Succeeded::to_json() const {
 inline Succeeded Succeeded::from_json(boost::json::object const& o) {
   Succeeded e;
   detail::ended_from(o, e);
-  if (auto const* r = o.if_contains("result")) e.result = *r;
+  auto const* r = o.if_contains("result");
+  if (!r || !(r->is_object() || r->is_null())) throw std::invalid_argument("result: an object or null");
+  e.result = *r;
   return e;
 }
 
