@@ -1,5 +1,9 @@
 // The queue's SQL on SQLite and PostgreSQL (run once per backend: jobs.store.sqlite/.postgresql).
 #include "store.hpp"
+#include "service.hpp"
+
+#include "core/event_log.hpp"
+#include "core/ids.hpp"
 
 #include "core/database.hpp"
 #include "core/log.hpp"
@@ -12,19 +16,20 @@
 #include <bookspace/migrations/jobs.hpp>
 
 #include <algorithm>
+#include <thread>
 
 using namespace bookspace;
 using namespace bookspace::jobs;
 
 namespace {
 
-struct Queue {
+struct TestQueue {
   testing::TestDatabase tdb;
   core::Logger log{core::LogLevel::off};
   std::unique_ptr<core::Session> sql;
   bool pg = tdb.dialect() == core::Dialect::postgresql;
 
-  Queue() {
+  TestQueue() {
     sql = core::open_session(core::parse_database_url(tdb.url()), {});
     core::SystemClock clock;
     auto plan = core::plan_migrations({{"jobs", migrations::jobs()}}, tdb.dialect());
@@ -55,7 +60,7 @@ struct Queue {
 }  // namespace
 
 TEST_CASE("claims take due jobs by priority, count the attempt and record it") {
-  Queue q;
+  TestQueue q;
   q.add(q.job("a", 100));
   q.add(q.job("b", 100, 5));
   q.add(q.job("later", 10'000));
@@ -74,7 +79,7 @@ TEST_CASE("claims take due jobs by priority, count the attempt and record it") {
 }
 
 TEST_CASE("a unique key enqueues once") {
-  Queue q;
+  TestQueue q;
   auto j = q.job("tick-1", 0);
   j.unique_key = "cron:nightly:1000";
   CHECK(insert_job(*q.sql, j));
@@ -84,7 +89,7 @@ TEST_CASE("a unique key enqueues once") {
 }
 
 TEST_CASE("only the lease holder ends an attempt; failures retry later or end failed") {
-  Queue q;
+  TestQueue q;
   q.add(q.job("j", 0));
   REQUIRE(q.claim("w1", 10).size() == 1);
   CHECK_FALSE(extend_lease(*q.sql, "j", "w2", 99'999));
@@ -122,7 +127,7 @@ TEST_CASE("only the lease holder ends an attempt; failures retry later or end fa
 }
 
 TEST_CASE("expired leases: the job runs again, and a job that keeps losing its worker ends failed") {
-  Queue q;
+  TestQueue q;
   auto j = q.job("j", 0);
   j.max_attempts = 2;
   q.add(j);
@@ -140,7 +145,7 @@ TEST_CASE("expired leases: the job runs again, and a job that keeps losing its w
 }
 
 TEST_CASE("PostgreSQL: a claim skips the rows another open claim holds") {
-  Queue q;
+  TestQueue q;
   if (!q.pg) return;  // SQLite has one writer: claims cannot overlap there
   q.add(q.job("a", 0));
   q.add(q.job("b", 0));
@@ -157,7 +162,7 @@ TEST_CASE("PostgreSQL: a claim skips the rows another open claim holds") {
 }
 
 TEST_CASE("cron ticks: a schedule remembers its last tick, and one taker wins each tick") {
-  Queue q;
+  TestQueue q;
   auto [last, created] = schedule_state(*q.sql, "nightly", 5'000);
   CHECK(last == 0);
   CHECK(created == 5'000);
@@ -167,4 +172,70 @@ TEST_CASE("cron ticks: a schedule remembers its last tick, and one taker wins ea
   CHECK_FALSE(take_tick(*q.sql, "nightly", 30'000));  // never backwards
   CHECK(take_tick(*q.sql, "nightly", 120'000));
   CHECK(schedule_state(*q.sql, "nightly", 0).first == 120'000);
+}
+
+namespace {
+
+/// One instance's cron: its own queue (with the type registered) and service on the shared database.
+struct CronInstance {
+  core::Database db;
+  core::SystemClock clock;
+  core::RandomIdGenerator ids{clock};
+  core::EventLog events;
+  QueueImpl queue{events, ids, clock};
+  Service service{{db, events, clock, queue, nullptr}};
+  std::unique_ptr<core::Session> sql;
+
+  CronInstance(std::string const& url, core::Logger& log)
+      : db(core::DatabaseOptions{.url = url, .pool_size = 1}, log), events(db, clock, ids, log, {}) {
+    queue.register_handler("test.cron", [](JobContext&) -> boost::json::value { return nullptr; }, {});
+    sql = core::open_session(core::parse_database_url(url), db.options());
+  }
+  std::size_t run(std::vector<ScheduleEntry> const& s, long long now) {
+    return service.run_schedules(*sql, s, now);
+  }
+};
+
+long long at(std::string_view rfc3339) {
+  return *core::parse_rfc3339(rfc3339);
+}
+
+}  // namespace
+
+TEST_CASE("cron with two instances: one job per tick; after an outage one catch-up run, not N") {
+  TestQueue q;  // migrated
+  CronInstance a(q.tdb.url(), q.log), b(q.tdb.url(), q.log);
+  std::string why;
+  auto entry = parse_schedule_entry(R"(every5: */5 * * * * test.cron {"a":1})", &why);
+  REQUIRE_MESSAGE(entry, why);
+  const std::vector<ScheduleEntry> schedules{*entry};
+
+  CHECK(a.run(schedules, at("2026-11-23T10:00:30.000Z")) == 0);  // the schedule starts now
+  CHECK(b.run(schedules, at("2026-11-23T10:04:59.000Z")) == 0);
+  CHECK(b.run(schedules, at("2026-11-23T10:05:01.000Z")) == 1);
+  CHECK(a.run(schedules, at("2026-11-23T10:05:02.000Z")) == 0);  // the other instance took 10:05
+  CHECK(a.run(schedules, at("2026-11-23T10:09:00.000Z")) == 0);
+
+  // Both instances race over 20 ticks: 20 jobs.
+  std::atomic<std::size_t> total{0};
+  auto race = [&](CronInstance& inst) {
+    for (int i = 2; i < 22; ++i) total += inst.run(schedules, at("2026-11-23T10:05:01.000Z") + i * 300'000LL);
+  };
+  std::thread ta([&] { race(a); }), tb([&] { race(b); });
+  ta.join();
+  tb.join();
+  CHECK(total == 20);
+
+  // Down from 11:45:01 until 12:40 (ten ticks missed, 11:50 … 12:35): one run, for the latest tick.
+  CHECK(a.run(schedules, at("2026-11-23T12:39:00.000Z")) == 1);
+  CHECK(b.run(schedules, at("2026-11-23T12:39:30.000Z")) == 0);
+  std::vector<std::string> keys;
+  soci::rowset<std::string> rows = (q.sql->prepare << "SELECT unique_key FROM jobs_jobs ORDER BY unique_key");
+  for (auto const& k : rows) keys.push_back(k);
+  REQUIRE(keys.size() == 22);
+  CHECK(keys.back() == "cron:every5:" + std::to_string(at("2026-11-23T12:35:00.000Z")));
+  std::string payload;
+  *q.sql << "SELECT payload FROM jobs_jobs WHERE unique_key = :k", soci::use(keys.back()),
+      soci::into(payload);
+  CHECK(payload == R"({"a":1})");
 }
