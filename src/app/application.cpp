@@ -186,11 +186,10 @@ Application::Parts& Application::parts() {
   return *parts_;
 }
 
-void Application::start() {
+void Application::assemble() {
   auto& p = *parts_;
-  if (p.running || !p.io.empty()) throw std::logic_error("an Application starts once");
+  if (p.assembled || p.running) throw std::logic_error("an Application is assembled once");
   auto const& cfg = p.config;
-  p.shutting_down = false;
   // Request bodies are short-lived and up to megabytes each. With glibc's sliding mmap threshold
   // a burst of them is served from the heap and its memory stays with the process afterwards;
   // a fixed threshold keeps every allocation past 256 KiB in its own mapping, returned on free.
@@ -218,6 +217,15 @@ void Application::start() {
                        [&p] { return p.shutting_down || (p.server && p.server->draining()); }, p.modules,
                        p.started_at});
   create_modules(p);
+  p.assembled = true;
+}
+
+void Application::start() {
+  auto& p = *parts_;
+  if (p.running || !p.io.empty()) throw std::logic_error("an Application starts once");
+  auto const& cfg = p.config;
+  p.shutting_down = false;
+  if (!p.assembled) assemble();
 
   http::DispatcherOptions dispatch_options;
   dispatch_options.cors_origins = cfg.list("server.cors_origins");
@@ -268,9 +276,23 @@ std::uint16_t Application::port() const {
   return parts_->server ? parts_->server->port() : 0;
 }
 
+ServiceRegistry const& Application::services() const {
+  return parts_->services;
+}
+
 void Application::stop() {
   auto& p = *parts_;
-  if (!p.running) return;
+  if (!p.running) {
+    if (!p.assembled) return;
+    p.assembled = false;  // assembled for a command, never served: nothing was started
+    p.modules.clear();
+    p.contexts.clear();
+    p.cpu->stop();
+    p.mailer->stop(std::chrono::seconds(5));
+    p.db->stop();
+    return;
+  }
+  p.assembled = false;
   p.running = false;
   p.shutting_down = true;
   // Readiness fails first while everything is still served, so load balancers stop sending

@@ -33,6 +33,12 @@ class Application {
 
   /// Opens the database, migrates, creates the enabled modules and starts serving.
   void start();
+  /// What start() builds up to the created modules — the database (migrated), pools, event log,
+  /// the modules — without serving or starting them: for CLI commands that ask the modules
+  /// something (`bookspace jobs types`). stop() releases it.
+  void assemble();
+  /// What the created modules provide (after assemble() or start()).
+  ServiceRegistry const& services() const;
   /// The bound port (after start()).
   std::uint16_t port() const;
   /// Graceful stop: drain (readiness 503, Connection: close), wait for requests in flight up to

@@ -65,6 +65,7 @@ struct Application::Parts {
   std::vector<ModuleDescriptor const*> enabled;
   std::deque<ModuleContext> contexts;            ///< one per module; outlives it
   std::vector<std::unique_ptr<Module>> modules;  ///< in start order
+  bool assembled = false;                        ///< assemble() ran (start() runs it too)
   bool running = false;
 };
 

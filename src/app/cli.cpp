@@ -203,7 +203,14 @@ int run_module_command(ModuleCommand const& command, int argc, char** argv, char
     core::EventLog events(db, clock, ids, log, {});
     CommandContext ctx{*config,  db,        events, clock, ids, log, config->str("data_dir"),
                        std::cin, std::cout, rest};
+    std::unique_ptr<Application> assembled;
+    if (command.needs_modules) {
+      assembled = std::make_unique<Application>(*config, modules, log);
+      assembled->assemble();
+      ctx.services = &assembled->services();
+    }
     int code = command.run(ctx);
+    if (assembled) assembled->stop();
     db.stop();
     return code;
   } catch (std::exception const& e) {

@@ -98,6 +98,9 @@ struct CommandContext {
   std::istream& in;
   std::ostream& out;
   std::vector<std::string> args;  ///< what follows the command name, common flags removed
+  /// For a command with `needs_modules`: what the enabled modules provide (they are created, not
+  /// started); null otherwise.
+  ServiceRegistry const* services = nullptr;
 };
 
 /// `bookspace <name…> [args]`, e.g. "users create-admin". Returns the exit code.
@@ -105,6 +108,9 @@ struct ModuleCommand {
   std::string_view name;
   std::string_view usage;
   int (*run)(CommandContext&) = nullptr;
+  /// The enabled modules are created first (CommandContext::services), e.g. to list what they
+  /// registered; most commands need only the database.
+  bool needs_modules = false;
 };
 
 /// What the binary knows of a module before creating it: enough for `bookspace modules`,

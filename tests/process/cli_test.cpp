@@ -99,3 +99,19 @@ TEST_CASE("migrate applies and is idempotent; serve refuses a changed migration"
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("was changed after it was applied") != std::string::npos);
 }
+
+TEST_CASE("`jobs types` lists what the enabled modules registered") {
+  testing::TestDatabase db;
+  auto r =
+      run_command({testing::jobsd_binary(), "jobs", "types", "--database", db.url(), "--data-dir", db.dir()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("probe.record\tmembers\tmax_attempts 5") != std::string::npos);
+  CHECK(r.output.find("probe.admin\tadmins") != std::string::npos);
+  r = run_command({testing::jobsd_binary(), "jobs", "types", "--database", db.url(), "--data-dir", db.dir(),
+                   "--disable-modules", "probe_jobs"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("(no module registered a job type)") != std::string::npos);
+  r = run_command({testing::jobsd_binary(), "jobs", "types", "--database", db.url(), "--data-dir", db.dir(),
+                   "--disable-modules", "jobs,probe_jobs"});
+  CHECK(r.exit_code == 1);
+}

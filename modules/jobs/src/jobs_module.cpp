@@ -209,6 +209,23 @@ void declare_config(app::ConfigSchema& s) {
   s.add(std::move(schedules));
 }
 
+/// `bookspace jobs types`: the job types the enabled modules registered.
+int list_types(app::CommandContext& ctx) {
+  auto const* queue = ctx.services ? ctx.services->find<Queue>() : nullptr;
+  if (!queue) {
+    ctx.out << "the jobs module is not enabled\n";
+    return 1;
+  }
+  auto types = queue->types();
+  if (types.empty()) ctx.out << "(no module registered a job type)\n";
+  for (auto const& t : types) {
+    ctx.out << t.type << "\t" << (t.options.members_may_enqueue ? "members" : "admins") << "\tmax_attempts "
+            << t.options.max_attempts << "\ttimeout " << t.options.timeout.count() << " ms\tpriority "
+            << t.options.priority << "\t" << t.options.summary << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 app::ModuleDescriptor jobs_module() {
@@ -219,7 +236,10 @@ app::ModuleDescriptor jobs_module() {
           &declare_config,
           [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<JobsModule>(ctx);
-          }};
+          },
+          {{"jobs types",
+            "list the job types of the enabled modules: who may enqueue them, attempts, timeout, priority",
+            &list_types, true}}};
 }
 
 }  // namespace bookspace::jobs
