@@ -17,8 +17,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -119,17 +121,40 @@ struct EventLog::Consumer : std::enable_shared_from_this<Consumer> {
 };
 
 /// PostgreSQL: a thread holding one LISTEN connection; every NOTIFY wakes the local consumers.
+/// It also sends signal()s, after their transaction committed and outside it: a NOTIFY inside a
+/// transaction takes a database-wide lock until its commit ends, so every transaction that
+/// notifies would commit one after the other; signals need no such order.
 class EventLog::Listener {
  public:
   Listener(std::string conninfo, EventLog& log) : conninfo_(std::move(conninfo)), log_(log) {
+    if (::pipe2(wake_fds_, O_NONBLOCK | O_CLOEXEC) != 0)
+      throw std::runtime_error("event listener: pipe failed");
     thread_ = std::thread([this] { run(); });
   }
   ~Listener() {
     stopping_ = true;
+    poke();
     thread_.join();
+    ::close(wake_fds_[0]);
+    ::close(wake_fds_[1]);
+  }
+
+  /// Queues a NOTIFY with `channel` as payload; repeated ones before it is sent go as one.
+  void send(std::string_view channel) {
+    {
+      std::lock_guard lock(mutex_);
+      if (std::find(outbox_.begin(), outbox_.end(), channel) != outbox_.end()) return;
+      outbox_.emplace_back(channel);
+    }
+    poke();
   }
 
  private:
+  void poke() {
+    const char byte = 1;
+    [[maybe_unused]] auto n = ::write(wake_fds_[1], &byte, 1);  // full pipe: a wake-up is pending anyway
+  }
+
   void run() {
     while (!stopping_) {
       PGconn* conn = PQconnectdb(conninfo_.c_str());
@@ -147,12 +172,35 @@ class EventLog::Listener {
     }
   }
 
+  bool flush_outbox(PGconn* conn) {
+    std::vector<std::string> outbox;
+    {
+      std::lock_guard lock(mutex_);
+      outbox.swap(outbox_);
+    }
+    for (auto const& channel : outbox) {
+      // Channels are [a-z0-9._] (checked by signal()), so quoting is trivial.
+      const std::string notify = std::string(pg_notify_sql) + ", '" + channel + "'";
+      PGresult* res = PQexec(conn, notify.c_str());
+      const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+      PQclear(res);
+      if (!ok) return false;  // reconnect; other instances poll meanwhile
+    }
+    return true;
+  }
+
   void listen(PGconn* conn) {
     while (!stopping_) {
-      pollfd pfd{PQsocket(conn), POLLIN, 0};
-      int ready = ::poll(&pfd, 1, 200);
-      if (ready < 0) continue;
-      if (ready == 0) continue;
+      pollfd pfd[2] = {{PQsocket(conn), POLLIN, 0}, {wake_fds_[0], POLLIN, 0}};
+      int ready = ::poll(pfd, 2, 200);
+      if (ready <= 0) continue;
+      if (pfd[1].revents & POLLIN) {
+        char buf[64];
+        while (::read(wake_fds_[0], buf, sizeof buf) > 0) {
+        }
+        if (!flush_outbox(conn)) return;
+      }
+      if (!(pfd[0].revents & POLLIN)) continue;
       if (!PQconsumeInput(conn)) return;
       bool notified = false;
       while (PGnotify* n = PQnotifies(conn)) {
@@ -170,6 +218,9 @@ class EventLog::Listener {
   std::string conninfo_;
   EventLog& log_;
   std::atomic<bool> stopping_{false};
+  int wake_fds_[2] = {-1, -1};
+  std::mutex mutex_;
+  std::vector<std::string> outbox_;
   std::thread thread_;
 };
 
@@ -197,10 +248,11 @@ void EventLog::signal(Tx& tx, std::string_view channel) {
       !channel.empty() && channel.size() <= 64 &&
       channel.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789._") == std::string_view::npos;
   if (!valid) throw std::invalid_argument("bad signal channel: " + std::string(channel));
-  if (tx.dialect == Dialect::postgresql) {
-    exec_script(tx.sql, tx.dialect, std::string(pg_notify_sql) + ", '" + std::string(channel) + "'");
-  }
-  tx.on_commit([this, c = std::string(channel)] { fire(c); });
+  tx.on_commit([this, c = std::string(channel)] {
+    fire(c);
+    std::lock_guard lock(listener_mutex_);
+    if (listener_) listener_->send(c);  // PostgreSQL: other instances, after the commit
+  });
 }
 
 void EventLog::on_signal(std::string channel, std::function<void()> handler) {
@@ -386,13 +438,20 @@ void EventLog::start(asio::io_context& io) {
                    [c](std::exception_ptr) { c->finish(); });
   }
   if (db_.dialect() == Dialect::postgresql && options_.listen) {
-    listener_ = std::make_unique<Listener>(parse_database_url(db_.options().url).target, *this);
+    auto listener = std::make_unique<Listener>(parse_database_url(db_.options().url).target, *this);
+    std::lock_guard lock(listener_mutex_);
+    listener_ = std::move(listener);
   }
 }
 
 void EventLog::stop() {
   if (!started_) return;
-  listener_.reset();
+  std::unique_ptr<Listener> listener;
+  {
+    std::lock_guard lock(listener_mutex_);
+    listener.swap(listener_);
+  }
+  listener.reset();
   auto all = consumers_;
   for (auto const& c : all) {
     c->stopping = true;

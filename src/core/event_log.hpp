@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,7 +88,9 @@ class EventLog {
 
   /// A wake-up without an event, for work queues kept in their own tables (jobs): once `tx`
   /// commits, every on_signal(channel) handler of this process runs, and on PostgreSQL those of
-  /// the other instances too (NOTIFY with the channel as payload). Channels are [a-z0-9._].
+  /// the other instances too (a NOTIFY with the channel as payload, sent by the listener's
+  /// connection after the commit — not inside the transaction, where it would serialise every
+  /// committing transaction on NOTIFY's database-wide lock). Channels are [a-z0-9._].
   void signal(Tx& tx, std::string_view channel);
   /// Registers `handler` for signal(…, channel) from any instance; call before start(). It runs
   /// on the committing thread or the listener's, so it only flags work (a condition variable).
@@ -126,6 +129,7 @@ class EventLog {
 
   std::vector<std::shared_ptr<Consumer>> consumers_;
   std::vector<std::pair<std::string, std::function<void()>>> signal_handlers_;
+  std::mutex listener_mutex_;  ///< listener_ is read by commit hooks on any thread
   std::unique_ptr<Listener> listener_;
   std::atomic<std::uint64_t> failures_total_{0};
   bool started_ = false;

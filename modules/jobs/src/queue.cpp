@@ -28,6 +28,10 @@ bool valid_type_name(std::string_view type) {
 }  // namespace
 
 std::string QueueImpl::enqueue(core::Tx& tx, JobRequest request) {
+  return enqueue_job(tx, std::move(request)).id;
+}
+
+Job QueueImpl::enqueue_job(core::Tx& tx, JobRequest request) {
   auto const* registered = find(request.type);
   if (!registered) throw std::invalid_argument("no handler is registered for job type " + request.type);
   const long long now = clock_.now_ms();
@@ -44,10 +48,10 @@ std::string QueueImpl::enqueue(core::Tx& tx, JobRequest request) {
   if (!insert_job(tx.sql, job)) {  // the unique key is taken: that job is the answer
     std::string existing;
     tx.sql << existing_sql, soci::use(*job.unique_key), soci::into(existing);
-    return existing;
+    return *find_job(tx.sql, existing);
   }
   events_.signal(tx, wake_channel);
-  return job.id;
+  return job;
 }
 
 void QueueImpl::register_handler(std::string type, Handler handler, TypeOptions options) {

@@ -3,6 +3,8 @@
 // The jobs::Queue other modules use: the registered types and enqueue inside a caller's
 // transaction. Shared by the API service (POST /jobs), cron and the runner.
 
+#include "store.hpp"
+
 #include <bookspace/jobs/jobs.hpp>
 
 #include <map>
@@ -31,6 +33,8 @@ class QueueImpl final : public Queue {
       : events_(events), ids_(ids), clock_(clock) {}
 
   std::string enqueue(core::Tx& tx, JobRequest request) override;
+  /// enqueue(), answering the job as stored (no read back unless its unique key was taken).
+  Job enqueue_job(core::Tx& tx, JobRequest request);
   void register_handler(std::string type, Handler handler, TypeOptions options) override;
   std::vector<TypeInfo> types() const override;
 

@@ -91,10 +91,18 @@ Runner::Runner(RunnerDeps deps, RunnerSettings settings)
       failures_(deps_.metrics.counter("jobs_attempts_total", "Job attempts that ended, by outcome.",
                                       "outcome=\"dead\"")),
       rescued_(deps_.metrics.counter("jobs_leases_expired_total",
-                                     "Running jobs queued again because their worker stopped answering.")) {}
+                                     "Running jobs queued again because their worker stopped answering.")),
+      claimed_(deps_.metrics.counter("jobs_claimed_total", "Jobs this instance claimed.")),
+      round_seconds_(deps_.metrics.histogram(
+          "jobs_round_seconds", "Queue rounds (record outcomes and claim, one transaction each).")) {}
 
 Runner::~Runner() {
   stop(std::chrono::milliseconds(0));
+}
+
+std::size_t Runner::capacity() const {
+  // Workers busy plus a claim's worth waiting: the next jobs are here when a worker frees up.
+  return static_cast<std::size_t>(settings_.workers + settings_.claim_batch);
 }
 
 void Runner::start() {
@@ -196,7 +204,7 @@ void Runner::work(std::size_t) {
 
 void Runner::control() {
   std::unique_ptr<core::Session> session;
-  const auto capacity = static_cast<std::size_t>(settings_.workers) * 2;
+  const auto capacity = this->capacity();
   const auto heartbeat_every = settings_.lease / 3;
   const auto rescue_every = settings_.lease / 2;
   auto next_poll = Clock::now();
@@ -258,12 +266,13 @@ void Runner::control() {
 }
 
 bool Runner::round(core::Session& sql, bool claim) {
+  const auto began = Clock::now();
   std::vector<Outcome> outcomes;
   std::size_t want = 0;
   {
     std::lock_guard lock(mutex_);
     outcomes.swap(outcomes_);
-    const auto capacity = static_cast<std::size_t>(settings_.workers) * 2;
+    const auto capacity = this->capacity();
     // Outcomes about to be recorded free their places too.
     const std::size_t held_after = held_.size() - std::min(held_.size(), outcomes.size());
     if (claim && held_after < capacity)
@@ -274,7 +283,10 @@ bool Runner::round(core::Session& sql, bool claim) {
   std::vector<Job> claimed;
   try {
     core::run_transaction(sql, deps_.db.dialect(), [&](core::Tx& tx) {
-      for (auto const& o : outcomes) record(tx, o, now);
+      record_successes(tx, outcomes, now);
+      for (auto const& o : outcomes) {
+        if (o.kind != Outcome::Kind::succeeded) record(tx, o, now);
+      }
       if (want > 0)
         claimed = claim_jobs(tx.sql, tx.dialect == core::Dialect::postgresql, deps_.worker_id, now,
                              lease_until, static_cast<int>(want));
@@ -285,6 +297,8 @@ bool Runner::round(core::Session& sql, bool claim) {
                      std::make_move_iterator(outcomes.end()));
     throw;
   }
+  round_seconds_.observe(std::chrono::duration<double>(Clock::now() - began).count());
+  claimed_.inc(claimed.size());
   for (auto const& o : outcomes) observe(o);
   std::vector<std::shared_ptr<Running>> runs;
   for (auto& job : claimed) {
@@ -326,18 +340,32 @@ void Runner::dispatch(std::vector<std::shared_ptr<Running>> claimed) {
   control_cv_.notify_one();
 }
 
+void Runner::record_successes(core::Tx& tx, std::vector<Outcome> const& outcomes, long long now) {
+  std::vector<std::pair<std::string, std::string>> done;
+  std::unordered_map<std::string, Outcome const*> by_id;
+  for (auto const& o : outcomes) {
+    if (o.kind != Outcome::Kind::succeeded) continue;
+    done.emplace_back(o.job->job.id, o.text);
+    by_id[o.job->job.id] = &o;
+  }
+  if (done.empty()) return;
+  for (auto const& id :
+       finish_succeeded(tx.sql, tx.dialect == core::Dialect::postgresql, deps_.worker_id, now, done)) {
+    auto const& o = *by_id.at(id);
+    Job const& job = o.job->job;
+    Succeeded e{{job.id, job.type, job.owner_id, job.attempts, now}, {}};
+    e.result = json::parse(o.text);
+    core::publish(deps_.events, tx, job.id, e);
+  }
+}
+
 void Runner::record(core::Tx& tx, Outcome const& o, long long now) {
   Job const& job = o.job->job;
   auto const& w = deps_.worker_id;
   const Ended ended{job.id, job.type, job.owner_id, job.attempts, now};
   switch (o.kind) {
-    case Outcome::Kind::succeeded: {
-      if (!finish_succeeded(tx.sql, job.id, w, now, o.text)) return;
-      Succeeded e{ended, {}};
-      e.result = json::parse(o.text);
-      core::publish(deps_.events, tx, job.id, e);
+    case Outcome::Kind::succeeded:  // record_successes, in one batch
       return;
-    }
     case Outcome::Kind::failed:
     case Outcome::Kind::timed_out: {
       const std::string_view outcome = o.kind == Outcome::Kind::failed ? "failed" : "timed_out";

@@ -76,9 +76,11 @@ class Runner {
   struct Outcome;
 
  private:
+  std::size_t capacity() const;
   void control();
   void work(std::size_t index);
   bool round(core::Session& sql, bool claim);
+  void record_successes(core::Tx& tx, std::vector<Outcome> const& outcomes, long long now);
   void record(core::Tx& tx, Outcome const& outcome, long long now);
   void observe(Outcome const& outcome);
   void heartbeat(core::Session& sql, bool renew);
@@ -90,6 +92,8 @@ class Runner {
   core::Counter& retries_;
   core::Counter& failures_;
   core::Counter& rescued_;
+  core::Counter& claimed_;
+  core::Histogram& round_seconds_;
 
   std::mutex mutex_;
   std::condition_variable control_cv_;  ///< the control thread: outcomes, wake-ups, stop

@@ -43,10 +43,8 @@ core::Awaitable<Job> Service::submit(Caller caller, Submission s) {
   if (!caller.admin && !type->options.members_may_enqueue)
     throw ApiError(ErrorCode::forbidden, "Only administrators may enqueue jobs of type " + s.type + ".");
   JobRequest request{std::move(s.type), std::move(s.payload), caller.user_id, s.run_at, s.max_attempts, {}};
-  co_return co_await deps_.db.transaction([&](core::Tx& tx) {
-    auto id = deps_.queue.enqueue(tx, std::move(request));
-    return *find_job(tx.sql, id);
-  });
+  co_return co_await deps_.db.transaction(
+      [&](core::Tx& tx) { return deps_.queue.enqueue_job(tx, std::move(request)); });
 }
 
 core::Awaitable<Job> Service::get(Caller caller, std::string id) {

@@ -5,6 +5,10 @@
 
 #include <soci/soci.h>
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <array>
 
 namespace bookspace::jobs {
@@ -21,24 +25,53 @@ namespace {
 
 constexpr std::string_view insert_sql =
     "INSERT INTO jobs_jobs (id, type, status, payload, progress, attempts, max_attempts, priority, run_at,"
+    " created_at, owner_id, cancel_requested) VALUES (:id, :type, 'queued', :payload, 0, 0, :max,"
+    " :priority, :run_at, :created, :owner, 0)";
+constexpr std::string_view insert_unique_sql =
+    "INSERT INTO jobs_jobs (id, type, status, payload, progress, attempts, max_attempts, priority, run_at,"
     " created_at, owner_id, unique_key, cancel_requested) VALUES (:id, :type, 'queued', :payload, 0, 0, :max,"
     " :priority, :run_at, :created, :owner, :key, 0) ON CONFLICT (unique_key) DO NOTHING";
 constexpr std::string_view find_sql = "SELECT " JOB_COLUMNS " FROM jobs_jobs WHERE id = :id";
 // The claim. Both dialects update in one statement and return what they claimed; PostgreSQL
 // skips rows another claimer has locked, SQLite has one writer at a time anyway.
+// PostgreSQL records the attempts in the same statement (one round trip per claim).
 constexpr std::string_view claim_pg_sql =
-    "UPDATE jobs_jobs SET status = 'running', lease_owner = :worker, lease_until = :until,"
+    "WITH claimed AS (UPDATE jobs_jobs SET status = 'running', lease_owner = :worker, lease_until = :until,"
     " attempts = attempts + 1, tries = tries + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
     " WHERE status = 'queued' AND run_at <= :now2 ORDER BY priority DESC, run_at, id LIMIT :n"
     " FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id, tries";
+    " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id, tries,"
+    " lease_owner, started_at), recorded AS (INSERT INTO jobs_attempts (job_id, attempt, worker, started_at)"
+    " SELECT id, tries, lease_owner, started_at FROM claimed)"
+    " SELECT id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id, tries FROM "
+    "claimed";
 constexpr std::string_view claim_sqlite_sql =
     "UPDATE jobs_jobs SET status = 'running', lease_owner = :worker, lease_until = :until,"
     " attempts = attempts + 1, tries = tries + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
     " WHERE status = 'queued' AND run_at <= :now2 ORDER BY priority DESC, run_at, id LIMIT :n)"
     " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id, tries";
-constexpr std::string_view insert_attempt_sql =
-    "INSERT INTO jobs_attempts (job_id, attempt, worker, started_at) VALUES (:id, :attempt, :worker, :now)";
+// SQLite: the attempts of what one claim took (`:ids`: a JSON array of the claimed ids).
+constexpr std::string_view insert_attempts_sqlite_sql =
+    "INSERT INTO jobs_attempts (job_id, attempt, worker, started_at) SELECT id, tries, lease_owner, "
+    "started_at"
+    " FROM jobs_jobs WHERE id IN (SELECT value FROM json_each(:ids))";
+// A batch of successes in one statement per table: `:batch` is a JSON array of {id, result}.
+constexpr std::string_view succeed_batch_pg_sql =
+    "WITH done AS (UPDATE jobs_jobs AS j SET status = 'succeeded', result = v.result, progress = 100,"
+    " finished_at = :now, lease_owner = NULL, lease_until = NULL"
+    " FROM json_to_recordset(CAST(:batch AS json)) AS v(id text, result text)"
+    " WHERE j.id = v.id AND j.status = 'running' AND j.lease_owner = :worker RETURNING j.id, j.tries),"
+    " ended AS (UPDATE jobs_attempts AS a SET finished_at = :now2, outcome = 'succeeded' FROM done"
+    " WHERE a.job_id = done.id AND a.attempt = done.tries) SELECT id FROM done";
+constexpr std::string_view succeed_batch_sqlite_sql =
+    "UPDATE jobs_jobs SET status = 'succeeded', result = v.result, progress = 100, finished_at = :now,"
+    " lease_owner = NULL, lease_until = NULL FROM (SELECT value ->> '$.id' AS id, value ->> '$.result' AS "
+    "result"
+    " FROM json_each(:batch)) AS v WHERE jobs_jobs.id = v.id AND jobs_jobs.status = 'running'"
+    " AND jobs_jobs.lease_owner = :worker RETURNING jobs_jobs.id";
+constexpr std::string_view end_attempts_ok_sqlite_sql =
+    "UPDATE jobs_attempts SET finished_at = :now, outcome = 'succeeded' WHERE job_id IN (SELECT value FROM"
+    " json_each(:ids)) AND attempt = (SELECT tries FROM jobs_jobs WHERE jobs_jobs.id = jobs_attempts.job_id)";
 constexpr std::string_view extend_sql =
     "UPDATE jobs_jobs SET lease_until = :until WHERE id = :id AND status = 'running' AND lease_owner = "
     ":worker";
@@ -163,13 +196,12 @@ std::optional<Status> parse_status(std::string_view text) {
 }
 
 bool insert_job(soci::session& sql, Job const& j) {
-  soci::indicator key_ind = j.unique_key ? soci::i_ok : soci::i_null;
-  const std::string key = j.unique_key.value_or("");
-  soci::statement st =
-      (sql.prepare << insert_sql, use(j.id), use(j.type), use(j.payload), use(j.max_attempts),
-       use(j.priority), use(j.run_at), use(j.created_at), use(j.owner_id), use(key, key_ind));
-  st.execute(true);
-  return st.get_affected_rows() == 1;
+  if (!j.unique_key) {
+    return core::execute(sql, insert_sql, j.id, j.type, j.payload, j.max_attempts, j.priority, j.run_at,
+                         j.created_at, j.owner_id) == 1;
+  }
+  return core::execute(sql, insert_unique_sql, j.id, j.type, j.payload, j.max_attempts, j.priority, j.run_at,
+                       j.created_at, j.owner_id, *j.unique_key) == 1;
 }
 
 std::optional<Job> find_job(soci::session& sql, std::string const& id) {
@@ -180,26 +212,47 @@ std::optional<Job> find_job(soci::session& sql, std::string const& id) {
 
 std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string const& worker, long long now,
                             long long lease_until, int n) {
+  struct Claim {
+    std::string worker;
+    long long until = 0, now = 0, now2 = 0;
+    int n = 0;
+    Job out;
+  };
+  auto& q = core::prepared<Claim>(sql, postgresql ? claim_pg_sql : claim_sqlite_sql,
+                                  [](soci::statement& st, Claim& v) {
+                                    st.exchange(use(v.worker));
+                                    st.exchange(use(v.until));
+                                    st.exchange(use(v.now));
+                                    st.exchange(use(v.now2));
+                                    st.exchange(use(v.n));
+                                    st.exchange(into(v.out.id));
+                                    st.exchange(into(v.out.type));
+                                    st.exchange(into(v.out.payload));
+                                    st.exchange(into(v.out.attempts));
+                                    st.exchange(into(v.out.max_attempts));
+                                    st.exchange(into(v.out.priority));
+                                    st.exchange(into(v.out.run_at));
+                                    st.exchange(into(v.out.created_at));
+                                    st.exchange(into(v.out.owner_id));
+                                    st.exchange(into(v.out.tries));
+                                  });
+  q.vars.worker = worker;
+  q.vars.until = lease_until;
+  q.vars.now = q.vars.now2 = now;
+  q.vars.n = n;
   std::vector<Job> claimed;
-  soci::rowset<soci::row> rows = (sql.prepare << (postgresql ? claim_pg_sql : claim_sqlite_sql), use(worker),
-                                  use(lease_until), use(now), use(now), use(n));
-  for (auto const& r : rows) {
-    Job j;
-    j.id = db::get_text(r, 0);
-    j.type = db::get_text(r, 1);
+  q.run_each([&](Claim const& v) {
+    Job j = v.out;
     j.status = Status::running;
-    j.payload = db::get_text(r, 2);
-    j.attempts = static_cast<int>(db::get_int(r, 3));
-    j.max_attempts = static_cast<int>(db::get_int(r, 4));
-    j.priority = static_cast<int>(db::get_int(r, 5));
-    j.run_at = db::get_int(r, 6);
-    j.created_at = db::get_int(r, 7);
-    j.owner_id = db::get_text(r, 8);
-    j.tries = static_cast<int>(db::get_int(r, 9));
     j.started_at = now;
     claimed.push_back(std::move(j));
+  });
+  if (!postgresql && !claimed.empty()) {
+    boost::json::array ids;
+    for (auto const& j : claimed) ids.emplace_back(j.id);
+    const std::string id_list = boost::json::serialize(ids);
+    core::execute(sql, insert_attempts_sqlite_sql, id_list);
   }
-  for (auto const& j : claimed) core::execute(sql, insert_attempt_sql, j.id, j.tries, worker, now);
   return claimed;
 }
 
@@ -213,6 +266,41 @@ bool finish_succeeded(soci::session& sql, std::string const& id, std::string con
   if (core::execute(sql, succeed_sql, result, now, id, worker) != 1) return false;
   core::execute(sql, end_attempt_ok_sql, now, id, id);  // error stays NULL
   return true;
+}
+
+std::vector<std::string> finish_succeeded(soci::session& sql, bool postgresql, std::string const& worker,
+                                          long long now,
+                                          std::vector<std::pair<std::string, std::string>> const& done) {
+  std::vector<std::string> finished;
+  if (done.empty()) return finished;
+  boost::json::array batch;
+  batch.reserve(done.size());
+  for (auto const& [id, result] : done) batch.push_back(boost::json::object{{"id", id}, {"result", result}});
+  struct Batch {
+    long long now = 0;
+    std::string batch, worker;
+    long long now2 = 0;
+    std::string id;
+  };
+  auto& q = core::prepared<Batch>(sql, postgresql ? succeed_batch_pg_sql : succeed_batch_sqlite_sql,
+                                  [postgresql](soci::statement& st, Batch& v) {
+                                    st.exchange(use(v.now));
+                                    st.exchange(use(v.batch));
+                                    st.exchange(use(v.worker));
+                                    if (postgresql) st.exchange(use(v.now2));
+                                    st.exchange(into(v.id));
+                                  });
+  q.vars.now = q.vars.now2 = now;
+  q.vars.batch = boost::json::serialize(batch);
+  q.vars.worker = worker;
+  q.run_each([&](Batch const& v) { finished.push_back(v.id); });
+  if (!postgresql && !finished.empty()) {
+    boost::json::array ids;
+    for (auto const& id : finished) ids.emplace_back(id);
+    const std::string id_list = boost::json::serialize(ids);
+    core::execute(sql, end_attempts_ok_sqlite_sql, now, id_list);
+  }
+  return finished;
 }
 
 bool finish_failed(soci::session& sql, std::string const& id, std::string const& worker, long long now,

@@ -53,6 +53,11 @@ bool extend_lease(soci::session& sql, std::string const& id, std::string const& 
 /// worker may run it now; this attempt's outcome does not count).
 bool finish_succeeded(soci::session& sql, std::string const& id, std::string const& worker, long long now,
                       std::string const& result);
+/// Ends many running attempts as succeeded in two statements: `done` holds {id, result JSON}.
+/// Returns the ids whose lease `worker` still held (the others' outcomes do not count).
+std::vector<std::string> finish_succeeded(soci::session& sql, bool postgresql, std::string const& worker,
+                                          long long now,
+                                          std::vector<std::pair<std::string, std::string>> const& done);
 /// A failed attempt: back to queued at `retry_at`, or `failed` when `retry_at` is nullopt.
 bool finish_failed(soci::session& sql, std::string const& id, std::string const& worker, long long now,
                    std::string const& error, std::string_view outcome, std::optional<long long> retry_at);
