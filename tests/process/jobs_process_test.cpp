@@ -71,6 +71,9 @@ TEST_CASE("kill -9 while a job runs: after the restart it completes, once in eff
     Client c(server.port(), "k@example.com", true);
     id = c.submit({{"type", "probe.record"}, {"payload", {{"sleep_ms", 1500}}}});
     REQUIRE(c.reaches(id, "running"));
+    // The handler has begun (its run is logged) before the kill.
+    REQUIRE(testing::eventually(
+        [&] { return count(db, "SELECT COUNT(*) FROM probe_jobs_runs WHERE job_id = '" + id + "'") == 1; }));
     server.signal(SIGKILL);
     REQUIRE(server.wait(std::chrono::seconds(10)).has_value());
   }
