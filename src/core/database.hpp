@@ -59,6 +59,9 @@ class Tx {
   Tx(soci::session& sql, Dialect dialect) : sql(sql), dialect(dialect) {}
   soci::session& sql;
   const Dialect dialect;
+  /// Set by EventLog::publish once this transaction holds the publish lock and has queued its
+  /// NOTIFY (PostgreSQL): later events of the same transaction need neither again.
+  bool publishing = false;
   void on_commit(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
   /// Runs the hooks, in order (once the transaction committed).
   void run_commit_hooks() {

@@ -233,12 +233,15 @@ EventLog::~EventLog() {
 
 std::string EventLog::publish(Tx& tx, std::string_view type, std::string_view aggregate_id,
                               boost::json::value payload) {
-  if (tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_publish_lock_sql);
+  const bool first = !tx.publishing;
+  if (first && tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_publish_lock_sql);
   std::string id = ids_.uuid_v7();
   const long long now = clock_.now_ms();
   execute(tx.sql, insert_event_sql, id, std::string(type), std::string(aggregate_id),
           boost::json::serialize(payload), now);
-  if (tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_notify_sql);
+  // One NOTIFY per transaction wakes the other instances' consumers of every type it published.
+  if (first && tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_notify_sql);
+  tx.publishing = true;
   tx.on_commit([this, t = std::string(type)] { wake(t); });
   return id;
 }
