@@ -24,6 +24,9 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work"  # no config/bookspace.jsonc here
 export BOOKSPACE_JOBS_WORKERS=8 BOOKSPACE_AUTH_REGISTER_PER_IP_PER_MINUTE=1000
+# Instances of one deployment share the token signing key (else each verifies only its own).
+BOOKSPACE_AUTH_SIGNING_KEY=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+export BOOKSPACE_AUTH_SIGNING_KEY
 . "$here/lib.sh"
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -64,7 +67,10 @@ one_round() {  # kind (sqlite|pg) round → appends "kind rps jobs_per_s p50 p99
     outs+=($!)
   done
   wait "${outs[@]}"
-  for p in "${ports[@]}"; do rps=$(echo "$rps + $(rps_of <"$work/wrk-$p")" | bc); done
+  for p in "${ports[@]}"; do
+    [ "$(non2xx_of <"$work/wrk-$p")" = 0 ] || { echo "perf: POST /jobs answered errors:" >&2; cat "$work/wrk-$p" >&2; exit 1; }
+    rps=$(echo "$rps + $(rps_of <"$work/wrk-$p")" | bc)
+  done
   for _ in $(seq 1200); do
     [ "$(q "SELECT COUNT(*) FROM jobs_jobs WHERE status <> 'succeeded'")" = 0 ] && break
     sleep 0.1

@@ -228,12 +228,12 @@ void Runner::control() {
       beat = now >= next_heartbeat && !held_.empty();
       rescue = !stopping_ && now >= next_rescue;
       progress = now >= next_progress && !held_.empty();
-      if (claim) {
-        woken_ = false;
-        next_poll = now + settings_.poll;
-      }
+      if (claim) woken_ = false;
+      // Every deadline that has come moves on, used or not: a full runner (no room to claim)
+      // or a stopping one must wait for the next event, not spin on a past deadline.
+      if (claim || now >= next_poll) next_poll = now + settings_.poll;
       if (now >= next_heartbeat) next_heartbeat = now + heartbeat_every;
-      if (rescue) next_rescue = now + rescue_every;
+      if (now >= next_rescue) next_rescue = now + rescue_every;
       if (now >= next_progress) next_progress = now + progress_interval;
     }
     try {
@@ -255,6 +255,16 @@ void Runner::control() {
       }
       failure_pause = std::chrono::milliseconds(100);
     } catch (std::exception const& e) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && workers_done_) {
+          // Shutting down with the database unreachable: what is unrecorded runs again once
+          // its lease expires (at least once).
+          deps_.log.error("jobs: outcomes not recorded at shutdown; their jobs run again after the lease",
+                          {{"error", e.what()}, {"jobs", outcomes_.size()}});
+          break;
+        }
+      }
       deps_.log.error("jobs: a queue round failed; retrying", {{"error", e.what()}});
       session.reset();  // a broken connection is opened anew
       std::unique_lock lock(mutex_);
