@@ -331,3 +331,37 @@ TEST_CASE("two Applications on one database run 1,000 jobs: each once in effect,
   // Both instances took part.
   CHECK(one.query_strings("SELECT DISTINCT worker FROM jobs_attempts").size() == 2);
 }
+
+TEST_CASE("progress shows while a job runs; ending publishes its event; metrics count it; retention prunes") {
+  TestApp app(fast_jobs([](app::Config& c) {
+                c.set("jobs.retention_days", 0);
+                c.set("jobs.failed_retention_days", 36500);
+                c.set("jobs.prune_interval_s", 1);
+              }),
+              jobs_modules());
+  auto c = app.client();
+  auto ann = sign_up(c, "ann@example.com");
+  const std::string id =
+      str(submit(c, ann, {{"type", "probe.record"}, {"payload", {{"sleep_ms", 1500}}}}), "id");
+  REQUIRE(eventually([&] {
+    auto j = job(c, ann, id);
+    return j.at("status") == "running" && j.at("progress") == 50;
+  }));
+  REQUIRE(reaches(c, ann, id, "succeeded"));
+  const std::string failed = str(submit(c, ann, {{"type", "probe.fail"}, {"max_attempts", 1}}), "id");
+  REQUIRE(reaches(c, ann, failed, "failed"));
+  CHECK(app.query_strings("SELECT type FROM events WHERE aggregate_id = '" + id + "'") ==
+        std::vector<std::string>{"jobs.succeeded.v1"});
+  CHECK(app.query_strings("SELECT type FROM events WHERE aggregate_id = '" + failed + "'") ==
+        std::vector<std::string>{"jobs.failed.v1"});
+  auto metrics = c.get("/metrics").body;
+  CHECK(metrics.find("jobs_attempts_total{outcome=\"succeeded\"} 1") != std::string::npos);
+  CHECK(metrics.find("jobs_attempts_total{outcome=\"dead\"} 1") != std::string::npos);
+  CHECK(metrics.find("jobs_run_seconds_count{type=\"probe.record\"} 1") != std::string::npos);
+  // Retention 0 days: the succeeded job and its history go at the next run; the dead letter stays.
+  REQUIRE(eventually(
+      [&] { return app.query_strings("SELECT id FROM jobs_jobs WHERE id = '" + id + "'").empty(); }));
+  CHECK(app.query_strings("SELECT job_id FROM jobs_attempts WHERE job_id = '" + id + "'").empty());
+  CHECK(app.query_strings("SELECT id FROM jobs_jobs WHERE id = '" + failed + "'").size() == 1);
+  CHECK(c.get("/api/v1/jobs/" + id, bearer(ann.token)).status == 404);
+}
