@@ -365,3 +365,16 @@ TEST_CASE("progress shows while a job runs; ending publishes its event; metrics 
   CHECK(app.query_strings("SELECT id FROM jobs_jobs WHERE id = '" + failed + "'").size() == 1);
   CHECK(c.get("/api/v1/jobs/" + id, bearer(ann.token)).status == 404);
 }
+
+TEST_CASE("the heartbeat keeps a job that outlives its lease from running twice") {
+  TestApp app(fast_jobs([](app::Config& c) { c.set("jobs.lease_ms", 1000); }), jobs_modules());
+  auto c = app.client();
+  auto ann = sign_up(c, "ann@example.com");
+  const std::string id =
+      str(submit(c, ann, {{"type", "probe.record"}, {"payload", {{"sleep_ms", 3000}}}}), "id");
+  REQUIRE(reaches(c, ann, id, "succeeded"));
+  CHECK(job(c, ann, id).at("attempts") == 1);
+  CHECK(app.query_strings("SELECT outcome FROM jobs_attempts WHERE job_id = '" + id + "'") ==
+        std::vector<std::string>{"succeeded"});
+  CHECK(app.query_strings("SELECT run_id FROM probe_jobs_runs WHERE job_id = '" + id + "'").size() == 1);
+}
