@@ -232,6 +232,22 @@ TEST_CASE("an always-failing job backs off, ends failed with its history; retry 
     previous_end = finished;
   }
 
+  // The same history through the API, in pages.
+  auto page1 = c.get("/api/v1/jobs/" + id + "/attempts?limit=2", bearer(ann.token));
+  REQUIRE(page1.status == 200);
+  auto p1 = page1.json();
+  REQUIRE(p1.at("items").as_array().size() == 2);
+  CHECK(p1.at("items").at(0).at("attempt") == 1);
+  CHECK(p1.at("items").at(0).at("outcome") == "failed");
+  CHECK(p1.at("items").at(0).at("error") == "probe failure");
+  CHECK(p1.at("items").at(0).at("worker").as_string().size() > 0);
+  auto page2 = c.get(
+      "/api/v1/jobs/" + id + "/attempts?limit=2&cursor=" + std::string(p1.at("next_cursor").as_string()),
+      bearer(ann.token));
+  CHECK(page2.json().at("items").as_array().size() == 1);
+  CHECK(page2.json().at("next_cursor").is_null());
+  CHECK(c.get("/api/v1/jobs/" + id + "/attempts", bearer(sign_up(c, "eve@example.com").token)).status == 404);
+
   auto retried = c.post_json("/api/v1/jobs/" + id + "/retry", json::object{}, bearer(ann.token));
   REQUIRE(retried.status == 200);
   CHECK(retried.json().at("status") == "queued");

@@ -229,4 +229,6 @@ TEST_CASE("real jobs responses match their documented schemas exactly; the submi
       [&] { return call(c, ann, "GET", "/api/v1/jobs/" + id).json().at("status") == "succeeded"; }));
   expect("get", "/api/v1/jobs/{id}", call(c, ann, "GET", "/api/v1/jobs/" + id));
   expect("get", "/api/v1/jobs", call(c, ann, "GET", "/api/v1/jobs?limit=1"));
+  expect("get", "/api/v1/jobs/{id}/attempts", call(c, ann, "GET", "/api/v1/jobs/" + id + "/attempts"));
+  expect("get", "/api/v1/jobs/{id}/attempts", call(c, ann, "GET", "/api/v1/jobs/" + later + "/attempts"));
 }

@@ -25,6 +25,7 @@ namespace {
 
 constexpr std::size_t submit_body_limit = max_payload_bytes + 16 * 1024;
 constexpr std::string_view list_kind = "jobs";
+constexpr std::string_view attempts_kind = "job_attempts";
 
 Caller caller_of(Request const& req) {
   return {req.ctx.principal.user_id, req.ctx.principal.role == "admin"};
@@ -120,6 +121,31 @@ core::Awaitable<Response> get(Service& svc, Request& req) {
   co_return job_response(200, co_await svc.get(caller_of(req), id_of(req)));
 }
 
+core::Awaitable<Response> attempts(Service& svc, Request& req) {
+  const int limit = http::list_limit(req);
+  int after = 0;
+  if (auto c = http::cursor_param(req, attempts_kind)) after = static_cast<int>(http::integer_key(*c));
+  const std::string id = id_of(req);
+  auto items = co_await svc.attempts(caller_of(req), id, after, limit + 1);
+  co_return http::page(
+      std::move(items), limit,
+      [](Attempt const& a) {
+        json::object o{{"attempt", a.attempt},
+                       {"worker", a.worker},
+                       {"started_at", core::format_rfc3339(a.started_at)},
+                       {"finished_at", nullptr},
+                       {"outcome", nullptr},
+                       {"error", nullptr}};
+        if (a.finished_at) o["finished_at"] = core::format_rfc3339(*a.finished_at);
+        if (a.outcome) o["outcome"] = *a.outcome;
+        if (a.error) o["error"] = *a.error;
+        return o;
+      },
+      [&id](Attempt const& a) {
+        return http::Cursor{std::string(attempts_kind), std::to_string(a.attempt), id};
+      });
+}
+
 core::Awaitable<Response> cancel(Service& svc, Request& req) {
   co_return job_response(200, co_await svc.cancel(caller_of(req), id_of(req)));
 }
@@ -144,17 +170,20 @@ void add_routes(http::Router& r, Service& svc) {
   submit.idempotent = true;
   r.add(Method::post, "/api/v1/jobs", http::bind(svc, handle::submit), std::move(submit));
   r.add(Method::get, "/api/v1/jobs", http::bind(svc, handle::list),
-        oa::documented(oa::with_params(
+        oa::documented(oa::list_operation(
             oa::operation("Your jobs, newest first (administrators: everyone's); keyset pages.",
                           {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Job")))}}),
-            {oa::limit_param(), oa::cursor_param(),
-             oa::param("status", "query",
+            {oa::param("status", "query",
                        oa::enumeration({"queued", "running", "succeeded", "failed", "cancelled"}),
                        "Only jobs in this state."),
              oa::param("type", "query", oa::string(), "Only jobs of this type."),
              oa::param("owner_id", "query", oa::string(), "Administrators: only this user's jobs.")})));
   r.add(Method::get, "/api/v1/jobs/{id}", http::bind(svc, handle::get),
         oa::documented(job_op("A job: state, progress, result or last error.", "200", "The job.")));
+  r.add(Method::get, "/api/v1/jobs/{id}/attempts", http::bind(svc, handle::attempts),
+        oa::documented(oa::list_operation(
+            oa::operation("A job's attempts, oldest first: when, where, how each ended and why.",
+                          {{"200", oa::json_response("A page.", oa::list_of(oa::ref("JobAttempt")))}}))));
   r.add(Method::post, "/api/v1/jobs/{id}/cancel", http::bind(svc, handle::cancel),
         oa::documented(job_op("Cancel: a queued job at once, a running one when its handler next checks"
                               " (`cancel_requested`); an ended one → 409.",
@@ -200,7 +229,19 @@ json::object openapi_schemas(QueueImpl const& queue) {
                   {"run_at", oa::date_time()},
                   {"max_attempts", json::object{{"type", "integer"}, {"minimum", 1}, {"maximum", 100}}}},
                  {"type"});
-  return {{"Job", std::move(job)}, {"JobSubmission", std::move(submission)}};
+  auto attempt = oa::object(
+      {{"attempt", oa::integer()},
+       {"worker", oa::string()},
+       {"started_at", oa::date_time()},
+       {"finished_at", oa::nullable_date_time()},
+       {"outcome", json::object{{"type", "string"},
+                                {"nullable", true},
+                                {"enum", json::array{"succeeded", "failed", "timed_out", "cancelled",
+                                                     "lease_lost", "released", nullptr}}}},
+       {"error", oa::nullable_string()}},
+      {"attempt", "worker", "started_at", "finished_at", "outcome", "error"});
+  return {
+      {"Job", std::move(job)}, {"JobSubmission", std::move(submission)}, {"JobAttempt", std::move(attempt)}};
 }
 
 }  // namespace bookspace::jobs

@@ -59,6 +59,13 @@ core::Awaitable<std::vector<Job>> Service::list(Caller caller, ListQuery query) 
   co_return co_await deps_.db.run([&](soci::session& sql) { return list_jobs(sql, query); });
 }
 
+core::Awaitable<std::vector<Attempt>> Service::attempts(Caller caller, std::string id, int after, int n) {
+  co_return co_await deps_.db.run([&](soci::session& sql) {
+    existing(sql, id, caller);
+    return attempts_of(sql, id, after, n);
+  });
+}
+
 core::Awaitable<Job> Service::cancel(Caller caller, std::string id) {
   bool running = false;
   auto job = co_await deps_.db.transaction([&](core::Tx& tx) {

@@ -56,6 +56,8 @@ class Service {
   /// Someone else's job is not_found (an admin's view is everyone's).
   core::Awaitable<Job> get(Caller caller, std::string id);
   core::Awaitable<std::vector<Job>> list(Caller caller, ListQuery query);
+  /// The job's attempt history (numbers after `after`, oldest first, at most `n`).
+  core::Awaitable<std::vector<Attempt>> attempts(Caller caller, std::string id, int after, int n);
   /// Queued → cancelled; running → cancellation requested (the handler stops at its next check);
   /// terminal → conflict.
   core::Awaitable<Job> cancel(Caller caller, std::string id);

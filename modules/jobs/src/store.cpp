@@ -102,8 +102,8 @@ constexpr std::string_view requeue_sql =
     " last_error = 'the worker running it stopped answering (lease expired)',"
     " lease_owner = NULL, lease_until = NULL WHERE id = :id AND status = 'running' AND lease_until < :now2";
 constexpr std::string_view attempts_sql =
-    "SELECT attempt, started_at, finished_at, outcome, error FROM jobs_attempts WHERE job_id = :id ORDER BY "
-    "attempt";
+    "SELECT attempt, started_at, finished_at, outcome, error, worker FROM jobs_attempts"
+    " WHERE job_id = :id AND attempt > :after ORDER BY attempt LIMIT :n";
 
 constexpr std::string_view ensure_schedule_sql =
     "INSERT INTO jobs_schedules (name, last_tick, created_at) VALUES (:name, 0, :now) ON CONFLICT (name) DO "
@@ -337,12 +337,12 @@ bool take_tick(soci::session& sql, std::string const& schedule, long long tick) 
   return core::execute(sql, take_tick_sql, tick, schedule, tick) == 1;
 }
 
-std::vector<Attempt> attempts_of(soci::session& sql, std::string const& id) {
+std::vector<Attempt> attempts_of(soci::session& sql, std::string const& id, int after, int n) {
   std::vector<Attempt> out;
-  soci::rowset<soci::row> rows = (sql.prepare << attempts_sql, use(id));
+  soci::rowset<soci::row> rows = (sql.prepare << attempts_sql, use(id), use(after), use(n));
   for (auto const& r : rows) {
     out.push_back({static_cast<int>(db::get_int(r, 0)), db::get_int(r, 1), db::get_opt_int(r, 2),
-                   db::get_opt_text(r, 3), db::get_opt_text(r, 4)});
+                   db::get_opt_text(r, 3), db::get_opt_text(r, 4), db::get_text(r, 5)});
   }
   return out;
 }

@@ -122,7 +122,9 @@ struct Attempt {
   long long started_at = 0;
   std::optional<long long> finished_at;
   std::optional<std::string> outcome, error;
+  std::string worker;  ///< the instance that ran it
 };
-std::vector<Attempt> attempts_of(soci::session& sql, std::string const& id);
+/// A job's attempts after number `after`, oldest first, at most `n`.
+std::vector<Attempt> attempts_of(soci::session& sql, std::string const& id, int after = 0, int n = 1000);
 
 }  // namespace bookspace::jobs
