@@ -15,6 +15,7 @@
 #include <soci/soci.h>
 
 #include <set>
+#include <thread>
 
 using namespace bookspace;
 using namespace bookspace::testing;
@@ -393,4 +394,18 @@ TEST_CASE("the heartbeat keeps a job that outlives its lease from running twice"
   CHECK(app.query_strings("SELECT outcome FROM jobs_attempts WHERE job_id = '" + id + "'") ==
         std::vector<std::string>{"succeeded"});
   CHECK(app.query_strings("SELECT run_id FROM probe_jobs_runs WHERE job_id = '" + id + "'").size() == 1);
+}
+
+TEST_CASE("an instance claims only the job types a module of its own handles") {
+  TestApp with_types(fast_jobs([](app::Config& c) { c.set("jobs.workers", 0); }), jobs_modules());
+  const std::string url = with_types.database().url();
+  TestApp without(fast_jobs([url](app::Config& c) { c.set("database.url", json::string(url)); }),
+                  {auth::auth_module(), jobs::jobs_module()});
+  auto c = with_types.client();
+  auto ann = sign_up(c, "ann@example.com");
+  const std::string id = str(submit(c, ann, {{"type", "probe.noop"}}), "id");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // several polls of `without`
+  auto j = job(c, ann, id);
+  CHECK(j.at("status") == "queued");
+  CHECK(j.at("attempts") == 0);
 }

@@ -107,6 +107,9 @@ std::size_t Runner::capacity() const {
 
 void Runner::start() {
   if (settings_.workers <= 0 || control_.joinable()) return;
+  // Only what a module here handles: in a split deployment another instance runs the rest.
+  for (auto const& t : deps_.queue.types()) handled_.push_back(t.type);
+  if (handled_.empty()) return;
   control_ = std::thread([this] { control(); });
   for (int i = 0; i < settings_.workers; ++i)
     workers_.emplace_back([this, i] { work(static_cast<std::size_t>(i)); });
@@ -299,7 +302,7 @@ bool Runner::round(core::Session& sql, bool claim) {
       }
       if (want > 0)
         claimed = claim_jobs(tx.sql, tx.dialect == core::Dialect::postgresql, deps_.worker_id, now,
-                             lease_until, static_cast<int>(want));
+                             lease_until, static_cast<int>(want), handled_);
     });
   } catch (...) {
     std::lock_guard lock(mutex_);

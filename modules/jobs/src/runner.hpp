@@ -108,6 +108,7 @@ class Runner {
   std::vector<Outcome> outcomes_;                                   ///< finished, not recorded
   std::unordered_map<std::string, std::shared_ptr<Running>> held_;  ///< leases this instance holds
   std::map<std::string, core::Histogram*> run_seconds_;             ///< by type; control thread only
+  std::vector<std::string> handled_;  ///< the types it claims: those a module here handles (start)
   std::thread control_;
   std::vector<std::thread> workers_;
 };

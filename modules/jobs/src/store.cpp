@@ -38,8 +38,8 @@ constexpr std::string_view find_sql = "SELECT " JOB_COLUMNS " FROM jobs_jobs WHE
 constexpr std::string_view claim_pg_sql =
     "WITH claimed AS (UPDATE jobs_jobs SET status = 'running', lease_owner = :worker, lease_until = :until,"
     " attempts = attempts + 1, tries = tries + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
-    " WHERE status = 'queued' AND run_at <= :now2 ORDER BY priority DESC, run_at, id LIMIT :n"
-    " FOR UPDATE SKIP LOCKED)"
+    " WHERE status = 'queued' AND run_at <= :now2 AND type = ANY(CAST(:types AS text[]))"
+    " ORDER BY priority DESC, run_at, id LIMIT :n FOR UPDATE SKIP LOCKED)"
     " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id, tries,"
     " lease_owner, started_at), recorded AS (INSERT INTO jobs_attempts (job_id, attempt, worker, started_at)"
     " SELECT id, tries, lease_owner, started_at FROM claimed)"
@@ -48,7 +48,8 @@ constexpr std::string_view claim_pg_sql =
 constexpr std::string_view claim_sqlite_sql =
     "UPDATE jobs_jobs SET status = 'running', lease_owner = :worker, lease_until = :until,"
     " attempts = attempts + 1, tries = tries + 1, started_at = :now WHERE id IN (SELECT id FROM jobs_jobs"
-    " WHERE status = 'queued' AND run_at <= :now2 ORDER BY priority DESC, run_at, id LIMIT :n)"
+    " WHERE status = 'queued' AND run_at <= :now2 AND type IN (SELECT value FROM json_each(:types))"
+    " ORDER BY priority DESC, run_at, id LIMIT :n)"
     " RETURNING id, type, payload, attempts, max_attempts, priority, run_at, created_at, owner_id, tries";
 // SQLite: the attempts of what one claim took (`:ids`: a JSON array of the claimed ids).
 constexpr std::string_view insert_attempts_sqlite_sql =
@@ -211,10 +212,11 @@ std::optional<Job> find_job(soci::session& sql, std::string const& id) {
 }
 
 std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string const& worker, long long now,
-                            long long lease_until, int n) {
+                            long long lease_until, int n, std::vector<std::string> const& types) {
   struct Claim {
     std::string worker;
     long long until = 0, now = 0, now2 = 0;
+    std::string types;
     int n = 0;
     Job out;
   };
@@ -224,6 +226,7 @@ std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string con
                                     st.exchange(use(v.until));
                                     st.exchange(use(v.now));
                                     st.exchange(use(v.now2));
+                                    st.exchange(use(v.types));
                                     st.exchange(use(v.n));
                                     st.exchange(into(v.out.id));
                                     st.exchange(into(v.out.type));
@@ -240,6 +243,10 @@ std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string con
   q.vars.until = lease_until;
   q.vars.now = q.vars.now2 = now;
   q.vars.n = n;
+  // Type names are [a-z0-9._-] (Queue::register_handler), so neither list needs quoting.
+  std::string list;
+  for (auto const& t : types) list += (list.empty() ? "" : ",") + (postgresql ? t : "\"" + t + "\"");
+  q.vars.types = postgresql ? "{" + list + "}" : "[" + list + "]";
   std::vector<Job> claimed;
   q.run_each([&](Claim const& v) {
     Job j = v.out;

@@ -40,11 +40,12 @@ struct Job {
 bool insert_job(soci::session& sql, Job const& job);
 std::optional<Job> find_job(soci::session& sql, std::string const& id);
 
-/// Claims up to `n` queued jobs due at `now` (priority first, then run_at), each moved to running
+/// Claims up to `n` queued jobs of `types` (those this instance handles) due at `now` (priority
+/// first, then run_at), each moved to running
 /// with a lease for `worker` until `lease_until` and its attempt counted and recorded. Call in
 /// one short transaction; on PostgreSQL rows another claimer holds are skipped, not waited for.
 std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string const& worker, long long now,
-                            long long lease_until, int n);
+                            long long lease_until, int n, std::vector<std::string> const& types);
 /// Extends the lease while `worker` still holds the job; false when it does not any more.
 bool extend_lease(soci::session& sql, std::string const& id, std::string const& worker,
                   long long lease_until);

@@ -50,7 +50,8 @@ struct TestQueue {
   std::vector<std::string> claim(std::string const& worker, long long now, int n = 10) {
     std::vector<std::string> ids;
     core::run_transaction(*sql, tdb.dialect(), [&](core::Tx& tx) {
-      for (auto const& j : claim_jobs(tx.sql, pg, worker, now, now + 30'000, n)) ids.push_back(j.id);
+      for (auto const& j : claim_jobs(tx.sql, pg, worker, now, now + 30'000, n, {"test.noop"}))
+        ids.push_back(j.id);
     });
     std::sort(ids.begin(), ids.end());
     return ids;
@@ -64,8 +65,12 @@ TEST_CASE("claims take due jobs by priority, count the attempt and record it") {
   q.add(q.job("a", 100));
   q.add(q.job("b", 100, 5));
   q.add(q.job("later", 10'000));
+  auto foreign = q.job("foreign", 50, 9);
+  foreign.type = "elsewhere.only";  // no handler in this instance
+  q.add(foreign);
   CHECK(q.claim("w1", 1'000, 1) == std::vector<std::string>{"b"});  // priority first
   CHECK(q.claim("w1", 1'000) == std::vector<std::string>{"a"});     // "later" is not due
+  CHECK(find_job(*q.sql, "foreign")->status == Status::queued);
   CHECK(q.claim("w1", 1'000).empty());
   auto a = find_job(*q.sql, "a");
   REQUIRE(a);
@@ -151,9 +156,9 @@ TEST_CASE("PostgreSQL: a claim skips the rows another open claim holds") {
   q.add(q.job("b", 0));
   auto other = core::open_session(core::parse_database_url(q.tdb.url()), {});
   *q.sql << "BEGIN";
-  auto first = claim_jobs(*q.sql, true, "w1", 10, 100, 1);
+  auto first = claim_jobs(*q.sql, true, "w1", 10, 100, 1, {"test.noop"});
   *other << "BEGIN";
-  auto other_claim = claim_jobs(*other, true, "w2", 10, 100, 5);  // does not wait for w1
+  auto other_claim = claim_jobs(*other, true, "w2", 10, 100, 5, {"test.noop"});  // does not wait for w1
   *other << "COMMIT";
   *q.sql << "COMMIT";
   REQUIRE(first.size() == 1);
