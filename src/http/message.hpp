@@ -1,10 +1,12 @@
 #pragma once
 
+#include "core/async.hpp"
 #include "core/error.hpp"
 
 #include <boost/json/fwd.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -55,6 +57,21 @@ struct RequestContext {
   std::chrono::steady_clock::time_point started{};
 };
 
+/// A request body its handler reads as it arrives (RouteOptions::stream_body): the body never
+/// sits whole in memory, and a client that sends faster than the handler consumes is slowed by
+/// TCP (nothing is read until the handler asks).
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  /// The next bytes of the body (up to a few hundred KiB), valid until the next call; empty
+  /// once the body is complete. Throws ApiError: payload_too_large as soon as the body crosses
+  /// the route's limit (chunked, or longer than its Content-Length), validation_failed when it
+  /// is malformed, cut off or too slow (the connection is then closed).
+  virtual core::Awaitable<std::string_view> next() = 0;
+  /// The declared Content-Length; nullopt for a chunked body.
+  virtual std::optional<std::uint64_t> declared_length() const = 0;
+};
+
 /// A fully read HTTP request; transport-agnostic so handlers are testable without a socket.
 struct Request {
   Method method = Method::get;
@@ -63,7 +80,8 @@ struct Request {
   std::string path;    ///< as sent (percent-encoded); route params are decoded
   std::string query;   ///< raw query string, without '?'
   Headers headers;
-  std::string body;
+  std::string body;                   ///< empty on stream_body routes: read body_stream instead
+  BodyStream* body_stream = nullptr;  ///< set on stream_body routes while the handler runs
   std::vector<std::pair<std::string, std::string>> params;  ///< from the route template
   RequestContext ctx;
 

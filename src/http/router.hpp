@@ -34,6 +34,10 @@ struct RouteOptions {
   std::size_t body_limit = 0;  ///< bytes; 0 = the server's default
   /// A body must be JSON (else 415); false for raw uploads.
   bool json_body = true;
+  /// The handler reads the body as it arrives through `req.body_stream` (uploads), within
+  /// `body_limit`; needs json_body = false. Not combinable with `idempotent` yet (the replay
+  /// fingerprint covers the whole body).
+  bool stream_body = false;
   /// Per-client-IP token bucket, when set.
   std::optional<RateLimitPolicy> rate_limit;
   /// Honour Idempotency-Key (API.md): replay, 422 on another body, 409 while the first runs.

@@ -228,6 +228,73 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
 
   enum class BodyOutcome { read, too_large, over_budget, failed, timed_out };
 
+  /// A stream_body route's body, read as the handler asks for it (BodyStream). The parser
+  /// switches to a buffer body after the header, so a chunk lands in `chunk` and nothing more
+  /// is held; each read must make progress within the read timeout.
+  class StreamedBody final : public BodyStream {
+   public:
+    enum class State { reading, complete, too_large, broken };
+
+    StreamedBody(Impl& server, beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                 bhttp::request_parser<bhttp::string_body>&& head, std::size_t limit)
+        : server_(server), stream_(stream), buffer_(buffer), parser_(std::move(head)), limit_(limit) {
+      parser_.body_limit(limit);
+      if (auto length = parser_.content_length()) declared_ = *length;
+    }
+    State state() const { return state_; }
+    bhttp::request_parser<bhttp::buffer_body>& parser() { return parser_; }
+
+    std::optional<std::uint64_t> declared_length() const override { return declared_; }
+
+    Awaitable<std::string_view> next() override {
+      if (state_ == State::complete) co_return std::string_view();
+      if (state_ != State::reading)
+        throw core::ApiError(core::ErrorCode::validation_failed, "The body was not read.");
+      if (!continued_) {
+        continued_ = true;
+        if (iequals(parser_.get()[bhttp::field::expect], "100-continue")) {
+          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+          stream_.expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
+          co_await bhttp::async_write(stream_, cont, asio::use_awaitable);
+        }
+      }
+      while (!parser_.is_done()) {
+        parser_.get().body().data = chunk_.data();
+        parser_.get().body().size = chunk_.size();
+        boost::system::error_code ec;
+        stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
+        co_await bhttp::async_read_some(stream_, buffer_, parser_,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == bhttp::error::need_buffer) ec = {};  // the chunk is full: hand it over
+        if (ec == bhttp::error::body_limit) {
+          state_ = State::too_large;
+          throw core::ApiError(core::ErrorCode::payload_too_large,
+                               "The body exceeds " + std::to_string(limit_) + " bytes.");
+        }
+        if (ec) {
+          state_ = State::broken;
+          throw core::ApiError(core::ErrorCode::validation_failed,
+                               "The body was cut off, malformed or too slow (" + ec.message() + ").");
+        }
+        const std::size_t got = chunk_.size() - parser_.get().body().size;
+        if (got > 0) co_return std::string_view(chunk_.data(), got);
+      }
+      state_ = State::complete;
+      co_return std::string_view();
+    }
+
+   private:
+    Impl& server_;
+    beast::tcp_stream& stream_;
+    beast::flat_buffer& buffer_;
+    bhttp::request_parser<bhttp::buffer_body> parser_;
+    std::size_t limit_;
+    std::optional<std::uint64_t> declared_;
+    std::vector<char> chunk_ = std::vector<char>(256 * 1024);
+    State state_ = State::reading;
+    bool continued_ = false;
+  };
+
   /// Reads the body into the parser within `limit` and the server's body budget (the declared
   /// length is taken up front; a chunked body is counted as it grows).
   Awaitable<BodyOutcome> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -342,6 +409,21 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
           res = co_await dispatcher.dispatch(req, std::move(match));  // no body: the whole chain at once
         } else {
           std::optional<Response> early = co_await dispatcher.admit(req, match);
+          if (!early && match.route->options.stream_body) {
+            StreamedBody body(*this, stream, buffer, std::move(parser), limit);
+            req.body_stream = &body;
+            res = co_await dispatcher.respond(req, match);
+            req.body_stream = nullptr;
+            const auto state = body.state();
+            if (state == StreamedBody::State::broken && res.status != 413) break;  // cut off or too slow
+            // Unread or over the limit: answer, then close (the rest of the body is not read).
+            const bool whole = state == StreamedBody::State::complete;
+            keep_alive = keep_alive && !draining && whole;
+            co_await write(stream, res, keep_alive, head, http10, date);
+            if (!whole) co_await linger(stream);
+            if (!keep_alive) break;
+            continue;
+          }
           BodyBudget::Share share(budget);
           {  // the body: read within its limits, or (after an early answer) dropped or left unread
             const auto declared = parser.content_length();

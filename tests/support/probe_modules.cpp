@@ -11,13 +11,16 @@
 #include "test_support.hpp"
 
 #include <soci/soci.h>
+#include <sodium.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <limits>
 #include <thread>
 
 namespace bookspace::testing {
@@ -139,6 +142,44 @@ class ProbeModule final : public app::Module {
           co_return Response::json(200, {{"ok", true}});
         },
         limited);
+
+    // A streamed body (RouteOptions::stream_body), limit 1 MiB: answers its length, SHA-256,
+    // how many chunks it came in and the largest; ?stop_after=N answers once N bytes arrived.
+    http::RouteOptions streamed = open;
+    streamed.json_body = false;
+    streamed.stream_body = true;
+    streamed.body_limit = 1024 * 1024;
+    r.add(
+        Method::post, "/api/v1/probe/stream",
+        [](Request& req) -> core::Awaitable<Response> {
+          const auto stop = req.query_param("stop_after");
+          const std::size_t stop_after = stop ? std::stoul(*stop) : std::numeric_limits<std::size_t>::max();
+          crypto_hash_sha256_state sha;
+          crypto_hash_sha256_init(&sha);
+          std::size_t bytes = 0, chunks = 0, largest = 0;
+          for (;;) {
+            auto chunk = co_await req.body_stream->next();
+            if (chunk.empty()) break;
+            crypto_hash_sha256_update(&sha, reinterpret_cast<unsigned char const*>(chunk.data()),
+                                      chunk.size());
+            bytes += chunk.size();
+            ++chunks;
+            largest = std::max(largest, chunk.size());
+            if (bytes >= stop_after) break;
+          }
+          unsigned char digest[crypto_hash_sha256_BYTES];
+          crypto_hash_sha256_final(&sha, digest);
+          char hex[2 * crypto_hash_sha256_BYTES + 1];
+          sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+          const auto declared = req.body_stream->declared_length();
+          co_return Response::json(200,
+                                   {{"bytes", bytes},
+                                    {"chunks", chunks},
+                                    {"largest_chunk", largest},
+                                    {"sha256", hex},
+                                    {"declared", declared ? json::value(*declared) : json::value(nullptr)}});
+        },
+        streamed);
 
     r.add(
         Method::get, "/api/v1/probe/boom",
