@@ -1,5 +1,7 @@
 #include "http/message.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -9,6 +11,10 @@
 #include <boost/url/parse_query.hpp>
 
 namespace bookspace::http {
+
+FileBody::~FileBody() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 std::string_view to_string(Method method) {
   switch (method) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -91,11 +92,30 @@ struct Request {
   std::optional<std::string_view> header(std::string_view name) const { return headers.get(name); }
 };
 
+/// Bytes of an open file sent as a response body without passing through user space
+/// (sendfile): [offset, offset + length) of `fd`, which it owns and closes.
+class FileBody {
+ public:
+  FileBody(int fd, std::uint64_t offset, std::uint64_t length) : fd_(fd), offset_(offset), length_(length) {}
+  ~FileBody();
+  FileBody(FileBody const&) = delete;
+  FileBody& operator=(FileBody const&) = delete;
+  int fd() const { return fd_; }
+  std::uint64_t offset() const { return offset_; }
+  std::uint64_t length() const { return length_; }
+
+ private:
+  int fd_;
+  std::uint64_t offset_, length_;
+};
+
 /// A response; the server adds Date, Content-Length, X-Request-Id, Connection.
 struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  /// When set, the body is these bytes of a file instead of `body` (downloads).
+  std::shared_ptr<FileBody> file;
 
   static Response json(int status, boost::json::value const& value);
   /// A JSON body already serialized (core::JsonWriter).

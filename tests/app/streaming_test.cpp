@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include <fstream>
 #include <sstream>
 
 using namespace bookspace;
@@ -133,4 +134,28 @@ TEST_CASE("a client cut off mid-body gets no answer and costs nothing else") {
   auto r = c.request("POST", "/api/v1/probe/stream", "abc", {});
   CHECK(r.status == 200);
   CHECK(r.json().at("bytes") == 3);
+}
+
+TEST_CASE("a file body goes out whole or in part (sendfile), and HEAD announces its length") {
+  TestApp app;
+  ScratchDir dir;
+  const std::string path = dir.path() + "/blob";
+  const std::string content = pattern(5 * 1024 * 1024 + 17);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << content;
+  }
+  auto c = app.client();
+  auto whole = c.get("/api/v1/probe/file?path=" + path);
+  REQUIRE(whole.status == 200);
+  CHECK(whole.body.size() == content.size());
+  CHECK(whole.body == content);
+  auto part = c.get("/api/v1/probe/file?path=" + path + "&offset=1000&length=70000");
+  CHECK(part.body == content.substr(1000, 70000));
+  auto head = c.request("HEAD", "/api/v1/probe/file?path=" + path, "", {});
+  CHECK(head.status == 200);
+  CHECK(head.header("Content-Length") == std::to_string(content.size()));
+  CHECK(head.body.empty());
+  // Keep-alive goes on after a file body.
+  CHECK(c.get("/healthz").status == 200);
 }

@@ -12,6 +12,10 @@
 
 #include <soci/soci.h>
 #include <sodium.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -180,6 +184,26 @@ class ProbeModule final : public app::Module {
                                     {"declared", declared ? json::value(*declared) : json::value(nullptr)}});
         },
         streamed);
+
+    // A file sent from disk (Response::file, sendfile): ?path=&offset=&length=.
+    r.add(
+        Method::get, "/api/v1/probe/file",
+        [](Request& req) -> core::Awaitable<Response> {
+          const std::string path = req.query_param("path").value_or("");
+          const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+          if (fd < 0) co_return Response::text(404, "no such file");
+          struct stat st {};
+          ::fstat(fd, &st);
+          const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+          const std::uint64_t offset = std::stoull(req.query_param("offset").value_or("0"));
+          const std::uint64_t length =
+              std::stoull(req.query_param("length").value_or(std::to_string(size - offset)));
+          Response res{200, {}, {}};
+          res.headers.add("Content-Type", "application/octet-stream");
+          res.file = std::make_shared<http::FileBody>(fd, offset, length);
+          co_return res;
+        },
+        open);
 
     r.add(
         Method::get, "/api/v1/probe/boom",
