@@ -14,11 +14,11 @@ file(WRITE ${OUT}.tmp "// Generated from migrations/${NAME}; do not edit.
 
 namespace bookspace::migrations {
 namespace {
-const core::MigrationFile files[] = {
+const core::MigrationFile embedded_files[] = {
 ${body}};
 }  // namespace
 
-std::span<const core::MigrationFile> ${NAME}() { return files; }
+std::span<const core::MigrationFile> ${NAME}() { return embedded_files; }
 }  // namespace bookspace::migrations
 ")
 file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

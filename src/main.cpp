@@ -4,6 +4,7 @@
 
 #include <bookspace/auth/auth.hpp>
 #include <bookspace/documents/documents.hpp>
+#include <bookspace/files/files.hpp>
 #include <bookspace/jobs/jobs.hpp>
 #include <bookspace/users/users.hpp>
 
@@ -19,9 +20,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<bookspace::app::ModuleDescriptor> modules = {
-      bookspace::auth::auth_module(), bookspace::users::users_module(),
-      bookspace::documents::documents_module(), bookspace::jobs::jobs_module(),
-      // Next: files, search (see docs/adding-a-module.md).
+      bookspace::auth::auth_module(),           bookspace::users::users_module(),
+      bookspace::documents::documents_module(), bookspace::files::files_module(),
+      bookspace::jobs::jobs_module(),
+      // Next: search (see docs/adding-a-module.md).
   };
   return bookspace::app::run_cli(argc, argv, environ, std::move(modules));
 }

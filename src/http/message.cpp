@@ -82,8 +82,12 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
   if (query.empty()) return std::nullopt;
   auto params = boost::urls::parse_query(query);
   if (!params) return std::nullopt;
+  // Keys and values arrive percent-encoded (form encoding: '+' is a space); the dispatcher has
+  // already refused a query with a malformed escape.
+  boost::urls::encoding_opts form;
+  form.space_as_plus = true;
   for (auto const& p : *params) {
-    if (p.key == name) return std::string(p.value);
+    if (p.key.decode(form) == name) return p.value.decode(form);
   }
   return std::nullopt;
 }

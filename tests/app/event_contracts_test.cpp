@@ -5,6 +5,7 @@
 
 #include <bookspace/auth/events.hpp>
 #include <bookspace/documents/events.hpp>
+#include <bookspace/files/events.hpp>
 #include <bookspace/jobs/events.hpp>
 #include <bookspace/users/events.hpp>
 
@@ -76,6 +77,9 @@ TEST_CASE("auth's events are contracts") {
   check_contract(jobs::Succeeded{ended, json::object{{"file_id", "f-1"}}});
   check_contract(jobs::Failed{ended, "timed out after 600000 ms"});
   check_contract(jobs::Cancelled{ended});
+  check_contract(files::Uploaded{"f-1", "a.pdf", "application/pdf", std::string(64, 'a'), "u-1", 1234, "d-1",
+                                 1795341600000});
+  check_contract(files::Deleted{"f-1", "u-1", std::nullopt});
 }
 
 TEST_CASE("users' events are contracts") {

@@ -1,0 +1,108 @@
+#include "core/clock.hpp"
+#include "core/database.hpp"
+#include "core/log.hpp"
+#include "core/metrics.hpp"
+#include "core/scheduler.hpp"
+#include "core/worker_pool.hpp"
+#include "http/router.hpp"
+#include "routes.hpp"
+#include "service.hpp"
+
+#include <bookspace/documents/documents.hpp>
+#include <bookspace/files/files.hpp>
+
+#include <soci/soci.h>
+#include <bookspace/migrations/files.hpp>
+
+namespace bookspace::files {
+
+namespace {
+
+constexpr int gc_batch = 200;
+
+documents::Access& required_access(app::ModuleContext& ctx) {
+  auto* access = ctx.services.find<documents::Access>();
+  if (!access) throw std::logic_error("files needs documents::Access, which the documents module provides");
+  return *access;
+}
+
+std::filesystem::path storage_of(app::ModuleContext& ctx) {
+  auto dir = ctx.config.str("files.storage_dir");
+  return dir.empty() ? std::filesystem::path(ctx.data_dir) / "blobs" : std::filesystem::path(dir);
+}
+
+class FilesModule final : public app::Module {
+ public:
+  explicit FilesModule(app::ModuleContext& ctx)
+      : ctx_(ctx),
+        io_("files", static_cast<std::size_t>(ctx.config.integer("files.io_threads")), 1024),
+        blobs_(local_blob_store(storage_of(ctx))),
+        service_({ctx.db,
+                  ctx.events,
+                  ctx.clock,
+                  ctx.ids,
+                  io_,
+                  *blobs_,
+                  required_access(ctx),
+                  {ctx.config.integer("files.quota_bytes"), ctx.config.integer("files.blob_grace_s")}}),
+        max_file_bytes_(static_cast<std::uint64_t>(ctx.config.integer("files.max_file_bytes"))),
+        collected_(
+            ctx.metrics.counter("files_blobs_collected_total", "Unreferenced blobs deleted by the GC.")) {
+    if (auto n = blobs_->sweep_temporary(); n > 0)
+      ctx.log.info("removed unfinished uploads", {{"module", "files"}, {"files", n}});
+  }
+
+  void register_routes(http::Router& router) override { add_routes(router, service_, max_file_bytes_); }
+  boost::json::object openapi_schemas() const override { return files::openapi_schemas(); }
+
+  void start() override {
+    gc_ = ctx_.scheduler.every(
+        {"files.blob_gc", std::chrono::seconds(ctx_.config.integer("files.gc_interval_s")), 0.1, true,
+         [this](soci::session& sql) { collected_.inc(service_.collect_garbage(sql, gc_batch)); }});
+  }
+  void stop() override {
+    if (gc_) ctx_.scheduler.cancel(gc_);
+    gc_ = 0;
+    io_.stop();
+  }
+
+ private:
+  app::ModuleContext& ctx_;
+  core::WorkerPool io_;
+  std::unique_ptr<BlobStore> blobs_;
+  Service service_;
+  std::uint64_t max_file_bytes_;
+  core::Counter& collected_;
+  core::Scheduler::Id gc_ = 0;
+};
+
+void declare_config(app::ConfigSchema& s) {
+  s.add(app::integer_key("files.max_file_bytes", 1LL << 30, 1, 1LL << 40,
+                         "Largest file one upload may store (bytes); bigger → 413."));
+  s.add(app::integer_key("files.quota_bytes", 10LL << 30, 0, 1LL << 50,
+                         "Storage per user, counted on the logical size of their files (bytes); 0: none. "
+                         "Past it → 507 quota_exceeded."));
+  s.add({"files.storage_dir", app::ConfigType::string, "",
+         "Where blobs live; empty: <data_dir>/blobs. Several instances share it (a shared volume)."});
+  s.add(
+      app::integer_key("files.io_threads", 4, 1, 64, "Threads for disk work (upload writes, fsync, opens)."));
+  s.add(app::integer_key("files.blob_grace_s", 3600, 0, 30 * 86400,
+                         "A blob no file references is deleted this long after its last reference went."));
+  s.add(
+      app::integer_key("files.gc_interval_s", 600, 1, 86400, "How often unreferenced blobs are looked for."));
+}
+
+}  // namespace
+
+app::ModuleDescriptor files_module() {
+  return {"files",
+          "streamed uploads, content-addressed deduplicated storage, quotas, Range downloads",
+          {"auth", "documents"},
+          &migrations::files,
+          &declare_config,
+          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+            return std::make_unique<FilesModule>(ctx);
+          }};
+}
+
+}  // namespace bookspace::files

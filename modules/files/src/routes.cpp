@@ -1,0 +1,225 @@
+#include "routes.hpp"
+
+#include "rules.hpp"
+#include "service.hpp"
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/json_writer.hpp"
+#include "http/openapi.hpp"
+#include "http/pagination.hpp"
+#include "http/router.hpp"
+
+#include <boost/json.hpp>
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace bookspace::files {
+
+namespace json = boost::json;
+namespace oa = http::openapi;
+using core::ApiError;
+using http::Method;
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr std::string_view list_kind = "files";
+
+std::string user_of(Request const& req) {
+  return req.ctx.principal.user_id;
+}
+std::string id_of(Request const& req) {
+  return std::string(req.param("id"));
+}
+
+void write_json(core::JsonWriter& w, File const& f) {
+  w.begin_object();
+  w.key("id").string(f.id);
+  w.key("name").string(f.name);
+  w.key("content_type").string(f.content_type);
+  w.key("size").integer(f.size);
+  w.key("sha256").string(f.sha256);
+  w.key("owner_id").string(f.owner_id);
+  w.key("document_id");
+  if (f.document_id) {
+    w.string(*f.document_id);
+  } else {
+    w.null();
+  }
+  w.key("created_at").time(f.created_at);
+  w.end_object();
+}
+
+Response file_response(int status, File const& f) {
+  std::string body;
+  core::JsonWriter w(body);
+  write_json(w, f);
+  return Response::json_text(status, std::move(body));
+}
+
+std::string etag_of(File const& f) {
+  return "\"" + f.sha256 + "\"";
+}
+
+/// If-None-Match: any listed tag (weak or strong) equal to ours, or `*`.
+bool none_match(std::string_view header, std::string const& etag) {
+  if (header.find('*') != std::string_view::npos) return true;
+  std::size_t at = 0;
+  while ((at = header.find(std::string_view(etag).substr(1, etag.size() - 2), at)) !=
+         std::string_view::npos) {
+    if (at > 0 && header[at - 1] == '"' && at + etag.size() - 2 < header.size() &&
+        header[at + etag.size() - 2] == '"')
+      return true;
+    ++at;
+  }
+  return false;
+}
+
+namespace handle {
+
+core::Awaitable<Response> upload(Service& svc, Request& req) {
+  Upload up;
+  up.user = user_of(req);
+  auto name = req.query_param("name");
+  std::optional<std::string_view> name_view;
+  if (name) name_view = *name;
+  up.name = sanitize_name(name_view);
+  up.content_type = content_type_of(req.header("Content-Type"));
+  if (auto doc = req.query_param("document_id"); doc && !doc->empty()) up.document_id = *doc;
+  auto f = co_await svc.upload(std::move(up), *req.body_stream);
+  auto res = file_response(201, f);
+  res.headers.add("Location", "/api/v1/files/" + f.id);
+  co_return res;
+}
+
+core::Awaitable<Response> list(Service& svc, Request& req) {
+  const int limit = http::list_limit(req);
+  std::string before;
+  if (auto c = http::cursor_param(req, list_kind)) before = c->id;
+  std::optional<std::string> doc;
+  if (auto d = req.query_param("document_id"); d && !d->empty()) doc = *d;
+  auto items = co_await svc.list(user_of(req), std::move(doc), std::move(before), limit + 1);
+  co_return http::written_page(std::move(items), limit, write_json, [](File const& f) {
+    return http::Cursor{std::string(list_kind), "", f.id};
+  });
+}
+
+core::Awaitable<Response> get(Service& svc, Request& req) {
+  co_return file_response(200, co_await svc.get(id_of(req), user_of(req)));
+}
+
+/// Closes a descriptor unless it was handed on.
+struct FdGuard {
+  int fd;
+  ~FdGuard() {
+    if (fd >= 0) ::close(fd);
+  }
+  int release() { return std::exchange(fd, -1); }
+};
+
+core::Awaitable<Response> content(Service& svc, Request& req) {
+  auto c = co_await svc.open(id_of(req), user_of(req));
+  FdGuard guard{c.fd};
+  const std::string etag = etag_of(c.file);
+  Response res{200, {}, {}};
+  res.headers.add("ETag", etag);
+  res.headers.add("Accept-Ranges", "bytes");
+  res.headers.add("Cache-Control", "private");
+  res.headers.add("X-Content-Type-Options", "nosniff");
+  if (auto inm = req.header("If-None-Match"); inm && none_match(*inm, etag)) {
+    res.status = 304;
+    co_return res;
+  }
+  res.headers.add("Content-Type", c.file.content_type);
+  res.headers.add("Content-Disposition", content_disposition(c.file.name));
+  const auto size = static_cast<std::uint64_t>(c.file.size);
+  const auto range = parse_range(req.header("Range"), size);
+  if (range.kind == RangeKind::unsatisfiable) {
+    auto problem = http::problem(
+        core::Error{core::ErrorCode::range_not_satisfiable, "The range starts past the end of the file.", {}},
+        req.ctx.request_id);
+    problem.headers.add("Content-Range", "bytes */" + std::to_string(size));
+    co_return problem;
+  }
+  std::uint64_t offset = 0, length = size;
+  if (range.kind == RangeKind::partial) {
+    res.status = 206;
+    offset = range.range.first;
+    length = range.range.length();
+    res.headers.add("Content-Range", "bytes " + std::to_string(range.range.first) + "-" +
+                                         std::to_string(range.range.last) + "/" + std::to_string(size));
+  }
+  res.file = std::make_shared<http::FileBody>(guard.release(), offset, length);
+  co_return res;
+}
+
+core::Awaitable<Response> remove(Service& svc, Request& req) {
+  co_await svc.remove(id_of(req), user_of(req));
+  co_return Response::no_content();
+}
+
+}  // namespace handle
+
+}  // namespace
+
+void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
+  auto upload = oa::documented(
+      oa::with_params(
+          oa::operation(
+              "Upload a file: the raw body, streamed. Over the size limit → 413, over your quota → 507.",
+              {{"201", oa::json_response("Stored; `Location` names it.", oa::ref("File"))}}),
+          {oa::param("name", "query", oa::string(), "The file's name (a path is cut to its last part)."),
+           oa::param("document_id", "query", oa::string(),
+                     "Attach to this document (needs editor rights).")}),
+      {.body_limit = static_cast<std::size_t>(max_file_bytes), .json_body = false, .stream_body = true});
+  upload.openapi.as_object()["requestBody"] = json::object{
+      {"required", true},
+      {"content",
+       json::object{{"application/octet-stream",
+                     json::object{{"schema", json::object{{"type", "string"}, {"format", "binary"}}}}}}}};
+  r.add(Method::post, "/api/v1/files", http::bind(svc, handle::upload), std::move(upload));
+  r.add(
+      Method::get, "/api/v1/files", http::bind(svc, handle::list),
+      oa::documented(oa::list_operation(
+          oa::operation("Your files, newest first; with `document_id`, the files of a document you can read.",
+                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("File")))}}),
+          {oa::param("document_id", "query", oa::string(), "A document's files instead of yours.")})));
+  r.add(Method::get, "/api/v1/files/{id}", http::bind(svc, handle::get),
+        oa::documented(
+            oa::operation("A file's metadata.", {{"200", oa::json_response("The file.", oa::ref("File"))}})));
+  auto binary = json::object{
+      {"description", "The bytes (206: the requested range)."},
+      {"content",
+       json::object{{"application/octet-stream",
+                     json::object{{"schema", json::object{{"type", "string"}, {"format", "binary"}}}}}}}};
+  r.add(Method::get, "/api/v1/files/{id}/content", http::bind(svc, handle::content),
+        oa::documented(oa::with_params(
+            oa::operation(
+                "The file's bytes: ETag (its SHA-256), If-None-Match → 304, one Range → 206, a range"
+                " past the end → 416.",
+                {{"200", binary}, {"206", binary}, {"304", oa::empty_response("If-None-Match matched.")}}),
+            {oa::param("Range", "header", oa::string(), "bytes=a-b, a- or -n."),
+             oa::param("If-None-Match", "header", oa::string(), "An ETag you hold.")})));
+  r.add(
+      Method::del, "/api/v1/files/{id}", http::bind(svc, handle::remove),
+      oa::documented(oa::operation("Delete a file (its owner).", {{"204", oa::empty_response("Deleted.")}})));
+}
+
+json::object openapi_schemas() {
+  return {{"File", oa::object({{"id", oa::string()},
+                               {"name", oa::string()},
+                               {"content_type", oa::string()},
+                               {"size", oa::integer()},
+                               {"sha256", oa::string()},
+                               {"owner_id", oa::string()},
+                               {"document_id", oa::nullable_string()},
+                               {"created_at", oa::date_time()}},
+                              {"id", "name", "content_type", "size", "sha256", "owner_id", "document_id",
+                               "created_at"})}};
+}
+
+}  // namespace bookspace::files

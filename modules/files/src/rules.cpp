@@ -1,0 +1,97 @@
+#include "rules.hpp"
+
+#include "core/error.hpp"
+#include "core/text.hpp"
+
+#include <charconv>
+
+namespace bookspace::files {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<std::uint64_t> number(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+std::string sanitize_name(std::optional<std::string_view> raw) {
+  if (!raw) return "file";
+  auto bad = [](std::string why) { return core::ApiError(core::Error::validation("name", std::move(why))); };
+  if (raw->size() > 4096) throw bad("at most 255 bytes");
+  std::string_view name = *raw;
+  if (auto problem = core::one_line_text_problem(name)) throw bad(*problem);
+  if (auto slash = name.find_last_of("/\\"); slash != std::string_view::npos) name = name.substr(slash + 1);
+  name = trim(name);
+  if (name.empty() || name == "." || name == "..") throw bad("a file name is needed (not a path)");
+  if (name.size() > 255) throw bad("at most 255 bytes");
+  return std::string(name);
+}
+
+RangeAnswer parse_range(std::optional<std::string_view> header, std::uint64_t size) {
+  if (!header) return {};
+  std::string_view h = trim(*header);
+  if (!h.starts_with("bytes=")) return {};
+  h.remove_prefix(6);
+  if (h.find(',') != std::string_view::npos) return {};  // several ranges: the whole file
+  const auto dash = h.find('-');
+  if (dash == std::string_view::npos) return {};
+  const auto first_text = trim(h.substr(0, dash)), last_text = trim(h.substr(dash + 1));
+  if (first_text.empty()) {  // -n: the last n bytes
+    auto n = number(last_text);
+    if (!n) return {};
+    if (*n == 0 || size == 0) return {RangeKind::unsatisfiable, {}};
+    const std::uint64_t len = std::min(*n, size);
+    return {RangeKind::partial, {size - len, size - 1}};
+  }
+  auto first = number(first_text);
+  if (!first) return {};
+  std::uint64_t last = size == 0 ? 0 : size - 1;
+  if (!last_text.empty()) {
+    auto l = number(last_text);
+    if (!l || *l < *first) return {};
+    last = std::min(*l, last);
+  }
+  if (*first >= size) return {RangeKind::unsatisfiable, {}};
+  return {RangeKind::partial, {*first, last}};
+}
+
+std::string content_disposition(std::string_view name) {
+  std::string fallback, encoded;
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '-' || c == '_' || c == '~';
+    fallback += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? static_cast<char>(c) : '_';
+    if (plain) {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 15];
+    }
+  }
+  return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + encoded;
+}
+
+std::string content_type_of(std::optional<std::string_view> header) {
+  if (!header) return "application/octet-stream";
+  const std::string_view v = trim(*header);
+  const auto slash = v.find('/');
+  const bool plausible = v.size() <= 255 && slash != std::string_view::npos && slash > 0 &&
+                         slash + 1 < v.size() && v.find_first_of("\r\n\"\\") == std::string_view::npos &&
+                         !core::one_line_text_problem(v);
+  return plausible ? std::string(v) : "application/octet-stream";
+}
+
+}  // namespace bookspace::files

@@ -1,0 +1,41 @@
+#pragma once
+
+// The files module's decisions free of I/O (unit-tested in tests/rules_test.cpp).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bookspace::files {
+
+/// The display name of an upload: the last component of what the client sent (after any `/` or
+/// `\`), trimmed. Names never reach the filesystem (blobs are stored by hash), so this is about
+/// what other people see and what a browser saves. Throws ApiError (400 on `name`) for names that
+/// are empty, `.`/`..`, longer than 255 bytes, not UTF-8, or hold control or format characters
+/// (NUL, bidi overrides such as U+202E). Absent → "file".
+std::string sanitize_name(std::optional<std::string_view> raw);
+
+/// A byte range of a file of `size` bytes.
+struct ByteRange {
+  std::uint64_t first = 0, last = 0;  ///< inclusive
+  std::uint64_t length() const { return last - first + 1; }
+};
+enum class RangeKind { whole, partial, unsatisfiable };
+struct RangeAnswer {
+  RangeKind kind = RangeKind::whole;
+  ByteRange range;
+};
+/// The answer to a Range header (RFC 9110 14.2): one `bytes=a-b`, `a-` or `-n` → partial; a
+/// syntactically bad header or several ranges → the whole file (allowed: a server may ignore
+/// Range); a range starting past the end, or `-0` → unsatisfiable (416).
+RangeAnswer parse_range(std::optional<std::string_view> header, std::uint64_t size);
+
+/// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded name>`.
+std::string content_disposition(std::string_view name);
+
+/// The client's Content-Type if it is a plausible `type/subtype` (parameters kept, at most 255
+/// bytes), else application/octet-stream.
+std::string content_type_of(std::optional<std::string_view> header);
+
+}  // namespace bookspace::files

@@ -1,0 +1,146 @@
+#include "service.hpp"
+
+#include "core/clock.hpp"
+#include "core/database.hpp"
+#include "core/error.hpp"
+#include "core/event_contract.hpp"
+#include "core/event_log.hpp"
+#include "core/ids.hpp"
+#include "http/message.hpp"
+
+#include <bookspace/documents/documents.hpp>
+#include <bookspace/files/events.hpp>
+
+#include <soci/soci.h>
+
+namespace bookspace::files {
+
+using core::ApiError;
+using core::ErrorCode;
+
+namespace {
+
+ApiError no_such_file() {
+  return ApiError(ErrorCode::not_found, "No such file.");
+}
+
+ApiError over_quota(std::int64_t quota) {
+  return ApiError(ErrorCode::quota_exceeded,
+                  "The upload would exceed your storage quota of " + std::to_string(quota) + " bytes.");
+}
+
+}  // namespace
+
+core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
+  if (up.document_id) {
+    const std::string doc = *up.document_id;
+    const auto role = co_await deps_.access.role(doc, up.user);
+    if (role == documents::Role::none)
+      throw ApiError(core::Error::validation("document_id", "no such document"));
+    if (role < documents::Role::editor)
+      throw ApiError(ErrorCode::forbidden, "Attaching a file to a document needs editor rights on it.");
+  }
+  const std::int64_t quota = deps_.settings.quota_bytes;
+  std::int64_t used = 0;
+  if (quota > 0) {
+    used = co_await deps_.db.run([&](soci::session& sql) { return used_bytes(sql, up.user); });
+    const auto declared = body.declared_length();
+    if (declared && used + static_cast<std::int64_t>(*declared) > quota) throw over_quota(quota);
+  }
+  auto writer = co_await core::run_in(deps_.io, [&](std::size_t) { return deps_.blobs.create(); });
+  for (;;) {
+    const std::string_view chunk = co_await body.next();
+    if (chunk.empty()) break;
+    co_await core::run_in(deps_.io, [&](std::size_t) { writer->write(chunk); });
+    if (quota > 0 && used + static_cast<std::int64_t>(writer->written()) > quota) throw over_quota(quota);
+  }
+  const auto stored = co_await core::run_in(deps_.io, [&](std::size_t) { return writer->commit(); });
+  File f;
+  f.id = deps_.ids.uuid_v7();
+  f.name = std::move(up.name);
+  f.content_type = std::move(up.content_type);
+  f.size = static_cast<std::int64_t>(stored.size);
+  f.sha256 = stored.sha256;
+  f.owner_id = up.user;
+  f.document_id = up.document_id;
+  f.created_at = deps_.clock.now_ms();
+  bool refused = false;
+  try {
+    co_await deps_.db.transaction([&](core::Tx& tx) {
+      if (quota > 0 && used_bytes(tx.sql, f.owner_id) + f.size > quota) throw over_quota(quota);
+      reference_blob(tx.sql, f.sha256, f.size, f.created_at);
+      insert_file(tx.sql, f);
+      core::publish(
+          deps_.events, tx, f.id,
+          Uploaded{f.id, f.name, f.content_type, f.sha256, f.owner_id, f.size, f.document_id, f.created_at});
+    });
+  } catch (ApiError const&) {
+    refused = true;  // a concurrent upload took the quota: the stored content goes to the GC
+  }
+  if (refused) {
+    const long long now = deps_.clock.now_ms();
+    co_await deps_.db.transaction([&](core::Tx& tx) { note_unreferenced(tx.sql, f.sha256, f.size, now); });
+    throw over_quota(quota);
+  }
+  co_return f;
+}
+
+core::Awaitable<File> Service::readable(std::string id, std::string user) {
+  auto file = co_await deps_.db.run([&](soci::session& sql) { return find_file(sql, id); });
+  if (!file) throw no_such_file();
+  if (file->owner_id == user) co_return *file;
+  if (file->document_id) {
+    const std::string doc = *file->document_id;
+    if (co_await deps_.access.role(doc, user) != documents::Role::none) co_return *file;
+  }
+  throw no_such_file();
+}
+
+core::Awaitable<File> Service::get(std::string id, std::string user) {
+  co_return co_await readable(std::move(id), std::move(user));
+}
+
+core::Awaitable<Content> Service::open(std::string id, std::string user) {
+  auto file = co_await readable(std::move(id), std::move(user));
+  const int fd = co_await core::run_in(deps_.io, [&](std::size_t) { return deps_.blobs.open(file.sha256); });
+  if (fd < 0) throw ApiError(ErrorCode::internal, "The file's content is missing from the store.");
+  co_return Content{std::move(file), fd};
+}
+
+core::Awaitable<std::vector<File>> Service::list(std::string user, std::optional<std::string> document_id,
+                                                 std::string before_id, int n) {
+  std::optional<std::string> owner;
+  if (document_id) {
+    const std::string doc = *document_id;
+    if (co_await deps_.access.role(doc, user) == documents::Role::none)
+      throw ApiError(core::Error::validation("document_id", "no such document"));
+  } else {
+    owner = user;
+  }
+  co_return co_await deps_.db.run(
+      [&](soci::session& sql) { return list_files(sql, owner, document_id, before_id, n); });
+}
+
+core::Awaitable<void> Service::remove(std::string id, std::string user) {
+  auto file = co_await readable(id, user);
+  if (file.owner_id != user) throw ApiError(ErrorCode::forbidden, "Only the file's owner may delete it.");
+  co_await deps_.db.transaction([&](core::Tx& tx) {
+    if (!delete_file(tx.sql, id)) throw no_such_file();
+    release_blob(tx.sql, file.sha256, deps_.clock.now_ms());
+    core::publish(deps_.events, tx, id, Deleted{id, file.owner_id, file.document_id});
+  });
+}
+
+std::size_t Service::collect_garbage(soci::session& sql, int batch) {
+  const long long cutoff = deps_.clock.now_ms() - deps_.settings.blob_grace_s * 1000;
+  std::size_t removed = 0;
+  for (auto const& sha : unreferenced_blobs(sql, cutoff, batch)) {
+    bool forgotten = false;
+    core::run_transaction(sql, deps_.db.dialect(),
+                          [&](core::Tx& tx) { forgotten = forget_blob(tx.sql, sha); });
+    if (forgotten && deps_.blobs.remove(sha, deps_.settings.blob_grace_s)) ++removed;
+  }
+  return removed;
+}
+
+}  // namespace bookspace::files

@@ -1,0 +1,87 @@
+#pragma once
+
+// The files module's use cases: access checks, quotas, the blob store and transactions around
+// the repository (store.hpp). Transport-free: routes.cpp turns HTTP into these calls.
+
+#include "blob_store.hpp"
+#include "store.hpp"
+
+#include "core/async.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bookspace::core {
+class Clock;
+class Database;
+class EventLog;
+class IdGenerator;
+class WorkerPool;
+}  // namespace bookspace::core
+namespace bookspace::documents {
+class Access;
+}
+namespace bookspace::http {
+class BodyStream;
+}
+namespace soci {
+class session;
+}
+
+namespace bookspace::files {
+
+struct Settings {
+  std::int64_t quota_bytes = 0;  ///< per user; 0: no quota
+  std::int64_t blob_grace_s = 3600;
+};
+
+struct ServiceDeps {
+  core::Database& db;
+  core::EventLog& events;
+  core::Clock const& clock;
+  core::IdGenerator& ids;
+  core::WorkerPool& io;  ///< disk work: writes, fsync, opens
+  BlobStore& blobs;
+  documents::Access& access;  ///< who may read a document a file is attached to
+  Settings settings;
+};
+
+struct Upload {
+  std::string user, name, content_type;
+  std::optional<std::string> document_id;
+};
+
+/// A file and a descriptor of its content, for downloads.
+struct Content {
+  File file;
+  int fd = -1;  ///< owned by the caller
+};
+
+class Service {
+ public:
+  explicit Service(ServiceDeps deps) : deps_(deps) {}
+
+  /// Streams `body` into the blob store and records the file. A document to attach to needs
+  /// editor rights (else not_found / forbidden); past the owner's quota → quota_exceeded, with
+  /// nothing left behind.
+  core::Awaitable<File> upload(Upload upload, http::BodyStream& body);
+  /// Readable by its owner and, when attached, by the document's readers; else not_found.
+  core::Awaitable<File> get(std::string id, std::string user);
+  core::Awaitable<Content> open(std::string id, std::string user);
+  /// Own files, or (with `document_id`, which the user must be able to read) a document's.
+  core::Awaitable<std::vector<File>> list(std::string user, std::optional<std::string> document_id,
+                                          std::string before_id, int n);
+  /// Owner only (a reader of its document gets forbidden).
+  core::Awaitable<void> remove(std::string id, std::string user);
+
+  /// The blob GC (scheduler): deletes blobs unreferenced for longer than the grace.
+  std::size_t collect_garbage(soci::session& sql, int batch);
+
+ private:
+  core::Awaitable<File> readable(std::string id, std::string user);
+  ServiceDeps deps_;
+};
+
+}  // namespace bookspace::files

@@ -1,0 +1,143 @@
+#include "store.hpp"
+
+#include "core/prepared.hpp"
+#include "core/sql.hpp"
+
+#include <soci/soci.h>
+
+namespace bookspace::files {
+
+using soci::into;
+using soci::use;
+namespace db = core::sql;
+
+namespace {
+
+#define FILE_COLUMNS "id, name, content_type, size, sha256, owner_id, document_id, created_at"
+
+constexpr std::string_view insert_sql =
+    "INSERT INTO files_files (id, name, content_type, size, sha256, owner_id, document_id, created_at)"
+    " VALUES (:id, :name, :type, :size, :sha, :owner, :doc, :created)";
+constexpr std::string_view insert_unattached_sql =
+    "INSERT INTO files_files (id, name, content_type, size, sha256, owner_id, document_id, created_at)"
+    " VALUES (:id, :name, :type, :size, :sha, :owner, NULL, :created)";
+constexpr std::string_view find_sql = "SELECT " FILE_COLUMNS " FROM files_files WHERE id = :id";
+constexpr std::string_view delete_sql = "DELETE FROM files_files WHERE id = :id";
+constexpr std::string_view used_sql =
+    "SELECT COALESCE(SUM(size), 0) FROM files_files WHERE owner_id = :owner";
+constexpr std::string_view reference_sql =
+    "INSERT INTO files_blobs (sha256, size, refs, created_at) VALUES (:sha, :size, 1, :now)"
+    " ON CONFLICT (sha256) DO UPDATE SET refs = files_blobs.refs + 1, unreferenced_at = NULL";
+constexpr std::string_view release_sql =
+    "UPDATE files_blobs SET refs = refs - 1, unreferenced_at = CASE WHEN refs = 1 THEN CAST(:now AS BIGINT)"
+    " ELSE NULL END WHERE sha256 = :sha";
+constexpr std::string_view note_unreferenced_sql =
+    "INSERT INTO files_blobs (sha256, size, refs, created_at, unreferenced_at) VALUES (:sha, :size, 0, :now, "
+    ":now2)"
+    " ON CONFLICT (sha256) DO NOTHING";
+constexpr std::string_view unreferenced_sql =
+    "SELECT sha256 FROM files_blobs WHERE refs = 0 AND unreferenced_at < :cutoff ORDER BY unreferenced_at "
+    "LIMIT :n";
+constexpr std::string_view forget_sql = "DELETE FROM files_blobs WHERE sha256 = :sha AND refs = 0";
+constexpr std::string_view refs_sql = "SELECT refs FROM files_blobs WHERE sha256 = :sha";
+
+File read_file(soci::row const& r) {
+  File f;
+  f.id = db::get_text(r, 0);
+  f.name = db::get_text(r, 1);
+  f.content_type = db::get_text(r, 2);
+  f.size = db::get_int(r, 3);
+  f.sha256 = db::get_text(r, 4);
+  f.owner_id = db::get_text(r, 5);
+  f.document_id = db::get_opt_text(r, 6);
+  f.created_at = db::get_int(r, 7);
+  return f;
+}
+
+}  // namespace
+
+void insert_file(soci::session& sql, File const& f) {
+  if (f.document_id) {
+    core::execute(sql, insert_sql, f.id, f.name, f.content_type, f.size, f.sha256, f.owner_id, *f.document_id,
+                  f.created_at);
+  } else {
+    core::execute(sql, insert_unattached_sql, f.id, f.name, f.content_type, f.size, f.sha256, f.owner_id,
+                  f.created_at);
+  }
+}
+
+std::optional<File> find_file(soci::session& sql, std::string const& id) {
+  soci::rowset<soci::row> rows = (sql.prepare << find_sql, use(id));
+  for (auto const& r : rows) return read_file(r);
+  return std::nullopt;
+}
+
+std::vector<File> list_files(soci::session& sql, std::optional<std::string> const& owner_id,
+                             std::optional<std::string> const& document_id, std::string const& before_id,
+                             int n) {
+  std::string text = "SELECT " FILE_COLUMNS " FROM files_files WHERE 1 = 1";
+  if (owner_id) text += " AND owner_id = :owner";
+  if (document_id) text += " AND document_id = :doc";
+  if (!before_id.empty()) text += " AND id < :before";
+  text += " ORDER BY id DESC LIMIT :n";
+  soci::statement st(sql);
+  st.alloc();
+  st.prepare(text);
+  soci::row row;
+  st.exchange(into(row));
+  if (owner_id) st.exchange(use(*owner_id));
+  if (document_id) st.exchange(use(*document_id));
+  if (!before_id.empty()) st.exchange(use(before_id));
+  st.exchange(use(n));
+  st.define_and_bind();
+  std::vector<File> out;
+  if (st.execute(true)) {
+    do {
+      out.push_back(read_file(row));
+    } while (st.fetch());
+  }
+  return out;
+}
+
+bool delete_file(soci::session& sql, std::string const& id) {
+  return core::execute(sql, delete_sql, id) == 1;
+}
+
+std::int64_t used_bytes(soci::session& sql, std::string const& owner_id) {
+  long long used = 0;
+  sql << used_sql, use(owner_id), into(used);
+  return used;
+}
+
+void reference_blob(soci::session& sql, std::string const& sha256, std::int64_t size, long long now) {
+  core::execute(sql, reference_sql, sha256, static_cast<long long>(size), now);
+}
+
+void release_blob(soci::session& sql, std::string const& sha256, long long now) {
+  core::execute(sql, release_sql, now, sha256);
+}
+
+void note_unreferenced(soci::session& sql, std::string const& sha256, std::int64_t size, long long now) {
+  core::execute(sql, note_unreferenced_sql, sha256, static_cast<long long>(size), now, now);
+}
+
+std::vector<std::string> unreferenced_blobs(soci::session& sql, long long cutoff, int n) {
+  std::vector<std::string> out;
+  soci::rowset<std::string> rows = (sql.prepare << unreferenced_sql, use(cutoff), use(n));
+  for (auto const& s : rows) out.push_back(s);
+  return out;
+}
+
+bool forget_blob(soci::session& sql, std::string const& sha256) {
+  return core::execute(sql, forget_sql, sha256) == 1;
+}
+
+std::optional<int> blob_refs(soci::session& sql, std::string const& sha256) {
+  int refs = 0;
+  soci::indicator ind = soci::i_null;
+  sql << refs_sql, use(sha256), into(refs, ind);
+  if (!sql.got_data()) return std::nullopt;
+  return refs;
+}
+
+}  // namespace bookspace::files

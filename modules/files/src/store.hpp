@@ -1,0 +1,49 @@
+#pragma once
+
+// The files module's repository: every SQL statement on files_* (migrations/files). Callers own
+// transactions. Times are ms since the epoch.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace soci {
+class session;
+}
+
+namespace bookspace::files {
+
+struct File {
+  std::string id, name, content_type, sha256, owner_id;
+  std::int64_t size = 0;
+  std::optional<std::string> document_id;
+  long long created_at = 0;
+};
+
+void insert_file(soci::session& sql, File const& f);
+std::optional<File> find_file(soci::session& sql, std::string const& id);
+/// The owner's files, or a document's (`document_id`), newest first, ids below `before_id`.
+std::vector<File> list_files(soci::session& sql, std::optional<std::string> const& owner_id,
+                             std::optional<std::string> const& document_id, std::string const& before_id,
+                             int n);
+bool delete_file(soci::session& sql, std::string const& id);
+
+/// Logical bytes the user's files take (what the quota counts; shared blobs count per file).
+std::int64_t used_bytes(soci::session& sql, std::string const& owner_id);
+
+/// One more file points at the blob (a new row, or refs + 1 and no longer unreferenced).
+void reference_blob(soci::session& sql, std::string const& sha256, std::int64_t size, long long now);
+/// One file fewer; at 0 the blob is unreferenced from `now` (the GC deletes it after the grace).
+void release_blob(soci::session& sql, std::string const& sha256, long long now);
+/// A stored blob no file references (an upload refused after its content was stored): known to
+/// the GC, which removes it after the grace unless a file takes it meanwhile.
+void note_unreferenced(soci::session& sql, std::string const& sha256, std::int64_t size, long long now);
+/// Blobs unreferenced since before `cutoff`, at most `n`.
+std::vector<std::string> unreferenced_blobs(soci::session& sql, long long cutoff, int n);
+/// Deletes the blob's row if it is still unreferenced; true when deleted (then remove the file).
+bool forget_blob(soci::session& sql, std::string const& sha256);
+/// The blob's reference count (tests, metrics); nullopt when there is no row.
+std::optional<int> blob_refs(soci::session& sql, std::string const& sha256);
+
+}  // namespace bookspace::files

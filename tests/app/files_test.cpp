@@ -1,0 +1,227 @@
+// The files module through the real Application and HTTP, on SQLite and PostgreSQL.
+#include "documents_helpers.hpp"
+#include "test_app.hpp"
+
+#include <bookspace/files/files.hpp>
+
+#include <doctest/doctest.h>
+#include <boost/json.hpp>
+
+#include <filesystem>
+
+using namespace bookspace;
+using namespace bookspace::testing;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<app::ModuleDescriptor> files_modules() {
+  return {auth::auth_module(), documents::documents_module(), files::files_module()};
+}
+
+HttpResponse upload(HttpClient& c, Member const& who, std::string const& body, std::string const& query = "",
+                    std::map<std::string, std::string> headers = {}) {
+  headers["Authorization"] = "Bearer " + who.token;
+  if (!headers.contains("Content-Type")) headers["Content-Type"] = "text/plain";
+  return c.request("POST", "/api/v1/files" + query, body, headers);
+}
+
+std::string content_path(std::string const& id) {
+  return "/api/v1/files/" + id + "/content";
+}
+
+std::size_t files_in(fs::path const& dir) {
+  std::size_t n = 0;
+  if (!fs::exists(dir)) return 0;
+  for (auto const& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("upload and download: metadata, ETag, 304, ranges, 416, HEAD, safe headers") {
+  TestApp app(generous(), files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  std::string body;
+  for (int i = 0; i < 3000; ++i) body += "line " + std::to_string(i) + "\n";
+  auto r = upload(c, ann, body, "?name=notes%20%C3%BC.txt");
+  REQUIRE(r.status == 201);
+  const std::string id = str(r, "id");
+  CHECK(r.header("Location") == "/api/v1/files/" + id);
+  CHECK(str(r, "name") == "notes ü.txt");
+  CHECK(str(r, "content_type") == "text/plain");
+  CHECK(r.json().at("size").to_number<std::size_t>() == body.size());
+  CHECK(r.json().at("document_id").is_null());
+  CHECK(r.json().at("owner_id").as_string() == ann.id);
+  const std::string sha = str(r, "sha256");
+  CHECK(sha.size() == 64);
+
+  auto meta = call(c, ann, "GET", "/api/v1/files/" + id);
+  CHECK(meta.status == 200);
+  CHECK(str(meta, "sha256") == sha);
+
+  auto whole = call(c, ann, "GET", content_path(id));
+  REQUIRE(whole.status == 200);
+  CHECK(whole.body == body);
+  CHECK(whole.header("ETag") == "\"" + sha + "\"");
+  CHECK(whole.header("Accept-Ranges") == "bytes");
+  CHECK(whole.header("X-Content-Type-Options") == "nosniff");
+  CHECK(whole.header("Cache-Control") == "private");
+  CHECK(whole.header("Content-Type") == "text/plain");
+  CHECK(whole.header("Content-Disposition") ==
+        "attachment; filename=\"notes __.txt\"; filename*=UTF-8''notes%20%C3%BC.txt");
+
+  CHECK(call(c, ann, "GET", content_path(id), "", {{"If-None-Match", "\"" + sha + "\""}}).status == 304);
+  CHECK(call(c, ann, "GET", content_path(id), "", {{"If-None-Match", "\"other\""}}).status == 200);
+
+  auto part = call(c, ann, "GET", content_path(id), "", {{"Range", "bytes=10-19"}});
+  CHECK(part.status == 206);
+  CHECK(part.body == body.substr(10, 10));
+  CHECK(part.header("Content-Range") == "bytes 10-19/" + std::to_string(body.size()));
+  auto tail = call(c, ann, "GET", content_path(id), "", {{"Range", "bytes=-5"}});
+  CHECK(tail.status == 206);
+  CHECK(tail.body == body.substr(body.size() - 5));
+  auto from = call(c, ann, "GET", content_path(id), "",
+                   {{"Range", "bytes=" + std::to_string(body.size() - 3) + "-"}});
+  CHECK(from.body == body.substr(body.size() - 3));
+  auto multi = call(c, ann, "GET", content_path(id), "", {{"Range", "bytes=0-1,5-6"}});
+  CHECK(multi.status == 200);
+  CHECK(multi.body == body);
+  auto past =
+      call(c, ann, "GET", content_path(id), "", {{"Range", "bytes=" + std::to_string(body.size()) + "-"}});
+  CHECK(past.status == 416);
+  CHECK(past.header("Content-Range") == "bytes */" + std::to_string(body.size()));
+  CHECK(past.json().at("code") == "range_not_satisfiable");
+
+  auto head = call(c, ann, "HEAD", content_path(id));
+  CHECK(head.status == 200);
+  CHECK(head.header("Content-Length") == std::to_string(body.size()));
+  CHECK(head.body.empty());
+
+  CHECK(call(c, ann, "DELETE", "/api/v1/files/" + id).status == 204);
+  CHECK(call(c, ann, "GET", "/api/v1/files/" + id).status == 404);
+  CHECK(call(c, ann, "GET", content_path(id)).status == 404);
+}
+
+TEST_CASE("files: strangers see nothing; a document's readers read its files, only the owner deletes") {
+  TestApp app(generous(), files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  auto vic = join(c, "vic@example.com");
+  auto eve = join(c, "eve@example.com");
+  const std::string doc = create_doc(c, ann, "Plans");
+  REQUIRE(call(c, ann, "PUT", doc_path(doc, "/shares/" + vic.id), R"({"role":"viewer"})").status == 200);
+
+  auto r = upload(c, ann, "attached bytes", "?name=a.txt&document_id=" + doc);
+  REQUIRE(r.status == 201);
+  const std::string id = str(r, "id");
+  CHECK(r.json().at("document_id").as_string() == doc);
+  auto own = str(upload(c, ann, "private bytes", "?name=p.txt"), "id");
+
+  // The viewer reads the attached file (metadata, content, HEAD, Range), not the private one.
+  CHECK(call(c, vic, "GET", "/api/v1/files/" + id).status == 200);
+  CHECK(call(c, vic, "GET", content_path(id)).body == "attached bytes");
+  CHECK(call(c, vic, "HEAD", content_path(id)).status == 200);
+  CHECK(call(c, vic, "GET", content_path(id), "", {{"Range", "bytes=0-7"}}).body == "attached");
+  CHECK(call(c, vic, "DELETE", "/api/v1/files/" + id).status == 403);
+  CHECK(call(c, vic, "GET", "/api/v1/files/" + own).status == 404);
+  // A viewer may not attach; a stranger's document does not exist for them.
+  CHECK(upload(c, vic, "x", "?document_id=" + doc).status == 403);
+  CHECK(upload(c, eve, "x", "?document_id=" + doc).status == 400);
+  // The stranger: 404 everywhere.
+  for (auto const& f : {id, own}) {
+    CHECK(call(c, eve, "GET", "/api/v1/files/" + f).status == 404);
+    CHECK(call(c, eve, "GET", content_path(f)).status == 404);
+    CHECK(call(c, eve, "HEAD", content_path(f)).status == 404);
+    CHECK(call(c, eve, "GET", content_path(f), "", {{"Range", "bytes=0-1"}}).status == 404);
+    CHECK(call(c, eve, "DELETE", "/api/v1/files/" + f).status == 404);
+  }
+  CHECK(c.get(content_path(id)).status == 401);
+
+  // Lists: own files; a document's files for its readers.
+  auto mine = call(c, ann, "GET", "/api/v1/files?limit=1");
+  REQUIRE(mine.status == 200);
+  CHECK(mine.json().at("items").as_array().size() == 1);
+  CHECK(all_ids(c, ann, "/api/v1/files?limit=1").size() == 2);
+  auto attached = call(c, vic, "GET", "/api/v1/files?document_id=" + doc);
+  REQUIRE(attached.json().at("items").as_array().size() == 1);
+  CHECK(call(c, vic, "GET", "/api/v1/files").json().at("items").as_array().empty());
+  CHECK(call(c, eve, "GET", "/api/v1/files?document_id=" + doc).status == 400);
+}
+
+TEST_CASE("identical content is stored once; deleting one file keeps the blob for the other") {
+  TestApp app(generous([](app::Config& c) {
+                c.set("files.blob_grace_s", 0);
+                c.set("files.gc_interval_s", 1);
+              }),
+              files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  auto bob = join(c, "bob@example.com");
+  auto a = upload(c, ann, "same content", "?name=a.txt");
+  auto b = upload(c, bob, "same content", "?name=b.txt");
+  REQUIRE(a.status == 201);
+  REQUIRE(b.status == 201);
+  const std::string sha = str(a, "sha256");
+  CHECK(str(b, "sha256") == sha);
+  CHECK(app.query_strings("SELECT CAST(refs AS TEXT) FROM files_blobs WHERE sha256 = '" + sha + "'") ==
+        std::vector<std::string>{"2"});
+  const fs::path blobs = fs::path(app.database().dir()) / "blobs" / "sha256";
+  CHECK(files_in(blobs) == 1);
+  REQUIRE(call(c, ann, "DELETE", "/api/v1/files/" + str(a, "id")).status == 204);
+  CHECK(app.query_strings("SELECT CAST(refs AS TEXT) FROM files_blobs WHERE sha256 = '" + sha + "'") ==
+        std::vector<std::string>{"1"});
+  CHECK(call(c, bob, "GET", content_path(str(b, "id"))).body == "same content");
+  REQUIRE(call(c, bob, "DELETE", "/api/v1/files/" + str(b, "id")).status == 204);
+  // Unreferenced and past the grace: the GC removes it.
+  REQUIRE(eventually([&] { return files_in(blobs) == 0; }, std::chrono::seconds(15)));
+  CHECK(app.query_strings("SELECT sha256 FROM files_blobs").empty());
+}
+
+TEST_CASE("limits: size over the limit is a 413, quota by one byte a 507; nothing is left behind") {
+  TestApp app(generous([](app::Config& c) {
+                c.set("files.max_file_bytes", 1000);
+                c.set("files.quota_bytes", 1500);
+              }),
+              files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  CHECK(upload(c, ann, std::string(1001, 'x')).status == 413);
+  REQUIRE(upload(c, ann, std::string(1000, 'a')).status == 201);
+  auto over = upload(c, ann, std::string(501, 'b'));
+  CHECK(over.status == 507);
+  CHECK(over.json().at("code") == "quota_exceeded");
+  CHECK(upload(c, ann, std::string(500, 'c')).status == 201);  // exactly at the quota
+  CHECK(upload(c, ann, "d").status == 507);
+  // Chunked over the quota (no Content-Length to refuse up front): refused while streaming.
+  auto bob = join(c, "bob@example.com");
+  REQUIRE(upload(c, bob, std::string(700, 'e')).status == 201);
+  RawConnection raw(app.port());
+  raw.send("POST /api/v1/files HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + bob.token +
+           "\r\nTransfer-Encoding: chunked\r\n\r\n1c2\r\n" + std::string(450, 'f') + "\r\n1c2\r\n" +
+           std::string(450, 'f') + "\r\n0\r\n\r\n");
+  auto refused = raw.read_until("}");
+  INFO(refused);
+  CHECK(refused.find("507 Insufficient Storage") != std::string::npos);
+  const fs::path tmp = fs::path(app.database().dir()) / "blobs" / "tmp";
+  CHECK(eventually([&] { return files_in(tmp) == 0; }));
+  CHECK(app.query_strings("SELECT id FROM files_files").size() == 3);
+}
+
+TEST_CASE("names: paths cut to their last part, hostile names refused") {
+  TestApp app(generous(), files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  CHECK(str(upload(c, ann, "x", "?name=..%2F..%2Fetc%2Fpasswd"), "name") == "passwd");
+  CHECK(str(upload(c, ann, "x", "?name=..%5Cwin.ini"), "name") == "win.ini");
+  CHECK(str(upload(c, ann, "x"), "name") == "file");
+  for (auto bad : {"?name=", "?name=..", "?name=a%00b", "?name=evil%E2%80%AEtxt.exe", "?name=%FF"}) {
+    INFO(bad);
+    auto r = upload(c, ann, "x", bad);
+    CHECK(r.status == 400);
+  }
+  CHECK(upload(c, ann, "x", "?name=" + std::string(300, 'n')).status == 400);
+}
