@@ -225,3 +225,19 @@ TEST_CASE("names: paths cut to their last part, hostile names refused") {
   }
   CHECK(upload(c, ann, "x", "?name=" + std::string(300, 'n')).status == 400);
 }
+
+TEST_CASE("a purged document takes its files with it") {
+  TestApp app(generous(), files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  const std::string doc = create_doc(c, ann, "Doomed");
+  const std::string attached = str(upload(c, ann, "attached", "?document_id=" + doc), "id");
+  const std::string kept = str(upload(c, ann, "kept"), "id");
+  REQUIRE(call(c, ann, "DELETE", doc_path(doc)).status == 204);
+  CHECK(call(c, ann, "GET", "/api/v1/files/" + attached).status == 200);  // trashed: still the owner's
+  REQUIRE(call(c, ann, "DELETE", "/api/v1/trash/" + doc).status == 204);
+  REQUIRE(eventually([&] { return call(c, ann, "GET", "/api/v1/files/" + attached).status == 404; }));
+  CHECK(call(c, ann, "GET", "/api/v1/files/" + kept).status == 200);
+  CHECK(app.query_strings("SELECT type FROM events WHERE aggregate_id = '" + attached + "' ORDER BY seq") ==
+        std::vector<std::string>{"files.uploaded.v1", "files.deleted.v1"});
+}

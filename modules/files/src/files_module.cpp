@@ -1,5 +1,7 @@
 #include "core/clock.hpp"
 #include "core/database.hpp"
+#include "core/event_contract.hpp"
+#include "core/event_log.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/scheduler.hpp"
@@ -9,6 +11,7 @@
 #include "service.hpp"
 
 #include <bookspace/documents/documents.hpp>
+#include <bookspace/documents/events.hpp>
 #include <bookspace/files/files.hpp>
 
 #include <soci/soci.h>
@@ -54,6 +57,10 @@ class FilesModule final : public app::Module {
 
   void register_routes(http::Router& router) override { add_routes(router, service_, max_file_bytes_); }
   boost::json::object openapi_schemas() const override { return files::openapi_schemas(); }
+  void subscribe(core::EventLog& events) override {
+    events.subscribe("files.document_purges", core::types_of<documents::Purged>(),
+                     [this](core::Tx& tx, core::Event const& e) { service_.follow_documents(tx, e); });
+  }
 
   void start() override {
     gc_ = ctx_.scheduler.every(

@@ -9,6 +9,7 @@
 #include "http/message.hpp"
 
 #include <bookspace/documents/documents.hpp>
+#include <bookspace/documents/events.hpp>
 #include <bookspace/files/events.hpp>
 
 #include <soci/soci.h>
@@ -129,6 +130,17 @@ core::Awaitable<void> Service::remove(std::string id, std::string user) {
     release_blob(tx.sql, file.sha256, deps_.clock.now_ms());
     core::publish(deps_.events, tx, id, Deleted{id, file.owner_id, file.document_id});
   });
+}
+
+void Service::follow_documents(core::Tx& tx, core::Event const& e) {
+  auto purged = core::event_as<documents::Purged>(e);
+  if (!purged) return;
+  const long long now = deps_.clock.now_ms();
+  for (auto const& f : files_of_document(tx.sql, purged->id)) {
+    if (!delete_file(tx.sql, f.id)) continue;
+    release_blob(tx.sql, f.sha256, now);
+    core::publish(deps_.events, tx, f.id, Deleted{f.id, f.owner_id, f.document_id});
+  }
 }
 
 std::size_t Service::collect_garbage(soci::session& sql, int batch) {

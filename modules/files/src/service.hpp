@@ -16,6 +16,8 @@
 namespace bookspace::core {
 class Clock;
 class Database;
+struct Event;
+class Tx;
 class EventLog;
 class IdGenerator;
 class WorkerPool;
@@ -75,6 +77,10 @@ class Service {
                                           std::string before_id, int n);
   /// Owner only (a reader of its document gets forbidden).
   core::Awaitable<void> remove(std::string id, std::string user);
+
+  /// documents.purged.v1 (a durable consumer): the document's files go with it, in the
+  /// consumer's transaction.
+  void follow_documents(core::Tx& tx, core::Event const& event);
 
   /// The blob GC (scheduler): deletes blobs unreferenced for longer than the grace.
   std::size_t collect_garbage(soci::session& sql, int batch);

@@ -23,6 +23,8 @@ constexpr std::string_view insert_unattached_sql =
     " VALUES (:id, :name, :type, :size, :sha, :owner, NULL, :created)";
 constexpr std::string_view find_sql = "SELECT " FILE_COLUMNS " FROM files_files WHERE id = :id";
 constexpr std::string_view delete_sql = "DELETE FROM files_files WHERE id = :id";
+constexpr std::string_view of_document_sql =
+    "SELECT " FILE_COLUMNS " FROM files_files WHERE document_id = :doc";
 constexpr std::string_view used_sql =
     "SELECT COALESCE(SUM(size), 0) FROM files_files WHERE owner_id = :owner";
 constexpr std::string_view reference_sql =
@@ -101,6 +103,13 @@ std::vector<File> list_files(soci::session& sql, std::optional<std::string> cons
 
 bool delete_file(soci::session& sql, std::string const& id) {
   return core::execute(sql, delete_sql, id) == 1;
+}
+
+std::vector<File> files_of_document(soci::session& sql, std::string const& document_id) {
+  std::vector<File> out;
+  soci::rowset<soci::row> rows = (sql.prepare << of_document_sql, use(document_id));
+  for (auto const& r : rows) out.push_back(read_file(r));
+  return out;
 }
 
 std::int64_t used_bytes(soci::session& sql, std::string const& owner_id) {

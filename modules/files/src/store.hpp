@@ -28,6 +28,8 @@ std::vector<File> list_files(soci::session& sql, std::optional<std::string> cons
                              std::optional<std::string> const& document_id, std::string const& before_id,
                              int n);
 bool delete_file(soci::session& sql, std::string const& id);
+/// Every file attached to the document.
+std::vector<File> files_of_document(soci::session& sql, std::string const& document_id);
 
 /// Logical bytes the user's files take (what the quota counts; shared blobs count per file).
 std::int64_t used_bytes(soci::session& sql, std::string const& owner_id);
