@@ -47,6 +47,8 @@ Info info(ErrorCode code) {
       return {"idempotency_conflict", 422, "Idempotency key reused with a different request"};
     case ErrorCode::headers_too_large:
       return {"headers_too_large", 431, "Request header fields too large"};
+    case ErrorCode::link_expired:
+      return {"link_expired", 410, "Link expired"};
     case ErrorCode::internal:
       return {"internal", 500, "Internal server error"};
   }

@@ -27,6 +27,7 @@ enum class ErrorCode {
   overloaded,
   idempotency_conflict,
   headers_too_large,
+  link_expired,  ///< 410: a signed file link past its expiry (ours, beyond API.md's list)
   internal,
 };
 

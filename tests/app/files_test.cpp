@@ -241,3 +241,54 @@ TEST_CASE("a purged document takes its files with it") {
   CHECK(app.query_strings("SELECT type FROM events WHERE aggregate_id = '" + attached + "' ORDER BY seq") ==
         std::vector<std::string>{"files.uploaded.v1", "files.deleted.v1"});
 }
+
+TEST_CASE("signed links: work without auth until they expire; tampered → 404, expired → 410; Range too") {
+  TestApp app(generous(), files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  auto eve = join(c, "eve@example.com");
+  const std::string id = str(upload(c, ann, "0123456789", "?name=digits.txt"), "id");
+  auto made = call(c, ann, "POST", "/api/v1/files/" + id + "/links", R"({"expires_in":60})");
+  REQUIRE(made.status == 201);
+  const std::string url = str(made, "url");
+  CHECK(url.starts_with("/api/v1/files/" + id + "/content?expires="));
+  CHECK(made.json().at("expires_at").is_string());
+  auto anonymous = c.get(url);
+  CHECK(anonymous.status == 200);
+  CHECK(anonymous.body == "0123456789");
+  auto ranged = c.get(url, {{"Range", "bytes=2-4"}});
+  CHECK(ranged.status == 206);
+  CHECK(ranged.body == "234");
+  CHECK(c.request("HEAD", url).status == 200);
+
+  // Tampered: another file's id, another expiry, another signature.
+  const std::string other = str(upload(c, ann, "secret", "?name=s.txt"), "id");
+  std::string swapped = url;
+  swapped.replace(swapped.find(id), id.size(), other);
+  CHECK(c.get(swapped).status == 404);
+  std::string later = url;
+  const auto e = later.find("expires=") + 8;
+  later[e] = later[e] == '9' ? '8' : static_cast<char>(later[e] + 1);
+  CHECK(c.get(later).status == 404);
+  std::string forged = url;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  CHECK(c.get(forged).status == 404);
+  CHECK(c.get("/api/v1/files/" + id + "/content?expires=99999999999&signature=x").status == 404);
+  CHECK(c.get("/api/v1/files/" + id + "/content").status == 401);
+
+  // Expired: a link made for one second, read after it.
+  auto brief = call(c, ann, "POST", "/api/v1/files/" + id + "/links", R"({"expires_in":1})");
+  REQUIRE(brief.status == 201);
+  REQUIRE(eventually([&] { return c.get(str(brief, "url")).status == 410; }, std::chrono::seconds(5)));
+  CHECK(c.get(str(brief, "url")).json().at("code") == "link_expired");
+
+  // Only who may read the file makes links; bounds on expires_in.
+  CHECK(call(c, eve, "POST", "/api/v1/files/" + id + "/links", R"({"expires_in":60})").status == 404);
+  for (auto bad : {R"({"expires_in":0})", R"({"expires_in":604801})", R"({"expires_in":"60"})", R"({})",
+                   R"({"expires_in":60,"x":1})"}) {
+    CHECK(call(c, ann, "POST", "/api/v1/files/" + id + "/links", bad).status == 400);
+  }
+  // A deleted file's link stops working.
+  REQUIRE(call(c, ann, "DELETE", "/api/v1/files/" + id).status == 204);
+  CHECK(c.get(url).status == 404);
+}

@@ -2,9 +2,11 @@
 #include "core/database.hpp"
 #include "core/event_contract.hpp"
 #include "core/event_log.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "core/scheduler.hpp"
+#include "core/secret_file.hpp"
 #include "core/worker_pool.hpp"
 #include "http/router.hpp"
 #include "routes.hpp"
@@ -15,6 +17,7 @@
 #include <bookspace/files/files.hpp>
 
 #include <soci/soci.h>
+#include <sodium.h>
 #include <bookspace/migrations/files.hpp>
 
 namespace bookspace::files {
@@ -34,6 +37,24 @@ std::filesystem::path storage_of(app::ModuleContext& ctx) {
   return dir.empty() ? std::filesystem::path(ctx.data_dir) / "blobs" : std::filesystem::path(dir);
 }
 
+std::string new_link_key() {
+  unsigned char key[32];
+  randombytes_buf(key, sizeof key);
+  return core::base64url_encode(std::string_view(reinterpret_cast<char const*>(key), sizeof key));
+}
+
+/// The HMAC key of signed links: files.link_key, else generated once into the data directory
+/// (like the token signing key). Instances must share it.
+std::string link_key(app::ModuleContext& ctx) {
+  std::string text = ctx.config.str("files.link_key");
+  if (text.empty())
+    text = core::load_or_create_secret(std::filesystem::path(ctx.data_dir) / "files-link-key", &new_link_key,
+                                       ctx.log, "file link key");
+  auto key = core::base64url_decode(text);
+  if (!key || key->size() < 32) throw std::runtime_error("files.link_key: 32 or more bytes, base64url");
+  return *key;
+}
+
 class FilesModule final : public app::Module {
  public:
   explicit FilesModule(app::ModuleContext& ctx)
@@ -47,7 +68,8 @@ class FilesModule final : public app::Module {
                   io_,
                   *blobs_,
                   required_access(ctx),
-                  {ctx.config.integer("files.quota_bytes"), ctx.config.integer("files.blob_grace_s")}}),
+                  {ctx.config.integer("files.quota_bytes"), ctx.config.integer("files.blob_grace_s"),
+                   link_key(ctx)}}),
         max_file_bytes_(static_cast<std::uint64_t>(ctx.config.integer("files.max_file_bytes"))),
         collected_(
             ctx.metrics.counter("files_blobs_collected_total", "Unreferenced blobs deleted by the GC.")) {
@@ -91,6 +113,11 @@ void declare_config(app::ConfigSchema& s) {
                          "Past it → 507 quota_exceeded."));
   s.add({"files.storage_dir", app::ConfigType::string, "",
          "Where blobs live; empty: <data_dir>/blobs. Several instances share it (a shared volume)."});
+  app::ConfigKey key{"files.link_key", app::ConfigType::string, "",
+                     "HMAC key of signed file links (32 bytes, base64url). Empty: generated once into "
+                     "<data_dir>/files-link-key. Instances must share it. Secret."};
+  key.redact = [](std::string const& v) { return v.empty() ? std::string() : std::string("***"); };
+  s.add(std::move(key));
   s.add(
       app::integer_key("files.io_threads", 4, 1, 64, "Threads for disk work (upload writes, fsync, opens)."));
   s.add(app::integer_key("files.blob_grace_s", 3600, 0, 30 * 86400,

@@ -121,8 +121,17 @@ struct FdGuard {
   int release() { return std::exchange(fd, -1); }
 };
 
+/// The content for a signed-in reader, or for anyone holding a signed link (the only place a
+/// credential in a query string counts).
+core::Awaitable<Content> content_for(Service& svc, Request& req) {
+  if (req.ctx.principal.authenticated()) co_return co_await svc.open(id_of(req), user_of(req));
+  auto expires = req.query_param("expires"), signature = req.query_param("signature");
+  if (!expires || !signature) throw ApiError(core::ErrorCode::unauthorized, "Authentication is required.");
+  co_return co_await svc.open_link(id_of(req), std::move(*expires), std::move(*signature));
+}
+
 core::Awaitable<Response> content(Service& svc, Request& req) {
-  auto c = co_await svc.open(id_of(req), user_of(req));
+  auto c = co_await content_for(svc, req);
   FdGuard guard{c.fd};
   const std::string etag = etag_of(c.file);
   Response res{200, {}, {}};
@@ -155,6 +164,16 @@ core::Awaitable<Response> content(Service& svc, Request& req) {
   }
   res.file = std::make_shared<http::FileBody>(guard.release(), offset, length);
   co_return res;
+}
+
+core::Awaitable<Response> link(Service& svc, Request& req) {
+  auto body = http::parse_json_object(req);
+  http::only_fields(body, {"expires_in"});
+  auto const* v = body.if_contains("expires_in");
+  if (!v || !v->is_int64() || v->as_int64() < 1 || v->as_int64() > max_link_seconds)
+    throw ApiError(core::Error::validation("expires_in", "seconds, from 1 to 604800 (7 days)"));
+  auto l = co_await svc.link(id_of(req), user_of(req), v->as_int64());
+  co_return Response::json(201, {{"url", l.url}, {"expires_at", core::format_rfc3339(l.expires_at)}});
 }
 
 core::Awaitable<Response> remove(Service& svc, Request& req) {
@@ -196,14 +215,24 @@ void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
       {"content",
        json::object{{"application/octet-stream",
                      json::object{{"schema", json::object{{"type", "string"}, {"format", "binary"}}}}}}}};
+  auto content_options = oa::documented(oa::with_params(
+      oa::operation(
+          "The file's bytes: ETag (its SHA-256), If-None-Match → 304, one Range → 206, a range"
+          " past the end → 416.",
+          {{"200", binary}, {"206", binary}, {"304", oa::empty_response("If-None-Match matched.")}}),
+      {oa::param("Range", "header", oa::string(), "bytes=a-b, a- or -n."),
+       oa::param("If-None-Match", "header", oa::string(), "An ETag you hold."),
+       oa::param("expires", "query", oa::integer(), "A signed link's expiry (Unix seconds)."),
+       oa::param("signature", "query", oa::string(), "A signed link's signature: no Bearer needed.")}));
+  content_options.auth = http::Auth::optional;  // a signed link stands in for the credential
   r.add(Method::get, "/api/v1/files/{id}/content", http::bind(svc, handle::content),
-        oa::documented(oa::with_params(
-            oa::operation(
-                "The file's bytes: ETag (its SHA-256), If-None-Match → 304, one Range → 206, a range"
-                " past the end → 416.",
-                {{"200", binary}, {"206", binary}, {"304", oa::empty_response("If-None-Match matched.")}}),
-            {oa::param("Range", "header", oa::string(), "bytes=a-b, a- or -n."),
-             oa::param("If-None-Match", "header", oa::string(), "An ETag you hold.")})));
+        std::move(content_options));
+  r.add(Method::post, "/api/v1/files/{id}/links", http::bind(svc, handle::link),
+        oa::documented(oa::operation(
+            "A link to the content that works without authentication until it expires (at most 7 days);"
+            " tampered → 404, expired → 410.",
+            {{"201", oa::json_response("The link (a path on this server).", oa::ref("FileLink"))}},
+            oa::object({{"expires_in", oa::integer()}}, {"expires_in"}))));
   r.add(
       Method::del, "/api/v1/files/{id}", http::bind(svc, handle::remove),
       oa::documented(oa::operation("Delete a file (its owner).", {{"204", oa::empty_response("Deleted.")}})));
@@ -219,7 +248,9 @@ json::object openapi_schemas() {
                                {"document_id", oa::nullable_string()},
                                {"created_at", oa::date_time()}},
                               {"id", "name", "content_type", "size", "sha256", "owner_id", "document_id",
-                               "created_at"})}};
+                               "created_at"})},
+          {"FileLink",
+           oa::object({{"url", oa::string()}, {"expires_at", oa::date_time()}}, {"url", "expires_at"})}};
 }
 
 }  // namespace bookspace::files

@@ -1,9 +1,13 @@
 #include "rules.hpp"
 
 #include "core/error.hpp"
+#include "core/ids.hpp"
 #include "core/text.hpp"
 
+#include <sodium.h>
+
 #include <charconv>
+#include <limits>
 
 namespace bookspace::files {
 
@@ -92,6 +96,29 @@ std::string content_type_of(std::optional<std::string_view> header) {
                          slash + 1 < v.size() && v.find_first_of("\r\n\"\\") == std::string_view::npos &&
                          !core::one_line_text_problem(v);
   return plausible ? std::string(v) : "application/octet-stream";
+}
+
+std::string link_signature(std::string_view key, std::string_view id, std::int64_t expires) {
+  const std::string message = std::string(id) + "." + std::to_string(expires);
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<unsigned char const*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<unsigned char const*>(message.data()),
+                                message.size());
+  crypto_auth_hmacsha256_final(&state, mac);
+  return core::base64url_encode(std::string_view(reinterpret_cast<char const*>(mac), sizeof mac));
+}
+
+LinkCheck check_link(std::string_view key, std::string_view id, std::string_view expires,
+                     std::string_view signature, std::int64_t now_s) {
+  auto at = number(expires);
+  if (!at || *at > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return LinkCheck::invalid;
+  const std::string expected = link_signature(key, id, static_cast<std::int64_t>(*at));
+  if (expected.size() != signature.size() ||
+      sodium_memcmp(expected.data(), signature.data(), expected.size()) != 0)
+    return LinkCheck::invalid;
+  return static_cast<std::int64_t>(*at) < now_s ? LinkCheck::expired : LinkCheck::valid;
 }
 
 }  // namespace bookspace::files

@@ -38,4 +38,14 @@ std::string content_disposition(std::string_view name);
 /// bytes), else application/octet-stream.
 std::string content_type_of(std::optional<std::string_view> header);
 
+/// Signed links: `key` is the raw HMAC key (files.link_key).
+inline constexpr std::int64_t max_link_seconds = 7 * 86400;
+/// base64url(HMAC-SHA256(key, "<id>.<expires>")), `expires` in Unix seconds.
+std::string link_signature(std::string_view key, std::string_view id, std::int64_t expires);
+enum class LinkCheck { valid, invalid, expired };
+/// A link's query values checked at `now_s`: a signature that does not match (tampered id,
+/// expiry or signature) is invalid; a genuine one past its expiry is expired.
+LinkCheck check_link(std::string_view key, std::string_view id, std::string_view expires,
+                     std::string_view signature, std::int64_t now_s);
+
 }  // namespace bookspace::files

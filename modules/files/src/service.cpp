@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include "rules.hpp"
+
 #include "core/clock.hpp"
 #include "core/database.hpp"
 #include "core/error.hpp"
@@ -101,11 +103,34 @@ core::Awaitable<File> Service::get(std::string id, std::string user) {
   co_return co_await readable(std::move(id), std::move(user));
 }
 
-core::Awaitable<Content> Service::open(std::string id, std::string user) {
-  auto file = co_await readable(std::move(id), std::move(user));
+core::Awaitable<Content> Service::content_of(File file) {
   const int fd = co_await core::run_in(deps_.io, [&](std::size_t) { return deps_.blobs.open(file.sha256); });
   if (fd < 0) throw ApiError(ErrorCode::internal, "The file's content is missing from the store.");
   co_return Content{std::move(file), fd};
+}
+
+core::Awaitable<Content> Service::open(std::string id, std::string user) {
+  auto file = co_await readable(std::move(id), std::move(user));
+  co_return co_await content_of(std::move(file));
+}
+
+core::Awaitable<Link> Service::link(std::string id, std::string user, std::int64_t seconds) {
+  auto file = co_await readable(id, std::move(user));
+  const std::int64_t expires = deps_.clock.now_ms() / 1000 + seconds;
+  const std::string signature = link_signature(deps_.settings.link_key, file.id, expires);
+  co_return Link{
+      "/api/v1/files/" + file.id + "/content?expires=" + std::to_string(expires) + "&signature=" + signature,
+      expires * 1000};
+}
+
+core::Awaitable<Content> Service::open_link(std::string id, std::string expires, std::string signature) {
+  const auto verdict =
+      check_link(deps_.settings.link_key, id, expires, signature, deps_.clock.now_ms() / 1000);
+  if (verdict == LinkCheck::invalid) throw no_such_file();
+  if (verdict == LinkCheck::expired) throw ApiError(ErrorCode::link_expired, "This link has expired.");
+  auto file = co_await deps_.db.run([&](soci::session& sql) { return find_file(sql, id); });
+  if (!file) throw no_such_file();
+  co_return co_await content_of(std::move(*file));
 }
 
 core::Awaitable<std::vector<File>> Service::list(std::string user, std::optional<std::string> document_id,

@@ -37,6 +37,12 @@ namespace bookspace::files {
 struct Settings {
   std::int64_t quota_bytes = 0;  ///< per user; 0: no quota
   std::int64_t blob_grace_s = 3600;
+  std::string link_key;  ///< raw HMAC key of signed links
+};
+
+struct Link {
+  std::string url;  ///< path and query, relative to the server
+  long long expires_at = 0;
 };
 
 struct ServiceDeps {
@@ -72,6 +78,11 @@ class Service {
   /// Readable by its owner and, when attached, by the document's readers; else not_found.
   core::Awaitable<File> get(std::string id, std::string user);
   core::Awaitable<Content> open(std::string id, std::string user);
+  /// A signed link to the content, valid `seconds` (1 s – 7 days), for whoever may read it.
+  core::Awaitable<Link> link(std::string id, std::string user, std::int64_t seconds);
+  /// The content through a signed link: a link that does not verify (tampered, or its file is
+  /// gone) → not_found, an expired one → link_expired (410).
+  core::Awaitable<Content> open_link(std::string id, std::string expires, std::string signature);
   /// Own files, or (with `document_id`, which the user must be able to read) a document's.
   core::Awaitable<std::vector<File>> list(std::string user, std::optional<std::string> document_id,
                                           std::string before_id, int n);
@@ -87,6 +98,7 @@ class Service {
 
  private:
   core::Awaitable<File> readable(std::string id, std::string user);
+  core::Awaitable<Content> content_of(File file);
   ServiceDeps deps_;
 };
 
