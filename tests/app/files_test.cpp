@@ -292,3 +292,24 @@ TEST_CASE("signed links: work without auth until they expire; tampered → 404, 
   REQUIRE(call(c, ann, "DELETE", "/api/v1/files/" + id).status == 204);
   CHECK(c.get(url).status == 404);
 }
+
+TEST_CASE("content type: sniffed from the first bytes; the claim kept where it agrees; allow-list → 415") {
+  TestApp app(generous([](app::Config& c) {
+                c.set("files.allowed_types", json::array{"text/*", "application/pdf"});
+              }),
+              files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  const std::string pdf = "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+  auto disguised = upload(c, ann, pdf, "?name=x.html", {{"Content-Type", "text/html"}});
+  REQUIRE(disguised.status == 201);
+  CHECK(str(disguised, "content_type") == "application/pdf");
+  auto md = upload(c, ann, "# Title\n\nSome *text*.\n", "?name=a.md", {{"Content-Type", "text/markdown"}});
+  CHECK(str(md, "content_type") == "text/markdown");
+  const std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89",
+                        33);
+  auto image = upload(c, ann, png, "?name=a.png", {{"Content-Type", "image/png"}});
+  CHECK(image.status == 415);
+  CHECK(image.json().at("code") == "unsupported_media_type");
+  CHECK(app.query_strings("SELECT id FROM files_files").size() == 2);
+}

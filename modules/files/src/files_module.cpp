@@ -69,7 +69,7 @@ class FilesModule final : public app::Module {
                   *blobs_,
                   required_access(ctx),
                   {ctx.config.integer("files.quota_bytes"), ctx.config.integer("files.blob_grace_s"),
-                   link_key(ctx)}}),
+                   link_key(ctx), ctx.config.list("files.allowed_types")}}),
         max_file_bytes_(static_cast<std::uint64_t>(ctx.config.integer("files.max_file_bytes"))),
         collected_(
             ctx.metrics.counter("files_blobs_collected_total", "Unreferenced blobs deleted by the GC.")) {
@@ -113,6 +113,8 @@ void declare_config(app::ConfigSchema& s) {
                          "Past it → 507 quota_exceeded."));
   s.add({"files.storage_dir", app::ConfigType::string, "",
          "Where blobs live; empty: <data_dir>/blobs. Several instances share it (a shared volume)."});
+  s.add({"files.allowed_types", app::ConfigType::string_list, boost::json::array(),
+         "Content types an upload may have (as sniffed; \"image/*\" allowed); others → 415. Empty: any."});
   app::ConfigKey key{"files.link_key", app::ConfigType::string, "",
                      "HMAC key of signed file links (32 bytes, base64url). Empty: generated once into "
                      "<data_dir>/files-link-key. Instances must share it. Secret."};

@@ -88,7 +88,7 @@ core::Awaitable<Response> upload(Service& svc, Request& req) {
   std::optional<std::string_view> name_view;
   if (name) name_view = *name;
   up.name = sanitize_name(name_view);
-  up.content_type = content_type_of(req.header("Content-Type"));
+  if (auto ct = req.header("Content-Type")) up.claimed_type = std::string(*ct);
   if (auto doc = req.query_param("document_id"); doc && !doc->empty()) up.document_id = *doc;
   auto f = co_await svc.upload(std::move(up), *req.body_stream);
   auto res = file_response(201, f);

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include <cctype>
 #include <charconv>
 #include <limits>
 
@@ -88,14 +89,36 @@ std::string content_disposition(std::string_view name) {
   return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + encoded;
 }
 
-std::string content_type_of(std::optional<std::string_view> header) {
-  if (!header) return "application/octet-stream";
-  const std::string_view v = trim(*header);
-  const auto slash = v.find('/');
-  const bool plausible = v.size() <= 255 && slash != std::string_view::npos && slash > 0 &&
-                         slash + 1 < v.size() && v.find_first_of("\r\n\"\\") == std::string_view::npos &&
-                         !core::one_line_text_problem(v);
-  return plausible ? std::string(v) : "application/octet-stream";
+std::string decide_type(std::string_view sniffed, std::optional<std::string_view> claimed) {
+  const std::string fallback = sniffed.empty() ? "application/octet-stream" : std::string(sniffed);
+  if (!claimed) return fallback;
+  std::string_view claim = trim(claimed->substr(0, claimed->find(';')));
+  const auto slash = claim.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == claim.size() || claim.size() > 255 ||
+      claim.find_first_of(" \t\r\n\"\\") != std::string_view::npos)
+    return fallback;
+  std::string lower(claim);
+  for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (sniffed == "application/octet-stream" || sniffed.empty()) return lower;
+  auto top = [](std::string_view t) { return t.substr(0, t.find('/')); };
+  if (top(lower) == top(sniffed)) return lower;
+  static constexpr std::string_view textual[] = {"application/json",       "application/xml",
+                                                 "application/javascript", "application/x-ndjson",
+                                                 "application/yaml",       "text/csv"};
+  if (sniffed == "text/plain") {
+    for (auto t : textual)
+      if (lower == t) return lower;
+  }
+  return fallback;
+}
+
+bool type_allowed(std::string_view type, std::vector<std::string> const& allowed) {
+  if (allowed.empty()) return true;
+  for (auto const& a : allowed) {
+    if (a == type) return true;
+    if (a.ends_with("/*") && type.starts_with(std::string_view(a).substr(0, a.size() - 1))) return true;
+  }
+  return false;
 }
 
 std::string link_signature(std::string_view key, std::string_view id, std::int64_t expires) {

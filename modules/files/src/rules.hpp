@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace bookspace::files {
 
@@ -34,9 +35,13 @@ RangeAnswer parse_range(std::optional<std::string_view> header, std::uint64_t si
 /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded name>`.
 std::string content_disposition(std::string_view name);
 
-/// The client's Content-Type if it is a plausible `type/subtype` (parameters kept, at most 255
-/// bytes), else application/octet-stream.
-std::string content_type_of(std::optional<std::string_view> header);
+/// The type stored for an upload: what was sniffed, unless the client's claim (its Content-Type
+/// without parameters) agrees or is more specific — the same top-level type (`text/markdown`
+/// for sniffed `text/plain`), a text format sniffed as plain text (JSON, XML, CSV, JavaScript),
+/// or anything when libmagic could not tell (`application/octet-stream`).
+std::string decide_type(std::string_view sniffed, std::optional<std::string_view> claimed);
+/// Whether `type` is on the allow-list (`type/subtype` or `type/*`); an empty list allows all.
+bool type_allowed(std::string_view type, std::vector<std::string> const& allowed);
 
 /// Signed links: `key` is the raw HMAC key (files.link_key).
 inline constexpr std::int64_t max_link_seconds = 7 * 86400;

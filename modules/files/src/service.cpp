@@ -1,6 +1,7 @@
 #include "service.hpp"
 
 #include "rules.hpp"
+#include "sniff.hpp"
 
 #include "core/clock.hpp"
 #include "core/database.hpp"
@@ -51,17 +52,30 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
     if (declared && used + static_cast<std::int64_t>(*declared) > quota) throw over_quota(quota);
   }
   auto writer = co_await core::run_in(deps_.io, [&](std::size_t) { return deps_.blobs.create(); });
+  std::optional<std::string> type;
   for (;;) {
     const std::string_view chunk = co_await body.next();
     if (chunk.empty()) break;
+    if (!type) {  // the first bytes decide the type, before anything is stored
+      auto sniffed = co_await core::run_in(deps_.io, [&](std::size_t) { return sniff_type(chunk); });
+      type = decide_type(sniffed, up.claimed_type);
+      if (!type_allowed(*type, deps_.settings.allowed_types))
+        throw ApiError(ErrorCode::unsupported_media_type,
+                       "Files of type " + *type + " are not accepted here.");
+    }
     co_await core::run_in(deps_.io, [&](std::size_t) { writer->write(chunk); });
     if (quota > 0 && used + static_cast<std::int64_t>(writer->written()) > quota) throw over_quota(quota);
+  }
+  if (!type) {  // an empty file: nothing to sniff
+    type = decide_type("application/octet-stream", up.claimed_type);
+    if (!type_allowed(*type, deps_.settings.allowed_types))
+      throw ApiError(ErrorCode::unsupported_media_type, "Files of type " + *type + " are not accepted here.");
   }
   const auto stored = co_await core::run_in(deps_.io, [&](std::size_t) { return writer->commit(); });
   File f;
   f.id = deps_.ids.uuid_v7();
   f.name = std::move(up.name);
-  f.content_type = std::move(up.content_type);
+  f.content_type = std::move(*type);
   f.size = static_cast<std::int64_t>(stored.size);
   f.sha256 = stored.sha256;
   f.owner_id = up.user;

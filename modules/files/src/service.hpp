@@ -37,7 +37,8 @@ namespace bookspace::files {
 struct Settings {
   std::int64_t quota_bytes = 0;  ///< per user; 0: no quota
   std::int64_t blob_grace_s = 3600;
-  std::string link_key;  ///< raw HMAC key of signed links
+  std::string link_key;                    ///< raw HMAC key of signed links
+  std::vector<std::string> allowed_types;  ///< empty: any type
 };
 
 struct Link {
@@ -57,7 +58,8 @@ struct ServiceDeps {
 };
 
 struct Upload {
-  std::string user, name, content_type;
+  std::string user, name;
+  std::optional<std::string> claimed_type;  ///< the request's Content-Type
   std::optional<std::string> document_id;
 };
 

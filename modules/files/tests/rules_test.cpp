@@ -44,11 +44,25 @@ TEST_CASE("ranges: one range served, bad ones ignored, past the end unsatisfiabl
   CHECK(parse_range(std::nullopt, 1000).kind == RangeKind::whole);
 }
 
-TEST_CASE("content disposition and type") {
+TEST_CASE("content type: sniffed, unless the claim agrees or is more specific; allow-list") {
+  CHECK(decide_type("text/plain", "text/markdown; charset=utf-8") == "text/markdown");
+  CHECK(decide_type("text/plain", "application/json") == "application/json");
+  CHECK(decide_type("text/plain", "application/pdf") == "text/plain");
+  CHECK(decide_type("application/pdf", "text/html") == "application/pdf");  // a PDF claimed as HTML
+  CHECK(decide_type("text/html", "image/png") == "text/html");
+  CHECK(decide_type("application/octet-stream", "application/x-thing") == "application/x-thing");
+  CHECK(decide_type("image/png", std::nullopt) == "image/png");
+  CHECK(decide_type("image/png", "IMAGE/PNG") == "image/png");
+  CHECK(decide_type("text/plain", "nonsense") == "text/plain");
+  CHECK(decide_type("text/plain", "text/\r\nplain") == "text/plain");
+  CHECK(type_allowed("image/png", {}));
+  CHECK(type_allowed("image/png", {"image/*"}));
+  CHECK(type_allowed("application/pdf", {"image/*", "application/pdf"}));
+  CHECK_FALSE(type_allowed("text/html", {"image/*", "application/pdf"}));
+  CHECK_FALSE(type_allowed("imagex/png", {"image/*"}));
+}
+
+TEST_CASE("content disposition") {
   CHECK(content_disposition("a b.txt") == "attachment; filename=\"a b.txt\"; filename*=UTF-8''a%20b.txt");
   CHECK(content_disposition("ü\"x") == "attachment; filename=\"___x\"; filename*=UTF-8''%C3%BC%22x");
-  CHECK(content_type_of("text/plain; charset=utf-8") == "text/plain; charset=utf-8");
-  CHECK(content_type_of(std::nullopt) == "application/octet-stream");
-  CHECK(content_type_of("nonsense") == "application/octet-stream");
-  CHECK(content_type_of("text/\r\nplain") == "application/octet-stream");
 }
