@@ -273,6 +273,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                  bhttp::request_parser<bhttp::string_body>&& head, std::size_t limit)
         : server_(server), stream_(stream), buffer_(buffer), parser_(std::move(head)), limit_(limit) {
       parser_.body_limit(limit);
+      buffer_.reserve(64 * 1024);  // reads of 64 KiB, not of what the header left room for
       if (auto length = parser_.content_length()) declared_ = *length;
     }
     State state() const { return state_; }
@@ -292,9 +293,12 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
           co_await bhttp::async_write(stream_, cont, asio::use_awaitable);
         }
       }
-      while (!parser_.is_done()) {
-        parser_.get().body().data = chunk_.data();
-        parser_.get().body().size = chunk_.size();
+      // Fill the chunk: reads of up to 64 KiB each (Beast's read size) until it holds at least
+      // half of it or the body ends, so the handler sees few large chunks, not many small ones.
+      parser_.get().body().data = chunk_.data();
+      parser_.get().body().size = chunk_.size();
+      std::size_t got = 0;
+      while (!parser_.is_done() && got < chunk_.size() / 2) {
         boost::system::error_code ec;
         stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
         co_await bhttp::async_read_some(stream_, buffer_, parser_,
@@ -310,9 +314,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
           throw core::ApiError(core::ErrorCode::validation_failed,
                                "The body was cut off, malformed or too slow (" + ec.message() + ").");
         }
-        const std::size_t got = chunk_.size() - parser_.get().body().size;
-        if (got > 0) co_return std::string_view(chunk_.data(), got);
+        got = chunk_.size() - parser_.get().body().size;
       }
+      if (got > 0) co_return std::string_view(chunk_.data(), got);
       state_ = State::complete;
       co_return std::string_view();
     }
