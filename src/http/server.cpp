@@ -7,6 +7,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <sys/sendfile.h>
+
+#include <csignal>
 #include "http/client_address.hpp"
 #include "http/connection_table.hpp"
 #include "http/dispatcher.hpp"
@@ -545,6 +547,9 @@ Server::~Server() {
 }
 
 void Server::start() {
+  // sendfile(2) has no MSG_NOSIGNAL: a peer that goes away mid-download would raise SIGPIPE and
+  // end the process. Ignored, the call fails with EPIPE and only that connection ends.
+  ::signal(SIGPIPE, SIG_IGN);
   auto& a = *impl_->acceptor;
   tcp::endpoint endpoint(asio::ip::make_address(impl_->options.host), impl_->options.port);
   a.open(endpoint.protocol());

@@ -13,6 +13,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 using namespace bookspace;
 using namespace bookspace::testing;
@@ -158,4 +159,21 @@ TEST_CASE("a file body goes out whole or in part (sendfile), and HEAD announces 
   CHECK(head.body.empty());
   // Keep-alive goes on after a file body.
   CHECK(c.get("/healthz").status == 200);
+}
+
+TEST_CASE("a client that goes away mid-download ends only its own connection (no SIGPIPE)") {
+  TestApp app;
+  ScratchDir dir;
+  const std::string path = dir.path() + "/big";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << std::string(64 * 1024 * 1024, 'b');
+  }
+  for (int i = 0; i < 3; ++i) {
+    RawConnection raw(app.port());
+    raw.send("GET /api/v1/probe/file?path=" + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw.read_until("bbbb");
+  }  // closed with most of the body unsent
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(app.client().get("/healthz").status == 200);
 }

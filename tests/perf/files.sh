@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 for t in wrk nginx curl dd python3; do command -v $t >/dev/null || { echo "perf: $t missing" >&2; exit 1; }; done
 work=$(mktemp -d -p "${PERF_DIR:-/var/tmp}")
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cd "$work"
 source "$here/lib.sh"
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -61,6 +61,7 @@ mkdir -p "$work/nginx"
 cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
+user root;  # the blob files belong to this user, in a private temporary directory
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
 events { worker_connections 4096; }
@@ -74,7 +75,7 @@ http {
 CONF
 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
-sleep 0.5
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$nginx_port/" && break; sleep 0.1; done
 blob_path() {  # file id → path under the blob root
   local sha
   sha=$(curl -sf -H "$auth" "$base/api/v1/files/$1" | field sha256)
