@@ -9,6 +9,7 @@ pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 # Email domains (IDNA2008) and Unicode character classes of names: core/text.cpp.
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 pkg_check_modules(MAGIC REQUIRED IMPORTED_TARGET libmagic)
+pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 find_path(UNISTRING_INCLUDE_DIR unictype.h REQUIRED)
 find_library(UNISTRING_LIBRARY unistring REQUIRED)
 
