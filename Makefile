@@ -37,10 +37,12 @@ asan:
 
 fuzz:
 	./docker/install-deps.sh fuzz
-	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS) --target fuzz_http_request fuzz_jwt
+	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS) --target fuzz_http_request fuzz_jwt fuzz_files_rules
 	mkdir -p build/fuzz/corpus build/fuzz/corpus-jwt
 	build/fuzz/tests/fuzz/fuzz_http_request -max_total_time=60 build/fuzz/corpus tests/fuzz/corpus
 	build/fuzz/modules/auth/fuzz_jwt -max_total_time=60 build/fuzz/corpus-jwt modules/auth/tests/fuzz-corpus
+	mkdir -p build/fuzz/corpus-files
+	build/fuzz/modules/files/fuzz_files_rules -max_total_time=60 build/fuzz/corpus-files modules/files/tests/fuzz-corpus
 
 perf: test-deps build
 	tests/perf/ratios.sh $(BUILD_DIR)
