@@ -313,3 +313,34 @@ TEST_CASE("content type: sniffed from the first bytes; the claim kept where it a
   CHECK(image.json().at("code") == "unsupported_media_type");
   CHECK(app.query_strings("SELECT id FROM files_files").size() == 2);
 }
+
+TEST_CASE("multipart/form-data uploads: the part named file, its filename and type") {
+  TestApp app(generous(), files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  const std::string content = "# Notes\n\nfrom a form\n";
+  const std::string form =
+      "--b0und\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\nhello\r\n"
+      "--b0und\r\nContent-Disposition: form-data; name=\"file\"; filename=\"C:\\\\x\\\\notes.md\"\r\n"
+      "Content-Type: text/markdown\r\n\r\n" +
+      content + "\r\n--b0und--\r\n";
+  auto r = upload(c, ann, form, "", {{"Content-Type", "multipart/form-data; boundary=b0und"}});
+  REQUIRE(r.status == 201);
+  CHECK(str(r, "name") == "notes.md");
+  CHECK(str(r, "content_type") == "text/markdown");
+  CHECK(r.json().at("size").to_number<std::size_t>() == content.size());
+  CHECK(call(c, ann, "GET", content_path(str(r, "id"))).body == content);
+  // ?name= wins over the part's filename.
+  CHECK(
+      str(upload(c, ann, form, "?name=chosen.md", {{"Content-Type", "multipart/form-data; boundary=b0und"}}),
+          "name") == "chosen.md");
+  // Malformed forms and forms without a file part: 400, nothing stored.
+  auto none =
+      upload(c, ann, "--b0und\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\ny\r\n--b0und--\r\n", "",
+             {{"Content-Type", "multipart/form-data; boundary=b0und"}});
+  CHECK(none.status == 400);
+  CHECK(upload(c, ann, "garbage", "", {{"Content-Type", "multipart/form-data; boundary=b0und"}}).status ==
+        400);
+  CHECK(upload(c, ann, "x", "", {{"Content-Type", "multipart/form-data"}}).status == 400);
+  CHECK(app.query_strings("SELECT id FROM files_files").size() == 2);
+}

@@ -1,5 +1,6 @@
 #include "routes.hpp"
 
+#include "multipart.hpp"
 #include "rules.hpp"
 #include "service.hpp"
 
@@ -84,11 +85,11 @@ namespace handle {
 core::Awaitable<Response> upload(Service& svc, Request& req) {
   Upload up;
   up.user = user_of(req);
-  auto name = req.query_param("name");
-  std::optional<std::string_view> name_view;
-  if (name) name_view = *name;
-  up.name = sanitize_name(name_view);
-  if (auto ct = req.header("Content-Type")) up.claimed_type = std::string(*ct);
+  if (auto name = req.query_param("name")) up.name = sanitize_name(std::string_view(*name));
+  if (auto ct = req.header("Content-Type")) {
+    up.boundary = multipart_boundary(*ct);
+    if (!up.boundary) up.claimed_type = std::string(*ct);
+  }
   if (auto doc = req.query_param("document_id"); doc && !doc->empty()) up.document_id = *doc;
   auto f = co_await svc.upload(std::move(up), *req.body_stream);
   auto res = file_response(201, f);

@@ -1,5 +1,6 @@
 #include "service.hpp"
 
+#include "multipart.hpp"
 #include "rules.hpp"
 #include "sniff.hpp"
 
@@ -51,13 +52,20 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
     const auto declared = body.declared_length();
     if (declared && used + static_cast<std::int64_t>(*declared) > quota) throw over_quota(quota);
   }
+  std::unique_ptr<MultipartFile> multipart;
+  http::BodyStream* source = &body;
+  if (up.boundary) {
+    multipart = std::make_unique<MultipartFile>(body, *up.boundary);
+    source = multipart.get();
+  }
   auto writer = co_await core::run_in(deps_.io, [&](std::size_t) { return deps_.blobs.create(); });
   std::optional<std::string> type;
   for (;;) {
-    const std::string_view chunk = co_await body.next();
+    const std::string_view chunk = co_await source->next();
     if (chunk.empty()) break;
     if (!type) {  // the first bytes decide the type, before anything is stored
       auto sniffed = co_await core::run_in(deps_.io, [&](std::size_t) { return sniff_type(chunk); });
+      if (multipart) up.claimed_type = multipart->parser().content_type;  // the part's own type
       type = decide_type(sniffed, up.claimed_type);
       if (!type_allowed(*type, deps_.settings.allowed_types))
         throw ApiError(ErrorCode::unsupported_media_type,
@@ -65,6 +73,10 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
     }
     co_await core::run_in(deps_.io, [&](std::size_t) { writer->write(chunk); });
     if (quota > 0 && used + static_cast<std::int64_t>(writer->written()) > quota) throw over_quota(quota);
+  }
+  if (multipart) {
+    if (!up.name && multipart->parser().filename) up.name = sanitize_name(*multipart->parser().filename);
+    if (!type) up.claimed_type = multipart->parser().content_type;
   }
   if (!type) {  // an empty file: nothing to sniff
     type = decide_type("application/octet-stream", up.claimed_type);
@@ -74,7 +86,7 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
   const auto stored = co_await core::run_in(deps_.io, [&](std::size_t) { return writer->commit(); });
   File f;
   f.id = deps_.ids.uuid_v7();
-  f.name = std::move(up.name);
+  f.name = up.name.value_or("file");
   f.content_type = std::move(*type);
   f.size = static_cast<std::int64_t>(stored.size);
   f.sha256 = stored.sha256;

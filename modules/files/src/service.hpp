@@ -58,9 +58,11 @@ struct ServiceDeps {
 };
 
 struct Upload {
-  std::string user, name;
+  std::string user;
+  std::optional<std::string> name;          ///< sanitized (from ?name=); else the part's filename
   std::optional<std::string> claimed_type;  ///< the request's Content-Type
   std::optional<std::string> document_id;
+  std::optional<std::string> boundary;  ///< multipart/form-data: the file is the part `file`
 };
 
 /// A file and a descriptor of its content, for downloads.
