@@ -25,3 +25,10 @@ CREATE TABLE files_blobs (
   unreferenced_at BIGINT
 );
 CREATE INDEX files_unreferenced ON files_blobs (unreferenced_at) WHERE refs = 0;
+
+-- Per-user quotas set by administrators; users without a row have files.quota_bytes.
+CREATE TABLE files_quotas (
+  user_id     TEXT   PRIMARY KEY,
+  quota_bytes BIGINT NOT NULL,                -- 0: no limit
+  updated_at  BIGINT NOT NULL
+);

@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include <algorithm>
+
 #include <boost/url/decode_view.hpp>
 #include <boost/url/pct_string_view.hpp>
 
@@ -89,19 +91,28 @@ Router::Match Router::match(Method method, std::string_view path) const {
   Match m;
   std::vector<std::string_view> parts;
   if (!split_path(path, parts)) return m;
+  // Of the routes that match, the one with the most literal segments wins ("/files/usage" over
+  // "/files/{id}"), then the first registered.
+  auto literals = [](Route const& r) {
+    return std::count_if(r.segments.begin(), r.segments.end(),
+                         [](auto const& seg) { return !seg.starts_with('{'); });
+  };
   Route const* get_route = nullptr;
+  Route const* best = nullptr;
   std::vector<Method> allowed;
   for (auto const& route : routes_) {
     if (!matches(route, parts, nullptr)) continue;
     allowed.push_back(route.method);
     if (!m.sibling) m.sibling = &route;
-    if (route.method == method) {
-      if (!matches(route, parts, &m.params)) return m;  // undecodable parameter
-      m.outcome = Outcome::found;
-      m.route = &route;
-      return m;
-    }
-    if (route.method == Method::get) get_route = &route;
+    if (route.method == method && (!best || literals(route) > literals(*best))) best = &route;
+    if (route.method == Method::get && (!get_route || literals(route) > literals(*get_route)))
+      get_route = &route;
+  }
+  if (best) {
+    if (!matches(*best, parts, &m.params)) return m;  // undecodable parameter
+    m.outcome = Outcome::found;
+    m.route = best;
+    return m;
   }
   if (method == Method::head && get_route) {
     if (!matches(*get_route, parts, &m.params)) return m;

@@ -344,3 +344,39 @@ TEST_CASE("multipart/form-data uploads: the part named file, its filename and ty
   CHECK(upload(c, ann, "x", "", {{"Content-Type", "multipart/form-data"}}).status == 400);
   CHECK(app.query_strings("SELECT id FROM files_files").size() == 2);
 }
+
+TEST_CASE("quotas: your usage; administrators set a user's quota, or none, or back to the default") {
+  TestApp app(generous([](app::Config& c) { c.set("files.quota_bytes", 100); }), files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  auto root = join(c, "root@example.com");
+  app.execute_sql("UPDATE auth_accounts SET role = 'admin' WHERE id = '" + root.id + "'");
+  auto login = c.post_json("/api/v1/auth/login",
+                           {{"email", "root@example.com"}, {"password", "correct horse battery"}});
+  REQUIRE(login.status == 200);
+  root.token = str(login, "access_token");
+
+  REQUIRE(upload(c, ann, std::string(60, 'a')).status == 201);
+  auto usage = call(c, ann, "GET", "/api/v1/files/usage");
+  REQUIRE(usage.status == 200);
+  CHECK(usage.json().at("used_bytes") == 60);
+  CHECK(usage.json().at("quota_bytes") == 100);
+  CHECK(upload(c, ann, std::string(41, 'b')).status == 507);
+
+  const std::string path = "/api/v1/quotas/" + ann.id;
+  CHECK(call(c, ann, "PUT", path, R"({"quota_bytes":1000})").status == 403);
+  auto raised = call(c, root, "PUT", path, R"({"quota_bytes":1000})");
+  REQUIRE(raised.status == 200);
+  CHECK(raised.json().at("quota_bytes") == 1000);
+  CHECK(upload(c, ann, std::string(41, 'b')).status == 201);
+  auto unlimited = call(c, root, "PUT", path, R"({"quota_bytes":0})");
+  CHECK(unlimited.json().at("quota_bytes").is_null());
+  CHECK(upload(c, ann, std::string(2000, 'c')).status == 201);
+  auto reset = call(c, root, "PUT", path, R"({"quota_bytes":null})");
+  CHECK(reset.json().at("quota_bytes") == 100);
+  CHECK(upload(c, ann, "d").status == 507);
+  for (auto bad :
+       {R"({"quota_bytes":-1})", R"({"quota_bytes":"5"})", R"({})", R"({"quota_bytes":5,"x":1})"}) {
+    CHECK(call(c, root, "PUT", path, bad).status == 400);
+  }
+}

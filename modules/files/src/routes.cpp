@@ -177,6 +177,28 @@ core::Awaitable<Response> link(Service& svc, Request& req) {
   co_return Response::json(201, {{"url", l.url}, {"expires_at", core::format_rfc3339(l.expires_at)}});
 }
 
+Response usage_response(Usage const& u) {
+  json::value quota = nullptr;
+  if (u.quota_bytes > 0) quota = u.quota_bytes;
+  return Response::json(200, {{"user_id", u.user_id}, {"used_bytes", u.used_bytes}, {"quota_bytes", quota}});
+}
+
+core::Awaitable<Response> usage(Service& svc, Request& req) {
+  co_return usage_response(co_await svc.usage(user_of(req)));
+}
+
+core::Awaitable<Response> set_quota(Service& svc, Request& req) {
+  auto body = http::parse_json_object(req);
+  http::only_fields(body, {"quota_bytes"});
+  auto const* v = body.if_contains("quota_bytes");
+  if (!v || !(v->is_null() || (v->is_int64() && v->as_int64() >= 0)))
+    throw ApiError(core::Error::validation("quota_bytes", "bytes (0: no limit), or null for the default"));
+  std::optional<std::int64_t> bytes;
+  if (!v->is_null()) bytes = v->as_int64();
+  const bool admin = req.ctx.principal.role == "admin";
+  co_return usage_response(co_await svc.set_quota(admin, std::string(req.param("user_id")), bytes));
+}
+
 core::Awaitable<Response> remove(Service& svc, Request& req) {
   co_await svc.remove(id_of(req), user_of(req));
   co_return Response::no_content();
@@ -234,6 +256,16 @@ void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
             " tampered → 404, expired → 410.",
             {{"201", oa::json_response("The link (a path on this server).", oa::ref("FileLink"))}},
             oa::object({{"expires_in", oa::integer()}}, {"expires_in"}))));
+  r.add(Method::get, "/api/v1/files/usage", http::bind(svc, handle::usage),
+        oa::documented(oa::operation("Your storage: logical bytes used and your quota (null: none).",
+                                     {{"200", oa::json_response("Usage.", oa::ref("FileUsage"))}})));
+  r.add(
+      Method::put, "/api/v1/quotas/{user_id}", http::bind(svc, handle::set_quota),
+      oa::documented(oa::operation(
+          "Administrators: a user's quota in bytes (0: none), or null for files.quota_bytes.",
+          {{"200", oa::json_response("The user's usage and quota.", oa::ref("FileUsage"))}},
+          oa::object({{"quota_bytes", json::object{{"type", "integer"}, {"nullable", true}, {"minimum", 0}}}},
+                     {"quota_bytes"}))));
   r.add(
       Method::del, "/api/v1/files/{id}", http::bind(svc, handle::remove),
       oa::documented(oa::operation("Delete a file (its owner).", {{"204", oa::empty_response("Deleted.")}})));
@@ -250,6 +282,10 @@ json::object openapi_schemas() {
                                {"created_at", oa::date_time()}},
                               {"id", "name", "content_type", "size", "sha256", "owner_id", "document_id",
                                "created_at"})},
+          {"FileUsage", oa::object({{"user_id", oa::string()},
+                                    {"used_bytes", oa::integer()},
+                                    {"quota_bytes", json::object{{"type", "integer"}, {"nullable", true}}}},
+                                   {"user_id", "used_bytes", "quota_bytes"})},
           {"FileLink",
            oa::object({{"url", oa::string()}, {"expires_at", oa::date_time()}}, {"url", "expires_at"})}};
 }

@@ -45,10 +45,10 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
     if (role < documents::Role::editor)
       throw ApiError(ErrorCode::forbidden, "Attaching a file to a document needs editor rights on it.");
   }
-  const std::int64_t quota = deps_.settings.quota_bytes;
-  std::int64_t used = 0;
+  const auto [quota, used] = co_await deps_.db.run([&](soci::session& sql) {
+    return std::pair{quota_for(sql, up.user), used_bytes(sql, up.user)};
+  });
   if (quota > 0) {
-    used = co_await deps_.db.run([&](soci::session& sql) { return used_bytes(sql, up.user); });
     const auto declared = body.declared_length();
     if (declared && used + static_cast<std::int64_t>(*declared) > quota) throw over_quota(quota);
   }
@@ -96,7 +96,8 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
   bool refused = false;
   try {
     co_await deps_.db.transaction([&](core::Tx& tx) {
-      if (quota > 0 && used_bytes(tx.sql, f.owner_id) + f.size > quota) throw over_quota(quota);
+      if (quota > 0 && used_bytes(tx.sql, f.owner_id) + f.size > quota_for(tx.sql, f.owner_id))
+        throw over_quota(quota);
       reference_blob(tx.sql, f.sha256, f.size, f.created_at);
       insert_file(tx.sql, f);
       core::publish(
@@ -180,6 +181,28 @@ core::Awaitable<void> Service::remove(std::string id, std::string user) {
     if (!delete_file(tx.sql, id)) throw no_such_file();
     release_blob(tx.sql, file.sha256, deps_.clock.now_ms());
     core::publish(deps_.events, tx, id, Deleted{id, file.owner_id, file.document_id});
+  });
+}
+
+std::int64_t Service::quota_for(soci::session& sql, std::string const& user) const {
+  return quota_of(sql, user).value_or(deps_.settings.quota_bytes);
+}
+
+core::Awaitable<Usage> Service::usage(std::string user) {
+  co_return co_await deps_.db.run([&](soci::session& sql) {
+    return Usage{user, used_bytes(sql, user), quota_for(sql, user)};
+  });
+}
+
+core::Awaitable<Usage> Service::set_quota(bool admin, std::string user, std::optional<std::int64_t> bytes) {
+  if (!admin) throw ApiError(ErrorCode::forbidden, "Only administrators set quotas.");
+  co_return co_await deps_.db.transaction([&](core::Tx& tx) {
+    if (bytes) {
+      files::set_quota(tx.sql, user, *bytes, deps_.clock.now_ms());
+    } else {
+      clear_quota(tx.sql, user);
+    }
+    return Usage{user, used_bytes(tx.sql, user), quota_for(tx.sql, user)};
   });
 }
 

@@ -71,6 +71,12 @@ struct Content {
   int fd = -1;  ///< owned by the caller
 };
 
+struct Usage {
+  std::string user_id;
+  std::int64_t used_bytes = 0;
+  std::int64_t quota_bytes = 0;  ///< 0: no limit
+};
+
 class Service {
  public:
   explicit Service(ServiceDeps deps) : deps_(deps) {}
@@ -97,11 +103,17 @@ class Service {
   /// consumer's transaction.
   void follow_documents(core::Tx& tx, core::Event const& event);
 
+  /// The user's logical bytes and quota.
+  core::Awaitable<Usage> usage(std::string user);
+  /// Administrators set a user's quota (0: none; nullopt: back to files.quota_bytes).
+  core::Awaitable<Usage> set_quota(bool admin, std::string user, std::optional<std::int64_t> bytes);
+
   /// The blob GC (scheduler): deletes blobs unreferenced for longer than the grace.
   std::size_t collect_garbage(soci::session& sql, int batch);
 
  private:
   core::Awaitable<File> readable(std::string id, std::string user);
+  std::int64_t quota_for(soci::session& sql, std::string const& user) const;
   core::Awaitable<Content> content_of(File file);
   ServiceDeps deps_;
 };

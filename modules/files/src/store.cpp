@@ -41,6 +41,12 @@ constexpr std::string_view unreferenced_sql =
     "SELECT sha256 FROM files_blobs WHERE refs = 0 AND unreferenced_at < :cutoff ORDER BY unreferenced_at "
     "LIMIT :n";
 constexpr std::string_view forget_sql = "DELETE FROM files_blobs WHERE sha256 = :sha AND refs = 0";
+constexpr std::string_view quota_sql = "SELECT quota_bytes FROM files_quotas WHERE user_id = :u";
+constexpr std::string_view set_quota_sql =
+    "INSERT INTO files_quotas (user_id, quota_bytes, updated_at) VALUES (:u, :q, :now)"
+    " ON CONFLICT (user_id) DO UPDATE SET quota_bytes = excluded.quota_bytes, updated_at = "
+    "excluded.updated_at";
+constexpr std::string_view clear_quota_sql = "DELETE FROM files_quotas WHERE user_id = :u";
 constexpr std::string_view refs_sql = "SELECT refs FROM files_blobs WHERE sha256 = :sha";
 
 File read_file(soci::row const& r) {
@@ -116,6 +122,22 @@ std::int64_t used_bytes(soci::session& sql, std::string const& owner_id) {
   long long used = 0;
   sql << used_sql, use(owner_id), into(used);
   return used;
+}
+
+std::optional<std::int64_t> quota_of(soci::session& sql, std::string const& user_id) {
+  long long bytes = 0;
+  soci::indicator ind = soci::i_null;
+  sql << quota_sql, use(user_id), into(bytes, ind);
+  if (!sql.got_data()) return std::nullopt;
+  return bytes;
+}
+
+void set_quota(soci::session& sql, std::string const& user_id, std::int64_t bytes, long long now) {
+  core::execute(sql, set_quota_sql, user_id, static_cast<long long>(bytes), now);
+}
+
+void clear_quota(soci::session& sql, std::string const& user_id) {
+  core::execute(sql, clear_quota_sql, user_id);
 }
 
 void reference_blob(soci::session& sql, std::string const& sha256, std::int64_t size, long long now) {

@@ -34,6 +34,11 @@ std::vector<File> files_of_document(soci::session& sql, std::string const& docum
 /// Logical bytes the user's files take (what the quota counts; shared blobs count per file).
 std::int64_t used_bytes(soci::session& sql, std::string const& owner_id);
 
+/// An administrator's quota for the user (0: none); nullopt: the configured default applies.
+std::optional<std::int64_t> quota_of(soci::session& sql, std::string const& user_id);
+void set_quota(soci::session& sql, std::string const& user_id, std::int64_t bytes, long long now);
+void clear_quota(soci::session& sql, std::string const& user_id);
+
 /// One more file points at the blob (a new row, or refs + 1 and no longer unreferenced).
 void reference_blob(soci::session& sql, std::string const& sha256, std::int64_t size, long long now);
 /// One file fewer; at 0 the blob is unreferenced from `now` (the GC deletes it after the grace).
