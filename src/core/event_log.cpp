@@ -1,4 +1,5 @@
 #include "core/event_log.hpp"
+#include "core/event_listener.hpp"
 #include "core/prepared.hpp"
 
 #include "core/ids.hpp"
@@ -39,8 +40,6 @@ constexpr std::string_view insert_event_sql =
 // Publishers serialise on this lock from their INSERT to their COMMIT, so that on PostgreSQL
 // seq order equals commit order and a consumer can never pass a row that commits later.
 constexpr std::string_view pg_publish_lock_sql = "SELECT pg_advisory_xact_lock(4778348151002100002)";
-constexpr std::string_view pg_notify_sql = "NOTIFY bookspace_events";
-constexpr std::string_view pg_listen_sql = "LISTEN bookspace_events";
 constexpr std::string_view ensure_offset_sql =
     "INSERT INTO event_offsets (consumer, seq, updated_at, failures) VALUES (:c, 0, :now, 0)"
     " ON CONFLICT (consumer) DO NOTHING";
@@ -118,110 +117,6 @@ struct EventLog::Consumer : std::enable_shared_from_this<Consumer> {
     done = true;
     done_cv.notify_all();
   }
-};
-
-/// PostgreSQL: a thread holding one LISTEN connection; every NOTIFY wakes the local consumers.
-/// It also sends signal()s, after their transaction committed and outside it: a NOTIFY inside a
-/// transaction takes a database-wide lock until its commit ends, so every transaction that
-/// notifies would commit one after the other; signals need no such order.
-class EventLog::Listener {
- public:
-  Listener(std::string conninfo, EventLog& log) : conninfo_(std::move(conninfo)), log_(log) {
-    if (::pipe2(wake_fds_, O_NONBLOCK | O_CLOEXEC) != 0)
-      throw std::runtime_error("event listener: pipe failed");
-    thread_ = std::thread([this] { run(); });
-  }
-  ~Listener() {
-    stopping_ = true;
-    poke();
-    thread_.join();
-    ::close(wake_fds_[0]);
-    ::close(wake_fds_[1]);
-  }
-
-  /// Queues a NOTIFY with `channel` as payload; repeated ones before it is sent go as one.
-  void send(std::string_view channel) {
-    {
-      std::lock_guard lock(mutex_);
-      if (std::find(outbox_.begin(), outbox_.end(), channel) != outbox_.end()) return;
-      outbox_.emplace_back(channel);
-    }
-    poke();
-  }
-
- private:
-  void poke() {
-    const char byte = 1;
-    [[maybe_unused]] auto n = ::write(wake_fds_[1], &byte, 1);  // full pipe: a wake-up is pending anyway
-  }
-
-  void run() {
-    while (!stopping_) {
-      PGconn* conn = PQconnectdb(conninfo_.c_str());
-      if (PQstatus(conn) == CONNECTION_OK) {
-        PGresult* res = PQexec(conn, std::string(pg_listen_sql).c_str());
-        PQclear(res);
-        log_.wake();  // anything committed while we were not listening
-        log_.fire_all();
-        listen(conn);
-      } else {
-        log_.log_.warn("event listener cannot connect", {{"error", PQerrorMessage(conn)}});
-      }
-      PQfinish(conn);
-      for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-
-  bool flush_outbox(PGconn* conn) {
-    std::vector<std::string> outbox;
-    {
-      std::lock_guard lock(mutex_);
-      outbox.swap(outbox_);
-    }
-    for (auto const& channel : outbox) {
-      // Channels are [a-z0-9._] (checked by signal()), so quoting is trivial.
-      const std::string notify = std::string(pg_notify_sql) + ", '" + channel + "'";
-      PGresult* res = PQexec(conn, notify.c_str());
-      const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-      PQclear(res);
-      if (!ok) return false;  // reconnect; other instances poll meanwhile
-    }
-    return true;
-  }
-
-  void listen(PGconn* conn) {
-    while (!stopping_) {
-      pollfd pfd[2] = {{PQsocket(conn), POLLIN, 0}, {wake_fds_[0], POLLIN, 0}};
-      int ready = ::poll(pfd, 2, 200);
-      if (ready <= 0) continue;
-      if (pfd[1].revents & POLLIN) {
-        char buf[64];
-        while (::read(wake_fds_[0], buf, sizeof buf) > 0) {
-        }
-        if (!flush_outbox(conn)) return;
-      }
-      if (!(pfd[0].revents & POLLIN)) continue;
-      if (!PQconsumeInput(conn)) return;
-      bool notified = false;
-      while (PGnotify* n = PQnotifies(conn)) {
-        if (n->extra && *n->extra) {
-          log_.fire(n->extra);  // a signal()
-        } else {
-          notified = true;  // a publish()
-        }
-        PQfreemem(n);
-      }
-      if (notified) log_.wake();
-    }
-  }
-
-  std::string conninfo_;
-  EventLog& log_;
-  std::atomic<bool> stopping_{false};
-  int wake_fds_[2] = {-1, -1};
-  std::mutex mutex_;
-  std::vector<std::string> outbox_;
-  std::thread thread_;
 };
 
 EventLog::EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log, EventLogOptions options)

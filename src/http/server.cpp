@@ -3,10 +3,7 @@
 #include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "http/body_budget.hpp"
-
-#include <boost/asio/experimental/awaitable_operators.hpp>
-
-#include <sys/sendfile.h>
+#include "http/body_io.hpp"
 
 #include <csignal>
 #include "http/client_address.hpp"
@@ -230,110 +227,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     co_await asio::async_write(stream, std::span(buffers.data(), count),
                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec) throw boost::system::system_error(ec);
-    if (res.file && !head) co_await send_file(stream, *res.file);
-  }
-
-  /// The kernel copies the file to the socket (sendfile): no read loop, no user-space buffer.
-  /// Waits for the socket to drain between calls, each wait within the write timeout. The
-  /// file's pages come from the page cache (a cold file blocks this thread on the disk, as
-  /// nginx's sendfile does without aio).
-  Awaitable<void> send_file(beast::tcp_stream& stream, FileBody const& file) {
-    using namespace asio::experimental::awaitable_operators;
-    auto& socket = stream.socket();
-    socket.native_non_blocking(true);
-    off_t offset = static_cast<off_t>(file.offset());
-    std::uint64_t left = file.length();
-    while (left > 0) {
-      const ssize_t n = ::sendfile(socket.native_handle(), file.fd(), &offset,
-                                   static_cast<std::size_t>(std::min<std::uint64_t>(left, 16u << 20)));
-      if (n > 0) {
-        left -= static_cast<std::uint64_t>(n);
-        continue;
-      }
-      if (n == 0) throw std::runtime_error("sendfile: the file is shorter than announced");
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK)
-        throw boost::system::system_error(errno, boost::system::system_category());
-      asio::steady_timer timer(socket.get_executor());
-      timer.expires_after(std::chrono::milliseconds(options.write_timeout_ms));
-      auto ready = co_await (socket.async_wait(tcp::socket::wait_write, asio::use_awaitable) ||
-                             timer.async_wait(asio::use_awaitable));
-      if (ready.index() == 1) throw boost::system::system_error(asio::error::timed_out);
-    }
+    if (res.file && !head) co_await send_file(stream, *res.file, options.write_timeout_ms);
   }
 
   enum class BodyOutcome { read, too_large, over_budget, failed, timed_out };
-
-  /// A stream_body route's body, read as the handler asks for it (BodyStream). The parser
-  /// switches to a buffer body after the header, so a chunk lands in `chunk` and nothing more
-  /// is held; each read must make progress within the read timeout.
-  class StreamedBody final : public BodyStream {
-   public:
-    enum class State { reading, complete, too_large, broken };
-
-    StreamedBody(Impl& server, beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                 bhttp::request_parser<bhttp::string_body>&& head, std::size_t limit)
-        : server_(server), stream_(stream), buffer_(buffer), parser_(std::move(head)), limit_(limit) {
-      parser_.body_limit(limit);
-      buffer_.reserve(64 * 1024);  // reads of 64 KiB, not of what the header left room for
-      if (auto length = parser_.content_length()) declared_ = *length;
-    }
-    State state() const { return state_; }
-    bhttp::request_parser<bhttp::buffer_body>& parser() { return parser_; }
-
-    std::optional<std::uint64_t> declared_length() const override { return declared_; }
-
-    Awaitable<std::string_view> next() override {
-      if (state_ == State::complete) co_return std::string_view();
-      if (state_ != State::reading)
-        throw core::ApiError(core::ErrorCode::validation_failed, "The body was not read.");
-      if (!continued_) {
-        continued_ = true;
-        if (iequals(parser_.get()[bhttp::field::expect], "100-continue")) {
-          bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-          stream_.expires_after(std::chrono::milliseconds(server_.options.write_timeout_ms));
-          co_await bhttp::async_write(stream_, cont, asio::use_awaitable);
-        }
-      }
-      // Fill the chunk: reads of up to 64 KiB each (Beast's read size) until it holds at least
-      // half of it or the body ends, so the handler sees few large chunks, not many small ones.
-      parser_.get().body().data = chunk_.data();
-      parser_.get().body().size = chunk_.size();
-      std::size_t got = 0;
-      while (!parser_.is_done() && got < chunk_.size() / 2) {
-        boost::system::error_code ec;
-        stream_.expires_after(std::chrono::milliseconds(server_.options.read_timeout_ms));
-        co_await bhttp::async_read_some(stream_, buffer_, parser_,
-                                        asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == bhttp::error::need_buffer) ec = {};  // the chunk is full: hand it over
-        if (ec == bhttp::error::body_limit) {
-          state_ = State::too_large;
-          throw core::ApiError(core::ErrorCode::payload_too_large,
-                               "The body exceeds " + std::to_string(limit_) + " bytes.");
-        }
-        if (ec) {
-          state_ = State::broken;
-          throw core::ApiError(core::ErrorCode::validation_failed,
-                               "The body was cut off, malformed or too slow (" + ec.message() + ").");
-        }
-        got = chunk_.size() - parser_.get().body().size;
-      }
-      if (got > 0) co_return std::string_view(chunk_.data(), got);
-      state_ = State::complete;
-      co_return std::string_view();
-    }
-
-   private:
-    Impl& server_;
-    beast::tcp_stream& stream_;
-    beast::flat_buffer& buffer_;
-    bhttp::request_parser<bhttp::buffer_body> parser_;
-    std::size_t limit_;
-    std::optional<std::uint64_t> declared_;
-    std::vector<char> chunk_ = std::vector<char>(256 * 1024);
-    State state_ = State::reading;
-    bool continued_ = false;
-  };
 
   /// Reads the body into the parser within `limit` and the server's body budget (the declared
   /// length is taken up front; a chunked body is counted as it grows).
@@ -450,7 +347,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         } else {
           std::optional<Response> early = co_await dispatcher.admit(req, match);
           if (!early && match.route->options.stream_body) {
-            StreamedBody body(*this, stream, buffer, std::move(parser), limit);
+            StreamedBody body(stream, buffer, std::move(parser), limit,
+                              {options.read_timeout_ms, options.write_timeout_ms});
             req.body_stream = &body;
             res = co_await dispatcher.respond(req, match);
             req.body_stream = nullptr;

@@ -1,0 +1,48 @@
+#pragma once
+
+// The PostgreSQL side of the event log (kernel-private: core/event_log.cpp only): one thread
+// with a libpq connection in LISTEN, and the sender of signal()s after their commit.
+
+#include "core/event_log.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+typedef struct pg_conn PGconn;
+
+namespace bookspace::core {
+
+inline constexpr std::string_view pg_notify_sql = "NOTIFY bookspace_events";
+inline constexpr std::string_view pg_listen_sql = "LISTEN bookspace_events";
+
+/// PostgreSQL: a thread holding one LISTEN connection; every NOTIFY wakes the local consumers.
+/// It also sends signal()s, after their transaction committed and outside it: a NOTIFY inside a
+/// transaction takes a database-wide lock until its commit ends, so every transaction that
+/// notifies would commit one after the other; signals need no such order.
+class EventLog::Listener {
+ public:
+  Listener(std::string conninfo, EventLog& log);
+  ~Listener();
+  /// Queues a NOTIFY with `channel` as payload; repeated ones before it is sent go as one.
+  void send(std::string_view channel);
+
+ private:
+  void poke();
+  void run();
+  bool flush_outbox(PGconn* conn);
+  void listen(PGconn* conn);
+
+  std::string conninfo_;
+  EventLog& log_;
+  std::atomic<bool> stopping_{false};
+  int wake_fds_[2] = {-1, -1};
+  std::mutex mutex_;
+  std::vector<std::string> outbox_;
+  std::thread thread_;
+};
+
+}  // namespace bookspace::core
