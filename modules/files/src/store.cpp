@@ -47,7 +47,6 @@ constexpr std::string_view set_quota_sql =
     " ON CONFLICT (user_id) DO UPDATE SET quota_bytes = excluded.quota_bytes, updated_at = "
     "excluded.updated_at";
 constexpr std::string_view clear_quota_sql = "DELETE FROM files_quotas WHERE user_id = :u";
-constexpr std::string_view refs_sql = "SELECT refs FROM files_blobs WHERE sha256 = :sha";
 
 File read_file(soci::row const& r) {
   File f;
@@ -161,14 +160,6 @@ std::vector<std::string> unreferenced_blobs(soci::session& sql, long long cutoff
 
 bool forget_blob(soci::session& sql, std::string const& sha256) {
   return core::execute(sql, forget_sql, sha256) == 1;
-}
-
-std::optional<int> blob_refs(soci::session& sql, std::string const& sha256) {
-  int refs = 0;
-  soci::indicator ind = soci::i_null;
-  sql << refs_sql, use(sha256), into(refs, ind);
-  if (!sql.got_data()) return std::nullopt;
-  return refs;
 }
 
 }  // namespace bookspace::files

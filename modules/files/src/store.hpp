@@ -50,7 +50,5 @@ void note_unreferenced(soci::session& sql, std::string const& sha256, std::int64
 std::vector<std::string> unreferenced_blobs(soci::session& sql, long long cutoff, int n);
 /// Deletes the blob's row if it is still unreferenced; true when deleted (then remove the file).
 bool forget_blob(soci::session& sql, std::string const& sha256);
-/// The blob's reference count (tests, metrics); nullopt when there is no row.
-std::optional<int> blob_refs(soci::session& sql, std::string const& sha256);
 
 }  // namespace bookspace::files

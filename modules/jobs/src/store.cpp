@@ -73,12 +73,6 @@ constexpr std::string_view succeed_batch_sqlite_sql =
 constexpr std::string_view end_attempts_ok_sqlite_sql =
     "UPDATE jobs_attempts SET finished_at = :now, outcome = 'succeeded' WHERE job_id IN (SELECT value FROM"
     " json_each(:ids)) AND attempt = (SELECT tries FROM jobs_jobs WHERE jobs_jobs.id = jobs_attempts.job_id)";
-constexpr std::string_view extend_sql =
-    "UPDATE jobs_jobs SET lease_until = :until WHERE id = :id AND status = 'running' AND lease_owner = "
-    ":worker";
-constexpr std::string_view succeed_sql =
-    "UPDATE jobs_jobs SET status = 'succeeded', result = :result, progress = 100, finished_at = :now,"
-    " lease_owner = NULL, lease_until = NULL WHERE id = :id AND status = 'running' AND lease_owner = :worker";
 constexpr std::string_view retry_later_sql =
     "UPDATE jobs_jobs SET status = 'queued', run_at = :at, last_error = :error, lease_owner = NULL,"
     " lease_until = NULL WHERE id = :id AND status = 'running' AND lease_owner = :worker";
@@ -87,9 +81,6 @@ constexpr std::string_view fail_sql =
     " lease_until = NULL WHERE id = :id AND status = 'running' AND lease_owner = :worker";
 constexpr std::string_view end_attempt_sql =
     "UPDATE jobs_attempts SET finished_at = :now, outcome = :outcome, error = :error"
-    " WHERE job_id = :id AND attempt = (SELECT tries FROM jobs_jobs WHERE id = :id2)";
-constexpr std::string_view end_attempt_ok_sql =
-    "UPDATE jobs_attempts SET finished_at = :now, outcome = 'succeeded'"
     " WHERE job_id = :id AND attempt = (SELECT tries FROM jobs_jobs WHERE id = :id2)";
 constexpr std::string_view expired_sql =
     "SELECT id FROM jobs_jobs WHERE status = 'running' AND lease_until < :now ORDER BY lease_until LIMIT "
@@ -261,18 +252,6 @@ std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string con
     core::execute(sql, insert_attempts_sqlite_sql, id_list);
   }
   return claimed;
-}
-
-bool extend_lease(soci::session& sql, std::string const& id, std::string const& worker,
-                  long long lease_until) {
-  return core::execute(sql, extend_sql, lease_until, id, worker) == 1;
-}
-
-bool finish_succeeded(soci::session& sql, std::string const& id, std::string const& worker, long long now,
-                      std::string const& result) {
-  if (core::execute(sql, succeed_sql, result, now, id, worker) != 1) return false;
-  core::execute(sql, end_attempt_ok_sql, now, id, id);  // error stays NULL
-  return true;
 }
 
 std::vector<std::string> finish_succeeded(soci::session& sql, bool postgresql, std::string const& worker,

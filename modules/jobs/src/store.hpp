@@ -46,14 +46,7 @@ std::optional<Job> find_job(soci::session& sql, std::string const& id);
 /// one short transaction; on PostgreSQL rows another claimer holds are skipped, not waited for.
 std::vector<Job> claim_jobs(soci::session& sql, bool postgresql, std::string const& worker, long long now,
                             long long lease_until, int n, std::vector<std::string> const& types);
-/// Extends the lease while `worker` still holds the job; false when it does not any more.
-bool extend_lease(soci::session& sql, std::string const& id, std::string const& worker,
-                  long long lease_until);
 
-/// Ends the running attempt of a job `worker` holds. False when the lease was lost (another
-/// worker may run it now; this attempt's outcome does not count).
-bool finish_succeeded(soci::session& sql, std::string const& id, std::string const& worker, long long now,
-                      std::string const& result);
 /// Ends many running attempts as succeeded in two statements: `done` holds {id, result JSON}.
 /// Returns the ids whose lease `worker` still held (the others' outcomes do not count).
 std::vector<std::string> finish_succeeded(soci::session& sql, bool postgresql, std::string const& worker,

@@ -97,9 +97,9 @@ TEST_CASE("only the lease holder ends an attempt; failures retry later or end fa
   TestQueue q;
   q.add(q.job("j", 0));
   REQUIRE(q.claim("w1", 10).size() == 1);
-  CHECK_FALSE(extend_lease(*q.sql, "j", "w2", 99'999));
-  CHECK(extend_lease(*q.sql, "j", "w1", 99'999));
-  CHECK_FALSE(finish_succeeded(*q.sql, "j", "w2", 20, "{}"));
+  CHECK(heartbeat_leases(*q.sql, "w2", 99'999) == 0);
+  CHECK(heartbeat_leases(*q.sql, "w1", 99'999) == 1);
+  CHECK(finish_succeeded(*q.sql, q.pg, "w2", 20, {{"j", "{}"}}).empty());
   CHECK(finish_failed(*q.sql, "j", "w1", 20, "boom", "failed", 5'000));
   auto j = find_job(*q.sql, "j");
   CHECK(j->status == Status::queued);
@@ -119,7 +119,7 @@ TEST_CASE("only the lease holder ends an attempt; failures retry later or end fa
 
   q.add(q.job("ok", 0));
   REQUIRE(q.claim("w1", 10).size() == 1);
-  CHECK(finish_succeeded(*q.sql, "ok", "w1", 30, R"({"n":1})"));
+  CHECK(finish_succeeded(*q.sql, q.pg, "w1", 30, {{"ok", R"({"n":1})"}}) == std::vector<std::string>{"ok"});
   auto ok = find_job(*q.sql, "ok");
   CHECK(ok->status == Status::succeeded);
   CHECK(ok->result == R"({"n":1})");
@@ -140,7 +140,7 @@ TEST_CASE("expired leases: the job runs again, and a job that keeps losing its w
   CHECK(requeue_expired(*q.sql, 30'000) == 0);
   CHECK(requeue_expired(*q.sql, 30'011) == 1);
   CHECK(find_job(*q.sql, "j")->status == Status::queued);
-  CHECK_FALSE(finish_succeeded(*q.sql, "j", "w1", 30'012, "{}"));  // the old worker lost it
+  CHECK(finish_succeeded(*q.sql, q.pg, "w1", 30'012, {{"j", "{}"}}).empty());  // the old worker lost it
   REQUIRE(q.claim("w2", 40'000).size() == 1);
   CHECK(requeue_expired(*q.sql, 80'000) == 1);
   auto lost = find_job(*q.sql, "j");
