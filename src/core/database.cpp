@@ -17,8 +17,10 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <stdexcept>
+#include <thread>
 
 namespace bookspace::core {
 
@@ -127,10 +129,25 @@ std::unique_ptr<Session> open_session(DatabaseUrl const& url, DatabaseOptions co
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   std::string quoted = "db=\"" + url.target + "\"";
   auto session = std::make_unique<Session>(soci::sqlite3, quoted);
+  // busy_timeout first: switching to WAL needs a lock another connection may hold.
+  exec_script(*session, Dialect::sqlite, "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms));
+  // Several connections opening a fresh database at once: the switch to WAL can be refused with
+  // "database is locked" without the busy handler being asked, so it is retried here, within
+  // the busy timeout.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.busy_timeout_ms);
+  for (;;) {
+    try {
+      exec_script(*session, Dialect::sqlite, "PRAGMA journal_mode=WAL");
+      break;
+    } catch (std::exception const& e) {
+      const std::string what = e.what();
+      const bool busy = what.find("locked") != std::string::npos || what.find("busy") != std::string::npos;
+      if (!busy || std::chrono::steady_clock::now() > give_up) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   exec_script(*session, Dialect::sqlite,
-              // busy_timeout first: switching to WAL needs a lock another connection may hold.
-              "PRAGMA busy_timeout=" + std::to_string(options.busy_timeout_ms) +
-                  "; PRAGMA journal_mode=WAL; PRAGMA synchronous=" + options.sqlite_synchronous +
+              "PRAGMA synchronous=" + options.sqlite_synchronous +
                   "; PRAGMA foreign_keys=ON; PRAGMA cache_size=-" + std::to_string(options.sqlite_cache_kib) +
                   ";");
   return session;

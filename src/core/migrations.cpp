@@ -152,8 +152,14 @@ MigrationStatus apply_migrations(soci::session& sql, Dialect dialect, std::vecto
     exec_script(sql, dialect, pg_lock_sql);
   }
   try {
-    exec_script(sql, dialect, create_table_sql);
-    check_drift(read_applied(sql), plan);
+    // In a transaction of its own: on SQLite that is BEGIN IMMEDIATE, which waits for the write
+    // lock. As a bare statement it would read the schema first and then need to write; when
+    // another instance created the table meanwhile, SQLite refuses that upgrade at once
+    // ("database is locked", SQLITE_BUSY_SNAPSHOT) instead of waiting.
+    run_transaction(sql, dialect, [&](Tx&) {
+      exec_script(sql, dialect, create_table_sql);
+      check_drift(read_applied(sql), plan);
+    });
     for (auto const& m : plan) {
       bool applied_here = false;
       run_transaction(sql, dialect, [&](Tx&) {
