@@ -42,8 +42,10 @@ endfunction()
 #   its migrations compiled in, and its unit tests (modules/<name>/tests) as bookspace_<name>_tests.
 #   DEPENDS: modules it calls (linked; must be enabled with it). EVENTS_FROM: modules whose events
 #   it consumes without depending on them (their header-only event contracts are visible).
+#   USES: modules it calls when they are enabled and does without otherwise (linked, not
+#   required; the descriptor's `uses` orders them first).
 function(bookspace_add_module name)
-  cmake_parse_arguments(ARG "" "MIGRATIONS;DIR" "DEPENDS;EVENTS_FROM;TESTS" ${ARGN})
+  cmake_parse_arguments(ARG "" "MIGRATIONS;DIR" "DEPENDS;USES;EVENTS_FROM;TESTS" ${ARGN})
   if(NOT ARG_DIR)
     set(ARG_DIR ${CMAKE_CURRENT_SOURCE_DIR})
   endif()
@@ -54,7 +56,7 @@ function(bookspace_add_module name)
   add_library(bookspace_${name} STATIC ${sources})
   target_include_directories(bookspace_${name} PUBLIC ${ARG_DIR}/include PRIVATE ${ARG_DIR}/src)
   set(deps bookspace_kernel)
-  foreach(dep IN LISTS ARG_DEPENDS)
+  foreach(dep IN LISTS ARG_DEPENDS ARG_USES)
     list(APPEND deps bookspace_${dep})
   endforeach()
   target_link_libraries(bookspace_${name} PUBLIC ${deps})

@@ -10,6 +10,8 @@ pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(IDN2 REQUIRED IMPORTED_TARGET libidn2)
 pkg_check_modules(MAGIC REQUIRED IMPORTED_TARGET libmagic)
 pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
+pkg_check_modules(POPPLER_CPP REQUIRED IMPORTED_TARGET poppler-cpp)
+pkg_check_modules(ZIP REQUIRED IMPORTED_TARGET libzip)
 find_path(UNISTRING_INCLUDE_DIR unictype.h REQUIRED)
 find_library(UNISTRING_LIBRARY unistring REQUIRED)
 

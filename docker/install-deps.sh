@@ -8,13 +8,13 @@
 #   install-deps.sh --list SET   print the package names of SET, install nothing
 set -euo pipefail
 
-runtime=(ca-certificates libsodium23 libmagic1 libpoppler-cpp0v5 libsqlite3-0 libpq5
+runtime=(ca-certificates libsodium23 libmagic1 libpoppler-cpp0v5 libzip4 libsqlite3-0 libpq5
          libsoci-core4.0 libsoci-sqlite3-4.0 libsoci-postgresql4.0
          libboost-json1.81.0 libboost-container1.81.0 libboost-url1.81.0
          libboost-program-options1.81.0 libcurl4 libidn2-0 libunistring2 libssl3)
 build=(g++ cmake ninja-build ccache make pkg-config git
        libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-       libsoci-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev libssl-dev libidn2-dev libunistring-dev libmagic-dev libpoppler-cpp-dev doctest-dev
+       libsoci-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev libssl-dev libidn2-dev libunistring-dev libmagic-dev libpoppler-cpp-dev libzip-dev doctest-dev
        sqlite3 curl)
 test=(postgresql-15 postgresql-client-15 wrk procps nginx)
 # The OpenAPI lint runs Redocly CLI from the npm registry: Node.js and npm, unless the machine

@@ -123,6 +123,9 @@ struct ModuleDescriptor {
   void (*declare_config)(ConfigSchema&) = nullptr;  ///< keys under "<name>."
   std::unique_ptr<Module> (*create)(ModuleContext&) = nullptr;
   std::vector<ModuleCommand> commands = {};
+  /// Modules it uses when they are enabled and does without otherwise (files enqueues text
+  /// extraction when jobs runs): created before it when present, never required.
+  std::vector<std::string_view> uses = {};
 };
 
 /// Unknown module names, a missing dependency or a cycle: exit code 2.

@@ -66,6 +66,9 @@ std::vector<ModuleDescriptor const*> resolve_modules(std::vector<ModuleDescripto
     }
     visiting.insert(m.name);
     for (auto dep : m.depends_on) visit(*find(all, dep));
+    for (auto used : m.uses) {
+      if (on.contains(used)) visit(*find(all, used));
+    }
     visiting.erase(m.name);
     done.insert(m.name);
     ordered.push_back(&m);

@@ -80,6 +80,8 @@ TEST_CASE("auth's events are contracts") {
   check_contract(files::Uploaded{"f-1", "a.pdf", "application/pdf", std::string(64, 'a'), "u-1", 1234, "d-1",
                                  1795341600000});
   check_contract(files::Deleted{"f-1", "u-1", std::nullopt});
+  check_contract(files::TextExtracted{"f-1", "a.pdf", "application/pdf", "u-1", "d-1", "Hello, café", true,
+                                      1795341600000});
 }
 
 TEST_CASE("users' events are contracts") {

@@ -89,6 +89,20 @@ TEST_CASE("module resolution: unknown names, missing dependencies, order") {
   CHECK_THROWS_AS(app::resolve_modules(all, {}, {"auth"}), app::ModuleError);
 }
 
+TEST_CASE("module resolution: a used module comes first when enabled and is never required") {
+  std::vector<app::ModuleDescriptor> all = {
+      {"files", "", {}, nullptr, nullptr, nullptr, {}, {"jobs"}},
+      {"jobs", "", {}, nullptr, nullptr, nullptr},
+  };
+  auto names = [](std::vector<app::ModuleDescriptor const*> const& v) {
+    std::string out;
+    for (auto const* d : v) out += std::string(d->name) + " ";
+    return out;
+  };
+  CHECK(names(app::resolve_modules(all, {}, {})) == "jobs files ");
+  CHECK(names(app::resolve_modules(all, {"files"}, {})) == "files ");
+}
+
 TEST_CASE("a full worker pool sheds work with overloaded instead of queueing it") {
   core::WorkerPool pool("cpu", 1, 1);
   boost::asio::io_context io;

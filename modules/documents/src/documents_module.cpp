@@ -12,6 +12,7 @@
 
 #include <soci/soci.h>
 #include <bookspace/migrations/documents.hpp>
+#include <boost/json/parse.hpp>
 
 namespace bookspace::documents {
 
@@ -37,6 +38,35 @@ class AccessImpl final : public Access {
 
  private:
   core::Database& db_;
+};
+
+class CatalogImpl final : public Catalog {
+ public:
+  std::vector<std::string> readable_ids(soci::session& sql, std::string const& user_id,
+                                        std::string const& after_id, int n) override {
+    return documents::readable_ids(sql, user_id, after_id, n);
+  }
+  std::optional<Snapshot> read(soci::session& sql, std::string const& id,
+                               std::string const& user_id) override {
+    auto d = find_readable(sql, id, user_id);
+    if (!d) return std::nullopt;
+    Snapshot s;
+    s.id = id;
+    s.owner_id = d->owner_id;
+    s.version = d->version;
+    s.title = std::move(d->title);
+    s.content = std::move(d->content);
+    const boost::json::value tags = boost::json::parse(d->tags);
+    if (auto const* list = tags.if_array()) {
+      for (auto const& tag : *list) {
+        if (auto const* t = tag.if_string()) s.tags.emplace_back(*t);
+      }
+    }
+    s.created_at = d->created_at;
+    s.updated_at = d->updated_at;
+    s.readers = readers_of(sql, id);
+    return s;
+  }
 };
 
 /// Purges trash older than the retention: a scheduler task (its thread and connection, so a
@@ -88,6 +118,7 @@ class DocumentsModule final : public app::Module {
         access_(ctx.db),
         purger_(ctx, service_) {
     ctx.services.provide<Access>(access_);
+    ctx.services.provide<Catalog>(catalog_);
   }
 
   void register_routes(http::Router& router) override { add_routes(router, service_); }
@@ -98,6 +129,7 @@ class DocumentsModule final : public app::Module {
  private:
   Service service_;
   AccessImpl access_;
+  CatalogImpl catalog_;
   TrashPurger purger_;
 };
 

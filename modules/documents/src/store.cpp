@@ -30,6 +30,9 @@ constexpr std::string_view role_sql =
 constexpr std::string_view readers_sql =
     "SELECT user_id FROM documents_members WHERE document_id = :id AND trashed = 0 ORDER BY owned DESC, "
     "user_id";
+constexpr std::string_view readable_ids_sql =
+    "SELECT document_id FROM documents_members WHERE user_id = :user AND trashed = 0 AND document_id > :after"
+    " ORDER BY document_id LIMIT :n";
 constexpr std::string_view insert_document_sql =
     "INSERT INTO documents_documents (id, owner_id, title, content, tags, version, created_at, updated_at)"
     " VALUES (:id, :owner, :title, :content, :tags, :version, :created, :updated)";
@@ -278,6 +281,14 @@ std::string_view list_sql(Scope scope, bool tag, Sort sort) {
 }
 
 }  // namespace
+
+std::vector<std::string> readable_ids(soci::session& sql, std::string const& user,
+                                      std::string const& after_id, int n) {
+  std::vector<std::string> out;
+  soci::rowset<std::string> rows = (sql.prepare << readable_ids_sql, use(user), use(after_id), use(n));
+  for (auto const& id : rows) out.push_back(id);
+  return out;
+}
 
 std::vector<Document> list_documents(soci::session& sql, ListQuery const& q) {
   struct Vars {

@@ -41,6 +41,9 @@ Role parse_role(std::string_view text);
 /// The document as `user` sees it (live ones only); nullopt when they may not read it.
 std::optional<Document> find_readable(soci::session& sql, std::string const& id, std::string const& user);
 Role role_of(soci::session& sql, std::string const& id, std::string const& user);
+/// Ids of the live documents `user` may read, in id order, after `after_id`, at most `n`.
+std::vector<std::string> readable_ids(soci::session& sql, std::string const& user,
+                                      std::string const& after_id, int n);
 /// Owner first, then shares by user id.
 std::vector<std::string> readers_of(soci::session& sql, std::string const& id);
 

@@ -108,11 +108,63 @@ class LocalWriter final : public BlobStore::Writer {
   bool committed_ = false;
 };
 
+class LocalPartial final : public BlobStore::Partial {
+ public:
+  LocalPartial(fs::path const& path, std::uint64_t offset) : path_(path), offset_(offset) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) fail("open " + path.string());
+    if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0) fail("truncate " + path.string());
+  }
+  ~LocalPartial() override { ::close(fd_); }
+  void write(std::string_view bytes) override {
+    while (!bytes.empty()) {
+      const ssize_t n = ::pwrite(fd_, bytes.data(), bytes.size(), static_cast<off_t>(offset_));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail("write " + path_.string());
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+      offset_ += static_cast<std::uint64_t>(n);
+    }
+  }
+  std::uint64_t sync() override {
+    if (::fdatasync(fd_) != 0) fail("fdatasync " + path_.string());
+    return offset_;
+  }
+
+ private:
+  fs::path path_;
+  std::uint64_t offset_;
+  int fd_ = -1;
+};
+
+/// Upload ids are UUIDs: nothing else names a partial file.
+bool valid_upload_id(std::string const& id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
+}
+
 class LocalBlobStore final : public BlobStore {
  public:
   explicit LocalBlobStore(fs::path root) : root_(std::move(root)) {
     fs::create_directories(root_ / "tmp");
     fs::create_directories(root_ / "sha256");
+    fs::create_directories(root_ / "uploads");
+  }
+
+  std::unique_ptr<Partial> append(std::string const& id, std::uint64_t offset) override {
+    if (!valid_upload_id(id)) throw std::invalid_argument("bad upload id");
+    auto partial = std::make_unique<LocalPartial>(root_ / "uploads" / id, offset);
+    if (offset == 0) fsync_dir(root_ / "uploads");
+    return partial;
+  }
+  int open_partial(std::string const& id) const override {
+    if (!valid_upload_id(id)) return -1;
+    return ::open((root_ / "uploads" / id).c_str(), O_RDONLY | O_CLOEXEC);
+  }
+  void remove_partial(std::string const& id) override {
+    if (valid_upload_id(id)) ::unlink((root_ / "uploads" / id).c_str());
+  }
+  fs::path scratch_path(std::string_view suffix) override {
+    return root_ / "tmp" / (owner_prefix() + random_name() + std::string(suffix));
   }
 
   std::unique_ptr<Writer> create() override {

@@ -28,8 +28,27 @@ class BlobStore {
     virtual Stored commit() = 0;
   };
 
+  /// The bytes of a resumable (tus) upload received so far, kept under the upload's id until it
+  /// completes; they survive restarts.
+  class Partial {
+   public:
+    virtual ~Partial() = default;
+    virtual void write(std::string_view bytes) = 0;
+    /// Makes what was written durable (fdatasync); returns the offset now reached.
+    virtual std::uint64_t sync() = 0;
+  };
+
   virtual ~BlobStore() = default;
   virtual std::unique_ptr<Writer> create() = 0;
+  /// Continues the partial upload `id` at `offset`: anything beyond it (bytes of an attempt whose
+  /// offset was never recorded) is cut off first. Creates it at offset 0.
+  virtual std::unique_ptr<Partial> append(std::string const& id, std::uint64_t offset) = 0;
+  /// A read-only descriptor of the partial upload (the caller closes it); -1 when missing.
+  virtual int open_partial(std::string const& id) const = 0;
+  virtual void remove_partial(std::string const& id) = 0;
+  /// A fresh path for scratch work (an export being zipped) on the store's filesystem, swept
+  /// like an upload's temporary file when its process dies. The caller removes it.
+  virtual std::filesystem::path scratch_path(std::string_view suffix) = 0;
   /// A read-only descriptor of the blob (the caller closes it); -1 when it is missing.
   virtual int open(std::string const& sha256) const = 0;
   /// Removes the blob unless it was written within `younger_than_s` seconds (an upload of the

@@ -8,13 +8,16 @@
 #include "core/scheduler.hpp"
 #include "core/secret_file.hpp"
 #include "core/worker_pool.hpp"
+#include "file_jobs.hpp"
 #include "http/router.hpp"
 #include "routes.hpp"
 #include "service.hpp"
+#include "tus.hpp"
 
 #include <bookspace/documents/documents.hpp>
 #include <bookspace/documents/events.hpp>
 #include <bookspace/files/files.hpp>
+#include <bookspace/jobs/jobs.hpp>
 
 #include <soci/soci.h>
 #include <sodium.h>
@@ -69,15 +72,25 @@ class FilesModule final : public app::Module {
                   *blobs_,
                   required_access(ctx),
                   {ctx.config.integer("files.quota_bytes"), ctx.config.integer("files.blob_grace_s"),
-                   link_key(ctx), ctx.config.list("files.allowed_types")}}),
+                   link_key(ctx), ctx.config.list("files.allowed_types")},
+                  ctx.services.find<jobs::Queue>()}),
         max_file_bytes_(static_cast<std::uint64_t>(ctx.config.integer("files.max_file_bytes"))),
         collected_(
             ctx.metrics.counter("files_blobs_collected_total", "Unreferenced blobs deleted by the GC.")) {
     if (auto n = blobs_->sweep_temporary(); n > 0)
       ctx.log.info("removed unfinished uploads", {{"module", "files"}, {"files", n}});
+    // Without the jobs module there is no text extraction and no export; the rest works.
+    if (auto* queue = ctx.services.find<jobs::Queue>()) {
+      register_jobs(*queue, service_, ctx.events, ctx.services.find<documents::Catalog>(),
+                    {static_cast<std::size_t>(ctx.config.integer("files.extract_max_bytes")),
+                     static_cast<int>(ctx.config.integer("files.extract_timeout_s")), 1800});
+    }
   }
 
-  void register_routes(http::Router& router) override { add_routes(router, service_, max_file_bytes_); }
+  void register_routes(http::Router& router) override {
+    add_routes(router, service_, max_file_bytes_);
+    add_tus_routes(router, service_, {max_file_bytes_, ctx_.config.integer("files.upload_expiry_s")});
+  }
   boost::json::object openapi_schemas() const override { return files::openapi_schemas(); }
   void subscribe(core::EventLog& events) override {
     events.subscribe("files.document_purges", core::types_of<documents::Purged>(),
@@ -85,9 +98,12 @@ class FilesModule final : public app::Module {
   }
 
   void start() override {
-    gc_ = ctx_.scheduler.every(
-        {"files.blob_gc", std::chrono::seconds(ctx_.config.integer("files.gc_interval_s")), 0.1, true,
-         [this](soci::session& sql) { collected_.inc(service_.collect_garbage(sql, gc_batch)); }});
+    gc_ = ctx_.scheduler.every({"files.blob_gc",
+                                std::chrono::seconds(ctx_.config.integer("files.gc_interval_s")), 0.1, true,
+                                [this](soci::session& sql) {
+                                  collected_.inc(service_.collect_garbage(sql, gc_batch));
+                                  swept_.inc(sweep_uploads(sql, service_, gc_batch));
+                                }});
   }
   void stop() override {
     if (gc_) ctx_.scheduler.cancel(gc_);
@@ -102,6 +118,8 @@ class FilesModule final : public app::Module {
   Service service_;
   std::uint64_t max_file_bytes_;
   core::Counter& collected_;
+  core::Counter& swept_ = ctx_.metrics.counter("files_uploads_expired_total",
+                                               "Resumable uploads removed after files.upload_expiry_s.");
   core::Scheduler::Id gc_ = 0;
 };
 
@@ -124,8 +142,14 @@ void declare_config(app::ConfigSchema& s) {
       app::integer_key("files.io_threads", 4, 1, 64, "Threads for disk work (upload writes, fsync, opens)."));
   s.add(app::integer_key("files.blob_grace_s", 3600, 0, 30 * 86400,
                          "A blob no file references is deleted this long after its last reference went."));
-  s.add(
-      app::integer_key("files.gc_interval_s", 600, 1, 86400, "How often unreferenced blobs are looked for."));
+  s.add(app::integer_key("files.gc_interval_s", 600, 1, 86400,
+                         "How often unreferenced blobs and expired resumable uploads are looked for."));
+  s.add(app::integer_key("files.upload_expiry_s", 86400, 60, 30 * 86400,
+                         "A resumable (tus) upload not written to for this long is removed."));
+  s.add(app::integer_key("files.extract_max_bytes", 1 << 20, 1024, 64 << 20,
+                         "Text kept per file by files.extract_text (bytes of UTF-8); the rest is cut."));
+  s.add(app::integer_key("files.extract_timeout_s", 120, 1, 3600,
+                         "Time one text extraction may take before its attempt fails."));
 }
 
 }  // namespace
@@ -138,7 +162,9 @@ app::ModuleDescriptor files_module() {
           &declare_config,
           [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<FilesModule>(ctx);
-          }};
+          },
+          {},
+          {"jobs"}};
 }
 
 }  // namespace bookspace::files

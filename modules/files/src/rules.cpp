@@ -144,4 +144,49 @@ LinkCheck check_link(std::string_view key, std::string_view id, std::string_view
   return static_cast<std::int64_t>(*at) < now_s ? LinkCheck::expired : LinkCheck::valid;
 }
 
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_upload_metadata(
+    std::string_view header) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (header.size() > 8192) return std::nullopt;
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  if (trim(header).empty()) return out;
+  std::size_t at = 0;
+  while (at <= header.size()) {
+    const auto comma = std::min(header.find(',', at), header.size());
+    const std::string_view pair = trim(header.substr(at, comma - at));
+    at = comma + 1;
+    const auto space = pair.find(' ');
+    const std::string_view key = pair.substr(0, space);
+    const std::string_view value =
+        space == std::string_view::npos ? std::string_view() : trim(pair.substr(space));
+    if (key.empty() || out.size() == 32) return std::nullopt;
+    for (unsigned char c : key) {
+      if (c <= 0x20 || c >= 0x7F) return std::nullopt;
+    }
+    for (auto const& [k, v] : out) {
+      if (k == key) return std::nullopt;
+    }
+    std::string decoded(value.size() * 3 / 4 + 3, '\0');
+    std::size_t len = 0;
+    char const* end = nullptr;
+    if (!value.empty()) {
+      if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), value.data(),
+                            value.size(), nullptr, &len, &end, sodium_base64_VARIANT_ORIGINAL) != 0 &&
+          sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), value.data(),
+                            value.size(), nullptr, &len, &end,
+                            sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0)
+        return std::nullopt;
+      if (end != value.data() + value.size()) return std::nullopt;
+    }
+    decoded.resize(len);
+    out.emplace_back(std::string(key), std::move(decoded));
+    if (comma == header.size()) break;
+  }
+  return out;
+}
+
 }  // namespace bookspace::files

@@ -53,4 +53,10 @@ enum class LinkCheck { valid, invalid, expired };
 LinkCheck check_link(std::string_view key, std::string_view id, std::string_view expires,
                      std::string_view signature, std::int64_t now_s);
 
+/// tus `Upload-Metadata`: comma-separated `key base64(value)` pairs (a key alone: empty value).
+/// Keys are ASCII without spaces or commas, unique; values standard base64. nullopt when
+/// malformed, more than 32 pairs, or longer than 8 KiB.
+std::optional<std::vector<std::pair<std::string, std::string>>> parse_upload_metadata(
+    std::string_view header);
+
 }  // namespace bookspace::files

@@ -1,5 +1,6 @@
 #include "service.hpp"
 
+#include "extract.hpp"
 #include "multipart.hpp"
 #include "rules.hpp"
 #include "sniff.hpp"
@@ -15,8 +16,13 @@
 #include <bookspace/documents/documents.hpp>
 #include <bookspace/documents/events.hpp>
 #include <bookspace/files/events.hpp>
+#include <bookspace/jobs/jobs.hpp>
 
 #include <soci/soci.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
 
 namespace bookspace::files {
 
@@ -36,15 +42,23 @@ ApiError over_quota(std::int64_t quota) {
 
 }  // namespace
 
+core::Awaitable<void> Service::check_attach(std::string doc, std::string user) {
+  const auto role = co_await deps_.access.role(doc, user);
+  if (role == documents::Role::none)
+    throw ApiError(core::Error::validation("document_id", "no such document"));
+  if (role < documents::Role::editor)
+    throw ApiError(ErrorCode::forbidden, "Attaching a file to a document needs editor rights on it.");
+}
+
+core::Awaitable<void> Service::check_quota(std::string user, std::uint64_t bytes) {
+  const auto [quota, used] = co_await deps_.db.run([&](soci::session& sql) {
+    return std::pair{quota_for(sql, user), used_bytes(sql, user)};
+  });
+  if (quota > 0 && used + static_cast<std::int64_t>(bytes) > quota) throw over_quota(quota);
+}
+
 core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
-  if (up.document_id) {
-    const std::string doc = *up.document_id;
-    const auto role = co_await deps_.access.role(doc, up.user);
-    if (role == documents::Role::none)
-      throw ApiError(core::Error::validation("document_id", "no such document"));
-    if (role < documents::Role::editor)
-      throw ApiError(ErrorCode::forbidden, "Attaching a file to a document needs editor rights on it.");
-  }
+  if (up.document_id) co_await check_attach(*up.document_id, up.user);
   const auto [quota, used] = co_await deps_.db.run([&](soci::session& sql) {
     return std::pair{quota_for(sql, up.user), used_bytes(sql, up.user)};
   });
@@ -66,10 +80,7 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
     if (!type) {  // the first bytes decide the type, before anything is stored
       auto sniffed = co_await core::run_in(deps_.io, [&](std::size_t) { return sniff_type(chunk); });
       if (multipart) up.claimed_type = multipart->parser().content_type;  // the part's own type
-      type = decide_type(sniffed, up.claimed_type);
-      if (!type_allowed(*type, deps_.settings.allowed_types))
-        throw ApiError(ErrorCode::unsupported_media_type,
-                       "Files of type " + *type + " are not accepted here.");
+      type = allowed_type(sniffed, up.claimed_type);
     }
     co_await core::run_in(deps_.io, [&](std::size_t) { writer->write(chunk); });
     if (quota > 0 && used + static_cast<std::int64_t>(writer->written()) > quota) throw over_quota(quota);
@@ -78,41 +89,84 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
     if (!up.name && multipart->parser().filename) up.name = sanitize_name(*multipart->parser().filename);
     if (!type) up.claimed_type = multipart->parser().content_type;
   }
-  if (!type) {  // an empty file: nothing to sniff
-    type = decide_type("application/octet-stream", up.claimed_type);
-    if (!type_allowed(*type, deps_.settings.allowed_types))
-      throw ApiError(ErrorCode::unsupported_media_type, "Files of type " + *type + " are not accepted here.");
-  }
+  if (!type) type = allowed_type("application/octet-stream", up.claimed_type);  // empty: nothing to sniff
   const auto stored = co_await core::run_in(deps_.io, [&](std::size_t) { return writer->commit(); });
+  File f = new_file(up.user, {stored, std::move(*type)});
+  f.name = up.name.value_or("file");
+  f.document_id = up.document_id;
+  co_return co_await deps_.db.run([&](soci::session& sql) { return record(sql, std::move(f)); });
+}
+
+std::string Service::allowed_type(std::string const& sniffed,
+                                  std::optional<std::string> const& claimed) const {
+  auto type = decide_type(sniffed, claimed);
+  if (!type_allowed(type, deps_.settings.allowed_types))
+    throw ApiError(ErrorCode::unsupported_media_type, "Files of type " + type + " are not accepted here.");
+  return type;
+}
+
+Ingested Service::ingest(int fd, std::optional<std::string> const& claimed_type) {
+  auto writer = deps_.blobs.create();
+  std::string buffer(1 << 20, '\0');
+  std::optional<std::string> type;
+  for (off_t at = 0;;) {
+    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "read");
+    if (n == 0) break;
+    const std::string_view chunk(buffer.data(), static_cast<std::size_t>(n));
+    if (!type) type = allowed_type(sniff_type(chunk), claimed_type);
+    writer->write(chunk);
+    at += n;
+  }
+  if (!type) type = allowed_type("application/octet-stream", claimed_type);
+  return {writer->commit(), std::move(*type)};
+}
+
+File Service::new_file(std::string owner, Ingested const& content) const {
   File f;
   f.id = deps_.ids.uuid_v7();
-  f.name = up.name.value_or("file");
-  f.content_type = std::move(*type);
-  f.size = static_cast<std::int64_t>(stored.size);
-  f.sha256 = stored.sha256;
-  f.owner_id = up.user;
-  f.document_id = up.document_id;
+  f.name = "file";
+  f.content_type = content.content_type;
+  f.size = static_cast<std::int64_t>(content.stored.size);
+  f.sha256 = content.stored.sha256;
+  f.owner_id = std::move(owner);
   f.created_at = deps_.clock.now_ms();
-  bool refused = false;
-  try {
-    co_await deps_.db.transaction([&](core::Tx& tx) {
-      if (quota > 0 && used_bytes(tx.sql, f.owner_id) + f.size > quota_for(tx.sql, f.owner_id))
-        throw over_quota(quota);
-      reference_blob(tx.sql, f.sha256, f.size, f.created_at);
-      insert_file(tx.sql, f);
-      core::publish(
-          deps_.events, tx, f.id,
-          Uploaded{f.id, f.name, f.content_type, f.sha256, f.owner_id, f.size, f.document_id, f.created_at});
-    });
-  } catch (ApiError const&) {
-    refused = true;  // a concurrent upload took the quota: the stored content goes to the GC
-  }
-  if (refused) {
+  return f;
+}
+
+File Service::record(soci::session& sql, File f, std::function<void(core::Tx&, File const&)> const& also) {
+  std::int64_t refused_at = 0;  // the quota, when the file does not fit
+  core::run_transaction(sql, deps_.db.dialect(), [&](core::Tx& tx) {
+    refused_at = 0;
+    const std::int64_t quota = quota_for(tx.sql, f.owner_id);
+    if (quota > 0 && used_bytes(tx.sql, f.owner_id) + f.size > quota) {
+      refused_at = quota;  // a concurrent upload took the room: nothing is written
+      return;
+    }
+    reference_blob(tx.sql, f.sha256, f.size, f.created_at);
+    insert_file(tx.sql, f);
+    core::publish(
+        deps_.events, tx, f.id,
+        Uploaded{f.id, f.name, f.content_type, f.sha256, f.owner_id, f.size, f.document_id, f.created_at});
+    if (deps_.queue && extractable(f.content_type)) {
+      deps_.queue->enqueue(tx, {std::string(extract_job_type),
+                                {{"file_id", f.id}},
+                                f.owner_id,
+                                std::nullopt,
+                                std::nullopt,
+                                std::string(extract_job_type) + ":" + f.id});
+    }
+    if (also) also(tx, f);
+  });
+  if (refused_at > 0) {
+    // The stored content is known to the GC, which removes it unless a file takes it meanwhile.
     const long long now = deps_.clock.now_ms();
-    co_await deps_.db.transaction([&](core::Tx& tx) { note_unreferenced(tx.sql, f.sha256, f.size, now); });
-    throw over_quota(quota);
+    core::run_transaction(sql, deps_.db.dialect(),
+                          [&](core::Tx& tx) { note_unreferenced(tx.sql, f.sha256, f.size, now); });
+    throw over_quota(refused_at);
   }
-  co_return f;
+  return f;
 }
 
 core::Awaitable<File> Service::readable(std::string id, std::string user) {

@@ -8,6 +8,7 @@
 
 #include "core/async.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@ class Access;
 namespace bookspace::http {
 class BodyStream;
 }
+namespace bookspace::jobs {
+class Queue;
+}
 namespace soci {
 class session;
 }
@@ -40,6 +44,10 @@ struct Settings {
   std::string link_key;                    ///< raw HMAC key of signed links
   std::vector<std::string> allowed_types;  ///< empty: any type
 };
+
+/// The job type that extracts a file's text (extract_job.cpp), enqueued with every upload of an
+/// extractable type when the jobs module runs.
+inline constexpr std::string_view extract_job_type = "files.extract_text";
 
 struct Link {
   std::string url;  ///< path and query, relative to the server
@@ -55,6 +63,7 @@ struct ServiceDeps {
   BlobStore& blobs;
   documents::Access& access;  ///< who may read a document a file is attached to
   Settings settings;
+  jobs::Queue* queue = nullptr;  ///< null without the jobs module: no text extraction
 };
 
 struct Upload {
@@ -63,6 +72,12 @@ struct Upload {
   std::optional<std::string> claimed_type;  ///< the request's Content-Type
   std::optional<std::string> document_id;
   std::optional<std::string> boundary;  ///< multipart/form-data: the file is the part `file`
+};
+
+/// Content copied into the blob store from a local file (ingest), and its decided type.
+struct Ingested {
+  BlobStore::Stored stored;
+  std::string content_type;
 };
 
 /// A file and a descriptor of its content, for downloads.
@@ -108,6 +123,24 @@ class Service {
   /// Administrators set a user's quota (0: none; nullopt: back to files.quota_bytes).
   core::Awaitable<Usage> set_quota(bool admin, std::string user, std::optional<std::int64_t> bytes);
 
+  /// Blocking (a disk pool or a job thread): copies the content behind `fd` from its start into
+  /// the blob store, deciding its type as an upload does (415 outside files.allowed_types).
+  Ingested ingest(int fd, std::optional<std::string> const& claimed_type);
+  /// Blocking: records a file whose content is stored, in one transaction on `sql` — the owner's
+  /// quota (quota_exceeded, the content then left to the GC), the blob reference, the row,
+  /// files.uploaded.v1, the text extraction job — plus `also(tx)`.
+  File record(soci::session& sql, File f, std::function<void(core::Tx&, File const&)> const& also = {});
+  /// A new file's row for stored content (id, time); the caller sets name and document.
+  File new_file(std::string owner, Ingested const& content) const;
+  core::Database& db() { return deps_.db; }
+  core::WorkerPool& io() { return deps_.io; }
+  BlobStore& blobs() { return deps_.blobs; }
+  core::Clock const& clock() const { return deps_.clock; }
+  /// The caller's role on a document they attach to: editor or better, else the error upload gives.
+  core::Awaitable<void> check_attach(std::string document_id, std::string user);
+  /// quota_exceeded when `bytes` more would not fit the user's quota.
+  core::Awaitable<void> check_quota(std::string user, std::uint64_t bytes);
+
   /// The blob GC (scheduler): deletes blobs unreferenced for longer than the grace.
   std::size_t collect_garbage(soci::session& sql, int batch);
 
@@ -115,6 +148,8 @@ class Service {
   core::Awaitable<File> readable(std::string id, std::string user);
   std::int64_t quota_for(soci::session& sql, std::string const& user) const;
   core::Awaitable<Content> content_of(File file);
+  /// The type decided from the sniffed and the claimed one; 415 outside files.allowed_types.
+  std::string allowed_type(std::string const& sniffed, std::optional<std::string> const& claimed) const;
   ServiceDeps deps_;
 };
 

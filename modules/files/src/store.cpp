@@ -162,4 +162,113 @@ bool forget_blob(soci::session& sql, std::string const& sha256) {
   return core::execute(sql, forget_sql, sha256) == 1;
 }
 
+// --- resumable uploads ------------------------------------------------------------------------
+
+namespace {
+
+#define UPLOAD_COLUMNS                                                                                     \
+  "id, owner_id, length, upload_offset, metadata, name, content_type, document_id, file_id, lease_holder," \
+  " lease_until, created_at, expires_at"
+
+constexpr std::string_view insert_upload_sql = "INSERT INTO files_uploads (" UPLOAD_COLUMNS
+                                               ") VALUES (:id, :owner, :length, 0, :metadata, :name, :type,"
+                                               " :doc, NULL, NULL, NULL, :created, :expires)";
+constexpr std::string_view find_upload_sql = "SELECT " UPLOAD_COLUMNS " FROM files_uploads WHERE id = :id";
+constexpr std::string_view take_lease_sql =
+    "UPDATE files_uploads SET lease_holder = :holder, lease_until = :until WHERE id = :id AND upload_offset ="
+    " :offset AND file_id IS NULL AND (lease_holder IS NULL OR lease_until < :now OR lease_holder = :stale)";
+constexpr std::string_view save_offset_sql =
+    "UPDATE files_uploads SET upload_offset = :offset, lease_until = :until, expires_at = :expires"
+    " WHERE id = :id AND lease_holder = :holder";
+constexpr std::string_view release_lease_sql =
+    "UPDATE files_uploads SET lease_holder = NULL, lease_until = NULL WHERE id = :id AND lease_holder = "
+    ":holder";
+constexpr std::string_view complete_upload_sql =
+    "UPDATE files_uploads SET file_id = :file, upload_offset = length, lease_holder = NULL, lease_until = "
+    "NULL"
+    " WHERE id = :id";
+constexpr std::string_view delete_upload_sql = "DELETE FROM files_uploads WHERE id = :id";
+constexpr std::string_view expired_uploads_sql =
+    "SELECT id FROM files_uploads WHERE expires_at < :now ORDER BY expires_at LIMIT :n";
+constexpr std::string_view export_of_sql = "SELECT file_id FROM files_exports WHERE job_id = :job";
+constexpr std::string_view insert_export_sql =
+    "INSERT INTO files_exports (job_id, file_id, created_at) VALUES (:job, :file, :now)";
+
+}  // namespace
+
+void insert_upload(soci::session& sql, UploadRow const& u) {
+  soci::indicator type_ind = u.content_type ? soci::i_ok : soci::i_null;
+  soci::indicator doc_ind = u.document_id ? soci::i_ok : soci::i_null;
+  const std::string type = u.content_type.value_or(""), doc = u.document_id.value_or("");
+  const long long length = u.length;
+  sql << insert_upload_sql, use(u.id), use(u.owner_id), use(length), use(u.metadata), use(u.name),
+      use(type, type_ind), use(doc, doc_ind), use(u.created_at), use(u.expires_at);
+}
+
+std::optional<UploadRow> find_upload(soci::session& sql, std::string const& id) {
+  soci::rowset<soci::row> rows = (sql.prepare << find_upload_sql, use(id));
+  for (auto const& r : rows) {
+    UploadRow u;
+    u.id = db::get_text(r, 0);
+    u.owner_id = db::get_text(r, 1);
+    u.length = db::get_int(r, 2);
+    u.offset = db::get_int(r, 3);
+    u.metadata = db::get_text(r, 4);
+    u.name = db::get_text(r, 5);
+    u.content_type = db::get_opt_text(r, 6);
+    u.document_id = db::get_opt_text(r, 7);
+    u.file_id = db::get_opt_text(r, 8);
+    u.lease_holder = db::get_opt_text(r, 9);
+    u.lease_until = db::get_opt_int(r, 10).value_or(0);
+    u.created_at = db::get_int(r, 11);
+    u.expires_at = db::get_int(r, 12);
+    return u;
+  }
+  return std::nullopt;
+}
+
+bool take_upload_lease(soci::session& sql, std::string const& id, std::int64_t offset,
+                       std::string const& holder, long long now, long long until,
+                       std::string const& stale_holder) {
+  return core::execute(sql, take_lease_sql, holder, until, id, static_cast<long long>(offset), now,
+                       stale_holder) == 1;
+}
+
+bool save_upload_offset(soci::session& sql, std::string const& id, std::int64_t offset,
+                        std::string const& holder, long long lease_until, long long expires_at) {
+  return core::execute(sql, save_offset_sql, static_cast<long long>(offset), lease_until, expires_at, id,
+                       holder) == 1;
+}
+
+void release_upload_lease(soci::session& sql, std::string const& id, std::string const& holder) {
+  core::execute(sql, release_lease_sql, id, holder);
+}
+
+void complete_upload(soci::session& sql, std::string const& id, std::string const& file_id) {
+  core::execute(sql, complete_upload_sql, file_id, id);
+}
+
+bool delete_upload(soci::session& sql, std::string const& id) {
+  return core::execute(sql, delete_upload_sql, id) == 1;
+}
+
+std::vector<std::string> expired_uploads(soci::session& sql, long long now, int n) {
+  std::vector<std::string> out;
+  soci::rowset<std::string> rows = (sql.prepare << expired_uploads_sql, use(now), use(n));
+  for (auto const& s : rows) out.push_back(s);
+  return out;
+}
+
+std::optional<std::string> export_of(soci::session& sql, std::string const& job_id) {
+  std::string file;
+  soci::indicator ind = soci::i_null;
+  sql << export_of_sql, use(job_id), into(file, ind);
+  if (!sql.got_data() || ind != soci::i_ok) return std::nullopt;
+  return file;
+}
+
+void insert_export(soci::session& sql, std::string const& job_id, std::string const& file_id, long long now) {
+  core::execute(sql, insert_export_sql, job_id, file_id, now);
+}
+
 }  // namespace bookspace::files

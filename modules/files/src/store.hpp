@@ -51,4 +51,35 @@ std::vector<std::string> unreferenced_blobs(soci::session& sql, long long cutoff
 /// Deletes the blob's row if it is still unreferenced; true when deleted (then remove the file).
 bool forget_blob(soci::session& sql, std::string const& sha256);
 
+// --- resumable uploads (tus) ----------------------------------------------------------------
+
+struct UploadRow {
+  std::string id, owner_id, metadata, name;
+  std::int64_t length = 0, offset = 0;
+  std::optional<std::string> content_type, document_id, file_id, lease_holder;
+  long long lease_until = 0, created_at = 0, expires_at = 0;
+};
+
+void insert_upload(soci::session& sql, UploadRow const& u);
+std::optional<UploadRow> find_upload(soci::session& sql, std::string const& id);
+/// Takes the write lease of the unfinished upload at `offset` when it is free, expired, or
+/// held by `stale_holder` (a dead process); false otherwise.
+bool take_upload_lease(soci::session& sql, std::string const& id, std::int64_t offset,
+                       std::string const& holder, long long now, long long until,
+                       std::string const& stale_holder);
+/// Records the durable offset under the lease (renewing it, moving the expiry); false when the
+/// lease is no longer `holder`'s.
+bool save_upload_offset(soci::session& sql, std::string const& id, std::int64_t offset,
+                        std::string const& holder, long long lease_until, long long expires_at);
+void release_upload_lease(soci::session& sql, std::string const& id, std::string const& holder);
+void complete_upload(soci::session& sql, std::string const& id, std::string const& file_id);
+bool delete_upload(soci::session& sql, std::string const& id);
+/// Uploads past their expiry (finished or not), at most `n`.
+std::vector<std::string> expired_uploads(soci::session& sql, long long now, int n);
+
+// --- exports ----------------------------------------------------------------------------------
+
+std::optional<std::string> export_of(soci::session& sql, std::string const& job_id);
+void insert_export(soci::session& sql, std::string const& job_id, std::string const& file_id, long long now);
+
 }  // namespace bookspace::files

@@ -3,9 +3,16 @@
 #include "app/module.hpp"
 #include "core/async.hpp"
 
+#include <bookspace/documents/events.hpp>
+
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace soci {
+class session;
+}
 
 namespace bookspace::documents {
 
@@ -29,6 +36,21 @@ class Access {
   virtual core::Awaitable<Role> role(std::string document_id, std::string user_id) = 0;
   /// Everyone who may read the live document (owner first); empty when there is none.
   virtual core::Awaitable<std::vector<std::string>> readers(std::string document_id) = 0;
+};
+
+/// A read-only export of documents for other modules' background work (files' export job,
+/// search's reindex): blocking calls on the caller's own connection (a job or scheduler
+/// thread), never an io thread. Provided through the ServiceRegistry.
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+  /// Ids of the live documents `user_id` may read, in id order, after `after_id`, at most `n`.
+  virtual std::vector<std::string> readable_ids(soci::session& sql, std::string const& user_id,
+                                                std::string const& after_id, int n) = 0;
+  /// The document with its content, tags and readers as `user_id` may read it now; nullopt when
+  /// they may not (or it is trashed or gone).
+  virtual std::optional<Snapshot> read(soci::session& sql, std::string const& id,
+                                       std::string const& user_id) = 0;
 };
 
 /// The events this module publishes: <bookspace/documents/events.hpp>.

@@ -32,6 +32,20 @@ struct Deleted {
   static Deleted from_json(boost::json::object const& payload);
 };
 
+/// The text of a file (job files.extract_text), for search: at most files.extract_max_bytes of
+/// UTF-8 (`truncated` when there was more). A file attached to a document is readable by the
+/// document's readers, any other only by its owner.
+struct TextExtracted {
+  static constexpr std::string_view type = "files.text_extracted.v1";
+  std::string id, name, content_type, owner_id;
+  std::optional<std::string> document_id;
+  std::string text;
+  bool truncated = false;
+  core::TimeMs extracted_at = 0;
+  boost::json::object to_json() const;
+  static TextExtracted from_json(boost::json::object const& payload);
+};
+
 // ---- implementation --------------------------------------------------------------------------
 
 namespace detail {
@@ -74,6 +88,28 @@ inline boost::json::object Deleted::to_json() const {
 inline Deleted Deleted::from_json(boost::json::object const& o) {
   namespace p = core::payload;
   return {p::text(o, "id"), p::text(o, "owner_id"), detail::optional_text_from(o, "document_id")};
+}
+
+inline boost::json::object TextExtracted::to_json() const {
+  return {{"id", id},
+          {"name", name},
+          {"content_type", content_type},
+          {"owner_id", owner_id},
+          {"document_id", detail::optional_text(document_id)},
+          {"text", text},
+          {"truncated", truncated},
+          {"extracted_at", core::format_rfc3339(extracted_at)}};
+}
+inline TextExtracted TextExtracted::from_json(boost::json::object const& o) {
+  namespace p = core::payload;
+  return {p::text(o, "id"),
+          p::text(o, "name"),
+          p::text(o, "content_type"),
+          p::text(o, "owner_id"),
+          detail::optional_text_from(o, "document_id"),
+          p::text(o, "text"),
+          p::boolean(o, "truncated"),
+          p::time(o, "extracted_at")};
 }
 
 }  // namespace bookspace::files
