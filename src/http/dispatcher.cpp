@@ -196,6 +196,15 @@ std::optional<Response> Dispatcher::precheck(Request& req, Router::Match& match)
   if (match.outcome == Router::Outcome::not_found) {
     return problem(core::ErrorCode::not_found, "No such resource.", req.ctx.request_id);
   }
+  if (preflight && match.outcome == Router::Outcome::found && match.route->method == Method::options) {
+    // A route of its own answers OPTIONS (tus discovery), but a browser's CORS preflight is
+    // the kernel's to answer, as on every other path.
+    const auto others = router_.match(Method::other, req.path);
+    Response res = Response::no_content();
+    res.headers.add("Allow", others.allow);
+    cors(req, res, true, others.allow, match.route->pattern);
+    return res;
+  }
   if (match.outcome == Router::Outcome::method_not_allowed) {
     if (req.method == Method::options) {
       Response res = Response::no_content();

@@ -204,6 +204,29 @@ TEST_CASE("tus: a body cut off mid-way keeps what arrived; the client resumes fr
   CHECK(file.body == data);
 }
 
+TEST_CASE("tus: a browser's CORS preflight on /uploads is the kernel's; discovery stays tus's") {
+  TestApp app(generous([](app::Config& c) {
+                c.set("server.cors_origins", boost::json::array{"https://app.example"});
+              }),
+              files_modules());
+  auto c = app.client();
+  auto pre = c.request("OPTIONS", "/api/v1/uploads", "",
+                       {{"Origin", "https://app.example"},
+                        {"Access-Control-Request-Method", "POST"},
+                        {"Access-Control-Request-Headers", "tus-resumable, upload-length, upload-metadata"}});
+  CHECK(pre.status == 204);
+  CHECK(pre.header("Access-Control-Allow-Origin") == "https://app.example");
+  CHECK(pre.header("Access-Control-Allow-Methods").find("POST") != std::string::npos);
+  CHECK(pre.header("Access-Control-Allow-Headers").find("Upload-Metadata") != std::string::npos);
+  auto patch_pre = c.request("OPTIONS", "/api/v1/uploads/abc", "",
+                             {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "PATCH"}});
+  CHECK(patch_pre.header("Access-Control-Allow-Methods").find("PATCH") != std::string::npos);
+  CHECK(patch_pre.header("Access-Control-Allow-Headers").find("Upload-Offset") != std::string::npos);
+  auto discovery = c.request("OPTIONS", "/api/v1/uploads", "", {{"Origin", "https://app.example"}});
+  CHECK(discovery.header("Tus-Version") == "1.0.0");
+  CHECK(discovery.header("Access-Control-Expose-Headers").find("Tus-Version") != std::string::npos);
+}
+
 TEST_CASE("tus: an upload past its expiry is swept, rows and bytes") {
   TestApp app(generous([](app::Config& c) { c.set("files.gc_interval_s", 1); }), files_modules());
   auto c = app.client();
