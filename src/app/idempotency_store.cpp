@@ -23,8 +23,8 @@ constexpr std::string_view find_sql =
     "SELECT fingerprint, state, status, headers, body FROM idempotency_keys WHERE scope = :scope AND "
     "idem_key = :key";
 constexpr std::string_view complete_sql =
-    "UPDATE idempotency_keys SET state = 'done', status = :status, headers = :headers, body = :body"
-    " WHERE scope = :scope AND idem_key = :key";
+    "UPDATE idempotency_keys SET state = 'done', status = :status, headers = :headers, body = :body,"
+    " fingerprint = fingerprint || :digest WHERE scope = :scope AND idem_key = :key";
 constexpr std::string_view release_sql =
     "DELETE FROM idempotency_keys WHERE scope = :scope AND idem_key = :key AND state = 'running'";
 constexpr std::string_view prune_sql = "DELETE FROM idempotency_keys WHERE created_at < :expired";
@@ -57,7 +57,12 @@ core::Awaitable<DatabaseIdempotencyStore::Outcome> DatabaseIdempotencyStore::cla
     if (insert.get_affected_rows() == 1) return out;  // fresh
     soci::rowset<soci::row> rows = (tx.sql.prepare << find_sql, soci::use(scope), soci::use(key));
     for (auto const& row : rows) {
-      if (core::sql::get_text(row, 0) != fingerprint) {
+      // A streamed request's stored fingerprint is "<fingerprint>.<body digest>" once done.
+      const std::string stored = core::sql::get_text(row, 0);
+      const bool same =
+          stored == fingerprint || (stored.size() > fingerprint.size() && stored.starts_with(fingerprint) &&
+                                    stored[fingerprint.size()] == '.');
+      if (!same) {
         out.claim = Claim::mismatch;
       } else if (core::sql::get_text(row, 1) == "running") {
         out.claim = Claim::running;
@@ -70,6 +75,7 @@ core::Awaitable<DatabaseIdempotencyStore::Outcome> DatabaseIdempotencyStore::cla
           out.stored.headers.emplace_back(pair.at(0).as_string(), pair.at(1).as_string());
         }
         out.stored.body = core::sql::get_text(row, 4);
+        if (stored.size() > fingerprint.size()) out.body_digest = stored.substr(fingerprint.size() + 1);
       }
       return out;
     }
@@ -79,13 +85,15 @@ core::Awaitable<DatabaseIdempotencyStore::Outcome> DatabaseIdempotencyStore::cla
 }
 
 core::Awaitable<void> DatabaseIdempotencyStore::complete(std::string scope, std::string key,
-                                                         http::StoredResponse response) {
+                                                         http::StoredResponse response,
+                                                         std::string body_digest) {
+  const std::string digest = body_digest.empty() ? std::string() : "." + body_digest;
   json::array headers;
   for (auto const& [name, value] : response.headers) headers.push_back(json::array{name, value});
   std::string headers_text = json::serialize(headers);
   co_await db_.run([&](soci::session& sql) {
     sql << complete_sql, soci::use(response.status), soci::use(headers_text), soci::use(response.body),
-        soci::use(scope), soci::use(key);
+        soci::use(digest), soci::use(scope), soci::use(key);
   });
 }
 

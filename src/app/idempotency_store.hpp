@@ -27,7 +27,8 @@ class DatabaseIdempotencyStore final : public http::IdempotencyStore {
                            long long stale_ms = 10LL * 60 * 1000);
 
   core::Awaitable<Outcome> claim(std::string scope, std::string key, std::string fingerprint) override;
-  core::Awaitable<void> complete(std::string scope, std::string key, http::StoredResponse response) override;
+  core::Awaitable<void> complete(std::string scope, std::string key, http::StoredResponse response,
+                                 std::string body_digest = {}) override;
   core::Awaitable<void> release(std::string scope, std::string key) override;
   /// Deletes keys past the retention (a scheduler task, kernel.idempotency_prune); returns how many.
   std::size_t prune(soci::session& sql) const;

@@ -3,6 +3,7 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
+#include "http/digesting_body.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -293,8 +294,16 @@ core::Awaitable<Response> Dispatcher::run_idempotent(Request& req, Route const& 
     throw core::ApiError(core::Error::validation("Idempotency-Key", "1–255 visible ASCII characters"));
   }
   const std::string scope = req.ctx.principal.authenticated() ? req.ctx.principal.user_id : "anonymous";
-  const std::string fingerprint = core::sha256_hex(req.method_text + " " + req.target + "\n" + req.body);
+  // A streamed body is not here yet: its digest is taken as it streams and stored on completion.
+  const bool streamed = route.options.stream_body && req.body_stream;
+  const std::string fingerprint = core::sha256_hex(req.method_text + " " + req.target + "\n" +
+                                                   (streamed ? std::string("(streamed)") : req.body));
   auto outcome = co_await idempotency_->claim(scope, std::string(key), fingerprint);
+  std::optional<DigestingBody> digesting;
+  if (streamed) digesting.emplace(*req.body_stream);
+  if (streamed && outcome.claim == IdempotencyStore::Claim::replay &&
+      co_await digesting->finish() != outcome.body_digest)
+    outcome.claim = IdempotencyStore::Claim::mismatch;
   switch (outcome.claim) {
     case IdempotencyStore::Claim::mismatch:
       throw core::ApiError(core::ErrorCode::idempotency_conflict,
@@ -313,6 +322,8 @@ core::Awaitable<Response> Dispatcher::run_idempotent(Request& req, Route const& 
   }
   std::exception_ptr failure;
   Response res;
+  BodyStream* const original = req.body_stream;
+  if (digesting) req.body_stream = &*digesting;
   try {
     res = co_await route.handler(req);
   } catch (core::ApiError const& e) {
@@ -320,14 +331,26 @@ core::Awaitable<Response> Dispatcher::run_idempotent(Request& req, Route const& 
   } catch (...) {
     failure = std::current_exception();
   }
-  if (failure || res.status >= 500) {
+  req.body_stream = original;
+  // A streamed request is remembered only when it succeeded: an early refusal (413, 507…) did
+  // not read the body, so it could not tell a retry's body from another. What a successful
+  // handler left unread (a multipart epilogue) is read into the digest too.
+  std::string digest;
+  if (!failure && digesting && res.status < 300) {
+    try {
+      digest = co_await digesting->finish();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  if (failure || res.status >= 500 || (digesting && digest.empty())) {
     co_await idempotency_->release(scope, std::string(key));
     if (failure) std::rethrow_exception(failure);
     co_return res;
   }
   StoredResponse stored{res.status, {}, res.body};
   for (auto const& [name, value] : res.headers) stored.headers.emplace_back(name, value);
-  co_await idempotency_->complete(scope, std::string(key), std::move(stored));
+  co_await idempotency_->complete(scope, std::string(key), std::move(stored), std::move(digest));
   co_return res;
 }
 

@@ -30,12 +30,17 @@ class IdempotencyStore {
   struct Outcome {
     Claim claim = Claim::fresh;
     StoredResponse stored;
+    /// replay of a streamed request: the SHA-256 of the first body, which the new body must match.
+    std::string body_digest;
   };
 
   virtual ~IdempotencyStore() = default;
-  /// `scope` keeps callers apart (the principal); `fingerprint` identifies the request.
+  /// `scope` keeps callers apart (the principal); `fingerprint` identifies the request. A streamed
+  /// request's fingerprint covers its method and target only: its body's digest is known at the
+  /// end and given to complete().
   virtual core::Awaitable<Outcome> claim(std::string scope, std::string key, std::string fingerprint) = 0;
-  virtual core::Awaitable<void> complete(std::string scope, std::string key, StoredResponse response) = 0;
+  virtual core::Awaitable<void> complete(std::string scope, std::string key, StoredResponse response,
+                                         std::string body_digest = {}) = 0;
   /// Forgets a claim whose handler failed (5xx or an exception), so the client may retry.
   virtual core::Awaitable<void> release(std::string scope, std::string key) = 0;
 };

@@ -24,8 +24,8 @@ bool split_path(std::string_view path, std::vector<std::string_view>& out) {
 }
 
 void Router::add(Method method, std::string pattern, Handler handler, RouteOptions options) {
-  if (options.stream_body && (options.json_body || options.idempotent))
-    throw std::invalid_argument("a stream_body route needs json_body = false and no idempotent: " + pattern);
+  if (options.stream_body && options.json_body)
+    throw std::invalid_argument("a stream_body route needs json_body = false: " + pattern);
   Route route{method, pattern, module_, std::move(handler), std::move(options), {}};
   std::vector<std::string_view> parts;
   if (!split_path(pattern, parts)) throw std::invalid_argument("route must start with /: " + pattern);

@@ -35,8 +35,8 @@ struct RouteOptions {
   /// A body must be JSON (else 415); false for raw uploads.
   bool json_body = true;
   /// The handler reads the body as it arrives through `req.body_stream` (uploads), within
-  /// `body_limit`; needs json_body = false. Not combinable with `idempotent` yet (the replay
-  /// fingerprint covers the whole body).
+  /// `body_limit`; needs json_body = false. With `idempotent`, the body's SHA-256 is taken as
+  /// it streams; a replay reads the new body through to compare it (only 2xx answers are kept).
   bool stream_body = false;
   /// Per-client-IP token bucket, when set.
   std::optional<RateLimitPolicy> rate_limit;

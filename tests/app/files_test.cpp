@@ -380,3 +380,29 @@ TEST_CASE("quotas: your usage; administrators set a user's quota, or none, or ba
     CHECK(call(c, root, "PUT", path, bad).status == 400);
   }
 }
+
+TEST_CASE("Idempotency-Key on a streamed upload: replayed with the same body, 422 with another") {
+  TestApp app(generous([](app::Config& c) { c.set("files.quota_bytes", 100); }), files_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  auto first = upload(c, ann, "the bytes", "?name=a.txt", {{"Idempotency-Key", "up-1"}});
+  REQUIRE(first.status == 201);
+  auto again = upload(c, ann, "the bytes", "?name=a.txt", {{"Idempotency-Key", "up-1"}});
+  CHECK(again.status == 201);
+  CHECK(again.header("Idempotent-Replayed") == "true");
+  CHECK(str(again, "id") == str(first, "id"));
+  auto other = upload(c, ann, "other bytes", "?name=a.txt", {{"Idempotency-Key", "up-1"}});
+  CHECK(other.status == 422);
+  CHECK(other.json().at("code") == "idempotency_conflict");
+  CHECK(upload(c, ann, "the bytes", "?name=b.txt", {{"Idempotency-Key", "up-1"}}).status ==
+        422);  // another target
+  CHECK(call(c, ann, "GET", "/api/v1/files").json().at("items").as_array().size() == 1);
+  // A refusal is not remembered: the retry runs again (and is refused again).
+  const std::string big(200, 'x');
+  CHECK(upload(c, ann, big, "", {{"Idempotency-Key", "up-2"}}).status == 507);
+  auto retry = upload(c, ann, big, "", {{"Idempotency-Key", "up-2"}});
+  CHECK(retry.status == 507);
+  CHECK(retry.header("Idempotent-Replayed").empty());
+  auto fits = upload(c, ann, "small", "", {{"Idempotency-Key", "up-2"}});
+  CHECK(fits.status == 201);
+}

@@ -217,7 +217,10 @@ void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
           {oa::param("name", "query", oa::string(), "The file's name (a path is cut to its last part)."),
            oa::param("document_id", "query", oa::string(),
                      "Attach to this document (needs editor rights).")}),
-      {.body_limit = static_cast<std::size_t>(max_file_bytes), .json_body = false, .stream_body = true});
+      {.body_limit = static_cast<std::size_t>(max_file_bytes),
+       .json_body = false,
+       .stream_body = true,
+       .idempotent = true});
   upload.openapi.as_object()["requestBody"] = json::object{
       {"required", true},
       {"content",

@@ -1,6 +1,6 @@
 // Fuzzes the files module's parsers of client input: the Range header, upload names, the
-// claimed content type, signed-link query values and multipart/form-data bodies. The first byte picks the
-// parser; broken invariants abort. Seeds in tests/fuzz-corpus.
+// claimed content type, signed-link query values, multipart/form-data bodies and tus Upload-Metadata. The
+// first byte picks the parser; broken invariants abort. Seeds in tests/fuzz-corpus.
 #include "multipart.hpp"
 #include "rules.hpp"
 
@@ -82,6 +82,21 @@ void fuzz_multipart(std::string_view text) {
   }
 }
 
+/// tus Upload-Metadata: accepted pairs have unique, visible-ASCII keys, and a value that
+/// base64-decodes back from what was sent.
+void fuzz_metadata(std::string_view text) {
+  auto pairs = parse_upload_metadata(text);
+  if (!pairs) return;
+  check(pairs->size() <= 32);
+  for (std::size_t i = 0; i < pairs->size(); ++i) {
+    auto const& [key, value] = (*pairs)[i];
+    check(!key.empty());
+    for (unsigned char c : key) check(c > 0x20 && c < 0x7F && c != ',');
+    for (std::size_t j = 0; j < i; ++j) check((*pairs)[j].first != key);
+    check(value.size() <= text.size());
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
@@ -92,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
   const auto split = rest.find('\n');
   const auto first = rest.substr(0, split),
              second = split == std::string_view::npos ? "" : rest.substr(split + 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0:
       fuzz_range(rest, rest.size() * 7919u % 100'000u);
       break;
@@ -104,6 +119,9 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
       break;
     case 3:
       fuzz_link(first, second);
+      break;
+    case 5:
+      fuzz_metadata(rest);
       break;
     default:
       fuzz_multipart(rest);
