@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include <filesystem>
+#include <thread>
 
 using namespace bookspace;
 using namespace bookspace::testing;
@@ -161,8 +162,21 @@ TEST_CASE("identical content is stored once; deleting one file keeps the blob fo
   auto c = app.client();
   auto ann = join(c, "ann@example.com");
   auto bob = join(c, "bob@example.com");
-  auto a = upload(c, ann, "same content", "?name=a.txt");
-  auto b = upload(c, bob, "same content", "?name=b.txt");
+  // At the same time: both stream into temporary files, both rename into the one hash name.
+  const std::string same(3 << 20, 's');
+  HttpResponse a, b;
+  {
+    std::thread ta([&] {
+      auto ca = app.client();
+      a = upload(ca, ann, same, "?name=a.txt");
+    });
+    std::thread tb([&] {
+      auto cb = app.client();
+      b = upload(cb, bob, same, "?name=b.txt");
+    });
+    ta.join();
+    tb.join();
+  }
   REQUIRE(a.status == 201);
   REQUIRE(b.status == 201);
   const std::string sha = str(a, "sha256");
@@ -174,7 +188,7 @@ TEST_CASE("identical content is stored once; deleting one file keeps the blob fo
   REQUIRE(call(c, ann, "DELETE", "/api/v1/files/" + str(a, "id")).status == 204);
   CHECK(app.query_strings("SELECT CAST(refs AS TEXT) FROM files_blobs WHERE sha256 = '" + sha + "'") ==
         std::vector<std::string>{"1"});
-  CHECK(call(c, bob, "GET", content_path(str(b, "id"))).body == "same content");
+  CHECK(call(c, bob, "GET", content_path(str(b, "id"))).body == same);
   REQUIRE(call(c, bob, "DELETE", "/api/v1/files/" + str(b, "id")).status == 204);
   // Unreferenced and past the grace: the GC removes it.
   REQUIRE(eventually([&] { return files_in(blobs) == 0; }, std::chrono::seconds(15)));

@@ -30,21 +30,28 @@ token=$(curl -sf -H 'Content-Type: application/json' \
   field access_token)
 auth="Authorization: Bearer $token"
 
-echo "## Uploads (durable: 201 after fsync and rename)"
+echo "## Uploads (durable: 201 after fsync and rename; median of $rounds alternated runs)"
 echo "| size | BookSpace MB/s | dd oflag=dsync MB/s (1 MiB blocks) | ratio | server peak RSS − idle (MiB) |"
 echo "|---|---|---|---|---|"
 for mib in 10 1024; do
   head -c $((mib * 1048576)) /dev/urandom >"$work/up.bin"
   sync
   rss_idle=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
-  t=$(curl -sf -o "$work/up.json" -w '%{time_total}' -H "$auth" -H 'Content-Type: application/octet-stream' \
-    -X POST -T "$work/up.bin" "$base/api/v1/files?name=up.bin")
+  ours_all="" dd_all=""
+  for r in $(seq "$rounds"); do
+    t=$(curl -sf -o "$work/up.json" -w '%{time_total}' -H "$auth" -H 'Content-Type: application/octet-stream' \
+      -X POST -T "$work/up.bin" "$base/api/v1/files?name=up$r.bin")
+    dd_out=$(dd if="$work/up.bin" of="$work/dd.bin" bs=1M oflag=dsync 2>&1 | tail -1)
+    dd_s=$(echo "$dd_out" | awk -F, '{print $3}' | awk '{print $1}')
+    rm -f "$work/dd.bin"
+    ours_all+="$(mb_per_s $((mib * 1048576)) "$t") "
+    dd_all+="$(mb_per_s $((mib * 1048576)) "$dd_s") "
+    # The same content again would be deduplicated: new bytes for the next round.
+    printf '%08d' "$r" | dd of="$work/up.bin" bs=8 count=1 conv=notrunc status=none
+  done
   hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
-  dd_out=$(dd if="$work/up.bin" of="$work/dd.bin" bs=1M oflag=dsync 2>&1 | tail -1)
-  dd_s=$(echo "$dd_out" | awk -F, '{print $3}' | awk '{print $1}')
-  rm -f "$work/dd.bin"
-  ours=$(mb_per_s $((mib * 1048576)) "$t")
-  theirs=$(mb_per_s $((mib * 1048576)) "$dd_s")
+  ours=$(tr ' ' '\n' <<<"$ours_all" | grep . | median)
+  theirs=$(tr ' ' '\n' <<<"$dd_all" | grep . | median)
   echo "| $mib MiB | $ours | $theirs | $(awk -v a="$ours" -v b="$theirs" 'BEGIN {printf "%.2f", a / b}') | $(((hwm - rss_idle) / 1024)) |"
 done
 rm -f "$work/up.bin"
@@ -88,24 +95,28 @@ for r in $(seq "$rounds"); do
     path=$(blob_path "${ids[$i]}")
     for c in 1 64; do
       [ "$i" = 1 ] && [ "$c" = 64 ] && continue
-      n=$(wrk -t1 -c$c -d"${duration}s" "http://127.0.0.1:$nginx_port/$path" | awk '/Requests\/sec/ {print $2}')
-      b=$(wrk -t1 -c$c -d"${duration}s" -H "$auth" "$base/api/v1/files/${ids[$i]}/content" |
-        awk '/Requests\/sec/ {print $2}')
-      results["$i-$c-nginx"]+="$n "
-      results["$i-$c-ours"]+="$b "
+      n=$(wrk -t1 -c$c -d"${duration}s" --latency "http://127.0.0.1:$nginx_port/$path")
+      b=$(wrk -t1 -c$c -d"${duration}s" --latency -H "$auth" "$base/api/v1/files/${ids[$i]}/content")
+      results["$i-$c-nginx"]+="$(rps_of <<<"$n") "
+      results["$i-$c-ours"]+="$(rps_of <<<"$b") "
+      results["$i-$c-nginx-p99"]+="$(p99_of <<<"$n") "
+      results["$i-$c-ours-p99"]+="$(p99_of <<<"$b") "
     done
   done
 done
+ms() { sed -E 's/([0-9.]+)us$/\1 0.001/; s/([0-9.]+)ms$/\1 1/; s/([0-9.]+)s$/\1 1000/' | awk '{printf "%.2f\n", $1 * $2}'; }
 echo
-echo "## Downloads (req/s; median of $rounds alternated rounds of ${duration} s)"
-echo "| file | connections | nginx sendfile | BookSpace | ratio |"
-echo "|---|---|---|---|---|"
+echo "## Downloads (req/s and p99; median of $rounds alternated rounds of ${duration} s)"
+echo "| file | connections | nginx sendfile | BookSpace | ratio | p99 nginx | p99 BookSpace |"
+echo "|---|---|---|---|---|---|---|"
 for i in 0 1; do
   for c in 1 64; do
     [ "$i" = 1 ] && [ "$c" = 64 ] && continue
     n=$(tr ' ' '\n' <<<"${results["$i-$c-nginx"]}" | grep . | median)
     b=$(tr ' ' '\n' <<<"${results["$i-$c-ours"]}" | grep . | median)
+    np=$(tr ' ' '\n' <<<"${results["$i-$c-nginx-p99"]}" | grep . | ms | median)
+    bp=$(tr ' ' '\n' <<<"${results["$i-$c-ours-p99"]}" | grep . | ms | median)
     size=$([ "$i" = 0 ] && echo "1 MiB" || echo "100 MiB")
-    echo "| $size | $c | $n | $b | $(awk -v a="$b" -v n="$n" 'BEGIN {printf "%.2f", a / n}') |"
+    echo "| $size | $c | $n | $b | $(awk -v a="$b" -v n="$n" 'BEGIN {printf "%.2f", a / n}') | $np ms | $bp ms |"
   done
 done

@@ -186,7 +186,7 @@ constexpr std::string_view release_lease_sql =
 constexpr std::string_view complete_upload_sql =
     "UPDATE files_uploads SET file_id = :file, upload_offset = length, lease_holder = NULL, lease_until = "
     "NULL"
-    " WHERE id = :id";
+    " WHERE id = :id AND file_id IS NULL";
 constexpr std::string_view delete_upload_sql = "DELETE FROM files_uploads WHERE id = :id";
 constexpr std::string_view expired_uploads_sql =
     "SELECT id FROM files_uploads WHERE expires_at < :now ORDER BY expires_at LIMIT :n";
@@ -244,8 +244,8 @@ void release_upload_lease(soci::session& sql, std::string const& id, std::string
   core::execute(sql, release_lease_sql, id, holder);
 }
 
-void complete_upload(soci::session& sql, std::string const& id, std::string const& file_id) {
-  core::execute(sql, complete_upload_sql, file_id, id);
+bool complete_upload(soci::session& sql, std::string const& id, std::string const& file_id) {
+  return core::execute(sql, complete_upload_sql, file_id, id) == 1;
 }
 
 bool delete_upload(soci::session& sql, std::string const& id) {

@@ -72,7 +72,8 @@ bool take_upload_lease(soci::session& sql, std::string const& id, std::int64_t o
 bool save_upload_offset(soci::session& sql, std::string const& id, std::int64_t offset,
                         std::string const& holder, long long lease_until, long long expires_at);
 void release_upload_lease(soci::session& sql, std::string const& id, std::string const& holder);
-void complete_upload(soci::session& sql, std::string const& id, std::string const& file_id);
+/// Records the upload's File; false when another request completed it first.
+bool complete_upload(soci::session& sql, std::string const& id, std::string const& file_id);
 bool delete_upload(soci::session& sql, std::string const& id);
 /// Uploads past their expiry (finished or not), at most `n`.
 std::vector<std::string> expired_uploads(soci::session& sql, long long now, int n);

@@ -134,10 +134,28 @@ core::Awaitable<UploadRow> complete(Service& svc, UploadRow u) {
   File f = svc.new_file(u.owner_id, content);
   f.name = u.name;
   f.document_id = u.document_id;
-  f = co_await svc.db().run([&](soci::session& sql) {
-    return svc.record(sql, std::move(f),
-                      [&](core::Tx& tx, File const& made) { complete_upload(tx.sql, id, made.id); });
-  });
+  // Two requests may complete at once (a last PATCH and a HEAD): one File, the other rolls back.
+  struct Lost {};
+  bool lost = false;
+  try {
+    f = co_await svc.db().run([&](soci::session& sql) {
+      return svc.record(sql, f, [&](core::Tx& tx, File const& made) {
+        if (!complete_upload(tx.sql, id, made.id)) throw Lost{};
+      });
+    });
+  } catch (Lost const&) {
+    lost = true;
+  }
+  if (lost) {
+    const long long now = svc.clock().now_ms();
+    auto won = co_await svc.db().run([&](soci::session& sql) {
+      core::run_transaction(sql, svc.db().dialect(),
+                            [&](core::Tx& tx) { note_unreferenced(tx.sql, f.sha256, f.size, now); });
+      return find_upload(sql, id);
+    });
+    if (!won) throw no_such_upload();
+    co_return *won;
+  }
   co_await core::run_in(svc.io(), [&](std::size_t) { svc.blobs().remove_partial(id); });
   u.file_id = f.id;
   u.offset = u.length;
