@@ -45,7 +45,7 @@ class StreamedBody final : public BodyStream {
   std::size_t limit_;
   BodyTimeouts timeouts_;
   std::optional<std::uint64_t> declared_;
-  std::vector<char> chunk_ = std::vector<char>(256 * 1024);
+  std::vector<char> chunk_ = std::vector<char>(512 * 1024);
   State state_ = State::reading;
   bool continued_ = false;
 };

@@ -420,3 +420,32 @@ TEST_CASE("Idempotency-Key on a streamed upload: replayed with the same body, 42
   auto fits = upload(c, ann, "small", "", {{"Idempotency-Key", "up-2"}});
   CHECK(fits.status == 201);
 }
+
+TEST_CASE("downloads are cached per instance; another instance's deletion shows within files.cache_ms") {
+  TestApp one(generous([](app::Config& c) { c.set("files.cache_ms", 300); }), files_modules());
+  const std::string url = one.database().url();
+  const std::string blobs = (fs::path(one.database().dir()) / "blobs").string();
+  TestApp two(generous([&](app::Config& c) {
+                c.set("database.url", boost::json::string(url));
+                c.set("files.storage_dir", boost::json::string(blobs));
+                c.set("files.cache_ms", 300);
+              }),
+              files_modules());
+  auto c1 = one.client();
+  auto c2 = two.client();
+  auto ann = join(c1, "ann@example.com");
+  auto login = c2.post_json("/api/v1/auth/login",
+                            {{"email", "ann@example.com"}, {"password", "correct horse battery"}});
+  REQUIRE(login.status == 200);
+  const Member ann2{ann.id, str(login, "access_token")};
+  auto up = upload(c1, ann, "cached bytes", "?name=c.txt");
+  REQUIRE(up.status == 201);
+  const std::string id = str(up, "id");
+  for (int i = 0; i < 3; ++i) {
+    CHECK(call(c2, ann2, "GET", content_path(id)).body == "cached bytes");
+    CHECK(call(c1, ann, "GET", content_path(id), "", {{"Range", "bytes=0-5"}}).body == "cached");
+  }
+  REQUIRE(call(c1, ann, "DELETE", "/api/v1/files/" + id).status == 204);
+  CHECK(call(c1, ann, "GET", content_path(id)).status == 404);  // this instance: at once
+  REQUIRE(eventually([&] { return call(c2, ann2, "GET", content_path(id)).status == 404; }));
+}

@@ -66,8 +66,8 @@ class LocalWriter final : public BlobStore::Writer {
     if (!committed_) ::unlink(temp_.c_str());
   }
 
-  void write(std::string_view bytes) override {
-    EVP_DigestUpdate(sha_.get(), bytes.data(), bytes.size());
+  void digest(std::string_view bytes) override { EVP_DigestUpdate(sha_.get(), bytes.data(), bytes.size()); }
+  void store(std::string_view bytes) override {
     while (!bytes.empty()) {
       const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
       if (n < 0 && errno == EINTR) continue;

@@ -21,7 +21,14 @@ class BlobStore {
   class Writer {
    public:
     virtual ~Writer() = default;  ///< an uncommitted writer removes its temporary file
-    virtual void write(std::string_view bytes) = 0;
+    /// Appends `bytes`: digest() and store(), which callers may also run at the same time on two
+    /// threads (each call of one after the previous call of the same one, in order).
+    void write(std::string_view bytes) {
+      digest(bytes);
+      store(bytes);
+    }
+    virtual void digest(std::string_view bytes) = 0;  ///< into the SHA-256
+    virtual void store(std::string_view bytes) = 0;   ///< into the temporary file
     virtual std::uint64_t written() const = 0;
     /// Makes the content durable under its hash (fsync, rename, fsync of the directory); content
     /// already stored is kept as it is and the temporary file dropped.

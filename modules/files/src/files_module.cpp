@@ -64,16 +64,17 @@ class FilesModule final : public app::Module {
       : ctx_(ctx),
         io_("files", static_cast<std::size_t>(ctx.config.integer("files.io_threads")), 1024),
         blobs_(local_blob_store(storage_of(ctx))),
-        service_({ctx.db,
-                  ctx.events,
-                  ctx.clock,
-                  ctx.ids,
-                  io_,
-                  *blobs_,
-                  required_access(ctx),
-                  {ctx.config.integer("files.quota_bytes"), ctx.config.integer("files.blob_grace_s"),
-                   link_key(ctx), ctx.config.list("files.allowed_types")},
-                  ctx.services.find<jobs::Queue>()}),
+        service_(
+            {ctx.db,
+             ctx.events,
+             ctx.clock,
+             ctx.ids,
+             io_,
+             *blobs_,
+             required_access(ctx),
+             {ctx.config.integer("files.quota_bytes"), ctx.config.integer("files.blob_grace_s"),
+              link_key(ctx), ctx.config.list("files.allowed_types"), ctx.config.integer("files.cache_ms")},
+             ctx.services.find<jobs::Queue>()}),
         max_file_bytes_(static_cast<std::uint64_t>(ctx.config.integer("files.max_file_bytes"))),
         collected_(
             ctx.metrics.counter("files_blobs_collected_total", "Unreferenced blobs deleted by the GC.")) {
@@ -144,6 +145,9 @@ void declare_config(app::ConfigSchema& s) {
                          "A blob no file references is deleted this long after its last reference went."));
   s.add(app::integer_key("files.gc_interval_s", 600, 1, 86400,
                          "How often unreferenced blobs and expired resumable uploads are looked for."));
+  s.add(app::integer_key("files.cache_ms", 1000, 0, 60'000,
+                         "How long a served file's row and descriptor are kept for the next download of it "
+                         "(no database round trip); another instance's deletion shows within this. 0: off."));
   s.add(app::integer_key("files.upload_expiry_s", 86400, 60, 30 * 86400,
                          "A resumable (tus) upload not written to for this long is removed."));
   s.add(app::integer_key("files.extract_max_bytes", 1 << 20, 1024, 64 << 20,

@@ -20,6 +20,7 @@
 
 #include <soci/soci.h>
 #include <unistd.h>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <cerrno>
 #include <system_error>
@@ -58,6 +59,7 @@ core::Awaitable<void> Service::check_quota(std::string user, std::uint64_t bytes
 }
 
 core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
+  using namespace boost::asio::experimental::awaitable_operators;
   if (up.document_id) co_await check_attach(*up.document_id, up.user);
   const auto [quota, used] = co_await deps_.db.run([&](soci::session& sql) {
     return std::pair{quota_for(sql, up.user), used_bytes(sql, up.user)};
@@ -74,16 +76,23 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
   }
   auto writer = co_await core::run_in(deps_.io, [&](std::size_t) { return deps_.blobs.create(); });
   std::optional<std::string> type;
-  for (;;) {
-    const std::string_view chunk = co_await source->next();
-    if (chunk.empty()) break;
-    if (!type) {  // the first bytes decide the type, before anything is stored
-      auto sniffed = co_await core::run_in(deps_.io, [&](std::size_t) { return sniff_type(chunk); });
-      if (multipart) up.claimed_type = multipart->parser().content_type;  // the part's own type
-      type = allowed_type(sniffed, up.claimed_type);
-    }
-    co_await core::run_in(deps_.io, [&](std::size_t) { writer->write(chunk); });
-    if (quota > 0 && used + static_cast<std::int64_t>(writer->written()) > quota) throw over_quota(quota);
+  // Pipelined: while one chunk is hashed and written (at the same time, on two threads of the
+  // disk pool), the next is read from the socket (into the body's own buffer; the chunk being
+  // written is a copy).
+  std::string pending;
+  std::string_view chunk = co_await source->next();
+  if (!chunk.empty()) {  // the first bytes decide the type, before anything is stored
+    auto sniffed = co_await core::run_in(deps_.io, [&](std::size_t) { return sniff_type(chunk); });
+    if (multipart) up.claimed_type = multipart->parser().content_type;  // the part's own type
+    type = allowed_type(sniffed, up.claimed_type);
+  }
+  while (!chunk.empty()) {
+    pending.assign(chunk);
+    if (quota > 0 && used + static_cast<std::int64_t>(writer->written() + pending.size()) > quota)
+      throw over_quota(quota);
+    chunk =
+        co_await (source->next() && core::run_in(deps_.io, [&](std::size_t) { writer->digest(pending); }) &&
+                  core::run_in(deps_.io, [&](std::size_t) { writer->store(pending); }));
   }
   if (multipart) {
     if (!up.name && multipart->parser().filename) up.name = sanitize_name(*multipart->parser().filename);
@@ -191,8 +200,26 @@ core::Awaitable<Content> Service::content_of(File file) {
 }
 
 core::Awaitable<Content> Service::open(std::string id, std::string user) {
-  auto file = co_await readable(std::move(id), std::move(user));
-  co_return co_await content_of(std::move(file));
+  // The owner's download (the common case) takes no hop when cached, else one: the row and the
+  // descriptor on the same database worker (which may block). Readers of a document go through
+  // Access every time (their access may end at any moment).
+  if (auto hit = cache_.find(id)) {
+    if (hit->first.owner_id == user) co_return Content{std::move(hit->first), hit->second};
+    ::close(hit->second);
+  }
+  auto [file, fd] = co_await deps_.db.run([&](soci::session& sql) {
+    auto f = find_file(sql, id);
+    const int owned_fd = f && f->owner_id == user ? deps_.blobs.open(f->sha256) : -1;
+    return std::pair{std::move(f), owned_fd};
+  });
+  if (!file) throw no_such_file();
+  if (file->owner_id == user) {
+    if (fd < 0) throw ApiError(ErrorCode::internal, "The file's content is missing from the store.");
+    cache_.put(*file, fd);
+    co_return Content{std::move(*file), fd};
+  }
+  auto readable_file = co_await readable(std::move(id), std::move(user));
+  co_return co_await content_of(std::move(readable_file));
 }
 
 core::Awaitable<Link> Service::link(std::string id, std::string user, std::int64_t seconds) {
@@ -209,9 +236,16 @@ core::Awaitable<Content> Service::open_link(std::string id, std::string expires,
       check_link(deps_.settings.link_key, id, expires, signature, deps_.clock.now_ms() / 1000);
   if (verdict == LinkCheck::invalid) throw no_such_file();
   if (verdict == LinkCheck::expired) throw ApiError(ErrorCode::link_expired, "This link has expired.");
-  auto file = co_await deps_.db.run([&](soci::session& sql) { return find_file(sql, id); });
+  if (auto hit = cache_.find(id)) co_return Content{std::move(hit->first), hit->second};
+  auto [file, fd] = co_await deps_.db.run([&](soci::session& sql) {
+    auto f = find_file(sql, id);
+    const int blob_fd = f ? deps_.blobs.open(f->sha256) : -1;
+    return std::pair{std::move(f), blob_fd};
+  });
   if (!file) throw no_such_file();
-  co_return co_await content_of(std::move(*file));
+  if (fd < 0) throw ApiError(ErrorCode::internal, "The file's content is missing from the store.");
+  cache_.put(*file, fd);
+  co_return Content{std::move(*file), fd};
 }
 
 core::Awaitable<std::vector<File>> Service::list(std::string user, std::optional<std::string> document_id,
@@ -236,6 +270,7 @@ core::Awaitable<void> Service::remove(std::string id, std::string user) {
     release_blob(tx.sql, file.sha256, deps_.clock.now_ms());
     core::publish(deps_.events, tx, id, Deleted{id, file.owner_id, file.document_id});
   });
+  cache_.forget(id);
 }
 
 std::int64_t Service::quota_for(soci::session& sql, std::string const& user) const {
@@ -266,6 +301,7 @@ void Service::follow_documents(core::Tx& tx, core::Event const& e) {
   const long long now = deps_.clock.now_ms();
   for (auto const& f : files_of_document(tx.sql, purged->id)) {
     if (!delete_file(tx.sql, f.id)) continue;
+    cache_.forget(f.id);
     release_blob(tx.sql, f.sha256, now);
     core::publish(deps_.events, tx, f.id, Deleted{f.id, f.owner_id, f.document_id});
   }
@@ -278,6 +314,7 @@ std::size_t Service::collect_garbage(soci::session& sql, int batch) {
     bool forgotten = false;
     core::run_transaction(sql, deps_.db.dialect(),
                           [&](core::Tx& tx) { forgotten = forget_blob(tx.sql, sha); });
+    if (forgotten) cache_.forget_blob(sha);
     if (forgotten && deps_.blobs.remove(sha, deps_.settings.blob_grace_s)) ++removed;
   }
   return removed;

@@ -4,6 +4,7 @@
 // the repository (store.hpp). Transport-free: routes.cpp turns HTTP into these calls.
 
 #include "blob_store.hpp"
+#include "content_cache.hpp"
 #include "store.hpp"
 
 #include "core/async.hpp"
@@ -43,6 +44,7 @@ struct Settings {
   std::int64_t blob_grace_s = 3600;
   std::string link_key;                    ///< raw HMAC key of signed links
   std::vector<std::string> allowed_types;  ///< empty: any type
+  std::int64_t cache_ms = 1000;            ///< ContentCache time to live; 0: off
 };
 
 /// The job type that extracts a file's text (extract_job.cpp), enqueued with every upload of an
@@ -94,7 +96,8 @@ struct Usage {
 
 class Service {
  public:
-  explicit Service(ServiceDeps deps) : deps_(deps) {}
+  explicit Service(ServiceDeps deps)
+      : deps_(deps), cache_(std::chrono::milliseconds(deps.settings.cache_ms), 4096) {}
 
   /// Streams `body` into the blob store and records the file. A document to attach to needs
   /// editor rights (else not_found / forbidden); past the owner's quota → quota_exceeded, with
@@ -151,6 +154,7 @@ class Service {
   /// The type decided from the sniffed and the claimed one; 415 outside files.allowed_types.
   std::string allowed_type(std::string const& sniffed, std::optional<std::string> const& claimed) const;
   ServiceDeps deps_;
+  ContentCache cache_;
 };
 
 }  // namespace bookspace::files
