@@ -37,12 +37,14 @@ asan:
 
 fuzz:
 	./docker/install-deps.sh fuzz
-	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS) --target fuzz_http_request fuzz_jwt fuzz_files_rules
+	cmake --preset fuzz && cmake --build build/fuzz -j $(JOBS) --target fuzz_http_request fuzz_jwt fuzz_files_rules fuzz_search_query
 	mkdir -p build/fuzz/corpus build/fuzz/corpus-jwt
 	build/fuzz/tests/fuzz/fuzz_http_request -max_total_time=60 build/fuzz/corpus tests/fuzz/corpus
 	build/fuzz/modules/auth/fuzz_jwt -max_total_time=60 build/fuzz/corpus-jwt modules/auth/tests/fuzz-corpus
 	mkdir -p build/fuzz/corpus-files
 	build/fuzz/modules/files/fuzz_files_rules -max_total_time=60 build/fuzz/corpus-files modules/files/tests/fuzz-corpus
+	mkdir -p build/fuzz/corpus-search
+	build/fuzz/modules/search/fuzz_search_query -max_total_time=60 build/fuzz/corpus-search modules/search/tests/fuzz-corpus
 
 perf: test-deps build
 	tests/perf/ratios.sh $(BUILD_DIR)

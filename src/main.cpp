@@ -6,6 +6,7 @@
 #include <bookspace/documents/documents.hpp>
 #include <bookspace/files/files.hpp>
 #include <bookspace/jobs/jobs.hpp>
+#include <bookspace/search/search.hpp>
 #include <bookspace/users/users.hpp>
 
 #include <sodium.h>
@@ -22,8 +23,7 @@ int main(int argc, char** argv) {
   std::vector<bookspace::app::ModuleDescriptor> modules = {
       bookspace::auth::auth_module(),           bookspace::users::users_module(),
       bookspace::documents::documents_module(), bookspace::files::files_module(),
-      bookspace::jobs::jobs_module(),
-      // Next: search (see docs/adding-a-module.md).
+      bookspace::search::search_module(),       bookspace::jobs::jobs_module(),
   };
   return bookspace::app::run_cli(argc, argv, environ, std::move(modules));
 }

@@ -1,0 +1,92 @@
+#pragma once
+
+// The search index behind one interface, two engines chosen by the database: SQLite FTS5
+// (index_sqlite.cpp) and PostgreSQL tsvector/GIN (index_postgres.cpp). Every statement on
+// search_* lives in these two files. Writes run in the consumer's transaction (core::Tx), so
+// the event offset moves with them; reads on a request's connection.
+
+#include "query.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace soci {
+class row;
+class session;
+}  // namespace soci
+namespace bookspace::core {
+class Tx;
+enum class Dialect;
+}  // namespace bookspace::core
+
+namespace bookspace::search {
+
+enum class Kind { document, file };
+std::string_view to_string(Kind kind);
+
+/// What is indexed of a document or a file. Who may find it: anyone reading `scope_id`'s
+/// document (search_readers), plus `always_user` (a file's owner); a document has no
+/// `always_user` — its owner is one of its readers while it is live.
+struct Entry {
+  Kind kind = Kind::document;
+  std::string id;
+  std::optional<std::string> always_user;
+  std::optional<std::string> scope_id;
+  std::string title, tags, body;
+  long long updated_at = 0;
+};
+
+struct Hit {
+  Kind kind = Kind::document;
+  std::string id, title;
+  std::string snippet;  ///< raw, hits between \x01 and \x02 (mark_snippet makes it HTML)
+  double score = 0;
+  long long updated_at = 0;
+};
+
+/// A page position: after (score, id) in the order score descending, id ascending.
+struct After {
+  double score = 0;
+  std::string id;
+};
+
+struct Search {
+  Query query;
+  std::string user;
+  std::optional<Kind> kind;  ///< nullopt: all
+  std::optional<After> after;
+  int limit = 20;  ///< rows asked for (the caller asks one more than it shows)
+};
+
+class SearchIndex {
+ public:
+  virtual ~SearchIndex() = default;
+  /// Inserts or replaces the entry (kind, id).
+  virtual void upsert(core::Tx& tx, Entry const& e) = 0;
+  /// Sets a file's text if the file is indexed; false when it is not.
+  virtual bool set_body(core::Tx& tx, std::string const& file_id, std::string const& body) = 0;
+  virtual void remove(core::Tx& tx, Kind kind, std::string const& id) = 0;
+  /// Who may read the document (and what is attached to it) from now on.
+  virtual void set_readers(core::Tx& tx, std::string const& document_id,
+                           std::vector<std::string> const& readers) = 0;
+  virtual std::vector<Hit> search(soci::session& sql, Search const& s) = 0;
+  /// Entries indexed (metrics).
+  virtual std::int64_t size(soci::session& sql) = 0;
+};
+
+std::unique_ptr<SearchIndex> sqlite_index();
+std::unique_ptr<SearchIndex> postgres_index();
+
+/// A numeric column as a double, whatever type the backend reports for it (SQLite types
+/// expressions by their value).
+double double_of(soci::row const& row, std::size_t column);
+
+/// `raw` (hits between \x01 and \x02) as HTML: text escaped, hits in <mark>…</mark>.
+std::string mark_snippet(std::string_view raw);
+/// Control characters \x01 and \x02 mark hits in snippets: indexed text never holds them.
+std::string indexable(std::string_view text);
+
+}  // namespace bookspace::search

@@ -1,0 +1,162 @@
+// PostgreSQL: search_entries.tsv = title (weight A) || tags (B) || body (C) in the text search
+// configuration bookspace_search (simple, with unaccent when the server has it), a GIN index,
+// ts_rank_cd for ranking. The text given to to_tsvector is plain_words() of the stored one, so
+// PostgreSQL's parser sees the query's tokens (not file names, URLs or tags as single words);
+// snippets are window_snippet() of the stored text (ts_headline would drop what looks like
+// markup). The body's first 300,000 characters are indexed (a tsvector holds at most 1 MB).
+#include "index.hpp"
+#include "snippet.hpp"
+
+#include "core/database.hpp"
+#include "core/sql.hpp"
+
+#include <soci/soci.h>
+
+namespace bookspace::search {
+
+namespace {
+
+using soci::into;
+using soci::use;
+
+constexpr std::string_view upsert_sql =
+    "INSERT INTO search_entries (kind, ref_id, always_user, scope_id, title, tags, body, updated_at, tsv)"
+    " VALUES (:kind, :id, :always, :scope, :title, :tags, :body, :updated,"
+    " setweight(to_tsvector('bookspace_search', :t2), 'A') || setweight(to_tsvector('bookspace_search', "
+    ":g2), 'B')"
+    " || setweight(to_tsvector('bookspace_search', left(:b2, 300000)), 'C'))"
+    " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user, scope_id = "
+    "excluded.scope_id,"
+    " title = excluded.title, tags = excluded.tags, body = excluded.body, updated_at = excluded.updated_at,"
+    " tsv = excluded.tsv";
+constexpr std::string_view body_sql =
+    "UPDATE search_entries SET body = :body,"
+    " tsv = setweight(to_tsvector('bookspace_search', regexp_replace(title, '[!-/:-@\\[-`{-~]', ' ', 'g')), "
+    "'A')"
+    " || setweight(to_tsvector('bookspace_search', regexp_replace(tags, '[!-/:-@\\[-`{-~]', ' ', 'g')), 'B')"
+    " || setweight(to_tsvector('bookspace_search', left(:b2, 300000)), 'C')"
+    " WHERE kind = 'file' AND ref_id = :id";
+constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE kind = :kind AND ref_id = :id";
+constexpr std::string_view readers_delete_sql = "DELETE FROM search_readers WHERE document_id = :doc";
+constexpr std::string_view reader_insert_sql =
+    "INSERT INTO search_readers (document_id, user_id) VALUES (:doc, :user) ON CONFLICT DO NOTHING";
+constexpr std::string_view size_sql = "SELECT COUNT(*) FROM search_entries";
+
+class PgIndex final : public SearchIndex {
+ public:
+  void upsert(core::Tx& tx, Entry const& e) override {
+    const std::string kind(to_string(e.kind));
+    soci::indicator always_ind = e.always_user ? soci::i_ok : soci::i_null;
+    soci::indicator scope_ind = e.scope_id ? soci::i_ok : soci::i_null;
+    const std::string always = e.always_user.value_or(""), scope = e.scope_id.value_or("");
+    const std::string title = indexable(e.title), tags = indexable(e.tags), body = indexable(e.body);
+    const std::string title_words = plain_words(title), tag_words = plain_words(tags),
+                      body_words = plain_words(body);
+    tx.sql << upsert_sql, use(kind), use(e.id), use(always, always_ind), use(scope, scope_ind), use(title),
+        use(tags), use(body), use(e.updated_at), use(title_words), use(tag_words), use(body_words);
+  }
+
+  bool set_body(core::Tx& tx, std::string const& file_id, std::string const& body) override {
+    const std::string text = indexable(body), words = plain_words(text);
+    soci::statement st = (tx.sql.prepare << body_sql, use(text), use(words), use(file_id));
+    st.execute(true);
+    return st.get_affected_rows() == 1;
+  }
+
+  void remove(core::Tx& tx, Kind kind, std::string const& id) override {
+    const std::string k(to_string(kind));
+    tx.sql << delete_sql, use(k), use(id);
+  }
+
+  void set_readers(core::Tx& tx, std::string const& document_id,
+                   std::vector<std::string> const& readers) override {
+    tx.sql << readers_delete_sql, use(document_id);
+    for (auto const& user : readers) tx.sql << reader_insert_sql, use(document_id), use(user);
+  }
+
+  std::vector<Hit> search(soci::session& sql, Search const& s) override {
+    // float4 scores: the cursor's decimal is cast back to real, which gives the very value.
+    std::string text =
+        "SELECT e.entry, e.kind, e.ref_id, e.title, ts_rank_cd(e.tsv, q.query) AS score, e.updated_at"
+        " FROM search_entries e, (SELECT to_tsquery('bookspace_search', :q) AS query) q"
+        " WHERE e.tsv @@ q.query"
+        " AND (e.always_user = :u1 OR e.scope_id IN (SELECT document_id FROM search_readers WHERE user_id = "
+        ":u2))";
+    if (s.kind) text += " AND e.kind = :kind";
+    if (s.after)
+      text +=
+          " AND (ts_rank_cd(e.tsv, q.query) < CAST(:s1 AS real) OR (ts_rank_cd(e.tsv, q.query) = CAST(:s2 AS "
+          "real)"
+          " AND e.ref_id > :after))";
+    text += " ORDER BY score DESC, e.ref_id LIMIT :n";
+    const std::string tsquery = pg_tsquery(s.query);
+    const std::string kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
+    const std::string after_score = s.after ? score_text(s.after->score) : std::string();
+    const std::string after_id = s.after ? s.after->id : std::string();
+    soci::row row;
+    soci::statement st(sql);
+    st.alloc();
+    st.prepare(text);
+    st.exchange(into(row));
+    st.exchange(use(tsquery));
+    st.exchange(use(s.user));
+    st.exchange(use(s.user));
+    if (s.kind) st.exchange(use(kind));
+    if (s.after) {
+      st.exchange(use(after_score));
+      st.exchange(use(after_score));
+      st.exchange(use(after_id));
+    }
+    st.exchange(use(s.limit));
+    st.define_and_bind();
+    std::vector<Hit> hits;
+    std::vector<long long> entries;
+    if (st.execute(true)) {
+      do {
+        namespace q = core::sql;
+        entries.push_back(q::get_int(row, 0));
+        Hit h;
+        h.kind = q::get_text(row, 1) == "file" ? Kind::file : Kind::document;
+        h.id = q::get_text(row, 2);
+        h.title = q::get_text(row, 3);
+        h.score = double_of(row, 4);
+        h.updated_at = q::get_int(row, 5);
+        hits.push_back(std::move(h));
+      } while (st.fetch());
+    }
+    if (hits.empty()) return hits;
+    std::string ids;
+    for (auto e : entries) ids += (ids.empty() ? "" : ",") + std::to_string(e);
+    soci::rowset<soci::row> texts =
+        (sql.prepare << "SELECT e.entry, CASE WHEN e.body = '' THEN e.title ELSE left(e.body, 100000) END"
+                        " FROM search_entries e WHERE e.entry IN (" +
+                            ids + ")");
+    for (auto const& r : texts) {
+      const long long entry = core::sql::get_int(r, 0);
+      for (std::size_t i = 0; i < entries.size(); ++i)
+        if (entries[i] == entry) hits[i].snippet = window_snippet(core::sql::get_text(r, 1), s.query);
+    }
+    return hits;
+  }
+
+  std::int64_t size(soci::session& sql) override {
+    long long n = 0;
+    sql << size_sql, into(n);
+    return n;
+  }
+
+ private:
+  static std::string score_text(double score) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.9g", score);
+    return buf;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SearchIndex> postgres_index() {
+  return std::make_unique<PgIndex>();
+}
+
+}  // namespace bookspace::search

@@ -1,0 +1,156 @@
+// SQLite FTS5: search_fts (title, tags, body; unicode61 without diacritics; prefix indexes of 2
+// and 3 characters) keyed by search_entries.entry; bm25 with title weighted 10, tags 4, body 1.
+#include "index.hpp"
+
+#include "core/database.hpp"
+#include "core/sql.hpp"
+
+#include <soci/soci.h>
+
+namespace bookspace::search {
+
+namespace {
+
+using soci::into;
+using soci::use;
+
+constexpr std::string_view upsert_sql =
+    "INSERT INTO search_entries (kind, ref_id, always_user, scope_id, title, updated_at)"
+    " VALUES (:kind, :id, :always, :scope, :title, :updated)"
+    " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user, scope_id = "
+    "excluded.scope_id,"
+    " title = excluded.title, updated_at = excluded.updated_at RETURNING entry";
+constexpr std::string_view entry_sql = "SELECT entry FROM search_entries WHERE kind = :kind AND ref_id = :id";
+constexpr std::string_view fts_delete_sql = "DELETE FROM search_fts WHERE rowid = :entry";
+constexpr std::string_view fts_insert_sql =
+    "INSERT INTO search_fts (rowid, title, tags, body) VALUES (:entry, :title, :tags, :body)";
+constexpr std::string_view fts_body_sql = "UPDATE search_fts SET body = :body WHERE rowid = :entry";
+constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE entry = :entry";
+constexpr std::string_view readers_delete_sql = "DELETE FROM search_readers WHERE document_id = :doc";
+constexpr std::string_view reader_insert_sql =
+    "INSERT INTO search_readers (document_id, user_id) VALUES (:doc, :user) ON CONFLICT DO NOTHING";
+constexpr std::string_view size_sql = "SELECT COUNT(*) FROM search_entries";
+
+std::optional<long long> entry_of(soci::session& sql, Kind kind, std::string const& id) {
+  long long entry = 0;
+  const std::string k(to_string(kind));
+  sql << entry_sql, use(k), use(id), into(entry);
+  if (!sql.got_data()) return std::nullopt;
+  return entry;
+}
+
+class Fts5Index final : public SearchIndex {
+ public:
+  void upsert(core::Tx& tx, Entry const& e) override {
+    const std::string kind(to_string(e.kind));
+    soci::indicator always_ind = e.always_user ? soci::i_ok : soci::i_null;
+    soci::indicator scope_ind = e.scope_id ? soci::i_ok : soci::i_null;
+    const std::string always = e.always_user.value_or(""), scope = e.scope_id.value_or("");
+    long long entry = 0;
+    tx.sql << upsert_sql, use(kind), use(e.id), use(always, always_ind), use(scope, scope_ind), use(e.title),
+        use(e.updated_at), into(entry);
+    tx.sql << fts_delete_sql, use(entry);
+    const std::string title = indexable(e.title), tags = indexable(e.tags), body = indexable(e.body);
+    tx.sql << fts_insert_sql, use(entry), use(title), use(tags), use(body);
+  }
+
+  bool set_body(core::Tx& tx, std::string const& file_id, std::string const& body) override {
+    auto entry = entry_of(tx.sql, Kind::file, file_id);
+    if (!entry) return false;
+    const std::string text = indexable(body);
+    tx.sql << fts_body_sql, use(text), use(*entry);
+    return true;
+  }
+
+  void remove(core::Tx& tx, Kind kind, std::string const& id) override {
+    auto entry = entry_of(tx.sql, kind, id);
+    if (!entry) return;
+    tx.sql << fts_delete_sql, use(*entry);
+    tx.sql << delete_sql, use(*entry);
+  }
+
+  void set_readers(core::Tx& tx, std::string const& document_id,
+                   std::vector<std::string> const& readers) override {
+    tx.sql << readers_delete_sql, use(document_id);
+    for (auto const& user : readers) tx.sql << reader_insert_sql, use(document_id), use(user);
+  }
+
+  std::vector<Hit> search(soci::session& sql, Search const& s) override {
+    // Ranked and filtered inside the query (a page of n is n readable hits); snippets only for
+    // the page, in a second statement.
+    std::string text =
+        "SELECT entry, kind, ref_id, title, score, updated_at FROM ("
+        "SELECT e.entry, e.kind, e.ref_id, e.title, -bm25(search_fts, 10.0, 4.0, 1.0) AS score, e.updated_at"
+        " FROM search_fts JOIN search_entries e ON e.entry = search_fts.rowid"
+        " WHERE search_fts MATCH :q"
+        " AND (e.always_user = :u1 OR e.scope_id IN (SELECT document_id FROM search_readers WHERE user_id = "
+        ":u2))";
+    if (s.kind) text += " AND e.kind = :kind";
+    text += ")";
+    if (s.after) text += " WHERE score < :s1 OR (score = :s2 AND ref_id > :after)";
+    text += " ORDER BY score DESC, ref_id LIMIT :n";
+    const std::string match = fts5_match(s.query);
+    const std::string kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
+    const double after_score = s.after ? s.after->score : 0;
+    const std::string after_id = s.after ? s.after->id : std::string();
+    soci::row row;
+    soci::statement st(sql);
+    st.alloc();
+    st.prepare(text);
+    st.exchange(into(row));
+    st.exchange(use(match));
+    st.exchange(use(s.user));
+    st.exchange(use(s.user));
+    if (s.kind) st.exchange(use(kind));
+    if (s.after) {
+      st.exchange(use(after_score));
+      st.exchange(use(after_score));
+      st.exchange(use(after_id));
+    }
+    st.exchange(use(s.limit));
+    st.define_and_bind();
+    std::vector<Hit> hits;
+    std::vector<long long> entries;
+    if (st.execute(true)) {
+      do {
+        namespace q = core::sql;
+        entries.push_back(q::get_int(row, 0));
+        Hit h;
+        h.kind = q::get_text(row, 1) == "file" ? Kind::file : Kind::document;
+        h.id = q::get_text(row, 2);
+        h.title = q::get_text(row, 3);
+        h.score = double_of(row, 4);
+        h.updated_at = q::get_int(row, 5);
+        hits.push_back(std::move(h));
+      } while (st.fetch());
+    }
+    if (hits.empty()) return hits;
+    std::string ids;
+    for (auto e : entries) ids += (ids.empty() ? "" : ",") + std::to_string(e);
+    soci::rowset<soci::row> snippets =
+        (sql.prepare << "SELECT rowid, snippet(search_fts, -1, char(1), char(2), '…', 24) FROM search_fts"
+                        " WHERE search_fts MATCH :q AND rowid IN (" +
+                            ids + ")",
+         use(match));
+    for (auto const& r : snippets) {
+      const long long entry = core::sql::get_int(r, 0);
+      for (std::size_t i = 0; i < entries.size(); ++i)
+        if (entries[i] == entry) hits[i].snippet = core::sql::get_text(r, 1);
+    }
+    return hits;
+  }
+
+  std::int64_t size(soci::session& sql) override {
+    long long n = 0;
+    sql << size_sql, into(n);
+    return n;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SearchIndex> sqlite_index() {
+  return std::make_unique<Fts5Index>();
+}
+
+}  // namespace bookspace::search

@@ -1,0 +1,78 @@
+#include "core/database.hpp"
+#include "core/event_contract.hpp"
+#include "core/event_log.hpp"
+#include "core/metrics.hpp"
+#include "core/scheduler.hpp"
+#include "http/router.hpp"
+#include "index.hpp"
+#include "routes.hpp"
+#include "service.hpp"
+
+#include <bookspace/documents/events.hpp>
+#include <bookspace/files/events.hpp>
+#include <bookspace/search/search.hpp>
+
+#include <soci/soci.h>
+#include <bookspace/migrations/search.hpp>
+
+#include <atomic>
+
+namespace bookspace::search {
+
+namespace {
+
+class SearchModule final : public app::Module {
+ public:
+  explicit SearchModule(app::ModuleContext& ctx)
+      : ctx_(ctx),
+        index_(ctx.db.dialect() == core::Dialect::sqlite ? sqlite_index() : postgres_index()),
+        service_({ctx.db, *index_,
+                  ctx.metrics.histogram("search_query_seconds", "Search queries: parse, rank, snippets.")}) {
+    ctx.metrics.collector(
+        "search_entries", "Documents and files in the search index.", "gauge",
+        [this](std::string& out) { out += "search_entries " + std::to_string(entries_.load()) + "\n"; });
+  }
+
+  void register_routes(http::Router& router) override { add_routes(router, service_); }
+  boost::json::object openapi_schemas() const override { return search::openapi_schemas(); }
+
+  void subscribe(core::EventLog& events) override {
+    events.subscribe(
+        "search.index",
+        core::types_of<documents::Created, documents::Updated, documents::Restored, documents::Deleted,
+                       documents::Purged, documents::Shared, documents::Unshared, files::Uploaded,
+                       files::TextExtracted, files::Deleted>(),
+        [this](core::Tx& tx, core::Event const& e) { service_.follow(tx, e); });
+  }
+
+  void start() override {
+    gauge_ = ctx_.scheduler.every({"search.gauges", std::chrono::seconds(30), 0.1, true,
+                                   [this](soci::session& sql) { entries_ = index_->size(sql); }});
+  }
+  void stop() override {
+    if (gauge_) ctx_.scheduler.cancel(gauge_);
+    gauge_ = 0;
+  }
+
+ private:
+  app::ModuleContext& ctx_;
+  std::unique_ptr<SearchIndex> index_;
+  Service service_;
+  std::atomic<std::int64_t> entries_{0};
+  core::Scheduler::Id gauge_ = 0;
+};
+
+}  // namespace
+
+app::ModuleDescriptor search_module() {
+  return {"search",
+          "permission-aware full-text search over documents and file text (FTS5 / tsvector)",
+          {"auth"},
+          &migrations::search,
+          nullptr,
+          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+            return std::make_unique<SearchModule>(ctx);
+          }};
+}
+
+}  // namespace bookspace::search
