@@ -2,8 +2,8 @@
 
 // Recently served files and descriptors of their content, so that a download that hits takes no
 // thread hop (the row and the open would otherwise each run on a pool). Files never change, so
-// an entry is only ever stale by a deletion: this instance forgets at once; another instance's
-// deletion is seen within the time to live (files.cache_ms). Bounded; thread-safe.
+// an entry is only ever stale by a deletion: every instance forgets on files.deleted.v1 (its
+// event tail), and the time to live (files.cache_ms) bounds a lagging tail. Bounded; thread-safe.
 
 #include "store.hpp"
 

@@ -16,6 +16,7 @@
 
 #include <bookspace/documents/documents.hpp>
 #include <bookspace/documents/events.hpp>
+#include <bookspace/files/events.hpp>
 #include <bookspace/files/files.hpp>
 #include <bookspace/jobs/jobs.hpp>
 
@@ -96,6 +97,10 @@ class FilesModule final : public app::Module {
   void subscribe(core::EventLog& events) override {
     events.subscribe("files.document_purges", core::types_of<documents::Purged>(),
                      [this](core::Tx& tx, core::Event const& e) { service_.follow_documents(tx, e); });
+    // Every instance drops a deleted file from its download cache as soon as it sees the event
+    // (files.cache_ms only bounds how long that may take when the tail lags).
+    events.watch("files.cache", core::types_of<Deleted>(),
+                 [this](core::Event const& e) { service_.forget_cached(e.aggregate_id); });
   }
 
   void start() override {

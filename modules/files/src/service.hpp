@@ -144,6 +144,9 @@ class Service {
   /// quota_exceeded when `bytes` more would not fit the user's quota.
   core::Awaitable<void> check_quota(std::string user, std::uint64_t bytes);
 
+  /// Drops a file from the download cache (files.deleted.v1 seen from any instance).
+  void forget_cached(std::string const& id) { cache_.forget(id); }
+
   /// The blob GC (scheduler): deletes blobs unreferenced for longer than the grace.
   std::size_t collect_garbage(soci::session& sql, int batch);
 
