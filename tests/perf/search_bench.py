@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Search benchmark helpers (tests/perf/search.sh).
+
+  search_bench.py seed PORT DOCS USERS THREADS OUT      registers USERS users, creates DOCS documents
+                                                         over them (Zipf vocabulary, 200 B – 20 KB,
+                                                         some shared) through the API; OUT gets
+                                                         "user_id token" lines and the terms to query
+  search_bench.py query PORT OUT TERM N                  N searches for TERM by users of OUT (round
+                                                         robin); prints p50 p95 p99 in ms
+  search_bench.py raw-sqlite DB OUT TERM N               the same ranked, permission-filtered FTS5
+                                                         statement straight on the database file
+"""
+import http.client
+import json
+import math
+import random
+import sqlite3
+import sys
+import threading
+import time
+
+VOCAB = 50_000
+
+
+def zipf_words(rng, n):
+    # Word k has weight 1/(k+1): w0 is the commonest, w49999 the rarest.
+    return ["w%d" % int(math.exp(rng.random() * math.log(VOCAB)) - 1) for _ in range(n)]
+
+
+def post(conn, path, body, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    conn.request("POST", path, json.dumps(body), headers)
+    r = conn.getresponse()
+    data = r.read()
+    if r.status >= 300:
+        sys.exit("%s answered %d: %s" % (path, r.status, data[:200]))
+    return json.loads(data) if data else None
+
+
+def put(conn, path, body, token):
+    conn.request("PUT", path, json.dumps(body), {"Content-Type": "application/json", "Authorization": "Bearer " + token})
+    r = conn.getresponse()
+    r.read()
+
+
+def seed(port, docs, users, threads, out):
+    port, docs, users, threads = int(port), int(docs), int(users), int(threads)
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    accounts = []
+    for u in range(users):
+        r = post(conn, "/api/v1/auth/register",
+                 {"email": "u%d@bench.example" % u, "password": "correct horse battery staple"})
+        accounts.append((r["user"]["id"], r["access_token"]))
+    per_thread = docs // threads
+
+    def work(t):
+        rng = random.Random(t)
+        c = http.client.HTTPConnection("127.0.0.1", port)
+        for i in range(per_thread):
+            owner = rng.randrange(users)
+            size = int(math.exp(rng.uniform(math.log(200), math.log(20_000))))
+            words = zipf_words(rng, max(3, size // 7))
+            doc = post(c, "/api/v1/documents",
+                       {"title": " ".join(zipf_words(rng, 4)), "content": " ".join(words),
+                        "tags": sorted(set(zipf_words(rng, 2)))}, accounts[owner][1])
+            if rng.random() < 0.2:  # a fifth of the documents are shared with someone
+                other = rng.randrange(users)
+                if other != owner:
+                    put(c, "/api/v1/documents/%s/shares/%s" % (doc["id"], accounts[other][0]), {"role": "viewer"},
+                        accounts[owner][1])
+
+    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for p in pool:
+        p.start()
+    for p in pool:
+        p.join()
+    with open(out, "w") as f:
+        for uid, token in accounts:
+            f.write("%s %s\n" % (uid, token))
+
+
+def percentiles(samples):
+    samples.sort()
+    pick = lambda p: samples[min(len(samples) - 1, int(p * len(samples)))]
+    return "%.2f %.2f %.2f" % (pick(0.50), pick(0.95), pick(0.99))
+
+
+def query(port, out, term, n):
+    accounts = [line.split() for line in open(out)]
+    conn = http.client.HTTPConnection("127.0.0.1", int(port))
+    samples = []
+    q = term.replace(" ", "%20").replace('"', "%22")
+    for i in range(int(n)):
+        uid, token = accounts[i % len(accounts)]
+        start = time.perf_counter()
+        conn.request("GET", "/api/v1/search?q=%s&limit=20" % q, headers={"Authorization": "Bearer " + token})
+        r = conn.getresponse()
+        r.read()
+        samples.append((time.perf_counter() - start) * 1000)
+        if r.status != 200:
+            sys.exit("search answered %d" % r.status)
+    print(percentiles(samples))
+
+
+RAW_SQLITE = """
+SELECT entry, kind, ref_id, title, score, updated_at FROM (
+  SELECT e.entry, e.kind, e.ref_id, e.title, -bm25(search_fts, 10.0, 4.0, 1.0) AS score, e.updated_at
+  FROM search_fts JOIN search_entries e ON e.entry = search_fts.rowid
+  WHERE search_fts MATCH ? AND (e.always_user = ? OR e.scope_id IN
+    (SELECT document_id FROM search_readers WHERE user_id = ?)))
+ORDER BY score DESC, ref_id LIMIT 21"""
+
+
+def raw_sqlite(db, out, term, n):
+    accounts = [line.split() for line in open(out)]
+    conn = sqlite3.connect(db)
+    match = " AND ".join('"%s"' % w for w in term.split())
+    samples = []
+    for i in range(int(n)):
+        uid = accounts[i % len(accounts)][0]
+        start = time.perf_counter()
+        conn.execute(RAW_SQLITE, (match, uid, uid)).fetchall()
+        samples.append((time.perf_counter() - start) * 1000)
+    print(percentiles(samples))
+
+
+if __name__ == "__main__":
+    {"seed": seed, "query": query, "raw-sqlite": raw_sqlite}[sys.argv[1]](*sys.argv[2:])
