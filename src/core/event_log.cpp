@@ -141,6 +141,13 @@ std::string EventLog::publish(Tx& tx, std::string_view type, std::string_view ag
   return id;
 }
 
+void EventLog::hold_consumer(Tx& tx, std::string const& consumer) {
+  if (tx.dialect != Dialect::postgresql) return;
+  long long seq = 0;
+  tx.sql << "SELECT seq FROM event_offsets WHERE consumer = :c FOR UPDATE", soci::use(consumer),
+      soci::into(seq);
+}
+
 void EventLog::signal(Tx& tx, std::string_view channel) {
   const bool valid =
       !channel.empty() && channel.size() <= 64 &&

@@ -92,6 +92,11 @@ class EventLog {
   /// connection after the commit — not inside the transaction, where it would serialise every
   /// committing transaction on NOTIFY's database-wide lock). Channels are [a-z0-9._].
   void signal(Tx& tx, std::string_view channel);
+
+  /// Keeps `consumer` from running until `tx` ends (waiting for a batch it is in): work that
+  /// writes what the consumer writes — a rebuild of its state — then never interleaves with a
+  /// batch. On SQLite every writing transaction excludes the others already.
+  void hold_consumer(Tx& tx, std::string const& consumer);
   /// Registers `handler` for signal(…, channel) from any instance; call before start(). It runs
   /// on the committing thread or the listener's, so it only flags work (a condition variable).
   /// It also runs whenever the listener (re)connects: signals may have been missed meanwhile.

@@ -226,3 +226,55 @@ TEST_CASE("search: a created or updated document is searchable within 1 s") {
   CHECK(eventually([&] { return found(c, ann, "replacedword", id); }, std::chrono::milliseconds(1000)));
   CHECK_FALSE(found(c, ann, "brandnewword", id));
 }
+
+TEST_CASE("search: reindex (admin job) rebuilds from documents and files while search goes on") {
+  TestApp app(fast(), search_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  auto vic = join(c, "vic@example.com");
+  const auto kept = doc(c, ann, "Kept", "orchid garden");
+  const auto shared = doc(c, ann, "Shared", "orchid greenhouse");
+  const auto vanished = doc(c, ann, "Vanished", "orchid ghost");
+  REQUIRE(call(c, ann, "PUT", doc_path(shared, "/shares/" + vic.id), R"({"role":"viewer"})").status == 200);
+  auto file = c.request("POST", "/api/v1/files?name=notes.txt", "orchid seedlings text",
+                        {{"Authorization", "Bearer " + ann.token}, {"Content-Type", "text/plain"}});
+  REQUIRE(file.status == 201);
+  const std::string file_id = str(file, "id");
+  REQUIRE(eventually([&] { return ids(c, ann, "orchid").size() == 4 && found(c, vic, "orchid", shared); }));
+
+  // The index drifts from the truth: readers lost, a document gone without its event.
+  app.execute_sql("DELETE FROM search_readers");
+  app.execute_sql("DELETE FROM documents_members WHERE document_id = '" + vanished + "'");
+  app.execute_sql("DELETE FROM documents_versions WHERE document_id = '" + vanished + "'");
+  app.execute_sql("DELETE FROM documents_documents WHERE id = '" + vanished + "'");
+  CHECK(ids(c, ann, "orchid") == std::vector<std::string>{file_id});  // only the file: its owner's
+  CHECK_FALSE(found(c, vic, "orchid", shared));
+
+  auto bob = join(c, "bob@example.com");
+  CHECK(call(c, bob, "POST", "/api/v1/jobs", R"({"type":"search.reindex"})").status == 403);
+  app.execute_sql("UPDATE auth_accounts SET role = 'admin' WHERE id = '" + bob.id + "'");
+  auto login = c.post_json("/api/v1/auth/login",
+                           {{"email", "bob@example.com"}, {"password", "correct horse battery"}});
+  REQUIRE(login.status == 200);
+  const Member admin{bob.id, str(login, "access_token")};
+  auto job = call(c, admin, "POST", "/api/v1/jobs", R"({"type":"search.reindex"})");
+  REQUIRE(job.status == 202);
+  json::object done;
+  REQUIRE(eventually([&] {
+    done = call(c, admin, "GET", "/api/v1/jobs/" + str(job, "id")).json().as_object();
+    return done.at("status").as_string() == "succeeded";
+  }));
+  CHECK(done.at("result").at("documents").as_int64() == 2);
+  CHECK(done.at("result").at("files").as_int64() == 1);
+  CHECK(done.at("result").at("removed").as_int64() == 1);
+  CHECK(done.at("result").at("texts_requested").as_int64() == 0);  // the file's text was kept
+
+  auto all = ids(c, ann, "orchid");
+  CHECK(std::set<std::string>(all.begin(), all.end()) == std::set<std::string>{kept, shared, file_id});
+  CHECK(found(c, vic, "orchid", shared));
+  CHECK(found(c, ann, "seedlings", file_id));
+  CHECK_FALSE(found(c, ann, "ghost", vanished));
+  // The consumer goes on after it.
+  const auto later = doc(c, ann, "Later", "orchid late");
+  REQUIRE(eventually([&] { return found(c, ann, "late", later); }));
+}

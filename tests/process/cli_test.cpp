@@ -115,3 +115,14 @@ TEST_CASE("`jobs types` lists what the enabled modules registered") {
                    "--disable-modules", "jobs,probe_jobs"});
   CHECK(r.exit_code == 1);
 }
+
+TEST_CASE("`search reindex` rebuilds the index of the real binary's database") {
+  testing::TestDatabase db;
+  auto r = run_command(
+      {testing::bookspace_binary(), "search", "reindex", "--database", db.url(), "--data-dir", db.dir()});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.find("reindexed 0 documents and 0 files") != std::string::npos);
+  r = run_command({testing::bookspace_binary(), "search", "reindex", "--database", db.url(), "--data-dir",
+                   db.dir(), "--disable-modules", "search"});
+  CHECK(r.exit_code != 0);
+}

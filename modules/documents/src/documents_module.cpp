@@ -50,21 +50,35 @@ class CatalogImpl final : public Catalog {
                                std::string const& user_id) override {
     auto d = find_readable(sql, id, user_id);
     if (!d) return std::nullopt;
+    d->id = id;
+    return snapshot_of(sql, std::move(*d));
+  }
+  std::vector<std::string> live_ids(soci::session& sql, std::string const& after_id, int n) override {
+    return documents::live_ids(sql, after_id, n);
+  }
+  std::optional<Snapshot> snapshot(soci::session& sql, std::string const& id) override {
+    auto d = find_live(sql, id);
+    if (!d) return std::nullopt;
+    return snapshot_of(sql, std::move(*d));
+  }
+
+ private:
+  static Snapshot snapshot_of(soci::session& sql, Document d) {
     Snapshot s;
-    s.id = id;
-    s.owner_id = d->owner_id;
-    s.version = d->version;
-    s.title = std::move(d->title);
-    s.content = std::move(d->content);
-    const boost::json::value tags = boost::json::parse(d->tags);
+    s.id = d.id;
+    s.owner_id = d.owner_id;
+    s.version = d.version;
+    s.title = std::move(d.title);
+    s.content = std::move(d.content);
+    const boost::json::value tags = boost::json::parse(d.tags);
     if (auto const* list = tags.if_array()) {
       for (auto const& tag : *list) {
         if (auto const* t = tag.if_string()) s.tags.emplace_back(*t);
       }
     }
-    s.created_at = d->created_at;
-    s.updated_at = d->updated_at;
-    s.readers = readers_of(sql, id);
+    s.created_at = d.created_at;
+    s.updated_at = d.updated_at;
+    s.readers = readers_of(sql, s.id);
     return s;
   }
 };

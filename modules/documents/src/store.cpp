@@ -33,6 +33,11 @@ constexpr std::string_view readers_sql =
 constexpr std::string_view readable_ids_sql =
     "SELECT document_id FROM documents_members WHERE user_id = :user AND trashed = 0 AND document_id > :after"
     " ORDER BY document_id LIMIT :n";
+constexpr std::string_view live_ids_sql =
+    "SELECT id FROM documents_documents WHERE deleted_at IS NULL AND id > :after ORDER BY id LIMIT :n";
+constexpr std::string_view find_live_sql =
+    "SELECT title, content, tags, owner_id, version, created_at, updated_at FROM documents_documents"
+    " WHERE id = :id AND deleted_at IS NULL";
 constexpr std::string_view insert_document_sql =
     "INSERT INTO documents_documents (id, owner_id, title, content, tags, version, created_at, updated_at)"
     " VALUES (:id, :owner, :title, :content, :tags, :version, :created, :updated)";
@@ -288,6 +293,31 @@ std::vector<std::string> readable_ids(soci::session& sql, std::string const& use
   soci::rowset<std::string> rows = (sql.prepare << readable_ids_sql, use(user), use(after_id), use(n));
   for (auto const& id : rows) out.push_back(id);
   return out;
+}
+
+std::vector<std::string> live_ids(soci::session& sql, std::string const& after_id, int n) {
+  std::vector<std::string> out;
+  soci::rowset<std::string> rows = (sql.prepare << live_ids_sql, use(after_id), use(n));
+  for (auto const& id : rows) out.push_back(id);
+  return out;
+}
+
+std::optional<Document> find_live(soci::session& sql, std::string const& id) {
+  soci::rowset<soci::row> rows = (sql.prepare << find_live_sql, use(id));
+  for (auto const& r : rows) {
+    namespace s = core::sql;
+    Document d;
+    d.id = id;
+    d.title = s::get_text(r, 0);
+    d.content = s::get_text(r, 1);
+    d.tags = s::get_text(r, 2);
+    d.owner_id = s::get_text(r, 3);
+    d.version = s::get_int(r, 4);
+    d.created_at = s::get_int(r, 5);
+    d.updated_at = s::get_int(r, 6);
+    return d;
+  }
+  return std::nullopt;
 }
 
 std::vector<Document> list_documents(soci::session& sql, ListQuery const& q) {

@@ -44,6 +44,10 @@ Role role_of(soci::session& sql, std::string const& id, std::string const& user)
 /// Ids of the live documents `user` may read, in id order, after `after_id`, at most `n`.
 std::vector<std::string> readable_ids(soci::session& sql, std::string const& user,
                                       std::string const& after_id, int n);
+/// Ids of all live documents in id order after `after_id`, at most `n`.
+std::vector<std::string> live_ids(soci::session& sql, std::string const& after_id, int n);
+/// The live document (no user's view: `role` stays none); nullopt when trashed or gone.
+std::optional<Document> find_live(soci::session& sql, std::string const& id);
 /// Owner first, then shares by user id.
 std::vector<std::string> readers_of(soci::session& sql, std::string const& id);
 

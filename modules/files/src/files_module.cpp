@@ -59,6 +59,23 @@ std::string link_key(app::ModuleContext& ctx) {
   return *key;
 }
 
+class CatalogImpl final : public Catalog {
+ public:
+  explicit CatalogImpl(Service& service) : service_(service) {}
+  std::vector<FileInfo> page(soci::session& sql, std::string const& after_id, int n) override {
+    std::vector<FileInfo> out;
+    for (auto& f : files_after(sql, after_id, n))
+      out.push_back({f.id, f.name, f.content_type, f.owner_id, f.document_id, f.created_at});
+    return out;
+  }
+  bool request_text(core::Tx& tx, FileInfo const& file, std::string const& key) override {
+    return service_.request_text(tx, file.id, file.content_type, file.owner_id, key);
+  }
+
+ private:
+  Service& service_;
+};
+
 class FilesModule final : public app::Module {
  public:
   explicit FilesModule(app::ModuleContext& ctx)
@@ -79,6 +96,7 @@ class FilesModule final : public app::Module {
         max_file_bytes_(static_cast<std::uint64_t>(ctx.config.integer("files.max_file_bytes"))),
         collected_(
             ctx.metrics.counter("files_blobs_collected_total", "Unreferenced blobs deleted by the GC.")) {
+    ctx.services.provide<Catalog>(catalog_);
     if (auto n = blobs_->sweep_temporary(); n > 0)
       ctx.log.info("removed unfinished uploads", {{"module", "files"}, {"files", n}});
     // Without the jobs module there is no text extraction and no export; the rest works.
@@ -122,6 +140,7 @@ class FilesModule final : public app::Module {
   core::WorkerPool io_;
   std::unique_ptr<BlobStore> blobs_;
   Service service_;
+  CatalogImpl catalog_{service_};
   std::uint64_t max_file_bytes_;
   core::Counter& collected_;
   core::Counter& swept_ = ctx_.metrics.counter("files_uploads_expired_total",

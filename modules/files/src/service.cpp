@@ -273,6 +273,18 @@ core::Awaitable<void> Service::remove(std::string id, std::string user) {
   cache_.forget(id);
 }
 
+bool Service::request_text(core::Tx& tx, std::string const& file_id, std::string const& content_type,
+                           std::string const& owner_id, std::string const& key) {
+  if (!deps_.queue || !extractable(content_type)) return false;
+  deps_.queue->enqueue(tx, {std::string(extract_job_type),
+                            {{"file_id", file_id}},
+                            owner_id,
+                            std::nullopt,
+                            std::nullopt,
+                            std::string(extract_job_type) + ":" + file_id + ":" + key});
+  return true;
+}
+
 std::int64_t Service::quota_for(soci::session& sql, std::string const& user) const {
   return quota_of(sql, user).value_or(deps_.settings.quota_bytes);
 }

@@ -144,6 +144,10 @@ class Service {
   /// quota_exceeded when `bytes` more would not fit the user's quota.
   core::Awaitable<void> check_quota(std::string user, std::uint64_t bytes);
 
+  /// Enqueues the file's text extraction again (unique per `key`); false without jobs or text.
+  bool request_text(core::Tx& tx, std::string const& file_id, std::string const& content_type,
+                    std::string const& owner_id, std::string const& key);
+
   /// Drops a file from the download cache (files.deleted.v1 seen from any instance).
   void forget_cached(std::string const& id) { cache_.forget(id); }
 

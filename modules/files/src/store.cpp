@@ -25,6 +25,8 @@ constexpr std::string_view find_sql = "SELECT " FILE_COLUMNS " FROM files_files 
 constexpr std::string_view delete_sql = "DELETE FROM files_files WHERE id = :id";
 constexpr std::string_view of_document_sql =
     "SELECT " FILE_COLUMNS " FROM files_files WHERE document_id = :doc";
+constexpr std::string_view files_after_sql =
+    "SELECT " FILE_COLUMNS " FROM files_files WHERE id > :after ORDER BY id LIMIT :n";
 constexpr std::string_view used_sql =
     "SELECT COALESCE(SUM(size), 0) FROM files_files WHERE owner_id = :owner";
 constexpr std::string_view reference_sql =
@@ -108,6 +110,13 @@ std::vector<File> list_files(soci::session& sql, std::optional<std::string> cons
 
 bool delete_file(soci::session& sql, std::string const& id) {
   return core::execute(sql, delete_sql, id) == 1;
+}
+
+std::vector<File> files_after(soci::session& sql, std::string const& after_id, int n) {
+  std::vector<File> out;
+  soci::rowset<soci::row> rows = (sql.prepare << files_after_sql, use(after_id), use(n));
+  for (auto const& r : rows) out.push_back(read_file(r));
+  return out;
 }
 
 std::vector<File> files_of_document(soci::session& sql, std::string const& document_id) {

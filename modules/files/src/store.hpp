@@ -28,6 +28,8 @@ std::vector<File> list_files(soci::session& sql, std::optional<std::string> cons
                              std::optional<std::string> const& document_id, std::string const& before_id,
                              int n);
 bool delete_file(soci::session& sql, std::string const& id);
+/// All files in id order after `after_id`, at most `n`.
+std::vector<File> files_after(soci::session& sql, std::string const& after_id, int n);
 /// Every file attached to the document.
 std::vector<File> files_of_document(soci::session& sql, std::string const& document_id);
 

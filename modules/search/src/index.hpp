@@ -37,6 +37,8 @@ struct Entry {
   std::optional<std::string> scope_id;
   std::string title, tags, body;
   long long updated_at = 0;
+  long long marked_at = 0;  ///< when written (ms): reindex sweeps what is older than its start
+  bool keep_body = false;   ///< keep the body already indexed (a file's text) instead of `body`
 };
 
 struct Hit {
@@ -73,6 +75,11 @@ class SearchIndex {
   virtual void set_readers(core::Tx& tx, std::string const& document_id,
                            std::vector<std::string> const& readers) = 0;
   virtual std::vector<Hit> search(soci::session& sql, Search const& s) = 0;
+  /// Whether the entry exists with a non-empty body.
+  virtual bool has_body(soci::session& sql, Kind kind, std::string const& id) = 0;
+  /// Removes the entries written before `before` (ms) and readers of documents no longer
+  /// indexed; returns how many entries went.
+  virtual std::int64_t sweep(core::Tx& tx, long long before) = 0;
   /// Entries indexed (metrics).
   virtual std::int64_t size(soci::session& sql) = 0;
 };

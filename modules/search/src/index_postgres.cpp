@@ -20,15 +20,21 @@ using soci::into;
 using soci::use;
 
 constexpr std::string_view upsert_sql =
-    "INSERT INTO search_entries (kind, ref_id, always_user, scope_id, title, tags, body, updated_at, tsv)"
-    " VALUES (:kind, :id, :always, :scope, :title, :tags, :body, :updated,"
-    " setweight(to_tsvector('bookspace_search', :t2), 'A') || setweight(to_tsvector('bookspace_search', "
-    ":g2), 'B')"
+    "INSERT INTO search_entries (kind, ref_id, always_user, scope_id, title, tags, body, updated_at, "
+    "marked_at,"
+    " tsv) VALUES (:kind, :id, :always, :scope, :title, :tags, :body, :updated, :marked,"
+    " setweight(to_tsvector('bookspace_search', :t2), 'A')"
+    " || setweight(to_tsvector('bookspace_search', :g2), 'B')"
     " || setweight(to_tsvector('bookspace_search', left(:b2, 300000)), 'C'))"
-    " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user, scope_id = "
-    "excluded.scope_id,"
-    " title = excluded.title, tags = excluded.tags, body = excluded.body, updated_at = excluded.updated_at,"
-    " tsv = excluded.tsv";
+    " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user,"
+    " scope_id = excluded.scope_id, title = excluded.title, tags = excluded.tags, body = excluded.body,"
+    " updated_at = excluded.updated_at, marked_at = excluded.marked_at, tsv = excluded.tsv";
+constexpr std::string_view body_of_sql =
+    "SELECT body FROM search_entries WHERE kind = :kind AND ref_id = :id";
+constexpr std::string_view sweep_sql = "DELETE FROM search_entries WHERE marked_at < :before";
+constexpr std::string_view orphan_readers_sql =
+    "DELETE FROM search_readers r WHERE NOT EXISTS"
+    " (SELECT 1 FROM search_entries e WHERE e.kind = 'document' AND e.ref_id = r.document_id)";
 constexpr std::string_view body_sql =
     "UPDATE search_entries SET body = :body,"
     " tsv = setweight(to_tsvector('bookspace_search', regexp_replace(title, '[!-/:-@\\[-`{-~]', ' ', 'g')), "
@@ -49,11 +55,19 @@ class PgIndex final : public SearchIndex {
     soci::indicator always_ind = e.always_user ? soci::i_ok : soci::i_null;
     soci::indicator scope_ind = e.scope_id ? soci::i_ok : soci::i_null;
     const std::string always = e.always_user.value_or(""), scope = e.scope_id.value_or("");
-    const std::string title = indexable(e.title), tags = indexable(e.tags), body = indexable(e.body);
+    const std::string title = indexable(e.title), tags = indexable(e.tags);
+    std::string body = indexable(e.body);
+    if (e.keep_body) {
+      soci::indicator ind = soci::i_null;
+      body.clear();
+      tx.sql << body_of_sql, use(kind), use(e.id), into(body, ind);
+      if (!tx.sql.got_data() || ind != soci::i_ok) body.clear();
+    }
     const std::string title_words = plain_words(title), tag_words = plain_words(tags),
                       body_words = plain_words(body);
     tx.sql << upsert_sql, use(kind), use(e.id), use(always, always_ind), use(scope, scope_ind), use(title),
-        use(tags), use(body), use(e.updated_at), use(title_words), use(tag_words), use(body_words);
+        use(tags), use(body), use(e.updated_at), use(e.marked_at), use(title_words), use(tag_words),
+        use(body_words);
   }
 
   bool set_body(core::Tx& tx, std::string const& file_id, std::string const& body) override {
@@ -137,6 +151,22 @@ class PgIndex final : public SearchIndex {
         if (entries[i] == entry) hits[i].snippet = window_snippet(core::sql::get_text(r, 1), s.query);
     }
     return hits;
+  }
+
+  bool has_body(soci::session& sql, Kind kind, std::string const& id) override {
+    const std::string k(to_string(kind));
+    std::string body;
+    soci::indicator ind = soci::i_null;
+    sql << body_of_sql, use(k), use(id), into(body, ind);
+    return sql.got_data() && ind == soci::i_ok && !body.empty();
+  }
+
+  std::int64_t sweep(core::Tx& tx, long long before) override {
+    soci::statement st = (tx.sql.prepare << sweep_sql, use(before));
+    st.execute(true);
+    const auto removed = static_cast<std::int64_t>(st.get_affected_rows());
+    tx.sql << orphan_readers_sql;
+    return removed;
   }
 
   std::int64_t size(soci::session& sql) override {

@@ -15,11 +15,16 @@ using soci::into;
 using soci::use;
 
 constexpr std::string_view upsert_sql =
-    "INSERT INTO search_entries (kind, ref_id, always_user, scope_id, title, updated_at)"
-    " VALUES (:kind, :id, :always, :scope, :title, :updated)"
-    " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user, scope_id = "
-    "excluded.scope_id,"
-    " title = excluded.title, updated_at = excluded.updated_at RETURNING entry";
+    "INSERT INTO search_entries (kind, ref_id, always_user, scope_id, title, updated_at, marked_at)"
+    " VALUES (:kind, :id, :always, :scope, :title, :updated, :marked)"
+    " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user,"
+    " scope_id = excluded.scope_id, title = excluded.title, updated_at = excluded.updated_at,"
+    " marked_at = excluded.marked_at RETURNING entry";
+constexpr std::string_view body_of_sql = "SELECT body FROM search_fts WHERE rowid = :entry";
+constexpr std::string_view stale_sql = "SELECT entry FROM search_entries WHERE marked_at < :before";
+constexpr std::string_view orphan_readers_sql =
+    "DELETE FROM search_readers WHERE document_id NOT IN"
+    " (SELECT ref_id FROM search_entries WHERE kind = 'document')";
 constexpr std::string_view entry_sql = "SELECT entry FROM search_entries WHERE kind = :kind AND ref_id = :id";
 constexpr std::string_view fts_delete_sql = "DELETE FROM search_fts WHERE rowid = :entry";
 constexpr std::string_view fts_insert_sql =
@@ -48,9 +53,16 @@ class Fts5Index final : public SearchIndex {
     const std::string always = e.always_user.value_or(""), scope = e.scope_id.value_or("");
     long long entry = 0;
     tx.sql << upsert_sql, use(kind), use(e.id), use(always, always_ind), use(scope, scope_ind), use(e.title),
-        use(e.updated_at), into(entry);
+        use(e.updated_at), use(e.marked_at), into(entry);
+    std::string body = indexable(e.body);
+    if (e.keep_body) {
+      soci::indicator ind = soci::i_null;
+      body.clear();
+      tx.sql << body_of_sql, use(entry), into(body, ind);
+      if (ind != soci::i_ok) body.clear();
+    }
     tx.sql << fts_delete_sql, use(entry);
-    const std::string title = indexable(e.title), tags = indexable(e.tags), body = indexable(e.body);
+    const std::string title = indexable(e.title), tags = indexable(e.tags);
     tx.sql << fts_insert_sql, use(entry), use(title), use(tags), use(body);
   }
 
@@ -138,6 +150,29 @@ class Fts5Index final : public SearchIndex {
         if (entries[i] == entry) hits[i].snippet = core::sql::get_text(r, 1);
     }
     return hits;
+  }
+
+  bool has_body(soci::session& sql, Kind kind, std::string const& id) override {
+    auto entry = entry_of(sql, kind, id);
+    if (!entry) return false;
+    std::string body;
+    soci::indicator ind = soci::i_null;
+    sql << body_of_sql, use(*entry), into(body, ind);
+    return ind == soci::i_ok && !body.empty();
+  }
+
+  std::int64_t sweep(core::Tx& tx, long long before) override {
+    std::vector<long long> stale;
+    {
+      soci::rowset<long long> rows = (tx.sql.prepare << stale_sql, use(before));
+      for (auto e : rows) stale.push_back(e);
+    }
+    for (auto entry : stale) {
+      tx.sql << fts_delete_sql, use(entry);
+      tx.sql << delete_sql, use(entry);
+    }
+    tx.sql << orphan_readers_sql;
+    return static_cast<std::int64_t>(stale.size());
   }
 
   std::int64_t size(soci::session& sql) override {

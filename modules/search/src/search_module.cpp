@@ -8,14 +8,18 @@
 #include "routes.hpp"
 #include "service.hpp"
 
+#include <bookspace/documents/documents.hpp>
 #include <bookspace/documents/events.hpp>
 #include <bookspace/files/events.hpp>
+#include <bookspace/files/files.hpp>
+#include <bookspace/jobs/jobs.hpp>
 #include <bookspace/search/search.hpp>
 
 #include <soci/soci.h>
 #include <bookspace/migrations/search.hpp>
 
 #include <atomic>
+#include <ostream>
 
 namespace bookspace::search {
 
@@ -26,8 +30,23 @@ class SearchModule final : public app::Module {
   explicit SearchModule(app::ModuleContext& ctx)
       : ctx_(ctx),
         index_(ctx.db.dialect() == core::Dialect::sqlite ? sqlite_index() : postgres_index()),
-        service_({ctx.db, *index_,
-                  ctx.metrics.histogram("search_query_seconds", "Search queries: parse, rank, snippets.")}) {
+        service_({ctx.db, ctx.events, ctx.clock, *index_,
+                  ctx.metrics.histogram("search_query_seconds", "Search queries: parse, rank, snippets."),
+                  ctx.services.find<documents::Catalog>(), ctx.services.find<files::Catalog>()}) {
+    ctx.services.provide<Service>(service_);  // for `bookspace search reindex`
+    if (auto* queue = ctx.services.find<jobs::Queue>()) {
+      queue->register_handler(
+          "search.reindex",
+          [this](jobs::JobContext& job) -> boost::json::value {
+            const auto r = service_.reindex(job.sql(), [&job] { return job.cancelled(); });
+            return boost::json::object{{"documents", r.documents},
+                                       {"files", r.files},
+                                       {"texts_requested", r.texts_requested},
+                                       {"removed", r.removed}};
+          },
+          {1, std::chrono::hours(6), -1, false,
+           "Rebuild the search index from the documents and files modules while search goes on"});
+    }
     ctx.metrics.collector(
         "search_entries", "Documents and files in the search index.", "gauge",
         [this](std::string& out) { out += "search_entries " + std::to_string(entries_.load()) + "\n"; });
@@ -38,7 +57,7 @@ class SearchModule final : public app::Module {
 
   void subscribe(core::EventLog& events) override {
     events.subscribe(
-        "search.index",
+        std::string(consumer_name),
         core::types_of<documents::Created, documents::Updated, documents::Restored, documents::Deleted,
                        documents::Purged, documents::Shared, documents::Unshared, files::Uploaded,
                        files::TextExtracted, files::Deleted>(),
@@ -62,6 +81,21 @@ class SearchModule final : public app::Module {
   core::Scheduler::Id gauge_ = 0;
 };
 
+/// `bookspace search reindex`: the rebuild the job type search.reindex does, from the terminal
+/// (the enabled modules are created, not started; the server may be running meanwhile).
+int reindex_command(app::CommandContext& ctx) {
+  auto* service = ctx.services ? ctx.services->find<Service>() : nullptr;
+  if (!service) {
+    ctx.out << "the search module is not enabled\n";
+    return 1;
+  }
+  const auto r =
+      ctx.db.run_blocking([&](soci::session& sql) { return service->reindex(sql, [] { return false; }); });
+  ctx.out << "reindexed " << r.documents << " documents and " << r.files << " files; asked for "
+          << r.texts_requested << " texts again; removed " << r.removed << " stale entries\n";
+  return 0;
+}
+
 }  // namespace
 
 app::ModuleDescriptor search_module() {
@@ -72,7 +106,10 @@ app::ModuleDescriptor search_module() {
           nullptr,
           [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<SearchModule>(ctx);
-          }};
+          },
+          {{"search reindex", "rebuild the search index from documents and files (searches go on meanwhile)",
+            &reindex_command, true}},
+          {"documents", "files", "jobs"}};
 }
 
 }  // namespace bookspace::search

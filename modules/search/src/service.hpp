@@ -7,23 +7,44 @@
 
 #include "core/async.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace bookspace::core {
+class Clock;
 class Database;
+class EventLog;
 struct Event;
 class Histogram;
 class Tx;
 }  // namespace bookspace::core
 
+namespace bookspace::documents {
+class Catalog;
+}
+namespace bookspace::files {
+class Catalog;
+}
+
 namespace bookspace::search {
+
+/// The consumer that keeps the index; a reindex holds it off while it writes.
+inline constexpr std::string_view consumer_name = "search.index";
 
 struct ServiceDeps {
   core::Database& db;
+  core::EventLog& events;
+  core::Clock const& clock;
   SearchIndex& index;
-  core::Histogram& latency;  ///< seconds per query
+  core::Histogram& latency;                 ///< seconds per query
+  documents::Catalog* documents = nullptr;  ///< null without the documents module
+  files::Catalog* files = nullptr;          ///< null without the files module
+};
+
+struct ReindexResult {
+  std::int64_t documents = 0, files = 0, texts_requested = 0, removed = 0;
 };
 
 class Service {
@@ -37,6 +58,13 @@ class Service {
 
   /// The durable consumer of documents.*.v1 and files.*.v1 (in the consumer's transaction).
   void follow(core::Tx& tx, core::Event const& event);
+
+  /// Rebuilds the index from the owning modules' catalogs while searches go on: every live
+  /// document and every file written again (in batches, each holding the consumer off so the
+  /// two never interleave), files without text asked for it again (with jobs), then whatever
+  /// neither the rebuild nor the consumer wrote since it began removed. Blocking, on `sql`;
+  /// `stop` is asked between batches.
+  ReindexResult reindex(soci::session& sql, std::function<bool()> const& stop);
 
  private:
   ServiceDeps deps_;

@@ -51,6 +51,10 @@ class Catalog {
   /// they may not (or it is trashed or gone).
   virtual std::optional<Snapshot> read(soci::session& sql, std::string const& id,
                                        std::string const& user_id) = 0;
+  /// For system work that sees everything (search's reindex): ids of all live documents in id
+  /// order after `after_id`, and one live document with its readers, whoever they are.
+  virtual std::vector<std::string> live_ids(soci::session& sql, std::string const& after_id, int n) = 0;
+  virtual std::optional<Snapshot> snapshot(soci::session& sql, std::string const& id) = 0;
 };
 
 /// The events this module publishes: <bookspace/documents/events.hpp>.
