@@ -297,12 +297,7 @@ std::vector<std::string> export_ids(jobs::JobContext& job, documents::Catalog& c
 }
 
 std::string export_name(long long now_ms) {
-  const std::time_t t = static_cast<std::time_t>(now_ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "bookspace-export-%Y%m%d-%H%M%S.zip", &tm);
-  return buf;
+  return utc_format(now_ms, "bookspace-export-%Y%m%d-%H%M%S.zip");
 }
 
 json::value export_documents(jobs::JobContext& job, Service& service, documents::Catalog& catalog) {

@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <ctime>
 #include <limits>
 
 namespace bookspace::files {
@@ -187,6 +188,15 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_upload_met
     if (comma == header.size()) break;
   }
   return out;
+}
+
+std::string utc_format(long long ms, char const* format) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  const auto n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
 }
 
 }  // namespace bookspace::files

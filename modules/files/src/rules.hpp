@@ -53,6 +53,9 @@ enum class LinkCheck { valid, invalid, expired };
 LinkCheck check_link(std::string_view key, std::string_view id, std::string_view expires,
                      std::string_view signature, std::int64_t now_s);
 
+/// `ms` since the epoch as UTC through strftime's `format` (at most 63 bytes of output).
+std::string utc_format(long long ms, char const* format);
+
 /// tus `Upload-Metadata`: comma-separated `key base64(value)` pairs (a key alone: empty value).
 /// Keys are ASCII without spaces or commas, unique; values standard base64. nullopt when
 /// malformed, more than 32 pairs, or longer than 8 KiB.

@@ -52,12 +52,7 @@ ApiError no_such_upload() {
 }
 
 std::string http_date(long long ms) {
-  const std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
+  return utc_format(ms, "%a, %d %b %Y %H:%M:%S GMT");
 }
 
 /// Every tus request but OPTIONS says which protocol version it speaks.

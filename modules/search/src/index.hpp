@@ -87,6 +87,15 @@ class SearchIndex {
 std::unique_ptr<SearchIndex> sqlite_index();
 std::unique_ptr<SearchIndex> postgres_index();
 
+/// Runs an engine's ranked statement, whose parameters are, in order: the engine's query
+/// (`engine_query`), the user twice, the kind when `s.kind`, then when `s.after` the score twice
+/// (as text, `after_score`) and the id, then the limit. Columns: entry, kind, ref_id, title,
+/// score, updated_at. Fills `entries` (the rows' entry keys) beside the hits.
+std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::string const& engine_query,
+                            Search const& s, std::string const& after_score, std::vector<long long>& entries);
+/// "1,2,3" of entry keys, for an IN list (integers only: no user text).
+std::string id_list(std::vector<long long> const& entries);
+
 /// A numeric column as a double, whatever type the backend reports for it (SQLite types
 /// expressions by their value).
 double double_of(soci::row const& row, std::size_t column);

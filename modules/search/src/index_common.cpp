@@ -1,5 +1,7 @@
 #include "index.hpp"
 
+#include "core/sql.hpp"
+
 #include <soci/soci.h>
 
 #include <string>
@@ -8,6 +10,52 @@ namespace bookspace::search {
 
 std::string_view to_string(Kind kind) {
   return kind == Kind::document ? "document" : "file";
+}
+
+std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::string const& engine_query,
+                            Search const& s, std::string const& after_score,
+                            std::vector<long long>& entries) {
+  using soci::into;
+  using soci::use;
+  const std::string kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
+  const std::string after_id = s.after ? s.after->id : std::string();
+  soci::row row;
+  soci::statement st(sql);
+  st.alloc();
+  st.prepare(text);
+  st.exchange(into(row));
+  st.exchange(use(engine_query));
+  st.exchange(use(s.user));
+  st.exchange(use(s.user));
+  if (s.kind) st.exchange(use(kind));
+  if (s.after) {
+    st.exchange(use(after_score));
+    st.exchange(use(after_score));
+    st.exchange(use(after_id));
+  }
+  st.exchange(use(s.limit));
+  st.define_and_bind();
+  std::vector<Hit> hits;
+  if (st.execute(true)) {
+    do {
+      namespace q = core::sql;
+      entries.push_back(q::get_int(row, 0));
+      Hit h;
+      h.kind = q::get_text(row, 1) == "file" ? Kind::file : Kind::document;
+      h.id = q::get_text(row, 2);
+      h.title = q::get_text(row, 3);
+      h.score = double_of(row, 4);
+      h.updated_at = q::get_int(row, 5);
+      hits.push_back(std::move(h));
+    } while (st.fetch());
+  }
+  return hits;
+}
+
+std::string id_list(std::vector<long long> const& entries) {
+  std::string ids;
+  for (auto e : entries) ids += (ids.empty() ? "" : ",") + std::to_string(e);
+  return ids;
 }
 
 double double_of(soci::row const& row, std::size_t column) {

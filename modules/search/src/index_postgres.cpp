@@ -103,44 +103,11 @@ class PgIndex final : public SearchIndex {
           "real)"
           " AND e.ref_id > :after))";
     text += " ORDER BY score DESC, e.ref_id LIMIT :n";
-    const std::string tsquery = pg_tsquery(s.query);
-    const std::string kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
     const std::string after_score = s.after ? score_text(s.after->score) : std::string();
-    const std::string after_id = s.after ? s.after->id : std::string();
-    soci::row row;
-    soci::statement st(sql);
-    st.alloc();
-    st.prepare(text);
-    st.exchange(into(row));
-    st.exchange(use(tsquery));
-    st.exchange(use(s.user));
-    st.exchange(use(s.user));
-    if (s.kind) st.exchange(use(kind));
-    if (s.after) {
-      st.exchange(use(after_score));
-      st.exchange(use(after_score));
-      st.exchange(use(after_id));
-    }
-    st.exchange(use(s.limit));
-    st.define_and_bind();
-    std::vector<Hit> hits;
     std::vector<long long> entries;
-    if (st.execute(true)) {
-      do {
-        namespace q = core::sql;
-        entries.push_back(q::get_int(row, 0));
-        Hit h;
-        h.kind = q::get_text(row, 1) == "file" ? Kind::file : Kind::document;
-        h.id = q::get_text(row, 2);
-        h.title = q::get_text(row, 3);
-        h.score = double_of(row, 4);
-        h.updated_at = q::get_int(row, 5);
-        hits.push_back(std::move(h));
-      } while (st.fetch());
-    }
+    auto hits = run_ranked(sql, text, pg_tsquery(s.query), s, after_score, entries);
     if (hits.empty()) return hits;
-    std::string ids;
-    for (auto e : entries) ids += (ids.empty() ? "" : ",") + std::to_string(e);
+    const std::string ids = id_list(entries);
     soci::rowset<soci::row> texts =
         (sql.prepare << "SELECT e.entry, CASE WHEN e.body = '' THEN e.title ELSE left(e.body, 100000) END"
                         " FROM search_entries e WHERE e.entry IN (" +

@@ -7,6 +7,8 @@
 
 #include <soci/soci.h>
 
+#include <cstdio>
+
 namespace bookspace::search {
 
 namespace {
@@ -99,46 +101,16 @@ class Fts5Index final : public SearchIndex {
         ":u2))";
     if (s.kind) text += " AND e.kind = :kind";
     text += ")";
-    if (s.after) text += " WHERE score < :s1 OR (score = :s2 AND ref_id > :after)";
+    if (s.after)
+      text += " WHERE score < CAST(:s1 AS REAL) OR (score = CAST(:s2 AS REAL) AND ref_id > :after)";
     text += " ORDER BY score DESC, ref_id LIMIT :n";
     const std::string match = fts5_match(s.query);
-    const std::string kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
-    const double after_score = s.after ? s.after->score : 0;
-    const std::string after_id = s.after ? s.after->id : std::string();
-    soci::row row;
-    soci::statement st(sql);
-    st.alloc();
-    st.prepare(text);
-    st.exchange(into(row));
-    st.exchange(use(match));
-    st.exchange(use(s.user));
-    st.exchange(use(s.user));
-    if (s.kind) st.exchange(use(kind));
-    if (s.after) {
-      st.exchange(use(after_score));
-      st.exchange(use(after_score));
-      st.exchange(use(after_id));
-    }
-    st.exchange(use(s.limit));
-    st.define_and_bind();
-    std::vector<Hit> hits;
+    char after_score[40] = "";
+    if (s.after) std::snprintf(after_score, sizeof after_score, "%.17g", s.after->score);
     std::vector<long long> entries;
-    if (st.execute(true)) {
-      do {
-        namespace q = core::sql;
-        entries.push_back(q::get_int(row, 0));
-        Hit h;
-        h.kind = q::get_text(row, 1) == "file" ? Kind::file : Kind::document;
-        h.id = q::get_text(row, 2);
-        h.title = q::get_text(row, 3);
-        h.score = double_of(row, 4);
-        h.updated_at = q::get_int(row, 5);
-        hits.push_back(std::move(h));
-      } while (st.fetch());
-    }
+    auto hits = run_ranked(sql, text, match, s, after_score, entries);
     if (hits.empty()) return hits;
-    std::string ids;
-    for (auto e : entries) ids += (ids.empty() ? "" : ",") + std::to_string(e);
+    const std::string ids = id_list(entries);
     soci::rowset<soci::row> snippets =
         (sql.prepare << "SELECT rowid, snippet(search_fts, -1, char(1), char(2), '…', 24) FROM search_fts"
                         " WHERE search_fts MATCH :q AND rowid IN (" +
