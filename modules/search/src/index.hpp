@@ -93,6 +93,8 @@ std::unique_ptr<SearchIndex> postgres_index();
 /// score, updated_at. Fills `entries` (the rows' entry keys) beside the hits.
 std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::string const& engine_query,
                             Search const& s, std::string const& after_score, std::vector<long long>& entries);
+/// search_readers of the document: exactly `readers` (the same SQL on both engines).
+void replace_readers(core::Tx& tx, std::string const& document_id, std::vector<std::string> const& readers);
 /// "1,2,3" of entry keys, for an IN list (integers only: no user text).
 std::string id_list(std::vector<long long> const& entries);
 

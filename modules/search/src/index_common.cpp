@@ -1,5 +1,6 @@
 #include "index.hpp"
 
+#include "core/database.hpp"
 #include "core/sql.hpp"
 
 #include <soci/soci.h>
@@ -50,6 +51,14 @@ std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::st
     } while (st.fetch());
   }
   return hits;
+}
+
+void replace_readers(core::Tx& tx, std::string const& document_id, std::vector<std::string> const& readers) {
+  tx.sql << "DELETE FROM search_readers WHERE document_id = :doc", soci::use(document_id);
+  for (auto const& user : readers) {
+    tx.sql << "INSERT INTO search_readers (document_id, user_id) VALUES (:doc, :user) ON CONFLICT DO NOTHING",
+        soci::use(document_id), soci::use(user);
+  }
 }
 
 std::string id_list(std::vector<long long> const& entries) {

@@ -43,9 +43,6 @@ constexpr std::string_view body_sql =
     " || setweight(to_tsvector('bookspace_search', left(:b2, 300000)), 'C')"
     " WHERE kind = 'file' AND ref_id = :id";
 constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE kind = :kind AND ref_id = :id";
-constexpr std::string_view readers_delete_sql = "DELETE FROM search_readers WHERE document_id = :doc";
-constexpr std::string_view reader_insert_sql =
-    "INSERT INTO search_readers (document_id, user_id) VALUES (:doc, :user) ON CONFLICT DO NOTHING";
 constexpr std::string_view size_sql = "SELECT COUNT(*) FROM search_entries";
 
 class PgIndex final : public SearchIndex {
@@ -84,8 +81,7 @@ class PgIndex final : public SearchIndex {
 
   void set_readers(core::Tx& tx, std::string const& document_id,
                    std::vector<std::string> const& readers) override {
-    tx.sql << readers_delete_sql, use(document_id);
-    for (auto const& user : readers) tx.sql << reader_insert_sql, use(document_id), use(user);
+    replace_readers(tx, document_id, readers);
   }
 
   std::vector<Hit> search(soci::session& sql, Search const& s) override {

@@ -33,9 +33,6 @@ constexpr std::string_view fts_insert_sql =
     "INSERT INTO search_fts (rowid, title, tags, body) VALUES (:entry, :title, :tags, :body)";
 constexpr std::string_view fts_body_sql = "UPDATE search_fts SET body = :body WHERE rowid = :entry";
 constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE entry = :entry";
-constexpr std::string_view readers_delete_sql = "DELETE FROM search_readers WHERE document_id = :doc";
-constexpr std::string_view reader_insert_sql =
-    "INSERT INTO search_readers (document_id, user_id) VALUES (:doc, :user) ON CONFLICT DO NOTHING";
 constexpr std::string_view size_sql = "SELECT COUNT(*) FROM search_entries";
 
 std::optional<long long> entry_of(soci::session& sql, Kind kind, std::string const& id) {
@@ -85,8 +82,7 @@ class Fts5Index final : public SearchIndex {
 
   void set_readers(core::Tx& tx, std::string const& document_id,
                    std::vector<std::string> const& readers) override {
-    tx.sql << readers_delete_sql, use(document_id);
-    for (auto const& user : readers) tx.sql << reader_insert_sql, use(document_id), use(user);
+    replace_readers(tx, document_id, readers);
   }
 
   std::vector<Hit> search(soci::session& sql, Search const& s) override {
