@@ -278,3 +278,41 @@ TEST_CASE("search: reindex (admin job) rebuilds from documents and files while s
   const auto later = doc(c, ann, "Later", "orchid late");
   REQUIRE(eventually([&] { return found(c, ann, "late", later); }));
 }
+
+TEST_CASE(
+    "search: a term far more common than what the caller reads gives the same hits (readable-first plan)") {
+  TestApp app(fast(), search_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  auto vic = join(c, "vic@example.com");
+  std::set<std::string> visible;
+  for (int i = 0; i < 30; ++i) {
+    const auto id =
+        doc(c, ann, "Common topic " + std::to_string(i), std::string(i % 4 + 1, 'z') + " common words");
+    if (i % 10 == 0) {
+      REQUIRE(call(c, ann, "PUT", doc_path(id, "/shares/" + vic.id), R"({"role":"viewer"})").status == 200);
+      visible.insert(id);
+    }
+  }
+  visible.insert(doc(c, vic, "Vic's", "common ground"));
+  visible.insert(doc(c, vic, "Vic's other", "more common common ground"));
+  REQUIRE(eventually([&] { return ids(c, ann, "common", "&limit=100").size() == 30; }));
+  REQUIRE(eventually([&] { return ids(c, vic, "common").size() == 5; }));
+  auto all = ids(c, vic, "common");
+  CHECK(std::set<std::string>(all.begin(), all.end()) == visible);
+  CHECK(ids(c, vic, "\"common words\"").size() == 3);
+  CHECK(ids(c, vic, "common -ground").size() == 3);
+  CHECK(ids(c, vic, "common", "&type=file").empty());
+  std::vector<std::string> paged;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    auto r =
+        call(c, vic, "GET", "/api/v1/search?q=common&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor));
+    REQUIRE(r.status == 200);
+    const json::value body = r.json();
+    for (auto const& item : body.at("items").as_array()) paged.emplace_back(item.at("id").as_string());
+    if (body.at("next_cursor").is_null()) break;
+    cursor = std::string(body.at("next_cursor").as_string());
+  }
+  CHECK(paged == all);  // the same order, page by page
+}

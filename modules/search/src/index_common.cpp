@@ -20,11 +20,20 @@ std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::st
   using soci::use;
   const std::string kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
   const std::string after_id = s.after ? s.after->id : std::string();
-  soci::row row;
+  // Typed columns, not soci::row: a row reads an expression's column (the score) as text, which
+  // SQLite prints with 15 digits — not the very value a cursor must compare with.
+  long long entry = 0, updated_at = 0;
+  std::string kind_text, ref_id, title;
+  double score = 0;
   soci::statement st(sql);
   st.alloc();
   st.prepare(text);
-  st.exchange(into(row));
+  st.exchange(into(entry));
+  st.exchange(into(kind_text));
+  st.exchange(into(ref_id));
+  st.exchange(into(title));
+  st.exchange(into(score));
+  st.exchange(into(updated_at));
   st.exchange(use(engine_query));
   st.exchange(use(s.user));
   st.exchange(use(s.user));
@@ -39,15 +48,9 @@ std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::st
   std::vector<Hit> hits;
   if (st.execute(true)) {
     do {
-      namespace q = core::sql;
-      entries.push_back(q::get_int(row, 0));
-      Hit h;
-      h.kind = q::get_text(row, 1) == "file" ? Kind::file : Kind::document;
-      h.id = q::get_text(row, 2);
-      h.title = q::get_text(row, 3);
-      h.score = double_of(row, 4);
-      h.updated_at = q::get_int(row, 5);
-      hits.push_back(std::move(h));
+      entries.push_back(entry);
+      hits.push_back(
+          {kind_text == "file" ? Kind::file : Kind::document, ref_id, title, "", score, updated_at});
     } while (st.fetch());
   }
   return hits;
