@@ -1,16 +1,13 @@
 // SQLite FTS5: search_fts (title, tags, body; unicode61 without diacritics; prefix indexes of 2
 // and 3 characters) keyed by search_entries.entry; bm25 with title weighted 10, tags 4, body 1.
 #include "index.hpp"
-#include "snippet.hpp"
 
 #include "core/database.hpp"
 #include "core/sql.hpp"
 
 #include <soci/soci.h>
 
-#include <algorithm>
 #include <cstdio>
-#include <limits>
 
 namespace bookspace::search {
 
@@ -25,24 +22,11 @@ constexpr std::string_view upsert_sql =
     " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user,"
     " scope_id = excluded.scope_id, title = excluded.title, updated_at = excluded.updated_at,"
     " marked_at = excluded.marked_at RETURNING entry";
-constexpr std::string_view readable_first_sql =
-    "SELECT e.entry, e.kind, e.ref_id, e.title, -bm25(search_fts, 10.0, 4.0, 1.0) AS score, e.updated_at"
-    " FROM (SELECT :q AS q) m, (SELECT entry, kind, ref_id, title, updated_at FROM search_entries"
-    " WHERE always_user = :u1 UNION SELECT s.entry, s.kind, s.ref_id, s.title, s.updated_at"
-    " FROM search_readers r JOIN search_entries s ON s.scope_id = r.document_id WHERE r.user_id = :u2) e"
-    " CROSS JOIN search_fts ON search_fts.rowid = e.entry WHERE search_fts MATCH m.q";
 constexpr std::string_view match_first_sql =
     "SELECT e.entry, e.kind, e.ref_id, e.title, -bm25(search_fts, 10.0, 4.0, 1.0) AS score, e.updated_at"
     " FROM search_fts JOIN search_entries e ON e.entry = search_fts.rowid"
     " WHERE search_fts MATCH :q AND (e.always_user = :u1 OR e.scope_id IN"
     " (SELECT document_id FROM search_readers WHERE user_id = :u2))";
-constexpr std::string_view term_documents_sql = "SELECT doc FROM search_vocab WHERE term = :t";
-constexpr std::string_view readable_count_sql =
-    "SELECT (SELECT COUNT(*) FROM search_readers WHERE user_id = :u1)"
-    " + (SELECT COUNT(*) FROM search_entries WHERE always_user = :u2)";
-/// The readable-first plan is taken when every positive term is in this many times more
-/// documents than the caller may read.
-constexpr long long common_factor = 4;
 constexpr std::string_view body_of_sql = "SELECT body FROM search_fts WHERE rowid = :entry";
 constexpr std::string_view stale_sql = "SELECT entry FROM search_entries WHERE marked_at < :before";
 constexpr std::string_view orphan_readers_sql =
@@ -62,28 +46,6 @@ std::optional<long long> entry_of(soci::session& sql, Kind kind, std::string con
   sql << entry_sql, use(k), use(id), into(entry);
   if (!sql.got_data()) return std::nullopt;
   return entry;
-}
-
-/// Whether the readable-first plan is the cheaper: the fewest documents any positive term's
-/// token is in (FTS5's statistics; a lone prefix bounds nothing) against what the caller may
-/// read.
-bool from_readable(soci::session& sql, Search const& s) {
-  long long bound = std::numeric_limits<long long>::max();
-  for (auto const& term : s.query.terms) {
-    if (term.excluded) continue;
-    for (std::size_t k = 0; k < term.tokens.size(); ++k) {
-      if (term.prefix && k + 1 == term.tokens.size()) continue;
-      const std::string token = fold(term.tokens[k]);
-      long long documents = 0;
-      sql << term_documents_sql, use(token), into(documents);
-      if (!sql.got_data()) documents = 0;
-      bound = std::min(bound, documents);
-    }
-  }
-  if (bound == std::numeric_limits<long long>::max()) return false;
-  long long readable = 0;
-  sql << readable_count_sql, use(s.user), use(s.user), into(readable);
-  return readable * common_factor < bound;
 }
 
 class Fts5Index final : public SearchIndex {
@@ -130,14 +92,11 @@ class Fts5Index final : public SearchIndex {
 
   std::vector<Hit> search(soci::session& sql, Search const& s) override {
     // Ranked and filtered inside the query (a page of n is n readable hits); snippets only for
-    // the page, in a second statement. Two plans, the same hits: from the full-text match
-    // (selective terms), or — when every term is far more common than what the caller may read
-    // — from the caller's readable entries, each probed in FTS5 by rowid, so a common term costs
-    // what the caller can read rather than what the whole index holds.
-    // The ranked rows are materialised before the page's keyset condition applies to them:
-    // pushed down into the join, it would be evaluated on bm25() before FTS5 has the row.
+    // the page, in a second statement. The ranked rows are materialised before the page's
+    // keyset condition applies to them (pushed down into the join, it would meet bm25() where
+    // FTS5 has no row).
     std::string text = "WITH ranked AS MATERIALIZED (";
-    text += from_readable(sql, s) ? readable_first_sql : match_first_sql;
+    text += match_first_sql;
     if (s.kind) text += " AND e.kind = :kind";
     text += ") SELECT entry, kind, ref_id, title, score, updated_at FROM ranked";
     if (s.after)
