@@ -8,6 +8,7 @@
 #      permission-filtered FTS5 query, on the same file, from Python's sqlite3), alternated,
 #      3 rounds of N each: p50/p95/p99 for a rare, a medium and a common term and a 2-term AND.
 #   tests/perf/search.sh [BUILD_DIR] [DOCS] [USERS] [N]
+#   KEEP=1 keeps the work directory; REUSE=<it> runs the queries again on its data.
 set -euo pipefail
 build=$(cd "${1:-build/release}" && pwd)
 docs=${2:-20000}
@@ -30,6 +31,12 @@ bytes() {  # the database file after a checkpoint (the WAL folded in and truncat
   du -cb "$db"* | tail -1 | cut -f1
 }
 
+if [ -n "${REUSE:-}" ]; then
+  # Queries only, on the data of an earlier run kept with KEEP=1 (its work directory).
+  cd /; rm -rf "$work"; work=$REUSE; cd "$work"; db=$work/bs/bookspace.db
+  start bs all "$binary"
+  python3 "$bench" login "$port" "$work/accounts" 100
+else
 start bs all "$binary" --disable-modules search
 t0=$(date +%s.%N)
 python3 "$bench" seed "$port" "$docs" "$users" 4 "$work/accounts"
@@ -48,6 +55,7 @@ done
 t1=$(date +%s.%N)
 after=$(bytes)
 echo "cold indexing: $(awk -v a="$t0" -v b="$t1" -v n="$docs" 'BEGIN {printf "%.0f", n / (b - a)}') documents/s; the database grew by $(( (after - before) / 1048576 )) MiB"
+fi
 
 echo
 echo "Median of 3 alternated rounds of $n queries each (every column is its own median)."

@@ -5,6 +5,8 @@
                                                          over them (Zipf vocabulary, 200 B – 20 KB,
                                                          some shared) through the API; OUT gets
                                                          "user_id token" lines and the terms to query
+  search_bench.py login PORT OUT USERS                   fresh tokens for the first USERS users of a
+                                                         seeded database (tokens live 15 minutes)
   search_bench.py query PORT OUT TERM N                  N searches for TERM by users of OUT (round
                                                          robin); prints p50 p95 p99 in ms
   search_bench.py raw-sqlite DB OUT TERM N               the same ranked, permission-filtered FTS5
@@ -81,6 +83,17 @@ def seed(port, docs, users, threads, out):
             f.write("%s %s\n" % (uid, token))
 
 
+def login(port, out, users):
+    conn = http.client.HTTPConnection("127.0.0.1", int(port))
+    lines = []
+    for u in range(int(users)):
+        r = post(conn, "/api/v1/auth/login",
+                 {"email": "u%d@bench.example" % u, "password": "correct horse battery staple"})
+        lines.append("%s %s\n" % (r["user"]["id"], r["access_token"]))
+    with open(out, "w") as f:
+        f.writelines(lines)
+
+
 def percentiles(samples):
     samples.sort()
     pick = lambda p: samples[min(len(samples) - 1, int(p * len(samples)))]
@@ -127,4 +140,4 @@ def raw_sqlite(db, out, term, n):
 
 
 if __name__ == "__main__":
-    {"seed": seed, "query": query, "raw-sqlite": raw_sqlite}[sys.argv[1]](*sys.argv[2:])
+    {"seed": seed, "login": login, "query": query, "raw-sqlite": raw_sqlite}[sys.argv[1]](*sys.argv[2:])
