@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# Search benchmarks (issue 13) on SQLite (FTS5), the real binary in its default configuration:
+# Search benchmarks (issue 13) on SQLite (FTS5) or, with PG_URL set, PostgreSQL (a database of
+# its own on that server), the real binary in its default configuration:
 #   1. seed: DOCS documents over USERS users through the API (Zipf vocabulary of 50,000 words,
 #      200 B – 20 KB, a fifth shared), with the search module disabled;
 #   2. cold indexing: the server restarted with search enabled; documents/s until the consumer
 #      search.index has caught up; the growth of the database files;
 #   3. queries through HTTP (with snippets) against the raw engine statement (the same ranked,
-#      permission-filtered FTS5 query, on the same file, from Python's sqlite3), alternated,
+#      permission-filtered statement on the same data: Python's sqlite3, or one psql session with
+#      \timing on PostgreSQL), alternated,
 #      3 rounds of N each: p50/p95/p99 for a rare, a medium and a common term and a 2-term AND.
 #   tests/perf/search.sh [BUILD_DIR] [DOCS] [USERS] [N]
-#   KEEP=1 keeps the work directory; REUSE=<it> runs the queries again on its data.
+#   KEEP=1 keeps the work directory; REUSE=<it> runs the queries again on its data (SQLite).
+#   PG_URL=postgresql://postgres@127.0.0.1:55432/postgres tests/perf/search.sh
 set -euo pipefail
 build=$(cd "${1:-build/release}" && pwd)
 docs=${2:-20000}
@@ -26,9 +29,23 @@ export BOOKSPACE_AUTH_REGISTER_PER_IP_PER_MINUTE=100000 BOOKSPACE_AUTH_LOGIN_PER
 bench=$here/search_bench.py
 db=$work/bs/bookspace.db
 lag() { curl -sf "http://127.0.0.1:$port/metrics" | awk -F' ' '/^bookspace_event_consumer_lag\{consumer="search.index"\}/ {print $2}'; }
-bytes() {  # the database file after a checkpoint (the WAL folded in and truncated)
+dbargs=()
+if [ -n "${PG_URL:-}" ]; then
+  command -v psql >/dev/null || { echo "perf: psql missing" >&2; exit 1; }
+  pgdb=bookspace_search_bench_$$
+  psql -X -q "$PG_URL" -c "CREATE DATABASE $pgdb" >/dev/null
+  url="${PG_URL%/*}/$pgdb"
+  dbargs=(--database "$url")
+  trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; psql -X -q "$PG_URL" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1 || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+fi
+bytes() {  # SQLite: the database file after a checkpoint (the WAL folded in); PostgreSQL: the database
+  if [ -n "${PG_URL:-}" ]; then psql -X -Atq "$url" -c "SELECT pg_database_size(current_database())"; return; fi
   python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA wal_checkpoint(TRUNCATE)')" "$db"
   du -cb "$db"* | tail -1 | cut -f1
+}
+raw() {  # term
+  if [ -n "${PG_URL:-}" ]; then python3 "$bench" raw-pg "$url" "$work/accounts" "$1" "$n"; return; fi
+  python3 "$bench" raw-sqlite "$db" "$work/accounts" "$1" "$n"
 }
 
 if [ -n "${REUSE:-}" ]; then
@@ -37,7 +54,7 @@ if [ -n "${REUSE:-}" ]; then
   start bs all "$binary"
   python3 "$bench" login "$port" "$work/accounts" 100
 else
-start bs all "$binary" --disable-modules search
+start bs all "$binary" --disable-modules search "${dbargs[@]}"
 t0=$(date +%s.%N)
 python3 "$bench" seed "$port" "$docs" "$users" 4 "$work/accounts"
 t1=$(date +%s.%N)
@@ -45,7 +62,7 @@ stop_last
 echo "seeded $docs documents in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}') s ($(awk -v a="$t0" -v b="$t1" -v n="$docs" 'BEGIN {printf "%.0f", n / (b - a)}') documents/s through the API)"
 before=$(bytes)  # the server is stopped here
 
-start bs all "$binary"
+start bs all "$binary" "${dbargs[@]}"
 t0=$(date +%s.%N)
 for _ in $(seq 36000); do
   l=$(lag || true)
@@ -67,7 +84,7 @@ for term in "w20000" "w300" "w0" "w1 w50"; do
   http="" raw=""
   for r in 1 2 3; do
     http+="$(python3 "$bench" query "$port" "$work/accounts" "$term" "$n")"$'\n'
-    raw+="$(python3 "$bench" raw-sqlite "$db" "$work/accounts" "$term" "$n")"$'\n'
+    raw+="$(raw "$term")"$'\n'
   done
   hp50=$(grep . <<<"$http" | col 1) hp95=$(grep . <<<"$http" | col 2) hp99=$(grep . <<<"$http" | col 3)
   rp50=$(grep . <<<"$raw" | col 1) rp95=$(grep . <<<"$raw" | col 2) rp99=$(grep . <<<"$raw" | col 3)

@@ -11,6 +11,8 @@
                                                          robin); prints p50 p95 p99 in ms
   search_bench.py raw-sqlite DB OUT TERM N               the same ranked, permission-filtered FTS5
                                                          statement straight on the database file
+  search_bench.py raw-pg URL OUT TERM N                  the same for PostgreSQL, N statements in one
+                                                         psql session with \\timing
 """
 import http.client
 import json
@@ -139,5 +141,27 @@ def raw_sqlite(db, out, term, n):
     print(percentiles(samples))
 
 
+RAW_PG = """SELECT e.entry, e.kind, e.ref_id, e.title, ts_rank_cd(e.tsv, q.query) AS score, e.updated_at
+ FROM search_entries e, (SELECT to_tsquery('bookspace_search', '%s') AS query) q WHERE e.tsv @@ q.query
+ AND (e.always_user = '%s' OR e.scope_id IN (SELECT document_id FROM search_readers WHERE user_id = '%s'))
+ ORDER BY score DESC, e.ref_id LIMIT 21;"""
+
+
+def raw_pg(url, out, term, n):
+    import re
+    import subprocess
+    accounts = [line.split() for line in open(out)]
+    tsquery = " & ".join("''%s''" % w for w in term.split())  # the benchmark's terms are plain words
+    script = "\\timing on\n\\o /dev/null\n"
+    for i in range(int(n)):
+        uid = accounts[i % len(accounts)][0]
+        script += RAW_PG % (tsquery.replace("''", "'").replace("'", "''"), uid, uid) + "\n"
+    run = subprocess.run(["psql", "-X", "-q", url], input=script, capture_output=True, text=True, check=True)
+    samples = [float(m) for m in re.findall(r"Time: ([0-9.]+) ms", run.stdout + run.stderr)]
+    if len(samples) != int(n):
+        sys.exit("psql printed %d timings for %s statements" % (len(samples), n))
+    print(percentiles(samples))
+
+
 if __name__ == "__main__":
-    {"seed": seed, "login": login, "query": query, "raw-sqlite": raw_sqlite}[sys.argv[1]](*sys.argv[2:])
+    {"seed": seed, "login": login, "query": query, "raw-sqlite": raw_sqlite, "raw-pg": raw_pg}[sys.argv[1]](*sys.argv[2:])
