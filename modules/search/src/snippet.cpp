@@ -28,7 +28,12 @@ struct Word {
 
 std::string fold(std::string_view token) {
   std::string out;
-  out.reserve(token.size());
+  fold_into(out, token);
+  return out;
+}
+
+void fold_into(std::string& out, std::string_view token) {
+  out.clear();
   for (std::size_t i = 0; i < token.size(); ++i) {
     const auto c = static_cast<unsigned char>(token[i]);
     if (c >= 'A' && c <= 'Z') {
@@ -45,7 +50,6 @@ std::string fold(std::string_view token) {
       out += static_cast<char>(c);
     }
   }
-  return out;
 }
 
 std::string window_snippet(std::string_view text, Query const& q, std::size_t words) {
@@ -54,6 +58,10 @@ std::string window_snippet(std::string_view text, Query const& q, std::size_t wo
     if (t.excluded) continue;
     for (std::size_t k = 0; k < t.tokens.size(); ++k)
       wanted.emplace_back(fold(t.tokens[k]), t.prefix && k + 1 == t.tokens.size());
+  }
+  std::string firsts, folded;  // the wanted tokens' first characters; a word, folded
+  for (auto const& w : wanted) {
+    if (!w.first.empty()) firsts += w.first[0];
   }
   std::vector<Word> list;
   for (std::size_t i = 0; i < text.size();) {
@@ -64,9 +72,16 @@ std::string window_snippet(std::string_view text, Query const& q, std::size_t wo
     const std::size_t begin = i;
     while (i < text.size() && word_byte(static_cast<unsigned char>(text[i]))) ++i;
     Word w{begin, i};
-    const std::string folded = fold(text.substr(begin, i - begin));
-    for (auto const& [token, prefix] : wanted) {
-      if (prefix ? folded.starts_with(token) : folded == token) w.hit = true;
+    // Most words cannot match: an ASCII first letter none of the wanted tokens starts with
+    // rules a word out before it is folded (into one reused buffer).
+    const auto first = static_cast<unsigned char>(text[begin]);
+    const char lower =
+        first >= 'A' && first <= 'Z' ? static_cast<char>(first - 'A' + 'a') : static_cast<char>(first);
+    if (first >= 0x80 || firsts.find(lower) != std::string::npos) {
+      fold_into(folded, text.substr(begin, i - begin));
+      for (auto const& [token, prefix] : wanted) {
+        if (prefix ? folded.starts_with(token) : folded == token) w.hit = true;
+      }
     }
     list.push_back(w);
     if (list.size() > 200'000) break;  // bounded work on a huge text

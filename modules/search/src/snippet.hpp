@@ -14,6 +14,8 @@ namespace bookspace::search {
 /// Lower-case ASCII letters and digits, Latin accented letters folded to their base letter
 /// (é → e, ß → s); other characters unchanged. What hits are compared on.
 std::string fold(std::string_view token);
+/// fold() into `out` (cleared first): no allocation once `out` has grown.
+void fold_into(std::string& out, std::string_view token);
 
 /// About `words` words of `text` around the densest run of hits (positive terms; a prefix
 /// term matches words starting so), "…" where it was cut; the first words when nothing
