@@ -316,3 +316,20 @@ TEST_CASE(
   }
   CHECK(paged == all);  // the same order, page by page
 }
+
+TEST_CASE("search: metrics — query latency, entries, bytes on disk, the consumer's lag") {
+  TestApp app(fast(), search_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  const auto id = doc(c, ann, "Measured", "metric words");
+  REQUIRE(eventually([&] { return found(c, ann, "metric", id); }));
+  auto value = [&](std::string const& series) {
+    const auto body = c.get("/metrics").body;
+    const auto at = body.find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(body.substr(at + series.size() + 2));
+  };
+  CHECK(value("search_query_seconds_count") >= 1);
+  CHECK(value("search_index_bytes") > 0);  // measured at start: the tables exist
+  CHECK(value("bookspace_event_consumer_lag{consumer=\"search.index\"}") >= 0);
+  CHECK(value("search_entries") >= 0);  // counted every 30 s (0 until then)
+}

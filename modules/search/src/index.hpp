@@ -82,6 +82,9 @@ class SearchIndex {
   virtual std::int64_t sweep(core::Tx& tx, long long before) = 0;
   /// Entries indexed (metrics).
   virtual std::int64_t size(soci::session& sql) = 0;
+  /// Bytes the index takes on disk, its tables and indexes (metrics; reads every page on
+  /// SQLite, so it runs seldom).
+  virtual std::int64_t disk_bytes(soci::session& sql) = 0;
 };
 
 std::unique_ptr<SearchIndex> sqlite_index();

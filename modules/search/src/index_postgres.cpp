@@ -132,6 +132,16 @@ class PgIndex final : public SearchIndex {
     return removed;
   }
 
+  std::int64_t disk_bytes(soci::session& sql) override {
+    long long bytes = 0;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c"
+           " WHERE c.relkind = 'r' AND c.relname IN ('search_entries', 'search_readers')"
+           " AND c.relnamespace = CAST(current_schema() AS regnamespace)",
+        into(bytes, ind);
+    return ind == soci::i_ok ? bytes : 0;
+  }
+
   std::int64_t size(soci::session& sql) override {
     long long n = 0;
     sql << size_sql, into(n);

@@ -145,6 +145,14 @@ class Fts5Index final : public SearchIndex {
     return static_cast<std::int64_t>(stale.size());
   }
 
+  std::int64_t disk_bytes(soci::session& sql) override {
+    long long bytes = 0;
+    soci::indicator ind = soci::i_null;
+    sql << "SELECT SUM(pgsize) FROM dbstat WHERE aggregate = TRUE AND name LIKE 'search\\_%' ESCAPE '\\'",
+        into(bytes, ind);
+    return ind == soci::i_ok ? bytes : 0;
+  }
+
   std::int64_t size(soci::session& sql) override {
     long long n = 0;
     sql << size_sql, into(n);

@@ -50,6 +50,11 @@ class SearchModule final : public app::Module {
     ctx.metrics.collector(
         "search_entries", "Documents and files in the search index.", "gauge",
         [this](std::string& out) { out += "search_entries " + std::to_string(entries_.load()) + "\n"; });
+    ctx.metrics.collector("search_index_bytes",
+                          "Bytes the search index takes on disk (measured every 10 minutes).", "gauge",
+                          [this](std::string& out) {
+                            out += "search_index_bytes " + std::to_string(disk_bytes_.load()) + "\n";
+                          });
   }
 
   void register_routes(http::Router& router) override { add_routes(router, service_); }
@@ -67,18 +72,22 @@ class SearchModule final : public app::Module {
   void start() override {
     gauge_ = ctx_.scheduler.every({"search.gauges", std::chrono::seconds(30), 0.1, true,
                                    [this](soci::session& sql) { entries_ = index_->size(sql); }});
+    size_task_ =
+        ctx_.scheduler.every({"search.disk_size", std::chrono::minutes(10), 0.1, true,
+                              [this](soci::session& sql) { disk_bytes_ = index_->disk_bytes(sql); }});
   }
   void stop() override {
     if (gauge_) ctx_.scheduler.cancel(gauge_);
-    gauge_ = 0;
+    if (size_task_) ctx_.scheduler.cancel(size_task_);
+    gauge_ = size_task_ = 0;
   }
 
  private:
   app::ModuleContext& ctx_;
   std::unique_ptr<SearchIndex> index_;
   Service service_;
-  std::atomic<std::int64_t> entries_{0};
-  core::Scheduler::Id gauge_ = 0;
+  std::atomic<std::int64_t> entries_{0}, disk_bytes_{0};
+  core::Scheduler::Id gauge_ = 0, size_task_ = 0;
 };
 
 /// `bookspace search reindex`: the rebuild the job type search.reindex does, from the terminal
