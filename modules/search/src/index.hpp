@@ -80,8 +80,8 @@ class SearchIndex {
   /// Removes the entries written before `before` (ms) and readers of documents no longer
   /// indexed; returns how many entries went.
   virtual std::int64_t sweep(core::Tx& tx, long long before) = 0;
-  /// Entries indexed (metrics).
-  virtual std::int64_t size(soci::session& sql) = 0;
+  /// Entries indexed (metrics): the same statement on both engines.
+  std::int64_t size(soci::session& sql);
   /// Bytes the index takes on disk, its tables and indexes (metrics; reads every page on
   /// SQLite, so it runs seldom).
   virtual std::int64_t disk_bytes(soci::session& sql) = 0;

@@ -64,6 +64,12 @@ void replace_readers(core::Tx& tx, std::string const& document_id, std::vector<s
   }
 }
 
+std::int64_t SearchIndex::size(soci::session& sql) {
+  long long n = 0;
+  sql << "SELECT COUNT(*) FROM search_entries", soci::into(n);
+  return n;
+}
+
 std::string id_list(std::vector<long long> const& entries) {
   std::string ids;
   for (auto e : entries) ids += (ids.empty() ? "" : ",") + std::to_string(e);

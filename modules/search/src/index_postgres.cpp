@@ -43,7 +43,6 @@ constexpr std::string_view body_sql =
     " || setweight(to_tsvector('bookspace_search', left(:b2, 300000)), 'C')"
     " WHERE kind = 'file' AND ref_id = :id";
 constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE kind = :kind AND ref_id = :id";
-constexpr std::string_view size_sql = "SELECT COUNT(*) FROM search_entries";
 
 class PgIndex final : public SearchIndex {
  public:
@@ -140,12 +139,6 @@ class PgIndex final : public SearchIndex {
            " AND c.relnamespace = CAST(current_schema() AS regnamespace)",
         into(bytes, ind);
     return ind == soci::i_ok ? bytes : 0;
-  }
-
-  std::int64_t size(soci::session& sql) override {
-    long long n = 0;
-    sql << size_sql, into(n);
-    return n;
   }
 
  private:

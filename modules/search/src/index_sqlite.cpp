@@ -38,7 +38,6 @@ constexpr std::string_view fts_insert_sql =
     "INSERT INTO search_fts (rowid, title, tags, body) VALUES (:entry, :title, :tags, :body)";
 constexpr std::string_view fts_body_sql = "UPDATE search_fts SET body = :body WHERE rowid = :entry";
 constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE entry = :entry";
-constexpr std::string_view size_sql = "SELECT COUNT(*) FROM search_entries";
 
 std::optional<long long> entry_of(soci::session& sql, Kind kind, std::string const& id) {
   long long entry = 0;
@@ -151,12 +150,6 @@ class Fts5Index final : public SearchIndex {
     sql << "SELECT SUM(pgsize) FROM dbstat WHERE aggregate = TRUE AND name LIKE 'search\\_%' ESCAPE '\\'",
         into(bytes, ind);
     return ind == soci::i_ok ? bytes : 0;
-  }
-
-  std::int64_t size(soci::session& sql) override {
-    long long n = 0;
-    sql << size_sql, into(n);
-    return n;
   }
 };
 
