@@ -29,7 +29,9 @@ std::string_view to_string(Kind kind);
 
 /// What is indexed of a document or a file. Who may find it: anyone reading `scope_id`'s
 /// document (search_readers), plus `always_user` (a file's owner); a document has no
-/// `always_user` — its owner is one of its readers while it is live.
+/// `always_user` — its owner is one of its readers while it is live. The engines index those
+/// users as reader tokens beside the text (reader_token()), so a query intersects the caller's
+/// token with the words inside the engine instead of joining every match with a reader table.
 struct Entry {
   Kind kind = Kind::document;
   std::string id;
@@ -66,14 +68,15 @@ struct Search {
 class SearchIndex {
  public:
   virtual ~SearchIndex() = default;
-  /// Inserts or replaces the entry (kind, id).
+  /// Inserts or replaces the entry (kind, id), readable by its scope's readers as they stand
+  /// (set_readers() first when they change too).
   virtual void upsert(core::Tx& tx, Entry const& e) = 0;
   /// Sets a file's text if the file is indexed; false when it is not.
   virtual bool set_body(core::Tx& tx, std::string const& file_id, std::string const& body) = 0;
   virtual void remove(core::Tx& tx, Kind kind, std::string const& id) = 0;
-  /// Who may read the document (and what is attached to it) from now on.
-  virtual void set_readers(core::Tx& tx, std::string const& document_id,
-                           std::vector<std::string> const& readers) = 0;
+  /// Who may read the document (and what is attached to it) from now on: search_readers, and
+  /// when that changed, the reader tokens of every entry in the document's scope.
+  void set_readers(core::Tx& tx, std::string const& document_id, std::vector<std::string> const& readers);
   virtual std::vector<Hit> search(soci::session& sql, Search const& s) = 0;
   /// Whether the entry exists with a non-empty body.
   virtual bool has_body(soci::session& sql, Kind kind, std::string const& id) = 0;
@@ -85,19 +88,29 @@ class SearchIndex {
   /// Bytes the index takes on disk, its tables and indexes (metrics; reads every page on
   /// SQLite, so it runs seldom).
   virtual std::int64_t disk_bytes(soci::session& sql) = 0;
+
+ protected:
+  /// Replaces the reader tokens of one entry (its text stays).
+  virtual void write_readers(core::Tx& tx, long long entry, std::vector<std::string> const& tokens) = 0;
 };
 
 std::unique_ptr<SearchIndex> sqlite_index();
 std::unique_ptr<SearchIndex> postgres_index();
 
-/// Runs an engine's ranked statement, whose parameters are, in order: the engine's query
-/// (`engine_query`), the user twice, the kind when `s.kind`, then when `s.after` the score twice
+/// Runs an engine's ranked statement, whose parameters are, in order: `leading` (the engine's
+/// query and its permission filter), the kind when `s.kind`, then when `s.after` the score twice
 /// (as text, `after_score`) and the id, then the limit. Columns: entry, kind, ref_id, title,
 /// score, updated_at. Fills `entries` (the rows' entry keys) beside the hits.
-std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::string const& engine_query,
-                            Search const& s, std::string const& after_score, std::vector<long long>& entries);
-/// search_readers of the document: exactly `readers` (the same SQL on both engines).
-void replace_readers(core::Tx& tx, std::string const& document_id, std::vector<std::string> const& readers);
+std::vector<Hit> run_ranked(soci::session& sql, std::string const& text,
+                            std::vector<std::string> const& leading, Search const& s,
+                            std::string const& after_score, std::vector<long long>& entries);
+/// The token standing for `user` among an entry's readers: `r` and the id's letters and digits,
+/// lower-case (a UUID's 32 hex digits) — one word to both engines' tokenizers, and the
+/// migrations build the same from SQL.
+std::string reader_token(std::string_view user);
+/// The reader tokens of an entry: the readers of `scope` (search_readers) and `always_user`.
+std::vector<std::string> reader_tokens(soci::session& sql, std::optional<std::string> const& scope,
+                                       std::optional<std::string> const& always_user);
 /// "1,2,3" of entry keys, for an IN list (integers only: no user text).
 std::string id_list(std::vector<long long> const& entries);
 

@@ -5,7 +5,10 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <cctype>
 #include <string>
+#include <utility>
 
 namespace bookspace::search {
 
@@ -13,9 +16,9 @@ std::string_view to_string(Kind kind) {
   return kind == Kind::document ? "document" : "file";
 }
 
-std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::string const& engine_query,
-                            Search const& s, std::string const& after_score,
-                            std::vector<long long>& entries) {
+std::vector<Hit> run_ranked(soci::session& sql, std::string const& text,
+                            std::vector<std::string> const& leading, Search const& s,
+                            std::string const& after_score, std::vector<long long>& entries) {
   using soci::into;
   using soci::use;
   const std::string kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
@@ -34,9 +37,7 @@ std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::st
   st.exchange(into(title));
   st.exchange(into(score));
   st.exchange(into(updated_at));
-  st.exchange(use(engine_query));
-  st.exchange(use(s.user));
-  st.exchange(use(s.user));
+  for (auto const& value : leading) st.exchange(use(value));
   if (s.kind) st.exchange(use(kind));
   if (s.after) {
     st.exchange(use(after_score));
@@ -56,12 +57,72 @@ std::vector<Hit> run_ranked(soci::session& sql, std::string const& text, std::st
   return hits;
 }
 
-void replace_readers(core::Tx& tx, std::string const& document_id, std::vector<std::string> const& readers) {
+namespace {
+
+/// search_readers of the document: exactly `readers`; whether that changed anything.
+bool replace_readers(core::Tx& tx, std::string const& document_id, std::vector<std::string> readers) {
+  std::vector<std::string> now;
+  {
+    soci::rowset<std::string> rows =
+        (tx.sql.prepare << "SELECT user_id FROM search_readers WHERE document_id = :doc",
+         soci::use(document_id));
+    for (auto const& user : rows) now.push_back(user);
+  }
+  std::sort(readers.begin(), readers.end());
+  readers.erase(std::unique(readers.begin(), readers.end()), readers.end());
+  std::sort(now.begin(), now.end());
+  if (now == readers) return false;
   tx.sql << "DELETE FROM search_readers WHERE document_id = :doc", soci::use(document_id);
   for (auto const& user : readers) {
-    tx.sql << "INSERT INTO search_readers (document_id, user_id) VALUES (:doc, :user) ON CONFLICT DO NOTHING",
+    tx.sql << "INSERT INTO search_readers (document_id, user_id) VALUES (:doc, :user)",
         soci::use(document_id), soci::use(user);
   }
+  return true;
+}
+
+}  // namespace
+
+void SearchIndex::set_readers(core::Tx& tx, std::string const& document_id,
+                              std::vector<std::string> const& readers) {
+  if (!replace_readers(tx, document_id, readers)) return;
+  std::vector<std::pair<long long, std::optional<std::string>>> scoped;
+  {
+    long long entry = 0;
+    std::string always;
+    soci::indicator ind = soci::i_null;
+    soci::statement st =
+        (tx.sql.prepare << "SELECT entry, always_user FROM search_entries WHERE scope_id = :doc",
+         soci::use(document_id), soci::into(entry), soci::into(always, ind));
+    if (st.execute(true)) {
+      do {
+        scoped.emplace_back(entry, ind == soci::i_ok ? std::optional<std::string>(always) : std::nullopt);
+      } while (st.fetch());
+    }
+  }
+  for (auto const& [entry, always] : scoped)
+    write_readers(tx, entry, reader_tokens(tx.sql, document_id, always));
+}
+
+std::string reader_token(std::string_view user) {
+  std::string token = "r";
+  for (unsigned char c : user) {
+    if (std::isalnum(c)) token += static_cast<char>(std::tolower(c));
+  }
+  return token;
+}
+
+std::vector<std::string> reader_tokens(soci::session& sql, std::optional<std::string> const& scope,
+                                       std::optional<std::string> const& always_user) {
+  std::vector<std::string> tokens;
+  if (scope) {
+    soci::rowset<std::string> rows =
+        (sql.prepare << "SELECT user_id FROM search_readers WHERE document_id = :doc", soci::use(*scope));
+    for (auto const& user : rows) tokens.push_back(reader_token(user));
+  }
+  if (always_user) tokens.push_back(reader_token(*always_user));
+  std::sort(tokens.begin(), tokens.end());
+  tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
+  return tokens;
 }
 
 std::int64_t SearchIndex::size(soci::session& sql) {

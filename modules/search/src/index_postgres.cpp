@@ -4,6 +4,9 @@
 // PostgreSQL's parser sees the query's tokens (not file names, URLs or tags as single words);
 // snippets are window_snippet() of the stored text (ts_headline would drop what looks like
 // markup). The body's first 300,000 characters are indexed (a tsvector holds at most 1 MB).
+// Reader tokens are lexemes of weight D in the same tsvector (the text has only A–C): a query is
+// `text:ABC & 'token':D`, which the GIN index answers by intersecting the caller's short posting
+// list with the words' long ones; ranking takes the text query alone.
 #include "index.hpp"
 #include "snippet.hpp"
 
@@ -19,13 +22,21 @@ namespace {
 using soci::into;
 using soci::use;
 
+/// Reader tokens as a tsvector literal of weight-D lexemes (tokens are letters and digits).
+std::string reader_vector(std::vector<std::string> const& tokens) {
+  std::string out;
+  for (auto const& t : tokens) (out += out.empty() ? "'" : " '") += t + "':1D";
+  return out;
+}
+
 constexpr std::string_view upsert_sql =
     "INSERT INTO search_entries (kind, ref_id, always_user, scope_id, title, tags, body, updated_at, "
     "marked_at,"
     " tsv) VALUES (:kind, :id, :always, :scope, :title, :tags, :body, :updated, :marked,"
     " setweight(to_tsvector('bookspace_search', :t2), 'A')"
     " || setweight(to_tsvector('bookspace_search', :g2), 'B')"
-    " || setweight(to_tsvector('bookspace_search', left(:b2, 300000)), 'C'))"
+    " || setweight(to_tsvector('bookspace_search', left(:b2, 300000)), 'C')"
+    " || CAST(:readers AS tsvector))"
     " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user,"
     " scope_id = excluded.scope_id, title = excluded.title, tags = excluded.tags, body = excluded.body,"
     " updated_at = excluded.updated_at, marked_at = excluded.marked_at, tsv = excluded.tsv";
@@ -40,8 +51,11 @@ constexpr std::string_view body_sql =
     " tsv = setweight(to_tsvector('bookspace_search', regexp_replace(title, '[!-/:-@\\[-`{-~]', ' ', 'g')), "
     "'A')"
     " || setweight(to_tsvector('bookspace_search', regexp_replace(tags, '[!-/:-@\\[-`{-~]', ' ', 'g')), 'B')"
-    " || setweight(to_tsvector('bookspace_search', left(:b2, 300000)), 'C')"
+    " || setweight(to_tsvector('bookspace_search', left(:b2, 300000)), 'C') || ts_filter(tsv, '{d}')"
     " WHERE kind = 'file' AND ref_id = :id";
+constexpr std::string_view readers_sql =
+    "UPDATE search_entries SET tsv = ts_filter(tsv, '{a,b,c}') || CAST(:readers AS tsvector) WHERE entry = "
+    ":entry";
 constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE kind = :kind AND ref_id = :id";
 
 class PgIndex final : public SearchIndex {
@@ -60,10 +74,11 @@ class PgIndex final : public SearchIndex {
       if (!tx.sql.got_data() || ind != soci::i_ok) body.clear();
     }
     const std::string title_words = plain_words(title), tag_words = plain_words(tags),
-                      body_words = plain_words(body);
+                      body_words = plain_words(body),
+                      readers = reader_vector(reader_tokens(tx.sql, e.scope_id, e.always_user));
     tx.sql << upsert_sql, use(kind), use(e.id), use(always, always_ind), use(scope, scope_ind), use(title),
         use(tags), use(body), use(e.updated_at), use(e.marked_at), use(title_words), use(tag_words),
-        use(body_words);
+        use(body_words), use(readers);
   }
 
   bool set_body(core::Tx& tx, std::string const& file_id, std::string const& body) override {
@@ -78,19 +93,12 @@ class PgIndex final : public SearchIndex {
     tx.sql << delete_sql, use(k), use(id);
   }
 
-  void set_readers(core::Tx& tx, std::string const& document_id,
-                   std::vector<std::string> const& readers) override {
-    replace_readers(tx, document_id, readers);
-  }
-
   std::vector<Hit> search(soci::session& sql, Search const& s) override {
     // float4 scores: the cursor's decimal is cast back to real, which gives the very value.
     std::string text =
         "SELECT e.entry, e.kind, e.ref_id, e.title, ts_rank_cd(e.tsv, q.query) AS score, e.updated_at"
         " FROM search_entries e, (SELECT to_tsquery('bookspace_search', :q) AS query) q"
-        " WHERE e.tsv @@ q.query"
-        " AND (e.always_user = :u1 OR e.scope_id IN (SELECT document_id FROM search_readers WHERE user_id = "
-        ":u2))";
+        " WHERE e.tsv @@ (q.query && CAST(:reader AS tsquery))";
     if (s.kind) text += " AND e.kind = :kind";
     if (s.after)
       text +=
@@ -100,7 +108,8 @@ class PgIndex final : public SearchIndex {
     text += " ORDER BY score DESC, e.ref_id LIMIT :n";
     const std::string after_score = s.after ? score_text(s.after->score) : std::string();
     std::vector<long long> entries;
-    auto hits = run_ranked(sql, text, pg_tsquery(s.query), s, after_score, entries);
+    const std::string reader = "'" + reader_token(s.user) + "':D";
+    auto hits = run_ranked(sql, text, {pg_tsquery(s.query, "ABC"), reader}, s, after_score, entries);
     if (hits.empty()) return hits;
     const std::string ids = id_list(entries);
     soci::rowset<soci::row> texts =
@@ -139,6 +148,12 @@ class PgIndex final : public SearchIndex {
            " AND c.relnamespace = CAST(current_schema() AS regnamespace)",
         into(bytes, ind);
     return ind == soci::i_ok ? bytes : 0;
+  }
+
+ protected:
+  void write_readers(core::Tx& tx, long long entry, std::vector<std::string> const& tokens) override {
+    const std::string readers = reader_vector(tokens);
+    tx.sql << readers_sql, use(readers), use(entry);
   }
 
  private:

@@ -1,5 +1,8 @@
-// SQLite FTS5: search_fts (title, tags, body; unicode61 without diacritics; prefix indexes of 2
-// and 3 characters) keyed by search_entries.entry; bm25 with title weighted 10, tags 4, body 1.
+// SQLite FTS5: search_fts (title, tags, body, readers; unicode61 without diacritics; prefix
+// indexes of 2 and 3 characters) keyed by search_entries.entry; bm25 with title weighted 10,
+// tags 4, body 1, readers 0. A query is `readers : "<caller's token>" AND {title tags body} :
+// (…)`: FTS5 walks the caller's short reader doclist and seeks into the words' long ones, so a
+// common word costs what the caller can read, not what the whole index holds.
 #include "index.hpp"
 
 #include "core/database.hpp"
@@ -22,22 +25,33 @@ constexpr std::string_view upsert_sql =
     " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user,"
     " scope_id = excluded.scope_id, title = excluded.title, updated_at = excluded.updated_at,"
     " marked_at = excluded.marked_at RETURNING entry";
-constexpr std::string_view match_first_sql =
-    "SELECT e.entry, e.kind, e.ref_id, e.title, -bm25(search_fts, 10.0, 4.0, 1.0) AS score, e.updated_at"
-    " FROM search_fts JOIN search_entries e ON e.entry = search_fts.rowid"
-    " WHERE search_fts MATCH :q AND (e.always_user = :u1 OR e.scope_id IN"
-    " (SELECT document_id FROM search_readers WHERE user_id = :u2))";
+constexpr std::string_view ranked_sql =
+    "SELECT e.entry, e.kind, e.ref_id, e.title, -bm25(search_fts, 10.0, 4.0, 1.0, 0.0) AS score, e.updated_at"
+    " FROM search_fts JOIN search_entries e ON e.entry = search_fts.rowid WHERE search_fts MATCH :q";
 constexpr std::string_view body_of_sql = "SELECT body FROM search_fts WHERE rowid = :entry";
 constexpr std::string_view stale_sql = "SELECT entry FROM search_entries WHERE marked_at < :before";
+constexpr std::string_view readers_sql = "UPDATE search_fts SET readers = :readers WHERE rowid = :entry";
 constexpr std::string_view orphan_readers_sql =
     "DELETE FROM search_readers WHERE document_id NOT IN"
     " (SELECT ref_id FROM search_entries WHERE kind = 'document')";
 constexpr std::string_view entry_sql = "SELECT entry FROM search_entries WHERE kind = :kind AND ref_id = :id";
 constexpr std::string_view fts_delete_sql = "DELETE FROM search_fts WHERE rowid = :entry";
 constexpr std::string_view fts_insert_sql =
-    "INSERT INTO search_fts (rowid, title, tags, body) VALUES (:entry, :title, :tags, :body)";
+    "INSERT INTO search_fts (rowid, title, tags, body, readers) VALUES (:entry, :title, :tags, :body, "
+    ":readers)";
 constexpr std::string_view fts_body_sql = "UPDATE search_fts SET body = :body WHERE rowid = :entry";
 constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE entry = :entry";
+
+std::string joined(std::vector<std::string> const& tokens) {
+  std::string out;
+  for (auto const& t : tokens) (out += out.empty() ? "" : " ") += t;
+  return out;
+}
+
+/// The user's query on the text columns only (never the readers'), for the caller's readers.
+std::string readable_match(Search const& s) {
+  return "readers : \"" + reader_token(s.user) + "\" AND {title tags body} : (" + fts5_match(s.query) + ")";
+}
 
 std::optional<long long> entry_of(soci::session& sql, Kind kind, std::string const& id) {
   long long entry = 0;
@@ -65,8 +79,9 @@ class Fts5Index final : public SearchIndex {
       if (ind != soci::i_ok) body.clear();
     }
     tx.sql << fts_delete_sql, use(entry);
-    const std::string title = indexable(e.title), tags = indexable(e.tags);
-    tx.sql << fts_insert_sql, use(entry), use(title), use(tags), use(body);
+    const std::string title = indexable(e.title), tags = indexable(e.tags),
+                      readers = joined(reader_tokens(tx.sql, e.scope_id, e.always_user));
+    tx.sql << fts_insert_sql, use(entry), use(title), use(tags), use(body), use(readers);
   }
 
   bool set_body(core::Tx& tx, std::string const& file_id, std::string const& body) override {
@@ -84,35 +99,30 @@ class Fts5Index final : public SearchIndex {
     tx.sql << delete_sql, use(*entry);
   }
 
-  void set_readers(core::Tx& tx, std::string const& document_id,
-                   std::vector<std::string> const& readers) override {
-    replace_readers(tx, document_id, readers);
-  }
-
   std::vector<Hit> search(soci::session& sql, Search const& s) override {
     // Ranked and filtered inside the query (a page of n is n readable hits); snippets only for
     // the page, in a second statement. The ranked rows are materialised before the page's
     // keyset condition applies to them (pushed down into the join, it would meet bm25() where
     // FTS5 has no row).
     std::string text = "WITH ranked AS MATERIALIZED (";
-    text += match_first_sql;
+    text += ranked_sql;
     if (s.kind) text += " AND e.kind = :kind";
     text += ") SELECT entry, kind, ref_id, title, score, updated_at FROM ranked";
     if (s.after)
       text += " WHERE score < CAST(:s1 AS REAL) OR (score = CAST(:s2 AS REAL) AND ref_id > :after)";
     text += " ORDER BY score DESC, ref_id LIMIT :n";
-    const std::string match = fts5_match(s.query);
     char after_score[40] = "";
     if (s.after) std::snprintf(after_score, sizeof after_score, "%.17g", s.after->score);
     std::vector<long long> entries;
-    auto hits = run_ranked(sql, text, match, s, after_score, entries);
+    auto hits = run_ranked(sql, text, {readable_match(s)}, s, after_score, entries);
     if (hits.empty()) return hits;
-    const std::string ids = id_list(entries);
+    const std::string ids = id_list(entries),
+                      text_match = "{title tags body} : (" + fts5_match(s.query) + ")";
     soci::rowset<soci::row> snippets =
         (sql.prepare << "SELECT rowid, snippet(search_fts, -1, char(1), char(2), '…', 24) FROM search_fts"
                         " WHERE search_fts MATCH :q AND rowid IN (" +
                             ids + ")",
-         use(match));
+         use(text_match));
     for (auto const& r : snippets) {
       const long long entry = core::sql::get_int(r, 0);
       for (std::size_t i = 0; i < entries.size(); ++i)
@@ -150,6 +160,12 @@ class Fts5Index final : public SearchIndex {
     sql << "SELECT SUM(pgsize) FROM dbstat WHERE aggregate = TRUE AND name LIKE 'search\\_%' ESCAPE '\\'",
         into(bytes, ind);
     return ind == soci::i_ok ? bytes : 0;
+  }
+
+ protected:
+  void write_readers(core::Tx& tx, long long entry, std::vector<std::string> const& tokens) override {
+    const std::string readers = joined(tokens);
+    tx.sql << readers_sql, use(readers), use(entry);
   }
 };
 

@@ -106,8 +106,8 @@ std::string fts5_match(Query const& q) {
   return negative.empty() ? positive : "(" + positive + ") NOT (" + negative + ")";
 }
 
-std::string pg_tsquery(Query const& q) {
-  auto lexeme = [](std::string const& token, bool prefix) {
+std::string pg_tsquery(Query const& q, std::string_view weights) {
+  auto lexeme = [weights](std::string const& token, bool prefix) {
     std::string out = "'";
     for (char c : token) {
       if (c == '\'')
@@ -118,7 +118,9 @@ std::string pg_tsquery(Query const& q) {
         out += c;
     }
     out += '\'';
-    if (prefix) out += ":*";
+    if (prefix || !weights.empty()) out += ':';
+    if (prefix) out += '*';
+    out += weights;
     return out;
   };
   std::string out;

@@ -49,7 +49,8 @@ std::string fts5_match(Query const& q);
 
 /// A PostgreSQL tsquery text for to_tsquery(): every token single-quoted (`'` doubled,
 /// backslashes escaped), phrases joined with <->, prefixes as `'tok':*`, exclusions with !,
-/// terms with &.
-std::string pg_tsquery(Query const& q);
+/// terms with &. `weights` (letters A–D), when given, restricts every token to lexemes of those
+/// weights: `'tok':ABC`, `'tok':*ABC`.
+std::string pg_tsquery(Query const& q, std::string_view weights = {});
 
 }  // namespace bookspace::search

@@ -49,14 +49,14 @@ void Service::follow(core::Tx& tx, core::Event const& e) {
   SearchIndex& index = deps_.index;
   const long long now = deps_.clock.now_ms();
   if (auto c = core::event_as<documents::Created>(e)) {
-    index.upsert(tx, document_entry(*c, now));
     index.set_readers(tx, c->id, c->readers);
+    index.upsert(tx, document_entry(*c, now));
   } else if (auto u = core::event_as<documents::Updated>(e)) {
-    index.upsert(tx, document_entry(*u, now));
     index.set_readers(tx, u->id, u->readers);
+    index.upsert(tx, document_entry(*u, now));
   } else if (auto r = core::event_as<documents::Restored>(e)) {
-    index.upsert(tx, document_entry(*r, now));
     index.set_readers(tx, r->id, r->readers);
+    index.upsert(tx, document_entry(*r, now));
   } else if (auto d = core::event_as<documents::Deleted>(e)) {
     index.set_readers(tx, d->id, {});  // trashed: nobody finds it, its files only their owners
   } else if (auto p = core::event_as<documents::Purged>(e)) {
@@ -97,8 +97,8 @@ ReindexResult Service::reindex(soci::session& sql, std::function<bool()> const& 
         for (auto const& id : ids) {
           auto snapshot = deps_.documents->snapshot(tx.sql, id);
           if (!snapshot) continue;
+          deps_.index.set_readers(tx, id, snapshot->readers);  // first: the entry is written with them
           deps_.index.upsert(tx, document_entry(*snapshot, now));
-          deps_.index.set_readers(tx, id, snapshot->readers);
           ++result.documents;
         }
       });

@@ -39,6 +39,7 @@ TEST_CASE("operators and punctuation are literal text, never syntax") {
   CHECK(fts5_match(parsed("c++ ')--")) == R"("c")");                // `')--` holds no word: dropped
   CHECK(fts5_match(parsed("o'brien")) == R"("o brien")");
   CHECK(pg_tsquery(parsed("o'brien")) == "('o' <-> 'brien')");
+  CHECK(pg_tsquery(parsed("o'brien pre*"), "ABC") == "('o':ABC <-> 'brien':ABC) & 'pre':*ABC");
   CHECK(fts5_match(parsed("a*b")) == R"("a b")");
   CHECK_FALSE(parse_query("\"\"\"\" ***"));  // nothing to look for: no hits, not an error
   CHECK(fts5_match(parsed("caf\xC3\xA9")) == "\"caf\xC3\xA9\"");
