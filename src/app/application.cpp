@@ -91,6 +91,7 @@ void open_database(Application::Parts& p) {
   db_options.busy_timeout_ms = static_cast<int>(cfg.integer("database.busy_timeout_ms"));
   db_options.sqlite_synchronous = cfg.str("database.sqlite_synchronous");
   db_options.sqlite_group_commit = cfg.boolean("database.sqlite_group_commit");
+  db_options.sqlite_wal_limit_mib = static_cast<int>(cfg.integer("database.sqlite_wal_limit_mib"));
   db_options.sqlite_cache_kib = static_cast<int>(cfg.integer("database.sqlite_cache_kib"));
   try {
     p.db = std::make_unique<core::Database>(db_options, p.log);

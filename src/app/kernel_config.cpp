@@ -110,6 +110,10 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add(integer_key(
       "database.sqlite_checkpoint_interval_ms", 1000, 10, 3600000,
       "SQLite with group commit: how often the WAL is checkpointed (passive) in the background."));
+  s.add(integer_key("database.sqlite_wal_limit_mib", 128, 0, 1048576,
+                    "SQLite with group commit: past this size the writer starts the WAL over between two "
+                    "commits (sustained writes never let passive checkpoints catch up); the WAL file is cut "
+                    "back to it. 0: unbounded."));
   ConfigKey sync{"database.sqlite_synchronous", ConfigType::string, "FULL",
                  "SQLite synchronous pragma; FULL means a 2xx is on disk."};
   sync.choices = {"FULL", "NORMAL", "EXTRA"};

@@ -107,6 +107,17 @@ void exec_script(soci::session& sql, Dialect dialect, std::string_view script) {
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(reason);
 }
 
+void track_wal_frames(soci::session& sql, int* frames) {
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(sql.get_backend());
+  sqlite_api::sqlite3_wal_hook(
+      backend->conn_,
+      [](void* out, sqlite_api::sqlite3*, char const*, int n) {
+        *static_cast<int*>(out) = n;
+        return SQLITE_OK;
+      },
+      frames);
+}
+
 void release_statement(soci::statement& statement, bool sqlite) {
   if (!sqlite) return;
   // No RTTI in Debian's SOCI: the caller says which backend made the statement.
@@ -146,10 +157,12 @@ std::unique_ptr<Session> open_session(DatabaseUrl const& url, DatabaseOptions co
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  exec_script(*session, Dialect::sqlite,
-              "PRAGMA synchronous=" + options.sqlite_synchronous +
-                  "; PRAGMA foreign_keys=ON; PRAGMA cache_size=-" + std::to_string(options.sqlite_cache_kib) +
-                  ";");
+  exec_script(
+      *session, Dialect::sqlite,
+      "PRAGMA synchronous=" + options.sqlite_synchronous + "; PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
+          std::to_string(options.sqlite_cache_kib) + "; PRAGMA journal_size_limit=" +
+          std::to_string(options.sqlite_wal_limit_mib > 0 ? options.sqlite_wal_limit_mib * 1048576LL : -1LL) +
+          ";");
   return session;
 }
 
@@ -183,7 +196,9 @@ Database::Database(DatabaseOptions options, Logger& log)
     for (auto& s : sessions_) exec_script(*s, Dialect::sqlite, "PRAGMA wal_autocheckpoint=0");
     auto writer = open_session(url_, options_);
     exec_script(*writer, Dialect::sqlite, "PRAGMA wal_autocheckpoint=0");
-    committer_ = std::make_unique<GroupCommitter>(std::move(writer), log_, options_.max_queue);
+    committer_ =
+        std::make_unique<GroupCommitter>(std::move(writer), log_, options_.max_queue,
+                                         static_cast<std::int64_t>(options_.sqlite_wal_limit_mib) * 1048576);
   }
   log_.debug("database open", {{"dialect", to_string(url_.dialect)}, {"pool_size", options_.pool_size}});
 }

@@ -33,6 +33,10 @@ struct DatabaseOptions {
   int sqlite_cache_kib = 2000;  ///< SQLite page cache per connection (SQLite's default is 2,000 KiB)
   int busy_timeout_ms = 5000;   ///< SQLite: how long a writer waits for the lock
   std::string sqlite_synchronous = "FULL";
+  /// SQLite with group commit: past this many MiB the writer restarts the WAL from its start
+  /// (under sustained writes passive checkpoints never catch up, and the WAL would grow without
+  /// end); also the size the WAL file is cut back to. 0: no bound.
+  int sqlite_wal_limit_mib = 128;
 };
 
 /// Where a database URL points.
@@ -46,6 +50,10 @@ DatabaseUrl parse_database_url(std::string_view url);
 std::string libpq_conninfo(std::string_view url);
 /// The URL with any password replaced by "***".
 std::string redact_database_url(std::string_view url);
+
+/// SQLite: after every commit on `sql`, the frames in the WAL are stored in `*frames` (a WAL
+/// hook; SQLite's own automatic checkpoints use the same hook, so they stop).
+void track_wal_frames(soci::session& sql, int* frames);
 
 /// Opens one connection, configured as the pool's are (SQLite pragmas).
 /// Every connection of the process is made here (a core::Session: core/prepared.hpp).

@@ -6,13 +6,23 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace bookspace::core {
 
 GroupCommitter::GroupCommitter(std::unique_ptr<Session> session, Logger& log, std::size_t max_queue,
-                               std::size_t max_batch)
+                               std::int64_t wal_limit_bytes, std::size_t max_batch)
     : session_(std::move(session)), log_(log), max_queue_(max_queue), max_batch_(max_batch) {
+  if (wal_limit_bytes > 0) {
+    int page_size = 4096;
+    *session_ << "PRAGMA page_size", soci::into(page_size);
+    *session_ << "PRAGMA busy_timeout", soci::into(busy_timeout_ms_);
+    wal_limit_frames_ =
+        static_cast<int>(std::max<std::int64_t>(1, wal_limit_bytes / std::max(page_size, 512)));
+    wal_next_restart_ = wal_limit_frames_;
+    track_wal_frames(*session_, &wal_frames_);
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -59,7 +69,35 @@ void GroupCommitter::run() {
     }
     commit_batch(batch);
     batch.clear();
+    bound_wal();
   }
+}
+
+void GroupCommitter::bound_wal() {
+  if (wal_limit_frames_ == 0) return;
+  if (wal_frames_ < wal_next_restart_) {
+    // The WAL started over (a RESTART, or a passive checkpoint that caught up during a pause).
+    if (wal_frames_ < wal_limit_frames_) wal_next_restart_ = wal_limit_frames_;
+    return;
+  }
+  soci::session& sql = *session_;
+  int busy = 1, log_frames = 0, checkpointed = 0;
+  try {
+    exec_script(sql, Dialect::sqlite, "PRAGMA busy_timeout=200");
+    sql << "PRAGMA wal_checkpoint(RESTART)", soci::into(busy), soci::into(log_frames),
+        soci::into(checkpointed);
+  } catch (std::exception const& e) {
+    log_.warn("WAL restart checkpoint failed", {{"error", e.what()}});
+  }
+  try {
+    exec_script(sql, Dialect::sqlite, "PRAGMA busy_timeout=" + std::to_string(busy_timeout_ms_));
+  } catch (std::exception const& e) {
+    log_.error("group commit: busy_timeout not restored", {{"error", e.what()}});
+  }
+  // Done: the next commit starts the WAL over (and cuts the file back to journal_size_limit).
+  // Readers or the passive checkpointer kept it: try again once it has grown by a quarter limit.
+  wal_next_restart_ = busy == 0 ? wal_limit_frames_ : wal_frames_ + std::max(1, wal_limit_frames_ / 4);
+  log_.debug("WAL restart checkpoint", {{"frames", log_frames}, {"done", busy == 0}});
 }
 
 void GroupCommitter::commit_batch(std::deque<Job>& batch) {

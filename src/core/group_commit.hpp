@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <exception>
 #include <functional>
@@ -27,6 +28,12 @@ class Logger;
 /// transaction in it — "2xx means on disk" holds for each. While one batch commits, the next
 /// gathers, so the batch grows with the load and the disk is synced once per batch instead of
 /// once per request. SQLite has a single writer anyway; this makes its waiting productive.
+///
+/// The WAL stays bounded: passive checkpoints elsewhere copy pages back while writes go on, but
+/// SQLite starts the WAL over only when a checkpoint has caught up with it, which never happens
+/// under sustained writes. Past `wal_limit_bytes` the writer, between two batches, runs a
+/// RESTART checkpoint (most pages are already copied back; it waits at most 200 ms for readers
+/// to leave the WAL, else it tries again once the WAL has grown by a quarter of the limit).
 class GroupCommitter {
  public:
   struct Job {
@@ -37,7 +44,7 @@ class GroupCommitter {
   };
 
   GroupCommitter(std::unique_ptr<Session> session, Logger& log, std::size_t max_queue,
-                 std::size_t max_batch = 128);
+                 std::int64_t wal_limit_bytes = 0, std::size_t max_batch = 128);
   ~GroupCommitter();
   GroupCommitter(GroupCommitter const&) = delete;
   GroupCommitter& operator=(GroupCommitter const&) = delete;
@@ -51,11 +58,16 @@ class GroupCommitter {
  private:
   void run();
   void commit_batch(std::deque<Job>& batch);
+  void bound_wal();
 
   std::unique_ptr<Session> session_;
   Logger& log_;
   const std::size_t max_queue_;
   const std::size_t max_batch_;
+  int busy_timeout_ms_ = 5000;
+  int wal_frames_ = 0;        ///< after the last commit (a WAL hook writes it, on this thread)
+  int wal_limit_frames_ = 0;  ///< 0: unbounded
+  int wal_next_restart_ = 0;  ///< frames at which the next RESTART is tried
   mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<Job> queue_;
