@@ -10,7 +10,8 @@
   search_bench.py query PORT OUT TERM N                  N searches for TERM by users of OUT (round
                                                          robin); prints p50 p95 p99 in ms
   search_bench.py raw-sqlite DB OUT TERM N               the same ranked, permission-filtered FTS5
-                                                         statement straight on the database file
+                                                         statement and the page's snippet() one,
+                                                         straight on the database file
   search_bench.py raw-pg URL OUT TERM N                  the same for PostgreSQL, N statements in one
                                                          psql session with \\timing
 """
@@ -121,11 +122,18 @@ def query(port, out, term, n):
 
 RAW_SQLITE = """
 SELECT entry, kind, ref_id, title, score, updated_at FROM (
-  SELECT e.entry, e.kind, e.ref_id, e.title, -bm25(search_fts, 10.0, 4.0, 1.0) AS score, e.updated_at
+  SELECT e.entry, e.kind, e.ref_id, e.title, -bm25(search_fts, 10.0, 4.0, 1.0, 0.0) AS score, e.updated_at
   FROM search_fts JOIN search_entries e ON e.entry = search_fts.rowid
-  WHERE search_fts MATCH ? AND (e.always_user = ? OR e.scope_id IN
-    (SELECT document_id FROM search_readers WHERE user_id = ?)))
+  WHERE search_fts MATCH ?)
 ORDER BY score DESC, ref_id LIMIT 21"""
+SNIPPETS_SQLITE = """SELECT rowid, snippet(search_fts, -1, char(1), char(2), '…', 24) FROM search_fts
+  WHERE search_fts MATCH ? AND rowid IN (%s)"""
+
+
+def reader_token(uid):
+    # As the server's reader_token(): the permission filter is the caller's token, intersected
+    # with the words inside the engine.
+    return "r" + "".join(c for c in uid.lower() if c.isalnum())
 
 
 def raw_sqlite(db, out, term, n):
@@ -135,27 +143,35 @@ def raw_sqlite(db, out, term, n):
     samples = []
     for i in range(int(n)):
         uid = accounts[i % len(accounts)][0]
+        q = 'readers : "%s" AND {title tags body} : (%s)' % (reader_token(uid), match)
         start = time.perf_counter()
-        conn.execute(RAW_SQLITE, (match, uid, uid)).fetchall()
+        rows = conn.execute(RAW_SQLITE, (q,)).fetchall()
+        if rows:  # the page's snippets, the server's second statement
+            conn.execute(SNIPPETS_SQLITE % ",".join(str(r[0]) for r in rows[:20]),
+                         ("{title tags body} : (%s)" % match,)).fetchall()
         samples.append((time.perf_counter() - start) * 1000)
     print(percentiles(samples))
 
 
-RAW_PG = """SELECT e.entry, e.kind, e.ref_id, e.title, ts_rank_cd(e.tsv, q.query) AS score, e.updated_at
- FROM search_entries e, (SELECT to_tsquery('bookspace_search', '%s') AS query) q WHERE e.tsv @@ q.query
- AND (e.always_user = '%s' OR e.scope_id IN (SELECT document_id FROM search_readers WHERE user_id = '%s'))
- ORDER BY score DESC, e.ref_id LIMIT 21;"""
+# The ranked page, then the page's texts for snippets (the server's second statement; the snippet
+# window itself is the server's C++, on the HTTP side of the ratio).
+RAW_PG = """WITH page AS (SELECT e.entry, e.kind, e.ref_id, e.title, ts_rank_cd(e.tsv, q.query) AS score, e.updated_at
+ FROM search_entries e, (SELECT to_tsquery('bookspace_search', '%s') AS query) q
+ WHERE e.tsv @@ (q.query && CAST('%s' AS tsquery))
+ ORDER BY score DESC, e.ref_id LIMIT 21)
+ SELECT p.*, CASE WHEN e.body = '' THEN e.title ELSE left(e.body, 100000) END FROM page p
+ JOIN search_entries e ON e.entry = p.entry;"""
 
 
 def raw_pg(url, out, term, n):
     import re
     import subprocess
     accounts = [line.split() for line in open(out)]
-    tsquery = " & ".join("''%s''" % w for w in term.split())  # the benchmark's terms are plain words
+    tsquery = " & ".join("''%s'':ABC" % w for w in term.split())  # the benchmark's terms are plain words
     script = "\\timing on\n\\o /dev/null\n"
     for i in range(int(n)):
         uid = accounts[i % len(accounts)][0]
-        script += RAW_PG % (tsquery.replace("''", "'").replace("'", "''"), uid, uid) + "\n"
+        script += RAW_PG % (tsquery, "''%s'':D" % reader_token(uid)) + "\n"
     run = subprocess.run(["psql", "-X", "-q", url], input=script, capture_output=True, text=True, check=True)
     samples = [float(m) for m in re.findall(r"Time: ([0-9.]+) ms", run.stdout + run.stderr)]
     if len(samples) != int(n):
