@@ -3,6 +3,7 @@
 // tags 4, body 1, readers 0. A query is `readers : "<caller's token>" AND {title tags body} :
 // (…)`: FTS5 walks the caller's short reader doclist and seeks into the words' long ones, so a
 // common word costs what the caller can read, not what the whole index holds.
+#include "fts5_rank.hpp"
 #include "index.hpp"
 
 #include "core/database.hpp"
@@ -10,6 +11,7 @@
 
 #include <soci/soci.h>
 
+#include <chrono>
 #include <cstdio>
 
 namespace bookspace::search {
@@ -25,9 +27,8 @@ constexpr std::string_view upsert_sql =
     " ON CONFLICT (kind, ref_id) DO UPDATE SET always_user = excluded.always_user,"
     " scope_id = excluded.scope_id, title = excluded.title, updated_at = excluded.updated_at,"
     " marked_at = excluded.marked_at RETURNING entry";
-constexpr std::string_view ranked_sql =
-    "SELECT e.entry, e.kind, e.ref_id, e.title, -bm25(search_fts, 10.0, 4.0, 1.0, 0.0) AS score, e.updated_at"
-    " FROM search_fts JOIN search_entries e ON e.entry = search_fts.rowid WHERE search_fts MATCH :q";
+/// How long a phrase's document count is kept for ranking (fts5_rank.hpp).
+constexpr std::chrono::seconds document_count_ttl{60};
 constexpr std::string_view body_of_sql = "SELECT body FROM search_fts WHERE rowid = :entry";
 constexpr std::string_view stale_sql = "SELECT entry FROM search_entries WHERE marked_at < :before";
 constexpr std::string_view readers_sql = "UPDATE search_fts SET readers = :readers WHERE rowid = :entry";
@@ -100,35 +101,13 @@ class Fts5Index final : public SearchIndex {
   }
 
   std::vector<Hit> search(soci::session& sql, Search const& s) override {
-    // Ranked and filtered inside the query (a page of n is n readable hits); snippets only for
-    // the page, in a second statement. The ranked rows are materialised before the page's
-    // keyset condition applies to them (pushed down into the join, it would meet bm25() where
-    // FTS5 has no row).
-    std::string text = "WITH ranked AS MATERIALIZED (";
-    text += ranked_sql;
-    if (s.kind) text += " AND e.kind = :kind";
-    text += ") SELECT entry, kind, ref_id, title, score, updated_at FROM ranked";
-    if (s.after)
-      text += " WHERE score < CAST(:s1 AS REAL) OR (score = CAST(:s2 AS REAL) AND ref_id > :after)";
-    text += " ORDER BY score DESC, ref_id LIMIT :n";
-    char after_score[40] = "";
-    if (s.after) std::snprintf(after_score, sizeof after_score, "%.17g", s.after->score);
-    std::vector<long long> entries;
-    auto hits = run_ranked(sql, text, {readable_match(s)}, s, after_score, entries);
-    if (hits.empty()) return hits;
-    const std::string ids = id_list(entries),
-                      text_match = "{title tags body} : (" + fts5_match(s.query) + ")";
-    soci::rowset<soci::row> snippets =
-        (sql.prepare << "SELECT rowid, snippet(search_fts, -1, char(1), char(2), '…', 24) FROM search_fts"
-                        " WHERE search_fts MATCH :q AND rowid IN (" +
-                            ids + ")",
-         use(text_match));
-    for (auto const& r : snippets) {
-      const long long entry = core::sql::get_int(r, 0);
-      for (std::size_t i = 0; i < entries.size(); ++i)
-        if (entries[i] == entry) hits[i].snippet = core::sql::get_text(r, 1);
+    try {
+      return ranked_page(sql, s);
+    } catch (soci::soci_error const& e) {
+      if (!missing_fts5_rank(e.what())) throw;
     }
-    return hits;
+    register_fts5_rank(sql);  // the first search on this connection
+    return ranked_page(sql, s);
   }
 
   bool has_body(soci::session& sql, Kind kind, std::string const& id) override {
@@ -167,6 +146,54 @@ class Fts5Index final : public SearchIndex {
     const std::string readers = joined(tokens);
     tx.sql << readers_sql, use(readers), use(entry);
   }
+
+ private:
+  /// Ranked and filtered inside the query (a page of n is n readable hits); snippets only for
+  /// the page, in a second statement. The ranked rows are materialised before the page's keyset
+  /// condition applies to them (pushed down into the join, it would meet the rank function where
+  /// FTS5 has no row).
+  std::vector<Hit> ranked_page(soci::session& sql, Search const& s) {
+    // bm25 with each phrase's document count kept (fts5_rank.hpp): phrase 0 is the reader
+    // token (weight 0: its count does not matter), then the query's, in FTS5's order. The counts
+    // are integers of ours, written into the statement.
+    std::string rank = "-bookspace_bm25(search_fts, 10.0, 4.0, 1.0, 0.0, 0";
+    for (auto const& phrase : fts5_phrases(s.query)) {
+      rank += ", " + std::to_string(counts_.get(phrase, [&] {
+                long long n = 0;
+                const std::string match = "{title tags body} : " + phrase;
+                sql << "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH :q", use(match), into(n);
+                return static_cast<std::int64_t>(n);
+              }));
+    }
+    std::string text = "WITH ranked AS MATERIALIZED (SELECT e.entry, e.kind, e.ref_id, e.title, " + rank +
+                       ") AS score, e.updated_at FROM search_fts JOIN search_entries e ON e.entry = "
+                       "search_fts.rowid WHERE search_fts MATCH :q";
+    if (s.kind) text += " AND e.kind = :kind";
+    text += ") SELECT entry, kind, ref_id, title, score, updated_at FROM ranked";
+    if (s.after)
+      text += " WHERE score < CAST(:s1 AS REAL) OR (score = CAST(:s2 AS REAL) AND ref_id > :after)";
+    text += " ORDER BY score DESC, ref_id LIMIT :n";
+    char after_score[40] = "";
+    if (s.after) std::snprintf(after_score, sizeof after_score, "%.17g", s.after->score);
+    std::vector<long long> entries;
+    auto hits = run_ranked(sql, text, {readable_match(s)}, s, after_score, entries);
+    if (hits.empty()) return hits;
+    const std::string ids = id_list(entries),
+                      text_match = "{title tags body} : (" + fts5_match(s.query) + ")";
+    soci::rowset<soci::row> snippets =
+        (sql.prepare << "SELECT rowid, snippet(search_fts, -1, char(1), char(2), '…', 24) FROM search_fts"
+                        " WHERE search_fts MATCH :q AND rowid IN (" +
+                            ids + ")",
+         use(text_match));
+    for (auto const& r : snippets) {
+      const long long entry = core::sql::get_int(r, 0);
+      for (std::size_t i = 0; i < entries.size(); ++i)
+        if (entries[i] == entry) hits[i].snippet = core::sql::get_text(r, 1);
+    }
+    return hits;
+  }
+
+  DocumentCounts counts_{document_count_ttl};
 };
 
 }  // namespace

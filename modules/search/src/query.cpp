@@ -86,24 +86,39 @@ std::optional<Query> parse_query(std::string_view text) {
   return q;
 }
 
+namespace {
+
+std::string fts5_quoted(Term const& t) {
+  std::string out = "\"";
+  for (std::size_t k = 0; k < t.tokens.size(); ++k) {
+    if (k) out += ' ';
+    for (char c : t.tokens[k]) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  }
+  out += '"';
+  if (t.prefix) out += '*';
+  return out;
+}
+
+}  // namespace
+
 std::string fts5_match(Query const& q) {
-  auto quoted = [](Term const& t) {
-    std::string out = "\"";
-    for (std::size_t k = 0; k < t.tokens.size(); ++k) {
-      if (k) out += ' ';
-      for (char c : t.tokens[k]) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    }
-    out += '"';
-    if (t.prefix) out += '*';
-    return out;
-  };
   std::string positive, negative;
   for (auto const& t : q.terms) {
     std::string& into = t.excluded ? negative : positive;
     if (!into.empty()) into += t.excluded ? " OR " : " AND ";
-    into += quoted(t);
+    into += fts5_quoted(t);
   }
   return negative.empty() ? positive : "(" + positive + ") NOT (" + negative + ")";
+}
+
+std::vector<std::string> fts5_phrases(Query const& q) {
+  std::vector<std::string> out;
+  for (bool excluded : {false, true}) {
+    for (auto const& t : q.terms) {
+      if (t.excluded == excluded) out.push_back(fts5_quoted(t));
+    }
+  }
+  return out;
 }
 
 std::string pg_tsquery(Query const& q, std::string_view weights) {

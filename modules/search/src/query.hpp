@@ -46,6 +46,9 @@ std::vector<std::string> tokens_of(std::string_view text);
 /// An FTS5 MATCH expression: every token in double quotes (a `"` inside doubled), phrases as
 /// one quoted string, prefixes as `"tok"*`, exclusions with NOT.
 std::string fts5_match(Query const& q);
+/// The phrases of fts5_match(q) in the order FTS5 numbers them: the terms to find, then the
+/// excluded ones.
+std::vector<std::string> fts5_phrases(Query const& q);
 
 /// A PostgreSQL tsquery text for to_tsquery(): every token single-quoted (`'` doubled,
 /// backslashes escaped), phrases joined with <->, prefixes as `'tok':*`, exclusions with !,

@@ -30,6 +30,8 @@ TEST_CASE("words, phrases, prefixes and exclusions") {
   CHECK(q.terms[4].excluded);
   CHECK(q.terms[4].tokens.size() == 2);
   CHECK(fts5_match(q) == R"(("alpha" AND "exact phrase" AND "pre"*) NOT ("gone" OR "not this"))");
+  CHECK(fts5_phrases(q) == std::vector<std::string>{R"("alpha")", R"("exact phrase")", R"("pre"*)",
+                                                    R"("gone")", R"("not this")"});
   CHECK(pg_tsquery(q) == "'alpha' & ('exact' <-> 'phrase') & 'pre':* & !'gone' & !('not' <-> 'this')");
 }
 
