@@ -32,16 +32,27 @@ def zipf_words(rng, n):
     return ["w%d" % int(math.exp(rng.random() * math.log(VOCAB)) - 1) for _ in range(n)]
 
 
+class Refused(Exception):
+    pass
+
+
 def post(conn, path, body, token=None):
+    # 503 (overloaded) and 429 are waited out, as a client should; anything else >= 300 stops
+    # the seed (raised, so that a seeding thread cannot end quietly with its share undone).
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = "Bearer " + token
-    conn.request("POST", path, json.dumps(body), headers)
-    r = conn.getresponse()
-    data = r.read()
-    if r.status >= 300:
-        sys.exit("%s answered %d: %s" % (path, r.status, data[:200]))
-    return json.loads(data) if data else None
+    for attempt in range(100):
+        conn.request("POST", path, json.dumps(body), headers)
+        r = conn.getresponse()
+        data = r.read()
+        if r.status in (429, 503):
+            time.sleep(min(2.0, 0.05 * (attempt + 1)))
+            continue
+        if r.status >= 300:
+            raise Refused("%s answered %d: %s" % (path, r.status, data[:200]))
+        return json.loads(data) if data else None
+    raise Refused("%s kept answering %d" % (path, r.status))
 
 
 def put(conn, path, body, token):
@@ -76,11 +87,21 @@ def seed(port, docs, users, threads, out):
                     put(c, "/api/v1/documents/%s/shares/%s" % (doc["id"], accounts[other][0]), {"role": "viewer"},
                         accounts[owner][1])
 
-    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    failures = []
+
+    def guarded(t):
+        try:
+            work(t)
+        except Exception as e:  # reported below: the seed must not claim documents it lost
+            failures.append(repr(e))
+
+    pool = [threading.Thread(target=guarded, args=(t,)) for t in range(threads)]
     for p in pool:
         p.start()
     for p in pool:
         p.join()
+    if failures:
+        sys.exit("seed failed: " + "; ".join(failures))
     with open(out, "w") as f:
         for uid, token in accounts:
             f.write("%s %s\n" % (uid, token))

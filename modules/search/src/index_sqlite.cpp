@@ -7,10 +7,13 @@
 #include "index.hpp"
 
 #include "core/database.hpp"
+#include "core/prepared.hpp"
 #include "core/sql.hpp"
 
 #include <soci/soci.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 
@@ -52,6 +55,57 @@ std::string joined(std::vector<std::string> const& tokens) {
 /// The user's query on the text columns only (never the readers'), for the caller's readers.
 std::string readable_match(Search const& s) {
   return "readers : \"" + reader_token(s.user) + "\" AND {title tags body} : (" + fts5_match(s.query) + ")";
+}
+
+struct RankedVars {
+  std::array<long long, max_terms> counts{};
+  std::string match, want_kind, after_score, after_id;
+  int limit = 0;
+  long long entry = 0, updated_at = 0;
+  std::string kind, ref_id, title;
+  double score = 0;
+};
+
+struct SnippetVars {
+  std::string match, ids;
+  long long entry = 0;
+  std::string snippet;
+  soci::indicator indicator = soci::i_null;
+};
+
+constexpr std::string_view snippets_sql =
+    "SELECT rowid, snippet(search_fts, -1, char(1), char(2), '…', 24) FROM search_fts"
+    " WHERE search_fts MATCH :q AND rowid IN (SELECT value FROM json_each(:ids))";
+
+/// The ranked statement for `phrases` query phrases, with or without a kind and a page position:
+/// one text per shape, made once (prepared statements are keyed by the text's address). The
+/// phrases' document counts are parameters of bookspace_bm25 (fts5_rank.hpp); the ranked rows
+/// are materialised before the page's keyset condition applies to them (pushed down into the
+/// join, it would meet the rank function where FTS5 has no row).
+std::string_view ranked_text(std::size_t phrases, bool kind, bool after) {
+  static const std::vector<std::string> texts = [] {
+    std::vector<std::string> out;
+    for (std::size_t n = 1; n <= max_terms; ++n) {
+      for (bool k : {false, true}) {
+        for (bool a : {false, true}) {
+          std::string t =
+              "WITH ranked AS MATERIALIZED (SELECT e.entry, e.kind, e.ref_id, e.title,"
+              " -bookspace_bm25(search_fts, 10.0, 4.0, 1.0, 0.0, 0";
+          for (std::size_t i = 0; i < n; ++i) t += ", :c" + std::to_string(i);
+          t += ") AS score, e.updated_at FROM search_fts JOIN search_entries e ON e.entry = search_fts.rowid"
+               " WHERE search_fts MATCH :q";
+          if (k) t += " AND e.kind = :kind";
+          t += ") SELECT entry, kind, ref_id, title, score, updated_at FROM ranked";
+          if (a) t += " WHERE score < CAST(:s1 AS REAL) OR (score = CAST(:s2 AS REAL) AND ref_id > :after)";
+          t += " ORDER BY score DESC, ref_id LIMIT :n";
+          out.push_back(std::move(t));
+        }
+      }
+    }
+    return out;
+  }();
+  const std::size_t n = std::clamp<std::size_t>(phrases, 1, max_terms);
+  return texts[((n - 1) * 2 + (kind ? 1 : 0)) * 2 + (after ? 1 : 0)];
 }
 
 std::optional<long long> entry_of(soci::session& sql, Kind kind, std::string const& id) {
@@ -149,47 +203,65 @@ class Fts5Index final : public SearchIndex {
 
  private:
   /// Ranked and filtered inside the query (a page of n is n readable hits); snippets only for
-  /// the page, in a second statement. The ranked rows are materialised before the page's keyset
-  /// condition applies to them (pushed down into the join, it would meet the rank function where
-  /// FTS5 has no row).
+  /// the page, in a second statement. Both are prepared once per connection (ranked_text()).
   std::vector<Hit> ranked_page(soci::session& sql, Search const& s) {
-    // bm25 with each phrase's document count kept (fts5_rank.hpp): phrase 0 is the reader
-    // token (weight 0: its count does not matter), then the query's, in FTS5's order. The counts
-    // are integers of ours, written into the statement.
-    std::string rank = "-bookspace_bm25(search_fts, 10.0, 4.0, 1.0, 0.0, 0";
-    for (auto const& phrase : fts5_phrases(s.query)) {
-      rank += ", " + std::to_string(counts_.get(phrase, [&] {
-                long long n = 0;
-                const std::string match = "{title tags body} : " + phrase;
-                sql << "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH :q", use(match), into(n);
-                return static_cast<std::int64_t>(n);
-              }));
+    const auto phrases = fts5_phrases(s.query);
+    auto& q =
+        core::prepared<RankedVars>(sql, ranked_text(phrases.size(), s.kind.has_value(), s.after.has_value()),
+                                   [n = phrases.size(), kind = s.kind.has_value(),
+                                    after = s.after.has_value()](soci::statement& st, RankedVars& v) {
+                                     st.exchange(into(v.entry));
+                                     st.exchange(into(v.kind));
+                                     st.exchange(into(v.ref_id));
+                                     st.exchange(into(v.title));
+                                     st.exchange(into(v.score));
+                                     st.exchange(into(v.updated_at));
+                                     for (std::size_t i = 0; i < n; ++i) st.exchange(use(v.counts[i]));
+                                     st.exchange(use(v.match));
+                                     if (kind) st.exchange(use(v.want_kind));
+                                     if (after) {
+                                       st.exchange(use(v.after_score));
+                                       st.exchange(use(v.after_score));
+                                       st.exchange(use(v.after_id));
+                                     }
+                                     st.exchange(use(v.limit));
+                                   });
+    // Phrase 0 is the reader token (weight 0: its count does not matter), then the query's.
+    for (std::size_t i = 0; i < phrases.size(); ++i) {
+      q.vars.counts[i] = counts_.get(phrases[i], [&] {
+        long long n = 0;
+        const std::string match = "{title tags body} : " + phrases[i];
+        sql << "SELECT COUNT(*) FROM search_fts WHERE search_fts MATCH :q", use(match), into(n);
+        return static_cast<std::int64_t>(n);
+      });
     }
-    std::string text = "WITH ranked AS MATERIALIZED (SELECT e.entry, e.kind, e.ref_id, e.title, " + rank +
-                       ") AS score, e.updated_at FROM search_fts JOIN search_entries e ON e.entry = "
-                       "search_fts.rowid WHERE search_fts MATCH :q";
-    if (s.kind) text += " AND e.kind = :kind";
-    text += ") SELECT entry, kind, ref_id, title, score, updated_at FROM ranked";
-    if (s.after)
-      text += " WHERE score < CAST(:s1 AS REAL) OR (score = CAST(:s2 AS REAL) AND ref_id > :after)";
-    text += " ORDER BY score DESC, ref_id LIMIT :n";
+    q.vars.match = readable_match(s);
+    q.vars.want_kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
     char after_score[40] = "";
     if (s.after) std::snprintf(after_score, sizeof after_score, "%.17g", s.after->score);
+    q.vars.after_score = after_score;
+    q.vars.after_id = s.after ? s.after->id : std::string();
+    q.vars.limit = s.limit;
+    std::vector<Hit> hits;
     std::vector<long long> entries;
-    auto hits = run_ranked(sql, text, {readable_match(s)}, s, after_score, entries);
+    q.run_each([&](RankedVars const& v) {
+      entries.push_back(v.entry);
+      hits.push_back(
+          {v.kind == "file" ? Kind::file : Kind::document, v.ref_id, v.title, "", v.score, v.updated_at});
+    });
     if (hits.empty()) return hits;
-    const std::string ids = id_list(entries),
-                      text_match = "{title tags body} : (" + fts5_match(s.query) + ")";
-    soci::rowset<soci::row> snippets =
-        (sql.prepare << "SELECT rowid, snippet(search_fts, -1, char(1), char(2), '…', 24) FROM search_fts"
-                        " WHERE search_fts MATCH :q AND rowid IN (" +
-                            ids + ")",
-         use(text_match));
-    for (auto const& r : snippets) {
-      const long long entry = core::sql::get_int(r, 0);
+    auto& snip = core::prepared<SnippetVars>(sql, snippets_sql, [](soci::statement& st, SnippetVars& v) {
+      st.exchange(into(v.entry));
+      st.exchange(into(v.snippet, v.indicator));
+      st.exchange(use(v.match));
+      st.exchange(use(v.ids));
+    });
+    snip.vars.match = "{title tags body} : (" + fts5_match(s.query) + ")";
+    snip.vars.ids = "[" + id_list(entries) + "]";  // a JSON array of integers
+    snip.run_each([&](SnippetVars const& v) {
       for (std::size_t i = 0; i < entries.size(); ++i)
-        if (entries[i] == entry) hits[i].snippet = core::sql::get_text(r, 1);
-    }
+        if (entries[i] == v.entry && v.indicator == soci::i_ok) hits[i].snippet = v.snippet;
+    });
     return hits;
   }
 
