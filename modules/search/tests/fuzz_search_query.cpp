@@ -29,8 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     }
     if (!positive) std::abort();
     const auto fts = fts5_match(*q);
-    const auto pg = pg_tsquery(*q);
+    const auto pg = pg_tsquery(*q, "ABC");
     if (fts.empty() || pg.empty()) std::abort();
+    // One phrase per term, each in the expression (bookspace_bm25's counts follow this order).
+    const auto phrases = fts5_phrases(*q);
+    if (phrases.size() != q->terms.size() || phrases.size() > max_terms) std::abort();
+    for (auto const& p : phrases)
+      if (fts.find(p) == std::string::npos) std::abort();
   } catch (bookspace::core::ApiError const&) {
     // refused queries are fine
   }
