@@ -11,7 +11,8 @@
 #      3 rounds of N each: p50/p95/p99 for a rare, a medium and a common term and a 2-term AND.
 #   tests/perf/search.sh [BUILD_DIR] [DOCS] [USERS] [N]
 #   KEEP=1 keeps the work directory (and the PostgreSQL database); REUSE=<it> runs the queries
-#   again on its data (SQLite).
+#   again on its data (PG_DB=<its database> on PostgreSQL); with SEEDED=1 too, data seeded with
+#   search disabled and never indexed are indexed first (DOCS: how many documents they hold).
 #   PG_URL=postgresql://postgres@127.0.0.1:55432/postgres tests/perf/search.sh
 set -euo pipefail
 build=$(cd "${1:-build/release}" && pwd)
@@ -33,8 +34,8 @@ lag() { curl -sf "http://127.0.0.1:$port/metrics" | awk -F' ' '/^bookspace_event
 dbargs=()
 if [ -n "${PG_URL:-}" ]; then
   command -v psql >/dev/null || { echo "perf: psql missing" >&2; exit 1; }
-  pgdb=bookspace_search_bench_$$
-  psql -X -q "$PG_URL" -c "CREATE DATABASE $pgdb" >/dev/null
+  pgdb=${PG_DB:-bookspace_search_bench_$$}
+  [ -n "${PG_DB:-}" ] || psql -X -q "$PG_URL" -c "CREATE DATABASE $pgdb" >/dev/null
   url="${PG_URL%/*}/$pgdb"
   dbargs=(--database "$url")
   trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || { psql -X -q "$PG_URL" -c "DROP DATABASE IF EXISTS $pgdb" >/dev/null 2>&1 || true; rm -rf "$work"; }' EXIT
@@ -50,17 +51,22 @@ raw() {  # term
 }
 
 if [ -n "${REUSE:-}" ]; then
-  # Queries only, on the data of an earlier run kept with KEEP=1 (its work directory).
+  # The data of an earlier run kept with KEEP=1 (its work directory; PG_DB its database).
   cd /; rm -rf "$work"; work=$REUSE; cd "$work"; db=$work/bs/bookspace.db
-  start bs all "$binary"
+fi
+if [ -n "${REUSE:-}" ] && [ -z "${SEEDED:-}" ]; then
+  # Queries only.
+  start bs all "$binary" "${dbargs[@]}"
   python3 "$bench" login "$port" "$work/accounts" 100
 else
+if [ -z "${REUSE:-}" ]; then
 start bs all "$binary" --disable-modules search "${dbargs[@]}"
 t0=$(date +%s.%N)
 python3 "$bench" seed "$port" "$docs" "$users" 4 "$work/accounts"
 t1=$(date +%s.%N)
 stop_last
 echo "seeded $docs documents in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}') s ($(awk -v a="$t0" -v b="$t1" -v n="$docs" 'BEGIN {printf "%.0f", n / (b - a)}') documents/s through the API)"
+fi  # SEEDED=1 with REUSE: seeded already (DOCS documents), never indexed: from here
 before=$(bytes)  # the server is stopped here
 
 start bs all "$binary" "${dbargs[@]}"

@@ -33,7 +33,9 @@ def zipf_words(rng, n):
 
 
 class Refused(Exception):
-    pass
+    def __init__(self, message, status=0):
+        super().__init__(message)
+        self.status = status
 
 
 def post(conn, path, body, token=None):
@@ -50,7 +52,7 @@ def post(conn, path, body, token=None):
             time.sleep(min(2.0, 0.05 * (attempt + 1)))
             continue
         if r.status >= 300:
-            raise Refused("%s answered %d: %s" % (path, r.status, data[:200]))
+            raise Refused("%s answered %d: %s" % (path, r.status, data[:200]), r.status)
         return json.loads(data) if data else None
     raise Refused("%s kept answering %d" % (path, r.status))
 
@@ -71,6 +73,11 @@ def seed(port, docs, users, threads, out):
         accounts.append((r["user"]["id"], r["access_token"]))
     per_thread = docs // threads
 
+    def fresh_token(c, owner):
+        # Access tokens live 15 minutes; a long seed logs its users in again.
+        r = post(c, "/api/v1/auth/login", {"email": "u%d@bench.example" % owner, "password": "correct horse battery staple"})
+        accounts[owner] = (r["user"]["id"], r["access_token"])
+
     def work(t):
         rng = random.Random(t)
         c = http.client.HTTPConnection("127.0.0.1", port)
@@ -78,9 +85,15 @@ def seed(port, docs, users, threads, out):
             owner = rng.randrange(users)
             size = int(math.exp(rng.uniform(math.log(200), math.log(20_000))))
             words = zipf_words(rng, max(3, size // 7))
-            doc = post(c, "/api/v1/documents",
-                       {"title": " ".join(zipf_words(rng, 4)), "content": " ".join(words),
-                        "tags": sorted(set(zipf_words(rng, 2)))}, accounts[owner][1])
+            body = {"title": " ".join(zipf_words(rng, 4)), "content": " ".join(words),
+                    "tags": sorted(set(zipf_words(rng, 2)))}
+            try:
+                doc = post(c, "/api/v1/documents", body, accounts[owner][1])
+            except Refused as e:
+                if e.status != 401:
+                    raise
+                fresh_token(c, owner)
+                doc = post(c, "/api/v1/documents", body, accounts[owner][1])
             if rng.random() < 0.2:  # a fifth of the documents are shared with someone
                 other = rng.randrange(users)
                 if other != owner:
