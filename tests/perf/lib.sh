@@ -5,6 +5,8 @@ start() {  # name pin-spec binary args... ; pin-spec "all" or a taskset core lis
   local name=$1 pin=$2 binary=$3
   shift 3
   mkdir -p "$work/$name"
+  # A restart keeps the earlier run's log (e.g. the seed phase's) beside the new one.
+  [ ! -f "$work/$name.log" ] || mv "$work/$name.log" "$work/$name.$(date +%s).log"
   if [ "$pin" = all ]; then
     "$binary" serve --listen 127.0.0.1:0 --data-dir "$work/$name" "$@" 2>"$work/$name.log" &
   else
