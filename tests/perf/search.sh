@@ -57,7 +57,7 @@ fi
 if [ -n "${REUSE:-}" ] && [ -z "${SEEDED:-}" ]; then
   # Queries only.
   start bs all "$binary" "${dbargs[@]}"
-  python3 "$bench" login "$port" "$work/accounts" 100
+  python3 "$bench" login "$port" "$work/accounts" $(( users < 100 ? users : 100 ))
 else
 if [ -z "${REUSE:-}" ]; then
 start bs all "$binary" --disable-modules search "${dbargs[@]}"
@@ -83,7 +83,7 @@ after=$(bytes)
 [ -z "${PG_URL:-}" ] || psql -X -q "$url" -c "VACUUM ANALYZE" >/dev/null
 echo "cold indexing: $(awk -v a="$t0" -v b="$t1" -v n="$docs" 'BEGIN {printf "%.0f", n / (b - a)}') documents/s; the database grew by $(( (after - before) / 1048576 )) MiB"
 # The seed's tokens may have expired (15 minutes) by now: the queries' users log in again.
-python3 "$bench" login "$port" "$work/accounts" 100
+python3 "$bench" login "$port" "$work/accounts" $(( users < 100 ? users : 100 ))
 fi
 
 echo
