@@ -54,7 +54,10 @@ TEST_CASE("kill -9 mid-indexing: consistent after the restart") {
   };
   long long at_kill = 0;
   {
-    ServerProcess server(testing::bookspace_binary(), with({"--modules", "auth,documents,search"}));
+    // One event per transaction: 1,500 commits take long enough to kill between two of them
+    // (with the default 100 the whole backlog could land before the first look at /metrics).
+    ServerProcess server(testing::bookspace_binary(), with({"--modules", "auth,documents,search"}),
+                         {{"BOOKSPACE_EVENTS_BATCH_SIZE", "1"}});
     HttpClient c(server.port());
     REQUIRE(testing::eventually([&] { return indexed(c) > 0; }, std::chrono::seconds(20)));
     server.signal(SIGKILL);  // mid-way through the backlog (its offset is past 0, short of the end)
