@@ -6,6 +6,7 @@
 #include <bookspace/documents/documents.hpp>
 #include <bookspace/files/files.hpp>
 #include <bookspace/jobs/jobs.hpp>
+#include <bookspace/realtime/realtime.hpp>
 #include <bookspace/search/search.hpp>
 #include <bookspace/users/users.hpp>
 
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
       bookspace::auth::auth_module(),           bookspace::users::users_module(),
       bookspace::documents::documents_module(), bookspace::files::files_module(),
       bookspace::search::search_module(),       bookspace::jobs::jobs_module(),
+      bookspace::realtime::realtime_module(),
   };
   return bookspace::app::run_cli(argc, argv, environ, std::move(modules));
 }

@@ -42,8 +42,10 @@ bool iequals(std::string_view a, std::string_view b);
 /// Who is calling, set by the authentication middleware; empty when anonymous.
 struct Principal {
   std::string user_id;
-  std::string role;        ///< "admin" | "member"
-  std::string session_id;  ///< empty for API keys
+  std::string role;             ///< "admin" | "member"
+  std::string session_id;       ///< empty for API keys
+  std::int64_t expires_at = 0;  ///< ms since the epoch when the credential stops working; 0: no expiry
+  std::string key_hash;         ///< API keys: SHA-256 hex of the key (revocations name it)
   bool authenticated() const { return !user_id.empty(); }
 };
 

@@ -3,6 +3,7 @@
 #include "core/async.hpp"
 #include "http/message.hpp"
 #include "http/rate_limiter.hpp"
+#include "http/websocket.hpp"
 
 #include <boost/json/value.hpp>
 
@@ -48,6 +49,10 @@ struct RouteOptions {
   /// Access-Control-Allow-Headers) and response headers its scripts may read (Expose-Headers).
   std::vector<std::string> cors_request_headers;
   std::vector<std::string> cors_expose_headers;
+  /// A GET route that upgrades to a WebSocket (http/websocket.hpp); `handler` still answers a
+  /// GET without the upgrade. Auth, rate limit and the handler run before the upgrade only in
+  /// that the rate limit applies: a WebSocket authenticates in its first message.
+  std::optional<WebSocketOptions> websocket;
 };
 
 struct Route {

@@ -9,6 +9,7 @@
 #include "http/client_address.hpp"
 #include "http/connection_table.hpp"
 #include "http/dispatcher.hpp"
+#include "http/websocket_session.hpp"
 #include "http/wire.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -110,7 +111,8 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         budget_refusals(metrics.counter("http_body_budget_refusals_total",
                                         "Request bodies refused with 503: the body budget was spent.")),
         parse_errors(metrics.counter("http_request_errors_total",
-                                     "Requests refused before routing (malformed, too large, timeout).")) {}
+                                     "Requests refused before routing (malformed, too large, timeout).")),
+        websockets(metrics) {}
 
   std::vector<asio::io_context*> contexts;
   std::size_t next_context = 0;
@@ -126,6 +128,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   core::Counter& accept_errors;
   core::Counter& budget_refusals;
   core::Counter& parse_errors;
+  WebSockets websockets;
   std::uint16_t port = 0;
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> in_flight{0};
@@ -314,16 +317,23 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
                                "Malformed HTTP request: " + ec.message() + ".");
           break;
         }
+        std::string client_ip =
+            behind_proxy ? trust.client_ip(peer, optional_header(parser, "X-Forwarded-For")) : slot.ip();
+        Request req = head_of(parser, std::move(client_ip));
+        Router::Match match = dispatcher.route(req);
+        if (match.route && match.route->options.websocket && parser.is_done() &&
+            is_websocket_upgrade(parser.get())) {
+          // The connection becomes a WebSocket: this session ends with it.
+          const auto outcome = co_await upgrade(stream, parser, req, match, conn, date);
+          if (outcome == Upgrade::done) co_return;  // the stream went with it
+          if (outcome == Upgrade::refused) break;
+          continue;
+        }
         ++in_flight;
         struct Done {
           std::atomic<std::size_t>& n;
           ~Done() { --n; }
         } done{in_flight};
-
-        std::string client_ip =
-            behind_proxy ? trust.client_ip(peer, optional_header(parser, "X-Forwarded-For")) : slot.ip();
-        Request req = head_of(parser, std::move(client_ip));
-        Router::Match match = dispatcher.route(req);
         std::size_t limit = options.body_limit;
         if (match.route && match.route->options.body_limit > 0) limit = match.route->options.body_limit;
         if (auto length = parser.content_length(); length && *length > limit) {
@@ -412,6 +422,29 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     stream.socket().close(ec);
   }
 
+  /// A WebSocket upgrade on a route that takes one: the dispatcher's checks (rate limit), the
+  /// connection cap, then the route's handler for the life of the connection.
+  enum class Upgrade { done, answered, refused };
+  Awaitable<Upgrade> upgrade(beast::tcp_stream& stream, bhttp::request_parser<bhttp::string_body>& parser,
+                             Request& req, Router::Match& match, Connection& conn, DateCache& date) {
+    req.ctx.started = std::chrono::steady_clock::now();
+    Dispatcher::begin(req, request_ids.next());
+    std::optional<Response> early = co_await dispatcher.admit(req, match);
+    auto const& options = *match.route->options.websocket;
+    if (!early && (draining || websockets.open() >= options.max_connections)) {
+      co_await write_error(stream, core::ErrorCode::overloaded,
+                           "The server holds as many WebSockets as it may; retry shortly.", 1);
+      co_return Upgrade::refused;
+    }
+    if (early) {
+      const bool keep_alive = parser.keep_alive() && !draining;
+      co_await write(stream, *early, keep_alive, false, false, date);
+      co_return keep_alive ? Upgrade::answered : Upgrade::refused;
+    }
+    co_await websockets.serve(std::move(stream), parser.release(), req, options, conn);
+    co_return Upgrade::done;
+  }
+
   static std::optional<std::string_view> optional_header(bhttp::request_parser<bhttp::string_body>& parser,
                                                          std::string_view name) {
     auto const& msg = parser.get();
@@ -464,6 +497,7 @@ std::uint16_t Server::port() const {
 
 void Server::begin_drain() {
   impl_->draining = true;
+  impl_->websockets.close_all();
   asio::post(*impl_->contexts.front(), [impl = impl_] {
     boost::system::error_code ec;
     if (impl->acceptor) impl->acceptor->close(ec);

@@ -40,7 +40,7 @@ void declare_config(app::ConfigSchema& s) {
   s.add({"auth.previous_public_keys", app::ConfigType::string_list, json::array(),
          "Public keys (base64url) of retired signing keys: their tokens verify until they expire."});
   s.add({"auth.issuer", app::ConfigType::string, "bookspace", "iss and aud of access tokens."});
-  s.add(app::integer_key("auth.access_token_ttl_s", 900, 60, 86400, "Access token lifetime."));
+  s.add(app::integer_key("auth.access_token_ttl_s", 900, 5, 86400, "Access token lifetime."));
   s.add(app::integer_key("auth.refresh_token_ttl_days", 30, 1, 365, "Refresh token (session) lifetime."));
   s.add(app::integer_key(
       "auth.refresh_reuse_grace_ms", 2000, 0, 60000,

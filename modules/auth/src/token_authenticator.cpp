@@ -28,7 +28,7 @@ core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::verify_key(s
   }
   auto owner = co_await db_.run([&](soci::session& sql) { return find_key_owner(sql, key, now); });
   if (!owner) co_return std::nullopt;
-  http::Principal principal{owner->account_id, owner->role, ""};
+  http::Principal principal{owner->account_id, owner->role, "", owner->expires_at.value_or(0), hash};
   std::lock_guard lock(mutex_);
   if (keys_.size() >= capacity_) keys_.clear();
   keys_[hash] = CachedKey{principal, now, owner->expires_at};
@@ -60,7 +60,7 @@ std::optional<http::Principal> TokenAuthenticator::verify(std::string_view token
   }
   auto claims = verify_access_token(ring_, settings_, token, now);
   if (!claims) return std::nullopt;
-  http::Principal principal{claims->subject, claims->role, claims->session_id};
+  http::Principal principal{claims->subject, claims->role, claims->session_id, claims->expires_at, ""};
   std::lock_guard lock(mutex_);
   if (revoked_.contains(principal.session_id)) return std::nullopt;
   if (cache_.size() >= capacity_) forget_old(now);

@@ -1,0 +1,109 @@
+#include "connection.hpp"
+#include "hub.hpp"
+
+#include "core/event_contract.hpp"
+#include "core/event_log.hpp"
+#include "core/metrics.hpp"
+#include "http/authenticator.hpp"
+#include "http/openapi.hpp"
+#include "http/router.hpp"
+
+#include <bookspace/auth/events.hpp>
+#include <bookspace/documents/documents.hpp>
+#include <bookspace/documents/events.hpp>
+#include <bookspace/jobs/events.hpp>
+#include <bookspace/realtime/realtime.hpp>
+
+namespace bookspace::realtime {
+
+namespace {
+
+namespace oa = http::openapi;
+
+/// A GET without the upgrade.
+core::Awaitable<http::Response> not_upgraded(http::Request&) {
+  throw core::ApiError(core::ErrorCode::validation_failed,
+                       "This endpoint speaks WebSocket: send GET with Upgrade: websocket.");
+  co_return http::Response{};
+}
+
+class RealtimeModule final : public app::Module {
+ public:
+  explicit RealtimeModule(app::ModuleContext& ctx)
+      : hub_(ctx.metrics, static_cast<std::size_t>(ctx.config.integer("realtime.max_subscriptions"))),
+        deps_{hub_,
+              ctx.services.find<http::Authenticator>(),
+              ctx.services.find<documents::Access>(),
+              ctx.clock,
+              std::chrono::milliseconds(ctx.config.integer("realtime.auth_timeout_ms")),
+              ctx.metrics.counter(
+                  "realtime_auth_failures_total",
+                  "Realtime connections closed with 4401 for a missing, bad or foreign token.")} {
+    socket_.handler = [this](http::Request& req, std::shared_ptr<http::WebSocket> socket) {
+      return serve(deps_, req, std::move(socket));
+    };
+    socket_.max_message_bytes = static_cast<std::size_t>(ctx.config.integer("realtime.max_message_bytes"));
+    socket_.send_queue_bytes = static_cast<std::size_t>(ctx.config.integer("realtime.send_queue_bytes"));
+    socket_.idle_timeout_ms = static_cast<int>(ctx.config.integer("realtime.idle_timeout_s") * 1000);
+    socket_.max_connections = static_cast<std::size_t>(ctx.config.integer("realtime.max_connections"));
+  }
+
+  void register_routes(http::Router& r) override {
+    http::RouteOptions options;
+    options.auth = http::Auth::none;  // the first message authenticates
+    options.websocket = socket_;
+    r.add(http::Method::get, "/api/v1/realtime", not_upgraded,
+          oa::documented(
+              oa::operation("Live updates over WebSocket (docs/modules/realtime.md): auth, then subscribe to "
+                            "document:<id> or jobs",
+                            {{"101", oa::empty_response("Switching to the WebSocket protocol.")},
+                             {"400", oa::empty_response("Not a WebSocket upgrade.")},
+                             {"503", oa::empty_response("At the connection limit.")}}),
+              std::move(options)));
+  }
+
+  void subscribe(core::EventLog& events) override {
+    events.watch("realtime.fanout",
+                 core::types_of<documents::Created, documents::Updated, documents::Restored,
+                                documents::Deleted, documents::Purged, documents::Shared, documents::Unshared,
+                                documents::CommentAdded, jobs::Succeeded, jobs::Failed, jobs::Cancelled,
+                                auth::SessionRevoked, auth::AccountUpdated, auth::ApiKeyRevoked>(),
+                 [this](core::Event const& e) { hub_.on_event(e); });
+  }
+
+ private:
+  Hub hub_;
+  ConnectionDeps deps_;
+  http::WebSocketOptions socket_;
+};
+
+void declare_config(app::ConfigSchema& s) {
+  s.add(app::integer_key("realtime.auth_timeout_ms", 5000, 100, 60'000,
+                         "A new connection must send its auth message within this time (else closed 4401)."));
+  s.add(app::integer_key("realtime.max_connections", 10'000, 1, 1'000'000,
+                         "Open realtime connections per process; beyond it an upgrade gets 503."));
+  s.add(app::integer_key("realtime.max_subscriptions", 100, 1, 100'000, "Subscriptions per connection."));
+  s.add(app::integer_key("realtime.max_message_bytes", 16'384, 256, 1 << 20,
+                         "Largest client message; a bigger one closes the connection (1009)."));
+  s.add(app::integer_key("realtime.send_queue_bytes", 1 << 20, 4096, 1 << 30,
+                         "Bytes queued to one client; a client that falls further behind is closed (1013)."));
+  s.add(app::integer_key("realtime.idle_timeout_s", 60, 2, 3600,
+                         "A connection silent this long is closed; the server pings it at half."));
+}
+
+}  // namespace
+
+app::ModuleDescriptor realtime_module() {
+  return {"realtime",
+          "live updates over WebSocket: documents and own jobs, permission-filtered, from every instance",
+          {},
+          nullptr,
+          &declare_config,
+          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+            return std::make_unique<RealtimeModule>(ctx);
+          },
+          {},
+          {"auth", "documents"}};
+}
+
+}  // namespace bookspace::realtime
