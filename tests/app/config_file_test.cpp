@@ -5,6 +5,8 @@
 #include <bookspace/documents/documents.hpp>
 #include <bookspace/files/files.hpp>
 #include <bookspace/jobs/jobs.hpp>
+#include <bookspace/realtime/realtime.hpp>
+#include <bookspace/search/search.hpp>
 #include <bookspace/users/users.hpp>
 
 #include <doctest/doctest.h>
@@ -17,9 +19,9 @@ using namespace bookspace;
 
 TEST_CASE("config/bookspace.jsonc documents every key of the binary with its default") {
   // The kernel's keys and those of every module in src/main.cpp.
-  app::ConfigSchema schema =
-      app::full_schema({auth::auth_module(), users::users_module(), documents::documents_module(),
-                        files::files_module(), jobs::jobs_module()});
+  app::ConfigSchema schema = app::full_schema(
+      {auth::auth_module(), users::users_module(), documents::documents_module(), files::files_module(),
+       search::search_module(), jobs::jobs_module(), realtime::realtime_module()});
   const std::string path = std::string(BOOKSPACE_SOURCE_DIR) + "/config/bookspace.jsonc";
   app::ConfigSources sources;
   sources.file = path;
