@@ -13,7 +13,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <deque>
+#include <list>
 
 namespace bookspace::http {
 
@@ -66,8 +66,8 @@ class WebSocketSession final : public WebSocket, public std::enable_shared_from_
       co_return std::nullopt;
     }
     std::string text = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
-    if (buffer_.capacity() > 4096) buffer_.shrink_to_fit();  // an idle connection holds little
+    buffer_.clear();
+    buffer_.shrink_to_fit();  // clients send little and seldom: an idle connection holds no buffer
     if (!ws_.got_text()) {
       close(1003, "text messages only");
       co_return std::nullopt;
@@ -221,8 +221,8 @@ class WebSocketSession final : public WebSocket, public std::enable_shared_from_
   WebSocketOptions const& options_;
   WebSockets::Counters& counters_;
   beast::flat_buffer buffer_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
-  std::atomic<std::size_t> queued_bytes_{0};  ///< posted or queued, not yet written
+  std::list<std::shared_ptr<const std::string>> queue_;  ///< (a deque allocates even when empty)
+  std::atomic<std::size_t> queued_bytes_{0};             ///< posted or queued, not yet written
   std::atomic<bool> close_requested_{false};
   State state_ = State::open;
   bool writing_ = false;

@@ -265,7 +265,7 @@ TEST_CASE("realtime: limits — message size, subscriptions per connection") {
   CHECK(code_of(ws->subscribe("document:" + b)) == "quota_exceeded");
   ws->send(json::value{{"type", "ping"}, {"padding", std::string(2000, 'x')}});
   CHECK(ws->wait_closed(5s) == 1009);
-  CHECK(metric(c, "websocket_too_big_closes_total") == 1);
+  CHECK(eventually([&] { return metric(c, "websocket_too_big_closes_total") == 1; }));
 }
 
 TEST_CASE("realtime: a slow consumer is closed with 1013; the others keep receiving") {
