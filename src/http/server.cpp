@@ -324,7 +324,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         if (match.route && match.route->options.websocket && parser.is_done() &&
             is_websocket_upgrade(parser.get())) {
           // The connection becomes a WebSocket: this session ends with it.
-          const auto outcome = co_await upgrade(stream, buffer, parser, req, match, slot, date);
+          const auto outcome = co_await upgrade(stream, parser, req, match, slot, date);
           if (outcome == Upgrade::done) co_return;  // the stream went to the WebSocket
           if (outcome == Upgrade::refused) break;
           continue;
@@ -425,9 +425,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   /// A WebSocket upgrade on a route that takes one: the dispatcher's checks (rate limit), the
   /// connection cap, then the route's handler for the life of the connection.
   enum class Upgrade { done, answered, refused };
-  Awaitable<Upgrade> upgrade(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                             bhttp::request_parser<bhttp::string_body>& parser, Request& req,
-                             Router::Match& match, ConnectionTable::Slot& slot, DateCache& date) {
+  Awaitable<Upgrade> upgrade(beast::tcp_stream& stream, bhttp::request_parser<bhttp::string_body>& parser,
+                             Request& req, Router::Match& match, ConnectionTable::Slot& slot,
+                             DateCache& date) {
     req.ctx.started = std::chrono::steady_clock::now();
     Dispatcher::begin(req, request_ids.next());
     std::optional<Response> early = co_await dispatcher.admit(req, match);
@@ -445,29 +445,9 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     // A client speaks only after the 101, so nothing of it is buffered yet. The WebSocket runs
     // as a coroutine of its own and this HTTP session ends: an idle WebSocket holds neither
     // this frame nor the HTTP read buffer.
-    (void)buffer;
-    auto executor = stream.get_executor();
-    asio::co_spawn(executor,
-                   websocket(std::move(stream), std::move(slot), parser.release(), std::move(req), &options),
-                   [self = shared_from_this()](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (std::exception const& ex) {
-                       self->log.error("websocket failed", {{"error", ex.what()}});
-                     }
-                   });
+    websockets.start(std::move(stream), parser.release(), std::move(req), options, *table, std::move(slot),
+                     log);
     co_return Upgrade::done;
-  }
-
-  Awaitable<void> websocket(beast::tcp_stream stream, ConnectionTable::Slot slot,
-                            bhttp::request<bhttp::string_body> upgrade, Request req,
-                            WebSocketOptions const* options) {
-    (void)slot;  // counts the connection against the caps until it ends
-    Connection conn{stream.get_executor(), &stream};
-    conn.idle = false;  // never evicted as an idle keep-alive
-    ConnectionTable::Registration registration(*table, conn);
-    co_await websockets.serve(std::move(stream), std::move(upgrade), req, *options, conn);
   }
 
   static std::optional<std::string_view> optional_header(bhttp::request_parser<bhttp::string_body>& parser,

@@ -47,7 +47,9 @@ class WebSocket {
 };
 
 /// Runs for the life of one upgraded connection (on its io thread); when it returns, the
-/// connection is closed (1000 unless closed otherwise before).
+/// connection is closed (1000 unless closed otherwise before; 1011 when it throws). The request
+/// keeps its line and context (client address, request id) but not its headers: an idle socket
+/// should hold as little as possible.
 using WebSocketHandler = std::function<core::Awaitable<void>(Request&, std::shared_ptr<WebSocket>)>;
 
 /// RouteOptions::websocket: a GET route that upgrades. A plain GET (no upgrade) gets the route's

@@ -1,5 +1,6 @@
 #include "http/websocket_session.hpp"
 
+#include "core/log.hpp"
 #include "core/metrics.hpp"
 #include "http/message.hpp"
 
@@ -248,11 +249,33 @@ WebSockets::WebSockets(core::Metrics& metrics)
       });
 }
 
-Awaitable<void> WebSockets::serve(beast::tcp_stream stream,
-                                  boost::beast::http::request<boost::beast::http::string_body> upgrade,
-                                  Request& req, WebSocketOptions const& options, Connection& conn) {
+void WebSockets::start(beast::tcp_stream&& stream,
+                       boost::beast::http::request<boost::beast::http::string_body> upgrade, Request req,
+                       WebSocketOptions const& options, ConnectionTable& table, ConnectionTable::Slot slot,
+                       core::Logger& log) {
   auto session = std::make_shared<WebSocketSession>(std::move(stream), options, counters_);
-  conn.stream = &session->lowest_layer();
+  auto executor = session->lowest_layer().get_executor();
+  req.headers = {};
+  asio::co_spawn(executor,
+                 run(std::move(session), std::move(upgrade), std::move(req), options, table, std::move(slot)),
+                 [&log](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (std::exception const& ex) {
+                     log.error("websocket failed", {{"error", ex.what()}});
+                   }
+                 });
+}
+
+Awaitable<void> WebSockets::run(std::shared_ptr<WebSocketSession> session,
+                                boost::beast::http::request<boost::beast::http::string_body> upgrade,
+                                Request req, WebSocketOptions const& options, ConnectionTable& table,
+                                ConnectionTable::Slot slot) {
+  (void)slot;  // counts the connection against the caps until it ends
+  Connection conn{session->lowest_layer().get_executor(), &session->lowest_layer()};
+  conn.idle = false;  // never evicted as an idle keep-alive
+  ConnectionTable::Registration registration(table, conn);
   ++open_;
   struct Count {
     std::atomic<std::size_t>& n;

@@ -19,6 +19,7 @@
 
 namespace bookspace::core {
 class Counter;
+class Logger;
 class Metrics;
 }  // namespace bookspace::core
 
@@ -31,12 +32,15 @@ class WebSockets {
  public:
   explicit WebSockets(core::Metrics& metrics);
 
-  /// Completes the upgrade of `stream` (the request `upgrade`, already admitted by the
-  /// dispatcher), then runs the route's handler with `req`; returns once the connection has
-  /// ended. `conn` (the connection table's entry) is pointed at the new stream.
-  core::Awaitable<void> serve(boost::beast::tcp_stream stream,
-                              boost::beast::http::request<boost::beast::http::string_body> upgrade,
-                              Request& req, WebSocketOptions const& options, Connection& conn);
+  /// Takes over `stream` (its request `upgrade` already admitted by the dispatcher) and runs it
+  /// as a coroutine of its own on the stream's thread: the handshake, then the route's handler
+  /// with `req` (its headers dropped: an idle socket should hold little) until the connection
+  /// ends. `slot` keeps it counted against the connection caps meanwhile; it is listed in
+  /// `table` so that the drain deadline closes it. `log` hears of a handler that throws.
+  void start(boost::beast::tcp_stream&& stream,
+             boost::beast::http::request<boost::beast::http::string_body> upgrade, Request req,
+             WebSocketOptions const& options, ConnectionTable& table, ConnectionTable::Slot slot,
+             core::Logger& log);
   /// Closes every open WebSocket with 1001 (the server is shutting down).
   void close_all();
   std::size_t open() const { return open_.load(); }
@@ -49,6 +53,10 @@ class WebSockets {
   };
 
  private:
+  core::Awaitable<void> run(std::shared_ptr<WebSocketSession> session,
+                            boost::beast::http::request<boost::beast::http::string_body> upgrade, Request req,
+                            WebSocketOptions const& options, ConnectionTable& table,
+                            ConnectionTable::Slot slot);
   std::atomic<std::size_t> open_{0};
   Counters counters_;
   std::mutex mutex_;
