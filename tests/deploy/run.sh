@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Deployment tests (issue 14), loopback only, bounded time; run by ctest (make test):
+#   tests/deploy/run.sh single BINARY   one process, embedded (SQLite, local disk)
+#   tests/deploy/run.sh scale BINARY    three instances on PostgreSQL behind nginx with
+#                                       docker/nginx/scale.conf, round-robin
+# The same client flow (tests/deploy/flow.py) passes unchanged against each; `scale` also runs
+# the cross-instance checks (tests/deploy/cross.py). PostgreSQL comes from BOOKSPACE_TEST_PG
+# (make test starts a cluster); without it, `scale` is skipped (exit 77).
+set -euo pipefail
+mode=$1
+binary=$(realpath "$2")
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+pids=()
+pgdb=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -z "$pgdb" ] || psql -X -q "$BOOKSPACE_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"  # no config/bookspace.jsonc here
+export BOOKSPACE_AUTH_REGISTER_PER_IP_PER_MINUTE=1000 BOOKSPACE_AUTH_LOGIN_PER_IP_PER_MINUTE=1000 \
+  BOOKSPACE_AUTH_REFRESH_REUSE_GRACE_MS=0 BOOKSPACE_JOBS_POLL_INTERVAL_MS=200
+# One deployment: instances share the signing key, the file-link key and the blob directory.
+key() { head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='; }
+BOOKSPACE_AUTH_SIGNING_KEY=$(key) BOOKSPACE_FILES_LINK_KEY=$(key) BOOKSPACE_FILES_STORAGE_DIR=$work/blobs
+export BOOKSPACE_AUTH_SIGNING_KEY BOOKSPACE_FILES_LINK_KEY BOOKSPACE_FILES_STORAGE_DIR
+
+start() {  # name args... → $port
+  local name=$1
+  shift
+  "$binary" serve --listen 127.0.0.1:0 --data-dir "$work/$name" "$@" 2>"$work/$name.log" &
+  pids+=($!)
+  port=""
+  for _ in $(seq 300); do
+    port=$(grep -o '"msg":"listening".*"port":[0-9]*' "$work/$name.log" 2>/dev/null | grep -o '[0-9]*$' || true)
+    [ -n "$port" ] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { echo "deploy: $name did not start" >&2; cat "$work/$name.log" >&2; exit 1; }
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+show_logs() { for f in "$work"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done; }
+
+case $mode in
+  single)
+    start single
+    python3 "$here/flow.py" "http://127.0.0.1:$port" || { show_logs; exit 1; }
+    ;;
+  scale)
+    [ -n "${BOOKSPACE_TEST_PG:-}" ] || { echo "deploy: BOOKSPACE_TEST_PG not set, skipped"; exit 77; }
+    command -v nginx >/dev/null || { echo "deploy: nginx missing (docker/install-deps.sh test)" >&2; exit 1; }
+    pgdb=bookspace_deploy_$$
+    psql -X -q "$BOOKSPACE_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null
+    url="${BOOKSPACE_TEST_PG%/*}/$pgdb"
+    ports=()
+    for i in 1 2 3; do
+      start "i$i" --database "$url"
+      ports+=("$port")
+    done
+    # docker/nginx/scale.conf with the instances on loopback ports, nginx's files in $work.
+    listen=$(free_port)
+    sed -e "s|server bookspace1:8080;|server 127.0.0.1:${ports[0]};|" \
+        -e "s|server bookspace2:8080;|server 127.0.0.1:${ports[1]};|" \
+        -e "s|server bookspace3:8080;|server 127.0.0.1:${ports[2]};|" \
+        -e "s|listen 8080;|listen 127.0.0.1:$listen;|" \
+        -e "s|include /etc/nginx/bookspace/proxy.conf;|include $root/docker/nginx/proxy.conf;|" \
+        -e "s|worker_processes auto;|worker_processes 1;|" \
+        -e "s|worker_connections 16384;|worker_connections 1024;|" \
+        "$root/docker/nginx/scale.conf" >"$work/nginx.conf"
+    user=()
+    [ "$(id -u)" != 0 ] || user=(-g "user root;")
+    nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx.log" "${user[@]}" \
+      -g "daemon off; pid $work/nginx.pid;" 2>>"$work/nginx.log" &
+    pids+=($!)
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$listen/healthz" >/dev/null && break; sleep 0.1; done
+    python3 "$here/flow.py" "http://127.0.0.1:$listen" || { show_logs; exit 1; }
+    python3 "$here/cross.py" "http://127.0.0.1:${ports[0]}" "http://127.0.0.1:${ports[1]}" \
+      "http://127.0.0.1:${ports[2]}" || { show_logs; exit 1; }
+    ;;
+  *)
+    echo "usage: tests/deploy/run.sh single|scale BINARY" >&2
+    exit 2
+    ;;
+esac
