@@ -302,7 +302,9 @@ void Application::stop() {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(p.config.integer("server.drain_timeout_ms"));
   p.server->begin_drain();
-  while (p.server->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+  // Requests in flight finish, and WebSockets finish their 1001 close handshake.
+  while ((p.server->in_flight() > 0 || p.server->open_websockets() > 0) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (p.server->in_flight() > 0) {

@@ -516,6 +516,9 @@ bool Server::draining() const {
 std::size_t Server::in_flight() const {
   return impl_->in_flight.load();
 }
+std::size_t Server::open_websockets() const {
+  return impl_->websockets.open();
+}
 void Server::close_all() {
   impl_->table->close_all(false);
 }

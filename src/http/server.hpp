@@ -61,6 +61,9 @@ class Server {
   bool draining() const;
   /// Requests being handled right now.
   std::size_t in_flight() const;
+  /// Open WebSockets (after begin_drain they are closing with 1001; each ends within the close
+  /// handshake's 5 s limit).
+  std::size_t open_websockets() const;
   /// Closes every connection, busy or not (after the drain deadline).
   void close_all();
 
