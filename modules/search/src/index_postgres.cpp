@@ -11,9 +11,12 @@
 #include "snippet.hpp"
 
 #include "core/database.hpp"
+#include "core/prepared.hpp"
 #include "core/sql.hpp"
 
 #include <soci/soci.h>
+
+#include <array>
 
 namespace bookspace::search {
 
@@ -58,6 +61,41 @@ constexpr std::string_view readers_sql =
     ":entry";
 constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE kind = :kind AND ref_id = :id";
 
+struct RankedVars {
+  std::string query, reader, want_kind, after_score, after_id;
+  int limit = 0;
+  std::string kind, ref_id, title, text;
+  double score = 0;
+  long long updated_at = 0;
+};
+
+/// The ranked page's statement for each shape (a kind filter or not, after a cursor or not):
+/// stable strings, so that each is prepared once per connection.
+std::string_view ranked_text(bool kind, bool after) {
+  static const std::array<std::string, 4> texts = [] {
+    std::array<std::string, 4> out;
+    for (bool k : {false, true}) {
+      for (bool a : {false, true}) {
+        std::string t =
+            "WITH page AS (SELECT e.entry, e.kind, e.ref_id, e.title, ts_rank_cd(e.tsv, q.query) AS score,"
+            " e.updated_at FROM search_entries e, (SELECT to_tsquery('bookspace_search', :q) AS query) q"
+            " WHERE e.tsv @@ (q.query && CAST(:reader AS tsquery))";
+        if (k) t += " AND e.kind = :kind";
+        if (a)
+          t += " AND (ts_rank_cd(e.tsv, q.query) < CAST(:s1 AS real) OR (ts_rank_cd(e.tsv, q.query) ="
+               " CAST(:s2 AS real) AND e.ref_id > :after))";
+        t += " ORDER BY score DESC, e.ref_id LIMIT :n)"
+             " SELECT p.kind, p.ref_id, p.title, p.score, p.updated_at,"
+             " CASE WHEN e.body = '' THEN e.title ELSE left(e.body, 100000) END"
+             " FROM page p JOIN search_entries e ON e.entry = p.entry ORDER BY p.score DESC, p.ref_id";
+        out[(k ? 2 : 0) + (a ? 1 : 0)] = std::move(t);
+      }
+    }
+    return out;
+  }();
+  return texts[(kind ? 2 : 0) + (after ? 1 : 0)];
+}
+
 class PgIndex final : public SearchIndex {
  public:
   void upsert(core::Tx& tx, Entry const& e) override {
@@ -93,34 +131,41 @@ class PgIndex final : public SearchIndex {
     tx.sql << delete_sql, use(k), use(id);
   }
 
+  /// One statement, prepared once per connection and shape (ranked_text()): the page ranked
+  /// and filtered by the caller's reader lexeme inside the index scan, with its texts joined
+  /// for the snippets (one round trip, no parse or plan per search).
   std::vector<Hit> search(soci::session& sql, Search const& s) override {
+    auto& q = core::prepared<RankedVars>(
+        sql, ranked_text(s.kind.has_value(), s.after.has_value()),
+        [kind = s.kind.has_value(), after = s.after.has_value()](soci::statement& st, RankedVars& v) {
+          st.exchange(into(v.kind));
+          st.exchange(into(v.ref_id));
+          st.exchange(into(v.title));
+          st.exchange(into(v.score));
+          st.exchange(into(v.updated_at));
+          st.exchange(into(v.text));
+          st.exchange(use(v.query));
+          st.exchange(use(v.reader));
+          if (kind) st.exchange(use(v.want_kind));
+          if (after) {
+            st.exchange(use(v.after_score));
+            st.exchange(use(v.after_score));
+            st.exchange(use(v.after_id));
+          }
+          st.exchange(use(v.limit));
+        });
+    q.vars.query = pg_tsquery(s.query, "ABC");
+    q.vars.reader = "'" + reader_token(s.user) + "':D";
+    q.vars.want_kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
     // float4 scores: the cursor's decimal is cast back to real, which gives the very value.
-    std::string text =
-        "SELECT e.entry, e.kind, e.ref_id, e.title, ts_rank_cd(e.tsv, q.query) AS score, e.updated_at"
-        " FROM search_entries e, (SELECT to_tsquery('bookspace_search', :q) AS query) q"
-        " WHERE e.tsv @@ (q.query && CAST(:reader AS tsquery))";
-    if (s.kind) text += " AND e.kind = :kind";
-    if (s.after)
-      text +=
-          " AND (ts_rank_cd(e.tsv, q.query) < CAST(:s1 AS real) OR (ts_rank_cd(e.tsv, q.query) = CAST(:s2 AS "
-          "real)"
-          " AND e.ref_id > :after))";
-    text += " ORDER BY score DESC, e.ref_id LIMIT :n";
-    const std::string after_score = s.after ? score_text(s.after->score) : std::string();
-    std::vector<long long> entries;
-    const std::string reader = "'" + reader_token(s.user) + "':D";
-    auto hits = run_ranked(sql, text, {pg_tsquery(s.query, "ABC"), reader}, s, after_score, entries);
-    if (hits.empty()) return hits;
-    const std::string ids = id_list(entries);
-    soci::rowset<soci::row> texts =
-        (sql.prepare << "SELECT e.entry, CASE WHEN e.body = '' THEN e.title ELSE left(e.body, 100000) END"
-                        " FROM search_entries e WHERE e.entry IN (" +
-                            ids + ")");
-    for (auto const& r : texts) {
-      const long long entry = core::sql::get_int(r, 0);
-      for (std::size_t i = 0; i < entries.size(); ++i)
-        if (entries[i] == entry) hits[i].snippet = window_snippet(core::sql::get_text(r, 1), s.query);
-    }
+    q.vars.after_score = s.after ? score_text(s.after->score) : std::string();
+    q.vars.after_id = s.after ? s.after->id : std::string();
+    q.vars.limit = s.limit;
+    std::vector<Hit> hits;
+    q.run_each([&](RankedVars const& v) {
+      hits.push_back({v.kind == "file" ? Kind::file : Kind::document, v.ref_id, v.title,
+                      window_snippet(v.text, s.query), v.score, v.updated_at});
+    });
     return hits;
   }
 
