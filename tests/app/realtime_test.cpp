@@ -268,6 +268,26 @@ TEST_CASE("realtime: limits — message size, subscriptions per connection") {
   CHECK(eventually([&] { return metric(c, "websocket_too_big_closes_total") == 1; }));
 }
 
+TEST_CASE("realtime: a client sending too fast gets rate_limited, and is served again later") {
+  TestApp app(generous([](app::Config& c) { c.set("realtime.messages_per_second", 2); }), realtime_modules());
+  auto c = app.client();
+  auto ann = join(c, "ann@example.com");
+  auto ws = connect(app, ann);  // the auth message took one token of the burst of 4
+  for (int i = 0; i < 10; ++i) ws->send(json::value{{"type", "ping"}});
+  int pongs = 0, limited = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto m = ws->next();
+    if (type_of(m) == "pong") ++pongs;
+    if (code_of(m) == "rate_limited") ++limited;
+  }
+  CHECK(pongs >= 3);
+  CHECK(pongs <= 5);  // the burst, and what refilled meanwhile
+  CHECK(limited == 10 - pongs);
+  std::this_thread::sleep_for(1500ms);  // refilled
+  ws->send(json::value{{"type", "ping"}});
+  CHECK(type_of(ws->next()) == "pong");
+}
+
 TEST_CASE("realtime: a slow consumer is closed with 1013; the others keep receiving") {
   TestApp app(generous([](app::Config& c) { c.set("realtime.send_queue_bytes", 1 << 20); }),
               realtime_modules());

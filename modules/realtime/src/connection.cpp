@@ -7,6 +7,8 @@
 
 #include <bookspace/documents/documents.hpp>
 
+#include <algorithm>
+
 namespace bookspace::realtime {
 
 namespace {
@@ -32,6 +34,13 @@ class Session {
     socket.close_at(SteadyClock::now() + deps_.auth_timeout, close_unauthenticated,
                     "authenticate within " + std::to_string(deps_.auth_timeout.count()) + " ms");
     while (auto text = co_await socket.read()) {
+      if (!take_token()) {  // each message may cost a database query (subscribe): bounded
+        deps_.hub.send(
+            client_, error_message(core::ErrorCode::rate_limited,
+                                   "Too many messages; at most " + std::to_string(deps_.messages_per_second) +
+                                       " per second."));
+        continue;
+      }
       const ClientMessage m = parse_client_message(*text);
       if (m.type == ClientMessage::Type::auth) {
         if (!co_await authenticate(m.token)) co_return;
@@ -60,6 +69,21 @@ class Session {
   }
 
  private:
+  /// A token bucket of messages_per_second, holding twice that.
+  bool take_token() {
+    const auto now = SteadyClock::now();
+    const double rate = deps_.messages_per_second, capacity = 2.0 * rate;
+    if (last_refill_ == SteadyClock::time_point{})
+      tokens_ = capacity;
+    else
+      tokens_ =
+          std::min(capacity, tokens_ + rate * std::chrono::duration<double>(now - last_refill_).count());
+    last_refill_ = now;
+    if (tokens_ < 1.0) return false;
+    tokens_ -= 1.0;
+    return true;
+  }
+
   /// The first `auth`, or a fresh token for the same user before the current one expires.
   core::Awaitable<bool> authenticate(std::string const& token) {
     auto& socket = *client_.socket;
@@ -132,6 +156,8 @@ class Session {
   http::Request& req_;
   Client client_;
   std::string user_id_;
+  double tokens_ = 0;
+  SteadyClock::time_point last_refill_{};
 };
 
 }  // namespace

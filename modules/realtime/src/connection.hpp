@@ -31,6 +31,7 @@ struct ConnectionDeps {
   core::Clock const& clock;
   std::chrono::milliseconds auth_timeout;
   core::Counter& auth_failures;
+  int messages_per_second;  ///< a client's sustained rate (twice that in a burst); beyond: rate_limited
 };
 
 /// Runs one connection until it closes: `auth` first (within auth_timeout, else 4401), then

@@ -31,14 +31,15 @@ class RealtimeModule final : public app::Module {
  public:
   explicit RealtimeModule(app::ModuleContext& ctx)
       : hub_(ctx.metrics, static_cast<std::size_t>(ctx.config.integer("realtime.max_subscriptions"))),
-        deps_{hub_,
-              ctx.services.find<http::Authenticator>(),
-              ctx.services.find<documents::Access>(),
-              ctx.clock,
-              std::chrono::milliseconds(ctx.config.integer("realtime.auth_timeout_ms")),
-              ctx.metrics.counter(
-                  "realtime_auth_failures_total",
-                  "Realtime connections closed with 4401 for a missing, bad or foreign token.")} {
+        deps_{
+            hub_,
+            ctx.services.find<http::Authenticator>(),
+            ctx.services.find<documents::Access>(),
+            ctx.clock,
+            std::chrono::milliseconds(ctx.config.integer("realtime.auth_timeout_ms")),
+            ctx.metrics.counter("realtime_auth_failures_total",
+                                "Realtime connections closed with 4401 for a missing, bad or foreign token."),
+            static_cast<int>(ctx.config.integer("realtime.messages_per_second"))} {
     socket_.handler = [this](http::Request& req, std::shared_ptr<http::WebSocket> socket) {
       return serve(deps_, req, std::move(socket));
     };
@@ -87,6 +88,9 @@ void declare_config(app::ConfigSchema& s) {
                          "Largest client message; a bigger one closes the connection (1009)."));
   s.add(app::integer_key("realtime.send_queue_bytes", 1 << 20, 4096, 1 << 30,
                          "Bytes queued to one client; a client that falls further behind is closed (1013)."));
+  s.add(app::integer_key("realtime.messages_per_second", 20, 1, 100'000,
+                         "Messages one client may send per second (twice that in a burst); beyond, each is "
+                         "answered rate_limited and not handled."));
   s.add(app::integer_key("realtime.idle_timeout_s", 60, 2, 3600,
                          "A connection silent this long is closed; the server pings it at half."));
 }
