@@ -5,6 +5,8 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace bookspace::core {
@@ -49,6 +51,12 @@ Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t)> w
 
 void shed_if_full(WorkerPool const& pool) {
   if (pool.queued() >= pool.max_queue()) throw overloaded();
+}
+
+Awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  timer.expires_after(duration);
+  co_await timer.async_wait(asio::use_awaitable);
 }
 
 }  // namespace bookspace::core

@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <type_traits>
@@ -17,6 +18,9 @@ using Awaitable = boost::asio::awaitable<T>;
 /// Exceptions thrown by `work` are rethrown in the coroutine. A full pool throws
 /// ApiError(overloaded) with Retry-After.
 Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t worker)> work);
+
+/// Suspends the coroutine for `duration` on its own executor (a timer; no thread is held).
+Awaitable<void> sleep_for(std::chrono::milliseconds duration);
 
 /// Sheds early: throws the same ApiError(overloaded) as run_on_pool when the pool's queue is
 /// full now, before a request spends database round trips on work the pool would refuse.

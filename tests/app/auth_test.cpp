@@ -176,6 +176,28 @@ TEST_CASE("two concurrent refreshes with one token: at most one succeeds") {
   }
 }
 
+TEST_CASE("a logout answers once every live instance has acknowledged the revocation") {
+  TestApp app(generous(), auth_only());
+  auto c = app.client();
+  auto reg = register_user(c, "una@example.com");
+  const auto token = str(reg, "access_token");
+  CHECK(app.query_strings("SELECT COUNT(*) FROM auth_instances") == std::vector<std::string>{"1"});
+  // A second instance that is live (a fresh heartbeat) but never acknowledges: the logout waits
+  // for it, up to its limit, then answers anyway.
+  app.execute_sql("INSERT INTO auth_instances (id, seen_at) VALUES ('silent', " +
+                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count()) +
+                  ")");
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(c.request("POST", "/api/v1/auth/logout", "", bearer(token)).status == 204);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(900));  // it waited
+  // This instance acknowledged it (its watch put the session into its cache).
+  CHECK(app.query_strings("SELECT COUNT(*) FROM auth_revocation_acks a JOIN auth_instances i ON "
+                          "i.id = a.instance_id WHERE i.id <> 'silent'") == std::vector<std::string>{"1"});
+  CHECK(c.get("/api/v1/auth/sessions", bearer(token)).status == 401);
+}
+
 TEST_CASE("logout and session deletion take effect at once; other sessions live on") {
   TestApp app(generous(), auth_only());
   auto c = app.client();

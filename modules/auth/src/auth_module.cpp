@@ -92,7 +92,8 @@ class AuthModule final : public app::Module {
             ctx.rate_limiter,
             static_cast<int>(ctx.config.integer("auth.login_failures_per_email_and_ip_per_minute")),
             static_cast<int>(ctx.config.integer("auth.login_per_email_per_minute"))),
-        routes_{service_, login_throttle_, ctx.rate_limiter, route_limits(ctx.config)} {
+        propagation_(ctx.db, ctx.scheduler, ctx.clock, ctx.log, ctx.ids.uuid_v7()),
+        routes_{service_, propagation_, login_throttle_, ctx.rate_limiter, route_limits(ctx.config)} {
     ctx.services.provide<http::Authenticator>(authenticator_);
     ctx.services.provide<Accounts>(accounts_);
   }
@@ -116,6 +117,7 @@ class AuthModule final : public app::Module {
                      authenticator_.account_changed(account->id);
                    } else if (auto session = core::event_as<SessionRevoked>(e)) {
                      authenticator_.session_revoked(session->session_id, e.occurred_at);
+                     propagation_.applied(session->session_id);  // the logout may answer
                    }
                  });
   }
@@ -126,7 +128,9 @@ class AuthModule final : public app::Module {
     const long long since = ctx_.clock.now_ms() - (t.lifetime_s + t.leeway_s) * 1000LL;
     auto revoked = ctx_.db.run_blocking([&](soci::session& sql) { return revoked_since(sql, since); });
     for (auto const& [id, at] : revoked) authenticator_.session_revoked(id, at);
+    propagation_.start();
   }
+  void stop() override { propagation_.stop(); }
 
  private:
   app::ModuleContext& ctx_;
@@ -137,6 +141,7 @@ class AuthModule final : public app::Module {
   AuthService service_;
   AccountsAdapter accounts_{service_};
   LoginThrottle login_throttle_;
+  RevocationPropagation propagation_;
   RouteDeps routes_;
 };
 

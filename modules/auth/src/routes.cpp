@@ -118,6 +118,10 @@ core::Awaitable<Response> refresh(RouteDeps& d, Request& req) {
   co_return tokens(d, 200, issued, false);
 }
 
+/// How long a logout waits for every live instance to refuse the session's tokens (then it
+/// answers anyway: an instance that died a moment ago never acknowledges).
+constexpr std::chrono::milliseconds revocation_wait{1000};
+
 core::Awaitable<Response> logout(RouteDeps& d, Request& req) {
   if (!req.body.empty()) {
     auto body = http::parse_json_object(req);
@@ -126,6 +130,7 @@ core::Awaitable<Response> logout(RouteDeps& d, Request& req) {
   }
   auto const& p = req.ctx.principal;
   co_await d.service.revoke_session(p.user_id, p.session_id);
+  co_await d.propagation.wait(p.session_id, revocation_wait);  // refused on every instance now
   co_return Response::no_content();
 }
 
@@ -215,7 +220,9 @@ core::Awaitable<Response> list_sessions(RouteDeps& d, Request& req) {
 }
 
 core::Awaitable<Response> revoke_session(RouteDeps& d, Request& req) {
-  co_await d.service.revoke_session(req.ctx.principal.user_id, std::string(req.param("id")));
+  std::string session_id(req.param("id"));
+  co_await d.service.revoke_session(req.ctx.principal.user_id, session_id);
+  co_await d.propagation.wait(session_id, revocation_wait);
   co_return Response::no_content();
 }
 

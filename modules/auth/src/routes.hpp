@@ -1,5 +1,7 @@
 #pragma once
 
+#include "propagation.hpp"
+
 #include "http/rate_limiter.hpp"
 
 #include <boost/json/object.hpp>
@@ -21,6 +23,7 @@ struct RouteLimits {
 /// What the routes share.
 struct RouteDeps {
   AuthService& service;
+  RevocationPropagation& propagation;
   LoginThrottle& login_throttle;
   http::RateLimiter& limiter;
   RouteLimits limits;
