@@ -54,6 +54,21 @@ class Api:
         return r.json()
 
 
+    def export(self, token, document_ids):
+        """POST /jobs documents.export; the job's id."""
+        job = self.call("POST", "/jobs", {"type": "documents.export", "payload": {"document_ids": document_ids}},
+                        token=token)
+        check(job.status == 202, f"export: {job.status} {job.text()}")
+        return job.json()["id"]
+
+    def finished_job(self, token, job_id, timeout=60):
+        """The job once it has ended (succeeded, failed or cancelled)."""
+        def ended():
+            j = self.call("GET", f"/jobs/{job_id}", token=token).json()
+            return j if j["status"] in ("succeeded", "failed", "cancelled") else None
+        return poll(f"job {job_id}", ended, timeout=timeout, interval=0.1)[0]
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status, self.headers, self.body = status, headers, body

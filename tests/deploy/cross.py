@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 
-from client import Api, Failure, Ws, check, poll, unique
+from client import Api, Failure, Ws, check, unique
 
 
 def cross(urls):
@@ -47,14 +47,8 @@ def cross(urls):
     check(sorted(statuses) == [200, 412], f"concurrent If-Match: {statuses}")
 
     # A job runs once.
-    job = three.call("POST", "/jobs", {"type": "documents.export", "payload": {"document_ids": [doc]}}, token=token)
-    check(job.status == 202, f"export: {job.status} {job.text()}")
-    job_id = job.json()["id"]
-
-    def finished():
-        j = one.call("GET", f"/jobs/{job_id}", token=token).json()
-        return j if j["status"] in ("succeeded", "failed", "cancelled") else None
-    done, _ = poll("export job", finished, timeout=60, interval=0.1)
+    job_id = three.export(token, [doc])
+    done = one.finished_job(token, job_id)
     check(done["status"] == "succeeded" and done["attempts"] == 1, f"job ran once: {done}")
 
     # A realtime event from instance 1 reaches a socket on instance 3.

@@ -70,14 +70,8 @@ def flow(base):
     # An export job; its end arrives on the socket.
     sub = ws.answer({"type": "subscribe", "topic": "jobs"})
     check(sub and sub["type"] == "subscribed", f"subscribe jobs: {sub}")
-    job = api.call("POST", "/jobs", {"type": "documents.export", "payload": {"document_ids": [doc]}}, token=token)
-    check(job.status == 202, f"export: {job.status} {job.text()}")
-    job_id = job.json()["id"]
-
-    def finished():
-        j = api.call("GET", f"/jobs/{job_id}", token=token).json()
-        return j if j["status"] in ("succeeded", "failed", "cancelled") else None
-    done, _ = poll("export job", finished, timeout=60, interval=0.1)
+    job_id = api.export(token, [doc])
+    done = api.finished_job(token, job_id)
     check(done["status"] == "succeeded", f"export job: {done}")
     ended = ws.next_of("event", 10, event="jobs.succeeded")
     check(ended and ended["data"]["id"] == job_id, f"jobs event: {ended}")
