@@ -16,6 +16,7 @@
 namespace soci {
 class row;
 class session;
+class statement;
 }  // namespace soci
 namespace bookspace::core {
 class Tx;
@@ -97,13 +98,17 @@ class SearchIndex {
 std::unique_ptr<SearchIndex> sqlite_index();
 std::unique_ptr<SearchIndex> postgres_index();
 
-/// Runs an engine's ranked statement, whose parameters are, in order: `leading` (the engine's
-/// query and its permission filter), the kind when `s.kind`, then when `s.after` the score twice
-/// (as text, `after_score`) and the id, then the limit. Columns: entry, kind, ref_id, title,
-/// score, updated_at. Fills `entries` (the rows' entry keys) beside the hits.
-std::vector<Hit> run_ranked(soci::session& sql, std::string const& text,
-                            std::vector<std::string> const& leading, Search const& s,
-                            std::string const& after_score, std::vector<long long>& entries);
+/// The keyset part of a ranked page's parameters, bound after the engine's own (its query and
+/// permission filter), in this order: the kind when filtered, the cursor's score twice and its
+/// id after a cursor, then the limit. The score goes as text with `score_digits` significant
+/// digits, which the statement casts back to the very value (SQLite's double: 17; PostgreSQL's
+/// float4: 9).
+struct PageParams {
+  std::string want_kind, after_score, after_id;
+  int limit = 0;
+  void set(Search const& s, int score_digits);
+  void bind(soci::statement& st, bool kind, bool after);
+};
 /// The token standing for `user` among an entry's readers: `r` and the id's letters and digits,
 /// lower-case (a UUID's 32 hex digits) — one word to both engines' tokenizers, and the
 /// migrations build the same from SQL.

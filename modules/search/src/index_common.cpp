@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -16,45 +17,23 @@ std::string_view to_string(Kind kind) {
   return kind == Kind::document ? "document" : "file";
 }
 
-std::vector<Hit> run_ranked(soci::session& sql, std::string const& text,
-                            std::vector<std::string> const& leading, Search const& s,
-                            std::string const& after_score, std::vector<long long>& entries) {
-  using soci::into;
-  using soci::use;
-  const std::string kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
-  const std::string after_id = s.after ? s.after->id : std::string();
-  // Typed columns, not soci::row: a row reads an expression's column (the score) as text, which
-  // SQLite prints with 15 digits — not the very value a cursor must compare with.
-  long long entry = 0, updated_at = 0;
-  std::string kind_text, ref_id, title;
-  double score = 0;
-  soci::statement st(sql);
-  st.alloc();
-  st.prepare(text);
-  st.exchange(into(entry));
-  st.exchange(into(kind_text));
-  st.exchange(into(ref_id));
-  st.exchange(into(title));
-  st.exchange(into(score));
-  st.exchange(into(updated_at));
-  for (auto const& value : leading) st.exchange(use(value));
-  if (s.kind) st.exchange(use(kind));
-  if (s.after) {
-    st.exchange(use(after_score));
-    st.exchange(use(after_score));
-    st.exchange(use(after_id));
+void PageParams::set(Search const& s, int score_digits) {
+  want_kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
+  char score[40] = "";
+  if (s.after) std::snprintf(score, sizeof score, "%.*g", score_digits, s.after->score);
+  after_score = score;
+  after_id = s.after ? s.after->id : std::string();
+  limit = s.limit;
+}
+
+void PageParams::bind(soci::statement& st, bool kind, bool after) {
+  if (kind) st.exchange(soci::use(want_kind));
+  if (after) {
+    st.exchange(soci::use(after_score));
+    st.exchange(soci::use(after_score));
+    st.exchange(soci::use(after_id));
   }
-  st.exchange(use(s.limit));
-  st.define_and_bind();
-  std::vector<Hit> hits;
-  if (st.execute(true)) {
-    do {
-      entries.push_back(entry);
-      hits.push_back(
-          {kind_text == "file" ? Kind::file : Kind::document, ref_id, title, "", score, updated_at});
-    } while (st.fetch());
-  }
-  return hits;
+  st.exchange(soci::use(limit));
 }
 
 namespace {

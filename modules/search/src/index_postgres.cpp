@@ -62,8 +62,8 @@ constexpr std::string_view readers_sql =
 constexpr std::string_view delete_sql = "DELETE FROM search_entries WHERE kind = :kind AND ref_id = :id";
 
 struct RankedVars {
-  std::string query, reader, want_kind, after_score, after_id;
-  int limit = 0;
+  std::string query, reader;
+  PageParams page;
   std::string kind, ref_id, title, text;
   double score = 0;
   long long updated_at = 0;
@@ -146,21 +146,11 @@ class PgIndex final : public SearchIndex {
           st.exchange(into(v.text));
           st.exchange(use(v.query));
           st.exchange(use(v.reader));
-          if (kind) st.exchange(use(v.want_kind));
-          if (after) {
-            st.exchange(use(v.after_score));
-            st.exchange(use(v.after_score));
-            st.exchange(use(v.after_id));
-          }
-          st.exchange(use(v.limit));
+          v.page.bind(st, kind, after);
         });
     q.vars.query = pg_tsquery(s.query, "ABC");
     q.vars.reader = "'" + reader_token(s.user) + "':D";
-    q.vars.want_kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
-    // float4 scores: the cursor's decimal is cast back to real, which gives the very value.
-    q.vars.after_score = s.after ? score_text(s.after->score) : std::string();
-    q.vars.after_id = s.after ? s.after->id : std::string();
-    q.vars.limit = s.limit;
+    q.vars.page.set(s, 9);  // float4 scores: 9 digits cast back to real give the very value
     std::vector<Hit> hits;
     q.run_each([&](RankedVars const& v) {
       hits.push_back({v.kind == "file" ? Kind::file : Kind::document, v.ref_id, v.title,
@@ -199,13 +189,6 @@ class PgIndex final : public SearchIndex {
   void write_readers(core::Tx& tx, long long entry, std::vector<std::string> const& tokens) override {
     const std::string readers = reader_vector(tokens);
     tx.sql << readers_sql, use(readers), use(entry);
-  }
-
- private:
-  static std::string score_text(double score) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.9g", score);
-    return buf;
   }
 };
 

@@ -59,8 +59,8 @@ std::string readable_match(Search const& s) {
 
 struct RankedVars {
   std::array<long long, max_terms> counts{};
-  std::string match, want_kind, after_score, after_id;
-  int limit = 0;
+  std::string match;
+  PageParams page;
   long long entry = 0, updated_at = 0;
   std::string kind, ref_id, title;
   double score = 0;
@@ -218,13 +218,7 @@ class Fts5Index final : public SearchIndex {
                                      st.exchange(into(v.updated_at));
                                      for (std::size_t i = 0; i < n; ++i) st.exchange(use(v.counts[i]));
                                      st.exchange(use(v.match));
-                                     if (kind) st.exchange(use(v.want_kind));
-                                     if (after) {
-                                       st.exchange(use(v.after_score));
-                                       st.exchange(use(v.after_score));
-                                       st.exchange(use(v.after_id));
-                                     }
-                                     st.exchange(use(v.limit));
+                                     v.page.bind(st, kind, after);
                                    });
     // Phrase 0 is the reader token (weight 0: its count does not matter), then the query's.
     for (std::size_t i = 0; i < phrases.size(); ++i) {
@@ -236,12 +230,7 @@ class Fts5Index final : public SearchIndex {
       });
     }
     q.vars.match = readable_match(s);
-    q.vars.want_kind = s.kind ? std::string(to_string(*s.kind)) : std::string();
-    char after_score[40] = "";
-    if (s.after) std::snprintf(after_score, sizeof after_score, "%.17g", s.after->score);
-    q.vars.after_score = after_score;
-    q.vars.after_id = s.after ? s.after->id : std::string();
-    q.vars.limit = s.limit;
+    q.vars.page.set(s, 17);
     std::vector<Hit> hits;
     std::vector<long long> entries;
     q.run_each([&](RankedVars const& v) {
