@@ -133,11 +133,19 @@ core::EventLogOptions event_log_options(Config const& cfg) {
 
 void create_modules(Application::Parts& p) {
   auto const& cfg = p.config;
+  auto context = [&]() -> ModuleContext& {
+    return p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids, p.log,
+                                                 p.metrics, p.rate_limiter, p.services, *p.mailer,
+                                                 *p.scheduler, cfg.str("data_dir")});
+  };
+  for (auto const* d : p.stand_ins) {
+    p.modules.push_back(d->stand_in(context()));
+    p.modules.back()->subscribe(*p.events);
+    p.log.info("module stand-in", {{"module", std::string(d->name)},
+                                   {std::string(d->stand_in_key), cfg.str(std::string(d->stand_in_key))}});
+  }
   for (auto const* d : p.enabled) {
-    auto& ctx = p.contexts.emplace_back(ModuleContext{p.config, *p.db, *p.events, *p.cpu, p.clock, p.ids,
-                                                      p.log, p.metrics, p.rate_limiter, p.services, *p.mailer,
-                                                      *p.scheduler, cfg.str("data_dir")});
-    p.modules.push_back(d->create(ctx));
+    p.modules.push_back(d->create(context()));
     p.router.set_module(std::string(d->name));
     p.modules.back()->register_routes(p.router);
     p.modules.back()->subscribe(*p.events);
@@ -195,7 +203,9 @@ void Application::assemble() {
   // a burst of them is served from the heap and its memory stays with the process afterwards;
   // a fixed threshold keeps every allocation past 256 KiB in its own mapping, returned on free.
   ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"));
+  p.stand_ins.clear();
+  p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"), &cfg,
+                              &p.stand_ins);
 
   open_database(p);
 
@@ -231,6 +241,7 @@ void Application::start() {
   http::DispatcherOptions dispatch_options;
   dispatch_options.cors_origins = cfg.list("server.cors_origins");
   dispatch_options.access_log = cfg.boolean("log.access_log");
+  dispatch_options.service_key = cfg.str("cluster.service_key");
   p.dispatcher =
       std::make_unique<http::Dispatcher>(p.router, p.log, p.metrics, p.rate_limiter, dispatch_options);
   // The module that authenticates bearer credentials (auth) provides it; without one, routes

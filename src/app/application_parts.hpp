@@ -63,9 +63,10 @@ struct Application::Parts {
   std::unique_ptr<http::Dispatcher> dispatcher;
   std::unique_ptr<http::Server> server;
   std::vector<ModuleDescriptor const*> enabled;
-  std::deque<ModuleContext> contexts;            ///< one per module; outlives it
-  std::vector<std::unique_ptr<Module>> modules;  ///< in start order
-  bool assembled = false;                        ///< assemble() ran (start() runs it too)
+  std::vector<ModuleDescriptor const*> stand_ins;  ///< created first; see ModuleDescriptor::stand_in
+  std::deque<ModuleContext> contexts;              ///< one per module; outlives it
+  std::vector<std::unique_ptr<Module>> modules;    ///< in start order
+  bool assembled = false;                          ///< assemble() ran (start() runs it too)
   bool running = false;
 };
 

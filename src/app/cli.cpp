@@ -89,7 +89,9 @@ std::optional<Config> load_checked(ConfigSchema const& schema, po::variables_map
                                    std::vector<ModuleDescriptor> const& modules) {
   try {
     Config config = load_config(schema, vm, envp);
-    resolve_modules(modules, config.list("modules.enabled"), config.list("modules.disabled"));
+    std::vector<ModuleDescriptor const*> stand_ins;
+    resolve_modules(modules, config.list("modules.enabled"), config.list("modules.disabled"), &config,
+                    &stand_ins);
     return config;
   } catch (ConfigError const& e) {
     std::cerr << "bookspace: invalid configuration: " << e.what() << "\n";
@@ -150,14 +152,18 @@ int cmd_migrate(Config const& config, std::vector<ModuleDescriptor> const& modul
 }
 
 int cmd_modules(Config const& config, std::vector<ModuleDescriptor> const& modules) {
-  auto enabled = resolve_modules(modules, config.list("modules.enabled"), config.list("modules.disabled"));
+  std::vector<ModuleDescriptor const*> stand_ins;
+  auto enabled = resolve_modules(modules, config.list("modules.enabled"), config.list("modules.disabled"),
+                                 &config, &stand_ins);
   std::printf("%-12s %-8s %-28s %s\n", "MODULE", "ENABLED", "DEPENDS ON", "SUMMARY");
   for (auto const& m : modules) {
     bool on = std::find(enabled.begin(), enabled.end(), &m) != enabled.end();
+    bool stand_in = std::find(stand_ins.begin(), stand_ins.end(), &m) != stand_ins.end();
     std::string deps;
     for (auto d : m.depends_on) deps += (deps.empty() ? "" : ",") + std::string(d);
-    std::printf("%-12s %-8s %-28s %s\n", std::string(m.name).c_str(), on ? "yes" : "no",
-                deps.empty() ? "-" : deps.c_str(), std::string(m.summary).c_str());
+    std::printf("%-12s %-8s %-28s %s\n", std::string(m.name).c_str(),
+                on ? "yes" : (stand_in ? "stand-in" : "no"), deps.empty() ? "-" : deps.c_str(),
+                std::string(m.summary).c_str());
   }
   if (modules.empty()) std::printf("(this binary has no domain modules)\n");
   return 0;

@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <boost/json/parse.hpp>
 
 #include <fstream>
@@ -8,6 +10,14 @@
 namespace bookspace::app {
 
 namespace json = boost::json;
+
+std::optional<std::string> http_url_or_empty(json::value const& value) {
+  std::string_view url = value.as_string();
+  if (url.empty()) return std::nullopt;
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) return "must be an http:// URL";
+  return std::nullopt;
+}
 
 ConfigKey integer_key(std::string path, std::int64_t default_value, std::int64_t min, std::int64_t max,
                       std::string help) {

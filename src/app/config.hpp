@@ -36,6 +36,9 @@ struct ConfigKey {
 ConfigKey integer_key(std::string path, std::int64_t default_value, std::int64_t min, std::int64_t max,
                       std::string help);
 
+/// ConfigKey::validate for a URL another process is reached at: empty, or http://host[:port]/….
+std::optional<std::string> http_url_or_empty(boost::json::value const& value);
+
 class ConfigSchema {
  public:
   void add(ConfigKey key);

@@ -164,6 +164,18 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add({"mail.spool_dir", ConfigType::string, "", "Where mail goes without SMTP; empty: <data_dir>/mail."});
 
   s.add({"migrations.auto", ConfigType::boolean, true, "serve applies pending migrations at start."});
+
+  ConfigKey service_key{"cluster.service_key", ConfigType::string, "",
+                        "Shared secret (at least 32 characters) with which the processes of a split "
+                        "deployment call each other's internal routes (a module's stand-in reaching the "
+                        "process that runs the module); empty: no internal routes."};
+  service_key.redact = [](std::string const&) { return std::string("***"); };
+  service_key.validate = [](json::value const& v) -> std::optional<std::string> {
+    auto const& key = v.as_string();
+    if (!key.empty() && key.size() < 32) return "must be at least 32 characters";
+    return std::nullopt;
+  };
+  s.add(std::move(service_key));
 }
 
 core::MailerOptions mailer_options(Config const& config) {

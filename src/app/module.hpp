@@ -126,6 +126,15 @@ struct ModuleDescriptor {
   /// Modules it uses when they are enabled and does without otherwise (files enqueues text
   /// extraction when jobs runs): created before it when present, never required.
   std::vector<std::string_view> uses = {};
+  /// What runs in place of this module in a process that does not run it but runs a module
+  /// that depends on it (a split deployment, docs/operations.md): a Module providing the same
+  /// ServiceRegistry interfaces by reaching the process that runs the real one — auth's
+  /// verifies tokens from its JWKS. It has no routes, tables or migrations of its own and is
+  /// created before the enabled modules. Null: dependents need the module itself.
+  std::unique_ptr<Module> (*stand_in)(ModuleContext&) = nullptr;
+  /// The configuration key that says where the real module runs ("auth.jwks_url"); the stand-in
+  /// is used only when it is set.
+  std::string_view stand_in_key = {};
 };
 
 /// Unknown module names, a missing dependency or a cycle: exit code 2.
@@ -135,9 +144,11 @@ class ModuleError : public std::runtime_error {
 };
 
 /// The enabled modules in start order (dependencies first). `enabled` empty means all;
-/// `disabled` is removed from that.
-std::vector<ModuleDescriptor const*> resolve_modules(std::vector<ModuleDescriptor> const& all,
-                                                     std::vector<std::string> const& enabled,
-                                                     std::vector<std::string> const& disabled);
+/// `disabled` is removed from that. A dependency that is not enabled is an error unless it has
+/// a stand-in whose key is set in `config`; those modules go to `stand_ins` (not null then).
+std::vector<ModuleDescriptor const*> resolve_modules(
+    std::vector<ModuleDescriptor> const& all, std::vector<std::string> const& enabled,
+    std::vector<std::string> const& disabled, Config const* config = nullptr,
+    std::vector<ModuleDescriptor const*>* stand_ins = nullptr);
 
 }  // namespace bookspace::app

@@ -26,7 +26,9 @@ ModuleDescriptor const* find(std::vector<ModuleDescriptor> const& all, std::stri
 
 std::vector<ModuleDescriptor const*> resolve_modules(std::vector<ModuleDescriptor> const& all,
                                                      std::vector<std::string> const& enabled,
-                                                     std::vector<std::string> const& disabled) {
+                                                     std::vector<std::string> const& disabled,
+                                                     Config const* config,
+                                                     std::vector<ModuleDescriptor const*>* stand_ins) {
   for (auto const* list : {&enabled, &disabled}) {
     for (auto const& name : *list) {
       if (!find(all, name)) {
@@ -49,10 +51,20 @@ std::vector<ModuleDescriptor const*> resolve_modules(std::vector<ModuleDescripto
         throw ModuleError("module '" + std::string(m.name) + "' depends on '" + std::string(dep) +
                           "', which this binary does not have");
       }
-      if (!on.contains(dep)) {
-        throw ModuleError("module '" + std::string(m.name) + "' needs module '" + std::string(dep) +
-                          "', which is not enabled");
+      if (on.contains(dep)) continue;
+      auto const* needed = find(all, dep);
+      if (needed->stand_in && config && stand_ins &&
+          !config->str(std::string(needed->stand_in_key)).empty()) {
+        if (std::find(stand_ins->begin(), stand_ins->end(), needed) == stand_ins->end())
+          stand_ins->push_back(needed);
+        continue;
       }
+      std::string error = "module '" + std::string(m.name) + "' needs module '" + std::string(dep) +
+                          "', which is not enabled";
+      if (needed->stand_in)
+        error +=
+            "; enable it, or set " + std::string(needed->stand_in_key) + " to reach the process that runs it";
+      throw ModuleError(error);
     }
   }
 
@@ -65,7 +77,9 @@ std::vector<ModuleDescriptor const*> resolve_modules(std::vector<ModuleDescripto
       throw ModuleError("module dependency cycle through '" + std::string(m.name) + "'");
     }
     visiting.insert(m.name);
-    for (auto dep : m.depends_on) visit(*find(all, dep));
+    for (auto dep : m.depends_on) {
+      if (on.contains(dep)) visit(*find(all, dep));  // else its stand-in, created first
+    }
     for (auto used : m.uses) {
       if (on.contains(used)) visit(*find(all, used));
     }

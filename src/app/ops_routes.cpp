@@ -349,6 +349,7 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
 
   json::object paths;
   for (auto const& route : router.routes()) {
+    if (route.options.auth == http::Auth::service) continue;  // between processes, not for clients
     json::object operation =
         route.options.openapi.is_object() ? route.options.openapi.as_object() : json::object{};
     if (!operation.contains("tags")) operation["tags"] = json::array{route.module};

@@ -47,6 +47,7 @@ constexpr std::string_view select_offset_sqlite_sql = "SELECT seq FROM event_off
 constexpr std::string_view select_offset_pg_sql =
     "SELECT seq FROM event_offsets WHERE consumer = :c FOR UPDATE SKIP LOCKED";
 constexpr std::string_view head_sql = "SELECT MAX(seq) FROM events";
+constexpr std::string_view first_since_sql = "SELECT MIN(seq) FROM events WHERE occurred_at >= :since";
 constexpr std::string_view peek_sql = "SELECT COUNT(*) FROM events WHERE seq > :seq";
 constexpr std::string_view peek_type_sql =
     "SELECT seq FROM events WHERE type = :type AND seq > :seq ORDER BY type, seq LIMIT 1";
@@ -82,9 +83,10 @@ struct EventLog::Consumer : std::enable_shared_from_this<Consumer> {
   explicit Consumer(std::string name) : name(std::move(name)) {}
 
   std::string name;
-  Types types;           // empty: all
-  Handler handler;       // durable consumers
-  WatchHandler watcher;  // watches: no stored offset
+  Types types;                               // empty: all
+  Handler handler;                           // durable consumers
+  WatchHandler watcher;                      // watches: no stored offset
+  std::optional<std::int64_t> replay_since;  // watches: start at events since then
   std::optional<asio::strand<asio::io_context::executor_type>> strand;
   std::optional<asio::steady_timer> timer;
   std::atomic<bool> pending{false};
@@ -184,13 +186,15 @@ void EventLog::subscribe(std::string consumer, Types types, Handler handler) {
   consumers_.push_back(std::move(c));
 }
 
-void EventLog::watch(std::string name, Types types, WatchHandler handler) {
+void EventLog::watch(std::string name, Types types, WatchHandler handler,
+                     std::optional<std::int64_t> replay_since) {
   for (auto const& c : consumers_) {
     if (c->name == name) throw std::logic_error("event consumer registered twice: " + name);
   }
   auto c = std::make_shared<Consumer>(std::move(name));
   c->types = std::move(types);
   c->watcher = std::move(handler);
+  c->replay_since = replay_since;
   consumers_.push_back(std::move(c));
 }
 
@@ -327,8 +331,14 @@ void EventLog::start(asio::io_context& io) {
   for (auto const& c : consumers_) {
     long long now = clock_.now_ms();
     db_.run_blocking([&](soci::session& sql) {
-      if (c->watcher) {  // a watch starts at the current end of the log
+      if (c->watcher) {  // a watch starts at the current end of the log, or at its replay point
         c->offset = head_of(sql);
+        if (c->replay_since) {
+          long long first = 0;
+          soci::indicator ind = soci::i_null;
+          sql << first_since_sql, soci::use(static_cast<long long>(*c->replay_since)), soci::into(first, ind);
+          if (ind != soci::i_null) c->offset = first - 1;
+        }
       } else {
         sql << ensure_offset_sql, soci::use(c->name), soci::use(now);
       }

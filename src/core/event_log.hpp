@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,7 +85,11 @@ class EventLog {
   /// offset and no transaction; it starts at the end of the log when start() runs and then
   /// sees every event committed by any process, in order, soon after its commit (at once for
   /// this process's commits; via NOTIFY or polling for others'). Call before start().
-  void watch(std::string name, Types types, WatchHandler handler);
+  /// With `replay_since` (ms since the epoch) it starts instead at the first event still in the
+  /// log that occurred at or after that time: a cache rebuilt from events (auth's revocations in
+  /// a process without auth) sees what happened before the process started.
+  void watch(std::string name, Types types, WatchHandler handler,
+             std::optional<std::int64_t> replay_since = std::nullopt);
 
   /// A wake-up without an event, for work queues kept in their own tables (jobs): once `tx`
   /// commits, every on_signal(channel) handler of this process runs, and on PostgreSQL those of

@@ -5,6 +5,7 @@
 #include "core/metrics.hpp"
 #include "http/digesting_body.hpp"
 
+#include <sodium.h>
 #include <boost/json/object.hpp>
 
 #include <algorithm>
@@ -240,6 +241,7 @@ std::optional<Response> Dispatcher::precheck(Request& req, Router::Match& match)
   }
 
   if (route.options.auth == Auth::none) return std::nullopt;
+  if (route.options.auth == Auth::service) return admit_service(req);
   auto authz = req.headers.get("Authorization");
   if (!authz) {
     if (route.options.auth == Auth::required) {
@@ -253,8 +255,22 @@ std::optional<Response> Dispatcher::precheck(Request& req, Router::Match& match)
   return std::nullopt;
 }
 
+std::optional<Response> Dispatcher::admit_service(Request const& req) const {
+  if (options_.service_key.empty()) {
+    return problem(core::ErrorCode::not_found, "No such resource.", req.ctx.request_id);
+  }
+  auto authz = req.headers.get("Authorization");
+  const std::string expected = "Bearer " + options_.service_key;
+  if (!authz || authz->size() != expected.size() ||
+      sodium_memcmp(authz->data(), expected.data(), expected.size()) != 0) {
+    return problem(core::ErrorCode::unauthorized, "The service key is not valid.", req.ctx.request_id);
+  }
+  return std::nullopt;
+}
+
 bool Dispatcher::needs_authentication(Request const& req, Route const& route) const {
-  return route.options.auth != Auth::none && authenticator_ && req.headers.contains("Authorization");
+  return route.options.auth != Auth::none && route.options.auth != Auth::service && authenticator_ &&
+         req.headers.contains("Authorization");
 }
 
 core::Awaitable<std::optional<Response>> Dispatcher::authenticate(Request& req, Route const&) {

@@ -27,6 +27,8 @@ namespace bookspace::http {
 struct DispatcherOptions {
   std::vector<std::string> cors_origins;  ///< exact origins, or "*"
   bool access_log = true;
+  /// The shared secret of Auth::service routes (`cluster.service_key`); empty: they answer 404.
+  std::string service_key;
 };
 
 /// The middleware chain around a handler, free of sockets: request id, traceparent, CORS,
@@ -64,6 +66,8 @@ class Dispatcher {
   /// Everything decided without I/O: routing, query string, rate limit, the form of credentials.
   std::optional<Response> precheck(Request& req, Router::Match& match);
   bool needs_authentication(Request const& req, Route const& route) const;
+  /// Auth::service: the shared service key, compared in constant time.
+  std::optional<Response> admit_service(Request const& req) const;
   /// The credential through the Authenticator; a 401 response when it is not valid.
   core::Awaitable<std::optional<Response>> authenticate(Request& req, Route const& route);
   core::Awaitable<Response> run(Request& req, Route const& route);

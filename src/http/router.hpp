@@ -28,7 +28,10 @@ Handler bind(Deps& deps, core::Awaitable<Response> (*fn)(Deps&, Request&)) {
 }
 
 /// Who may call a route. Without an Authenticator installed, `required` routes answer 401.
-enum class Auth { none, optional, required };
+/// `service`: another BookSpace process of the same deployment (a module's stand-in), proving
+/// itself with the shared `cluster.service_key`; such routes are not in the OpenAPI document,
+/// and without a configured key they answer 404.
+enum class Auth { none, optional, required, service };
 
 struct RouteOptions {
   Auth auth = Auth::required;

@@ -3,6 +3,10 @@
 #   tests/deploy/run.sh single BINARY   one process, embedded (SQLite, local disk)
 #   tests/deploy/run.sh scale BINARY    three instances on PostgreSQL behind nginx with
 #                                       docker/nginx/scale.conf, round-robin
+#   tests/deploy/run.sh split BINARY    process A (auth, users, documents) and process B (files,
+#                                       search, jobs, realtime, with auth's and documents'
+#                                       stand-ins) on PostgreSQL behind nginx with
+#                                       docker/nginx/split.conf, routing by path prefix
 # The same client flow (tests/deploy/flow.py) passes unchanged against each; `scale` also runs
 # the cross-instance checks (tests/deploy/cross.py). PostgreSQL comes from BOOKSPACE_TEST_PG
 # (make test starts a cluster); without it, `scale` is skipped (exit 77).
@@ -51,27 +55,45 @@ case $mode in
     start single
     python3 "$here/flow.py" "http://127.0.0.1:$port" || { show_logs; exit 1; }
     ;;
-  scale)
+  scale | split)
     [ -n "${BOOKSPACE_TEST_PG:-}" ] || { echo "deploy: BOOKSPACE_TEST_PG not set, skipped"; exit 77; }
     command -v nginx >/dev/null || { echo "deploy: nginx missing (docker/install-deps.sh test)" >&2; exit 1; }
     pgdb=bookspace_deploy_$$
     psql -X -q "$BOOKSPACE_TEST_PG" -c "CREATE DATABASE $pgdb" >/dev/null
     url="${BOOKSPACE_TEST_PG%/*}/$pgdb"
-    ports=()
-    for i in 1 2 3; do
-      start "i$i" --database "$url"
-      ports+=("$port")
-    done
-    # docker/nginx/scale.conf with the instances on loopback ports, nginx's files in $work.
     listen=$(free_port)
-    sed -e "s|server bookspace1:8080;|server 127.0.0.1:${ports[0]};|" \
-        -e "s|server bookspace2:8080;|server 127.0.0.1:${ports[1]};|" \
-        -e "s|server bookspace3:8080;|server 127.0.0.1:${ports[2]};|" \
-        -e "s|listen 8080;|listen 127.0.0.1:$listen;|" \
-        -e "s|include /etc/nginx/bookspace/proxy.conf;|include $root/docker/nginx/proxy.conf;|" \
-        -e "s|worker_processes auto;|worker_processes 1;|" \
-        -e "s|worker_connections 16384;|worker_connections 1024;|" \
-        "$root/docker/nginx/scale.conf" >"$work/nginx.conf"
+    # This repository's nginx configuration with the processes on loopback ports, nginx's files
+    # in $work.
+    nginx_conf=(-e "s|listen 8080;|listen 127.0.0.1:$listen;|"
+                -e "s|include /etc/nginx/bookspace/proxy.conf;|include $root/docker/nginx/proxy.conf;|"
+                -e "s|worker_processes auto;|worker_processes 1;|"
+                -e "s|worker_connections 16384;|worker_connections 1024;|")
+    ports=()
+    if [ "$mode" = scale ]; then
+      for i in 1 2 3; do
+        start "i$i" --database "$url"
+        ports+=("$port")
+      done
+      sed "${nginx_conf[@]}" \
+          -e "s|server bookspace1:8080;|server 127.0.0.1:${ports[0]};|" \
+          -e "s|server bookspace2:8080;|server 127.0.0.1:${ports[1]};|" \
+          -e "s|server bookspace3:8080;|server 127.0.0.1:${ports[2]};|" \
+          "$root/docker/nginx/scale.conf" >"$work/nginx.conf"
+    else
+      # The processes call each other's internal routes with this key (cluster.service_key).
+      BOOKSPACE_CLUSTER_SERVICE_KEY=$(key)$(key)
+      export BOOKSPACE_CLUSTER_SERVICE_KEY
+      start a --database "$url" --modules auth,users,documents
+      ports+=("$port")
+      BOOKSPACE_AUTH_JWKS_URL="http://127.0.0.1:${ports[0]}/.well-known/jwks.json" \
+      BOOKSPACE_DOCUMENTS_REMOTE_URL="http://127.0.0.1:${ports[0]}" \
+        start b --database "$url" --modules files,search,jobs,realtime
+      ports+=("$port")
+      sed "${nginx_conf[@]}" \
+          -e "s|server bookspace-a:8080;|server 127.0.0.1:${ports[0]};|" \
+          -e "s|server bookspace-b:8080;|server 127.0.0.1:${ports[1]};|" \
+          "$root/docker/nginx/split.conf" >"$work/nginx.conf"
+    fi
     user=()
     [ "$(id -u)" != 0 ] || user=(-g "user root;")
     nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx.log" "${user[@]}" \
@@ -79,11 +101,16 @@ case $mode in
     pids+=($!)
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$listen/healthz" >/dev/null && break; sleep 0.1; done
     python3 "$here/flow.py" "http://127.0.0.1:$listen" || { show_logs; exit 1; }
-    python3 "$here/cross.py" "http://127.0.0.1:${ports[0]}" "http://127.0.0.1:${ports[1]}" \
-      "http://127.0.0.1:${ports[2]}" || { show_logs; exit 1; }
+    if [ "$mode" = scale ]; then
+      python3 "$here/cross.py" "http://127.0.0.1:${ports[0]}" "http://127.0.0.1:${ports[1]}" \
+        "http://127.0.0.1:${ports[2]}" || { show_logs; exit 1; }
+    else
+      python3 "$here/split.py" "http://127.0.0.1:$listen" "http://127.0.0.1:${ports[0]}" \
+        "http://127.0.0.1:${ports[1]}" || { show_logs; exit 1; }
+    fi
     ;;
   *)
-    echo "usage: tests/deploy/run.sh single|scale BINARY" >&2
+    echo "usage: tests/deploy/run.sh single|scale|split BINARY" >&2
     exit 2
     ;;
 esac

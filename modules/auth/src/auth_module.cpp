@@ -7,6 +7,7 @@
 #include "service.hpp"
 #include "settings.hpp"
 #include "signing_key.hpp"
+#include "stand_in.hpp"
 #include "store.hpp"
 #include "token_authenticator.hpp"
 
@@ -36,6 +37,12 @@ RouteLimits route_limits(app::Config const& c) {
           per_minute("reset_ip", c.integer("auth.password_reset_per_ip_per_minute")),
           {"reset_email", static_cast<double>(c.integer("auth.password_reset_per_email_per_hour")) / 60.0,
            static_cast<double>(c.integer("auth.password_reset_per_email_per_hour"))}};
+}
+
+TokenAuthenticator::KeyLookup key_lookup(core::Database& db) {
+  return [&db](std::string key, core::TimeMs now) -> core::Awaitable<std::optional<KeyOwner>> {
+    co_return co_await db.run([&](soci::session& sql) { return find_key_owner(sql, key, now); });
+  };
 }
 
 AccountInfo info_of(Account const& a) {
@@ -83,7 +90,8 @@ class AuthModule final : public app::Module {
       : ctx_(ctx),
         settings_(settings_from(ctx.config)),
         ring_(load_key_ring(ctx.config, ctx.data_dir, ctx.log)),
-        authenticator_(ctx.db, ring_, settings_.tokens, ctx.clock),
+        authenticator_(std::shared_ptr<KeyRing const>(&ring_, [](KeyRing const*) {}), key_lookup(ctx.db),
+                       settings_.tokens, ctx.clock),
         refresh_limit_(ctx.rate_limiter, ctx.config.integer("auth.refresh_per_session_per_minute")),
         service_({ctx.db, ctx.events, ctx.cpu, ctx.clock, ctx.ids, ctx.log, ctx.metrics, ctx.mailer,
                   authenticator_, refresh_limit_},
@@ -157,7 +165,10 @@ app::ModuleDescriptor auth_module() {
             return std::make_unique<AuthModule>(ctx);
           },
           {{"users create-admin", "--email E: create an admin account (password from stdin, or generated)",
-            &create_admin}}};
+            &create_admin}},
+          {},
+          &auth_stand_in,
+          "auth.jwks_url"};
 }
 
 }  // namespace bookspace::auth

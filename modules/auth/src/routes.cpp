@@ -151,6 +151,20 @@ core::Awaitable<Response> jwks(RouteDeps& d, Request&) {
   co_return res;
 }
 
+// --- between processes --------------------------------------------------------------------
+/// Auth's stand-in in another process asks who owns an API key (stand_in.cpp).
+core::Awaitable<Response> verify_key_internal(RouteDeps& d, Request& req) {
+  auto body = http::parse_json_object(req);
+  http::only_fields(body, {"key"});
+  auto owner = co_await d.service.key_owner(http::string_field(body, "key"));
+  if (!owner) throw core::ApiError(core::ErrorCode::not_found, "No such API key.");
+  co_return Response::json(
+      200, json::object{
+               {"account_id", owner->account_id},
+               {"role", owner->role},
+               {"expires_at", owner->expires_at ? json::value(*owner->expires_at) : json::value(nullptr)}});
+}
+
 // --- password reset ------------------------------------------------------------------------
 core::Awaitable<Response> request_reset(RouteDeps& d, Request& req) {
   auto body = http::parse_json_object(req);
@@ -312,6 +326,9 @@ void add_key_and_session_routes(http::Router& r, RouteDeps& d) {
 }  // namespace
 
 void add_routes(http::Router& router, RouteDeps& deps) {
+  http::RouteOptions internal;
+  internal.auth = http::Auth::service;
+  router.add(Method::post, "/internal/auth/api-keys/verify", http::bind(deps, verify_key_internal), internal);
   add_token_routes(router, deps);
   add_reset_routes(router, deps);
   add_key_and_session_routes(router, deps);

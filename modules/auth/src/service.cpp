@@ -307,4 +307,9 @@ core::Awaitable<void> AuthService::revoke_api_key(std::string account_id, std::s
   if (!revoked) throw ApiError(ErrorCode::not_found, "No such API key.");
 }
 
+core::Awaitable<std::optional<KeyOwner>> AuthService::key_owner(std::string key) {
+  const auto now = deps_.clock.now_ms();
+  co_return co_await deps_.db.run([&](soci::session& sql) { return find_key_owner(sql, key, now); });
+}
+
 }  // namespace bookspace::auth

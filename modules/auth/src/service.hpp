@@ -119,6 +119,9 @@ class AuthService {
   core::Awaitable<void> revoke_api_key(std::string account_id, std::string id);
 
   core::Awaitable<std::optional<Account>> find(std::string id);
+  /// Who owns a live API key now; nullopt for an unknown, revoked or expired key, or a disabled
+  /// account.
+  core::Awaitable<std::optional<KeyOwner>> key_owner(std::string key);
   /// Role/disabled change; disabling revokes every live session. nullopt: no such account.
   core::Awaitable<std::optional<Account>> update(std::string id, std::optional<std::string> role,
                                                  std::optional<bool> disabled);

@@ -40,6 +40,12 @@ void declare_config(app::ConfigSchema& s) {
   s.add({"auth.previous_public_keys", app::ConfigType::string_list, json::array(),
          "Public keys (base64url) of retired signing keys: their tokens verify until they expire."});
   s.add({"auth.issuer", app::ConfigType::string, "bookspace", "iss and aud of access tokens."});
+  app::ConfigKey jwks_url{"auth.jwks_url", app::ConfigType::string, "",
+                          "In a process that does not run auth but runs modules that need it: the JWKS of "
+                          "the process that does (http://a:8080/.well-known/jwks.json). Tokens are verified "
+                          "with its keys and revocations come from the event log."};
+  jwks_url.validate = app::http_url_or_empty;
+  s.add(std::move(jwks_url));
   s.add(app::integer_key("auth.access_token_ttl_s", 900, 5, 86400, "Access token lifetime."));
   s.add(app::integer_key("auth.refresh_token_ttl_days", 30, 1, 365, "Refresh token (session) lifetime."));
   s.add(app::integer_key(

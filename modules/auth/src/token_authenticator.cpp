@@ -1,12 +1,25 @@
 #include "token_authenticator.hpp"
 
-#include "core/database.hpp"
-
 namespace bookspace::auth {
 
-TokenAuthenticator::TokenAuthenticator(core::Database& db, KeyRing const& ring, TokenSettings const& settings,
-                                       core::Clock const& clock, std::size_t capacity)
-    : db_(db), ring_(ring), settings_(settings), clock_(clock), capacity_(capacity) {}
+TokenAuthenticator::TokenAuthenticator(std::shared_ptr<KeyRing const> ring, KeyLookup lookup,
+                                       TokenSettings const& settings, core::Clock const& clock,
+                                       std::size_t capacity)
+    : ring_(std::move(ring)),
+      lookup_(std::move(lookup)),
+      settings_(settings),
+      clock_(clock),
+      capacity_(capacity) {}
+
+void TokenAuthenticator::set_ring(std::shared_ptr<KeyRing const> ring) {
+  std::lock_guard lock(mutex_);
+  ring_ = std::move(ring);
+}
+
+bool TokenAuthenticator::knows(std::string_view kid) {
+  std::lock_guard lock(mutex_);
+  return ring_->find(kid) != nullptr;
+}
 
 core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::authenticate(
     std::string_view credential, http::RequestContext const&) {
@@ -26,7 +39,7 @@ core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::verify_key(s
       keys_.erase(it);
     }
   }
-  auto owner = co_await db_.run([&](soci::session& sql) { return find_key_owner(sql, key, now); });
+  auto owner = co_await lookup_(key, now);
   if (!owner) co_return std::nullopt;
   http::Principal principal{owner->account_id, owner->role, "", owner->expires_at.value_or(0), hash};
   std::lock_guard lock(mutex_);
@@ -58,7 +71,12 @@ std::optional<http::Principal> TokenAuthenticator::verify(std::string_view token
       return std::nullopt;
     }
   }
-  auto claims = verify_access_token(ring_, settings_, token, now);
+  std::shared_ptr<KeyRing const> ring;
+  {
+    std::lock_guard lock(mutex_);
+    ring = ring_;
+  }
+  auto claims = verify_access_token(*ring, settings_, token, now);
   if (!claims) return std::nullopt;
   http::Principal principal{claims->subject, claims->role, claims->session_id, claims->expires_at, ""};
   std::lock_guard lock(mutex_);

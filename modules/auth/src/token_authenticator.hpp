@@ -5,6 +5,8 @@
 
 #include "http/authenticator.hpp"
 
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <unordered_map>
 
@@ -15,8 +17,12 @@ namespace bookspace::auth {
 /// reach the in-memory set on commit in this process and through an event-log watch in others.
 class TokenAuthenticator final : public http::Authenticator, public RevocationListener {
  public:
-  /// `ring` and `settings` are the service's (it outlives this); API keys are looked up in `db`.
-  TokenAuthenticator(core::Database& db, KeyRing const& ring, TokenSettings const& settings,
+  /// Who owns an API key now (auth's tables, or the auth process when this one has none).
+  using KeyLookup =
+      std::function<core::Awaitable<std::optional<KeyOwner>>(std::string key, core::TimeMs now)>;
+
+  /// `settings` outlives this.
+  TokenAuthenticator(std::shared_ptr<KeyRing const> ring, KeyLookup lookup, TokenSettings const& settings,
                      core::Clock const& clock, std::size_t capacity = 50'000);
 
   core::Awaitable<std::optional<http::Principal>> authenticate(std::string_view credential,
@@ -27,6 +33,9 @@ class TokenAuthenticator final : public http::Authenticator, public RevocationLi
   /// is revoked or its account changes (role, disabled).
   void key_revoked(std::string const& key_hash) override;
   void account_changed(std::string const& account_id);
+  /// The keys tokens are verified with, replaced whole (auth's stand-in, after a JWKS fetch).
+  void set_ring(std::shared_ptr<KeyRing const> ring);
+  bool knows(std::string_view kid);
 
  private:
   struct Cached {
@@ -42,8 +51,8 @@ class TokenAuthenticator final : public http::Authenticator, public RevocationLi
   };
   core::Awaitable<std::optional<http::Principal>> verify_key(std::string key);
 
-  core::Database& db_;
-  KeyRing const& ring_;
+  std::shared_ptr<KeyRing const> ring_;  ///< under mutex_
+  KeyLookup lookup_;
   TokenSettings const& settings_;
   core::Clock const& clock_;
   std::size_t capacity_;

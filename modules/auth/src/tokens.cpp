@@ -99,6 +99,34 @@ json::object KeyRing::jwks() const {
   return {{"keys", std::move(keys)}};
 }
 
+KeyRing KeyRing::from_jwks(json::value const& jwks) {
+  KeyRing ring;
+  auto const* doc = jwks.if_object();
+  auto const* keys = doc ? doc->if_contains("keys") : nullptr;
+  if (!keys || !keys->is_array()) return ring;
+  for (auto const& k : keys->get_array()) {
+    auto const* o = k.if_object();
+    if (!o || string_claim(*o, "kty") != "OKP" || string_claim(*o, "crv") != "Ed25519") continue;
+    auto x = string_claim(*o, "x");
+    if (!x) continue;
+    try {
+      auto key = from_public(*x);
+      if (string_claim(*o, "kid") == key.kid) ring.add(std::move(key));
+    } catch (std::invalid_argument const&) {
+      continue;
+    }
+  }
+  return ring;
+}
+
+std::optional<std::string> token_kid(std::string_view token) {
+  const auto dot = token.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  auto header = decode_json_part(token.substr(0, dot));
+  if (!header) return std::nullopt;
+  return string_claim(*header, "kid");
+}
+
 std::string issue_access_token(KeyRing const& ring, TokenSettings const& settings,
                                AccessClaims const& claims) {
   auto const& key = ring.current();

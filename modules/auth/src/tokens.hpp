@@ -4,6 +4,7 @@
 #include "core/ids.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <array>
 #include <cstdint>
@@ -34,10 +35,14 @@ class KeyRing {
   /// A verify-only key from a 32-byte public key (base64url).
   static SigningKey from_public(std::string_view public_b64);
   static std::string new_seed();
+  /// The verify-only ring of a JWKS document (KeyRing::jwks()): Ed25519 keys whose `kid` is the
+  /// one their public key gives; anything else in it is skipped.
+  static KeyRing from_jwks(boost::json::value const& jwks);
 
   void add(SigningKey key);
   SigningKey const& current() const { return current_; }
   SigningKey const* find(std::string_view kid) const;
+  bool empty() const { return keys_.empty(); }
   /// {"keys":[{"kty":"OKP","crv":"Ed25519","x":…,"kid":…,"alg":"EdDSA","use":"sig"}]}
   boost::json::object jwks() const;
 
@@ -65,6 +70,9 @@ struct TokenSettings {
 /// A JWT (`typ` at+jwt, `alg` EdDSA) signed with the ring's current key.
 std::string issue_access_token(KeyRing const& ring, TokenSettings const& settings,
                                AccessClaims const& claims);
+
+/// The `kid` of a token's header, unverified: which key to look for.
+std::optional<std::string> token_kid(std::string_view token);
 
 /// Verifies an access token. Refuses: anything but three base64url parts; `alg` other than
 /// EdDSA (none, HS256…); `typ` other than at+jwt; an unknown kid; jku/jwk/x5u/x5c/crit headers

@@ -4,6 +4,7 @@
 #include "core/metrics.hpp"
 #include "core/scheduler.hpp"
 #include "http/router.hpp"
+#include "remote.hpp"
 #include "routes.hpp"
 #include "service.hpp"
 
@@ -128,22 +129,28 @@ class TrashPurger {
 class DocumentsModule final : public app::Module {
  public:
   explicit DocumentsModule(app::ModuleContext& ctx)
-      : service_({ctx.db, ctx.events, ctx.clock, ctx.ids, required_accounts(ctx)}),
+      : db_(ctx.db),
+        service_({ctx.db, ctx.events, ctx.clock, ctx.ids, required_accounts(ctx)}),
         access_(ctx.db),
         purger_(ctx, service_) {
     ctx.services.provide<Access>(access_);
     ctx.services.provide<Catalog>(catalog_);
   }
 
-  void register_routes(http::Router& router) override { add_routes(router, service_); }
+  void register_routes(http::Router& router) override {
+    add_routes(router, service_);
+    add_internal_routes(router, internal_);
+  }
   boost::json::object openapi_schemas() const override { return documents::openapi_schemas(); }
   void start() override { purger_.start(); }
   void stop() override { purger_.stop(); }
 
  private:
+  core::Database& db_;
   Service service_;
   AccessImpl access_;
   CatalogImpl catalog_;
+  InternalDeps internal_{access_, catalog_, db_};
   TrashPurger purger_;
 };
 
@@ -153,6 +160,11 @@ void declare_config(app::ConfigSchema& s) {
       "Trashed documents are deleted for good after this many days (0: at the next purge)."));
   s.add(app::integer_key("documents.purge_interval_s", 3600, 1, 86400,
                          "How often the trash is checked for documents past the retention."));
+  app::ConfigKey remote{"documents.remote_url", app::ConfigType::string, "",
+                        "In a process that does not run documents but runs modules that need it (files): "
+                        "the base URL of the process that does (http://a:8080); needs cluster.service_key."};
+  remote.validate = app::http_url_or_empty;
+  s.add(std::move(remote));
 }
 
 }  // namespace
@@ -165,7 +177,11 @@ app::ModuleDescriptor documents_module() {
           &declare_config,
           [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<DocumentsModule>(ctx);
-          }};
+          },
+          {},
+          {},
+          &documents_stand_in,
+          "documents.remote_url"};
 }
 
 }  // namespace bookspace::documents
