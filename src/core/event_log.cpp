@@ -338,6 +338,10 @@ void EventLog::start(asio::io_context& io) {
           soci::indicator ind = soci::i_null;
           sql << first_since_sql, soci::use(static_cast<long long>(*c->replay_since)), soci::into(first, ind);
           if (ind != soci::i_null) c->offset = first - 1;
+          // The replay is delivered before start() returns, so that what it rebuilds (a
+          // revocation cache) is whole before the process's modules start.
+          while (process_watch_batch(sql, *c, 1000).full) {
+          }
         }
       } else {
         sql << ensure_offset_sql, soci::use(c->name), soci::use(now);

@@ -87,7 +87,8 @@ class EventLog {
   /// this process's commits; via NOTIFY or polling for others'). Call before start().
   /// With `replay_since` (ms since the epoch) it starts instead at the first event still in the
   /// log that occurred at or after that time: a cache rebuilt from events (auth's revocations in
-  /// a process without auth) sees what happened before the process started.
+  /// a process without auth) sees what happened before the process started; those events are
+  /// handed to `handler` within start(), on the calling thread.
   void watch(std::string name, Types types, WatchHandler handler,
              std::optional<std::int64_t> replay_since = std::nullopt);
 

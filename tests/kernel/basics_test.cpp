@@ -103,6 +103,37 @@ TEST_CASE("module resolution: a used module comes first when enabled and is neve
   CHECK(names(app::resolve_modules(all, {"files"}, {})) == "files ");
 }
 
+TEST_CASE("module resolution: a missing dependency with a configured stand-in") {
+  auto stand_in = [](app::ModuleContext&) -> std::unique_ptr<app::Module> { return nullptr; };
+  std::vector<app::ModuleDescriptor> all = {
+      {"auth", "", {}, nullptr, nullptr, nullptr, {}, {}, +stand_in, "auth.remote"},
+      {"documents", "", {"auth"}, nullptr, nullptr, nullptr},
+      {"files", "", {"auth", "documents"}, nullptr, nullptr, nullptr},
+  };
+  app::ConfigSchema schema;
+  schema.add({"auth.remote", app::ConfigType::string, "", ""});
+  auto config = app::Config::defaults(schema);
+  std::vector<app::ModuleDescriptor const*> stand_ins;
+  // Not configured: the error names the key that would bring the stand-in.
+  CHECK_THROWS_WITH_AS(app::resolve_modules(all, {"documents"}, {}, &config, &stand_ins),
+                       "module 'documents' needs module 'auth', which is not enabled; enable it, or set "
+                       "auth.remote to reach the process that runs it",
+                       app::ModuleError);
+  config.set("auth.remote", "http://a:8080");
+  auto enabled = app::resolve_modules(all, {"documents", "files"}, {}, &config, &stand_ins);
+  REQUIRE(enabled.size() == 2);
+  CHECK(enabled[0]->name == "documents");
+  CHECK(enabled[1]->name == "files");
+  REQUIRE(stand_ins.size() == 1);  // once, however many modules need it
+  CHECK(stand_ins[0]->name == "auth");
+  // A module without a stand-in is still required.
+  CHECK_THROWS_AS(app::resolve_modules(all, {"files"}, {}, &config, &stand_ins), app::ModuleError);
+  // Enabled, the module itself runs and no stand-in is made.
+  stand_ins.clear();
+  CHECK(app::resolve_modules(all, {}, {}, &config, &stand_ins).size() == 3);
+  CHECK(stand_ins.empty());
+}
+
 TEST_CASE("a full worker pool sheds work with overloaded instead of queueing it") {
   core::WorkerPool pool("cpu", 1, 1);
   boost::asio::io_context io;

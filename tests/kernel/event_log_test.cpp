@@ -295,3 +295,23 @@ TEST_CASE("a watch tails the log from its start, across processes, without an of
   auto status = watcher.db.run_blocking([&](soci::session& sql) { return watcher.events.status(sql); });
   for (auto const& s : status) CHECK(s.consumer != "test.cache");
 }
+
+TEST_CASE("a watch with a replay point first hands over the events since then, within start()") {
+  TestDatabase tdb;
+  Seen seen;
+  core::ManualClock clock(1'000'000);
+  Node publisher(tdb.url(), clock);
+  publisher.publish("too old");
+  clock.advance(5'000);
+  publisher.publish("recent", true, "test.revoked.v1");
+  publisher.publish("recent, other type");
+  publisher.publish("recent, rolled back", false, "test.revoked.v1");
+  Node watcher(tdb.url(), clock);
+  watcher.events.watch(
+      "test.replay", {"test.revoked.v1"}, [&](core::Event const& e) { seen.add(e); }, clock.now_ms() - 1'000);
+  watcher.start();
+  CHECK(seen.all() == std::vector<std::string>{"recent"});  // no waiting: start() delivered it
+  publisher.publish("later", true, "test.revoked.v1");
+  REQUIRE(testing::eventually([&] { return seen.size() >= 2; }));
+  CHECK(seen.all() == std::vector<std::string>{"recent", "later"});
+}
