@@ -103,11 +103,14 @@ TEST_CASE("split: B verifies A's tokens from its JWKS and learns revocations fro
   const std::string token = text(ann, "access_token");
   CHECK(usage_status(s.b->port(), token) == 200);
   CHECK(usage_status(s.b->port(), early_token) == 401);
-  CHECK(usage_status(s.b->port(), token.substr(0, token.size() - 2) + "AA") == 401);
+  std::string forged = token;  // one signature character changed (not the last: it has spare bits)
+  forged[forged.size() - 10] = forged[forged.size() - 10] == 'A' ? 'B' : 'A';
+  CHECK(usage_status(s.b->port(), forged) == 401);
 
-  SUBCASE("a logout on A reaches B through the event log") {
+  SUBCASE("a logout on A answers once B refuses the token too") {
+    // B's stand-in heartbeats to A and acknowledges the revocation its watch applied.
     REQUIRE(HttpClient(s.a_port).request("POST", "/api/v1/auth/logout", "", bearer(token)).status == 204);
-    CHECK(testing::eventually([&] { return usage_status(s.b->port(), token) == 401; }, 5s));
+    CHECK(usage_status(s.b->port(), token) == 401);
   }
 
   SUBCASE("a new signing key on A: B fetches the JWKS again for the unknown kid") {

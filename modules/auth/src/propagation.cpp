@@ -98,4 +98,21 @@ core::Awaitable<bool> RevocationPropagation::wait(std::string session_id, std::c
   }
 }
 
+core::Awaitable<void> RevocationPropagation::heartbeat_of(std::string instance_id) {
+  const long long now = clock_.now_ms();
+  co_await db_.run([&](soci::session& sql) { core::execute(sql, upsert_instance_sql, instance_id, now); });
+}
+
+core::Awaitable<void> RevocationPropagation::acknowledge(std::string instance_id,
+                                                         std::vector<std::string> sessions) {
+  const long long now = clock_.now_ms();
+  co_await db_.run([&](soci::session& sql) {
+    for (auto const& s : sessions) core::execute(sql, ack_sql, s, instance_id, now);
+  });
+}
+
+core::Awaitable<void> RevocationPropagation::leave(std::string instance_id) {
+  co_await db_.run([&](soci::session& sql) { core::execute(sql, delete_instance_sql, instance_id); });
+}
+
 }  // namespace bookspace::auth

@@ -41,6 +41,12 @@ class RevocationPropagation {
   /// True once every live instance refuses `session_id`; false when `limit` passed first.
   core::Awaitable<bool> wait(std::string session_id, std::chrono::milliseconds limit);
 
+  /// The same for a process that verifies auth's tokens without running auth (auth's stand-in,
+  /// through the internal routes): its heartbeat, its acknowledgements, its leaving.
+  core::Awaitable<void> heartbeat_of(std::string instance_id);
+  core::Awaitable<void> acknowledge(std::string instance_id, std::vector<std::string> sessions);
+  core::Awaitable<void> leave(std::string instance_id);
+
  private:
   void write_acks(soci::session& sql);
   void heartbeat(soci::session& sql);

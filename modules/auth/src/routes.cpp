@@ -165,6 +165,32 @@ core::Awaitable<Response> verify_key_internal(RouteDeps& d, Request& req) {
                {"expires_at", owner->expires_at ? json::value(*owner->expires_at) : json::value(nullptr)}});
 }
 
+/// Auth's stand-in in another process takes part in logouts' propagation (propagation.hpp):
+/// PUT its heartbeat, POST the sessions its cache now refuses, DELETE when it stops.
+core::Awaitable<Response> instance_heartbeat(RouteDeps& d, Request& req) {
+  co_await d.propagation.heartbeat_of(std::string(req.param("id")));
+  co_return Response::no_content();
+}
+
+core::Awaitable<Response> instance_acks(RouteDeps& d, Request& req) {
+  auto body = http::parse_json_object(req);
+  http::only_fields(body, {"sessions"});
+  std::vector<std::string> sessions;
+  if (auto const* list = body.if_contains("sessions"); list && list->is_array()) {
+    for (auto const& v : list->get_array()) {
+      if (!v.is_string()) throw core::ApiError(core::Error::validation("sessions", "must be strings"));
+      sessions.emplace_back(v.get_string());
+    }
+  }
+  co_await d.propagation.acknowledge(std::string(req.param("id")), std::move(sessions));
+  co_return Response::no_content();
+}
+
+core::Awaitable<Response> instance_leave(RouteDeps& d, Request& req) {
+  co_await d.propagation.leave(std::string(req.param("id")));
+  co_return Response::no_content();
+}
+
 // --- password reset ------------------------------------------------------------------------
 core::Awaitable<Response> request_reset(RouteDeps& d, Request& req) {
   auto body = http::parse_json_object(req);
@@ -329,6 +355,9 @@ void add_routes(http::Router& router, RouteDeps& deps) {
   http::RouteOptions internal;
   internal.auth = http::Auth::service;
   router.add(Method::post, "/internal/auth/api-keys/verify", http::bind(deps, verify_key_internal), internal);
+  router.add(Method::put, "/internal/auth/instances/{id}", http::bind(deps, instance_heartbeat), internal);
+  router.add(Method::del, "/internal/auth/instances/{id}", http::bind(deps, instance_leave), internal);
+  router.add(Method::post, "/internal/auth/instances/{id}/acks", http::bind(deps, instance_acks), internal);
   add_token_routes(router, deps);
   add_reset_routes(router, deps);
   add_key_and_session_routes(router, deps);

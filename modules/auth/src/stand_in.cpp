@@ -6,7 +6,9 @@
 #include "core/error.hpp"
 #include "core/event_contract.hpp"
 #include "core/event_log.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
+#include "core/scheduler.hpp"
 #include "http/client.hpp"
 
 #include <bookspace/auth/events.hpp>
@@ -17,6 +19,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <vector>
 
 namespace bookspace::auth {
 
@@ -145,6 +149,72 @@ class JwksAuthenticator final : public http::Authenticator {
   std::atomic<core::TimeMs> last_fetch_{0};
 };
 
+/// This process in the auth process's list of live instances, so that a logout there answers
+/// once this process refuses the session too (propagation.hpp), through auth's internal routes.
+/// Runs on the scheduler's thread, which may block.
+class RemoteInstance {
+ public:
+  RemoteInstance(app::ModuleContext& ctx, std::string origin)
+      : ctx_(ctx),
+        base_(std::move(origin) + "/internal/auth/instances/" + ctx.ids.uuid_v7()),
+        service_key_(ctx.config.str("cluster.service_key")) {}
+
+  void start() {
+    if (service_key_.empty()) return;
+    send("PUT", base_, "{}");
+    task_ = ctx_.scheduler.every({"auth.instance_heartbeat", std::chrono::seconds(5), 0.1, false,
+                                  [this](soci::session&) { send("PUT", base_, "{}"); }});
+  }
+  void stop() {
+    if (!task_) return;
+    ctx_.scheduler.cancel(task_);
+    task_ = 0;
+    send("DELETE", base_, "");
+  }
+  /// The token cache refuses `session_id` now.
+  void applied(std::string session_id) {
+    if (service_key_.empty()) return;
+    std::lock_guard lock(mutex_);
+    pending_.emplace_back(std::move(session_id));
+    if (scheduled_) return;
+    scheduled_ = true;
+    ctx_.scheduler.after("auth.revocation_ack", std::chrono::milliseconds(0), [this](soci::session&) {
+      json::array sessions;
+      {
+        std::lock_guard lock(mutex_);
+        for (auto& s : pending_) sessions.emplace_back(std::move(s));
+        pending_.clear();
+        scheduled_ = false;
+      }
+      send("POST", base_ + "/acks", json::serialize(json::object{{"sessions", std::move(sessions)}}));
+    });
+  }
+
+ private:
+  void send(std::string method, std::string url, std::string body) {
+    http::ClientRequest request;
+    request.method = std::move(method);
+    request.url = std::move(url);
+    request.body = std::move(body);
+    request.headers = {{"Authorization", "Bearer " + service_key_}};
+    request.timeout = 2s;
+    try {
+      auto r = http::fetch_blocking(std::move(request));
+      if (r.status != 204) ctx_.log.warn("auth stand-in: the auth process refused", {{"status", r.status}});
+    } catch (http::ClientError const& e) {
+      // A logout there then waits its bounded time for this process (propagation.hpp).
+      ctx_.log.warn("auth stand-in: the auth process cannot be reached", {{"error", e.what()}});
+    }
+  }
+
+  app::ModuleContext& ctx_;
+  const std::string base_, service_key_;
+  core::Scheduler::Id task_ = 0;
+  std::mutex mutex_;
+  std::vector<std::string> pending_;
+  bool scheduled_ = false;
+};
+
 class AuthStandIn final : public app::Module {
  public:
   explicit AuthStandIn(app::ModuleContext& ctx)
@@ -155,7 +225,8 @@ class AuthStandIn final : public app::Module {
             remote_key_lookup(origin_of(ctx.config.str("auth.jwks_url")) + "/internal/auth/api-keys/verify",
                               ctx.config.str("cluster.service_key")),
             settings_.tokens, ctx.clock),
-        jwks_(tokens_, ctx.config.str("auth.jwks_url"), ctx.clock, ctx.log) {
+        jwks_(tokens_, ctx.config.str("auth.jwks_url"), ctx.clock, ctx.log),
+        instance_(ctx, origin_of(ctx.config.str("auth.jwks_url"))) {
     ctx.services.provide<http::Authenticator>(jwks_);
   }
 
@@ -173,18 +244,24 @@ class AuthStandIn final : public app::Module {
             tokens_.account_changed(account->id);
           } else if (auto session = core::event_as<SessionRevoked>(e)) {
             tokens_.session_revoked(session->session_id, e.occurred_at);
+            instance_.applied(session->session_id);  // a logout on the auth process may answer
           }
         },
         since);
   }
 
-  void start() override { jwks_.fetch_now(); }
+  void start() override {
+    jwks_.fetch_now();
+    instance_.start();
+  }
+  void stop() override { instance_.stop(); }
 
  private:
   app::ModuleContext& ctx_;
   const AuthSettings settings_;
   TokenAuthenticator tokens_;
   JwksAuthenticator jwks_;
+  RemoteInstance instance_;
 };
 
 }  // namespace
