@@ -61,7 +61,14 @@ std::string libpq_conninfo(std::string_view url) {
   std::string path = parsed->path();
   if (!path.empty() && path.front() == '/') path.erase(0, 1);
   add("dbname", path);
-  for (auto const& param : parsed->params()) add(param.key, param.value);
+  bool options = false;
+  for (auto const& param : parsed->params()) {
+    add(param.key, param.value);
+    options = options || param.key == "options";
+  }
+  // The server's NOTICEs (a `CREATE … IF NOT EXISTS` that skipped) would reach stderr through
+  // libpq as lines that are not our JSON log; warnings and errors still arrive.
+  if (!options) add("options", "-c client_min_messages=warning");
   return out;
 }
 

@@ -139,6 +139,8 @@ TEST_CASE("database URLs") {
 
 TEST_CASE("postgresql URLs become libpq keyword/value strings") {
   CHECK(core::libpq_conninfo("postgresql://app:p%40ss'w@db.local:5433/books?sslmode=require") ==
-        "host='db.local' port='5433' user='app' password='p@ss\\'w' dbname='books' sslmode='require'");
-  CHECK(core::libpq_conninfo("postgres://localhost/x") == "host='localhost' dbname='x'");
+        "host='db.local' port='5433' user='app' password='p@ss\\'w' dbname='books' sslmode='require' "
+        "options='-c client_min_messages=warning'");
+  CHECK(core::libpq_conninfo("postgres://localhost/x?options=-c%20search_path%3Dapp") ==
+        "host='localhost' dbname='x' options='-c search_path=app'");
 }
