@@ -159,18 +159,11 @@ TEST_CASE("with SMTP, mail goes to the server through libcurl") {
 }
 
 TEST_CASE("an unreachable SMTP server: given up on after the attempts, counted and logged") {
-  int probe = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(probe, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(probe);  // a port nobody listens on
+  const auto port = testing::free_port();  // nobody listens on it
   testing::CapturedLog log;
   core::Metrics metrics;
   core::MailerOptions o;
-  o.smtp_url = "smtp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  o.smtp_url = "smtp://127.0.0.1:" + std::to_string(port);
   o.attempts = 1;
   o.timeout_ms = 2000;
   core::Mailer mailer(o, log.logger(), metrics);

@@ -7,10 +7,6 @@
 #include <doctest/doctest.h>
 #include <boost/json.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 using namespace bookspace;
 using testing::HttpClient;
 using testing::ServerProcess;
@@ -24,22 +20,9 @@ constexpr std::string_view service_key = "split-test-service-key-0123456789abcde
 constexpr std::string_view first_seed = "c3BsaXQtdGVzdC1zaWduaW5nLWtleS1udW1iZXItMDE";
 constexpr std::string_view second_seed = "c3BsaXQtdGVzdC1zaWduaW5nLWtleS1udW1iZXItMDI";
 
-/// A loopback port free now, for a process that restarts on the same address.
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 struct Split {
   testing::TestDatabase db;
-  std::uint16_t a_port = free_port();
+  std::uint16_t a_port = testing::free_port();  // A restarts on the same address
   std::optional<ServerProcess> a, b;
 
   std::map<std::string, std::string> env() const {

@@ -74,6 +74,10 @@ class HttpClient {
 std::string raw_exchange(std::uint16_t port, std::string const& bytes,
                          std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 
+/// A loopback TCP port nobody listens on now (bound and released): for a server that must
+/// restart on the same address, or a peer that must be unreachable.
+std::uint16_t free_port();
+
 /// Polls `condition` every 20 ms until it holds or `timeout` passes.
 bool eventually(std::function<bool()> const& condition,
                 std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));

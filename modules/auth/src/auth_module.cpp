@@ -117,17 +117,8 @@ class AuthModule final : public app::Module {
                          update_display_name(tx.sql, profile->id, profile->display_name);
                      });
     // Other instances' revocations and account changes reach this instance's token cache.
-    events.watch("auth.revocations", core::types_of<ApiKeyRevoked, AccountUpdated, SessionRevoked>(),
-                 [this](core::Event const& e) {
-                   if (auto key = core::event_as<ApiKeyRevoked>(e)) {
-                     authenticator_.key_revoked(key->key_hash);
-                   } else if (auto account = core::event_as<AccountUpdated>(e)) {
-                     authenticator_.account_changed(account->id);
-                   } else if (auto session = core::event_as<SessionRevoked>(e)) {
-                     authenticator_.session_revoked(session->session_id, e.occurred_at);
-                     propagation_.applied(session->session_id);  // the logout may answer
-                   }
-                 });
+    watch_revocations(events, authenticator_,
+                      [this](std::string const& session_id) { propagation_.applied(session_id); });
   }
 
   void start() override {

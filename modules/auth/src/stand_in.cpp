@@ -235,19 +235,8 @@ class AuthStandIn final : public app::Module {
     // unexpired tokens: the watch replays them, then follows every instance's revocations.
     const auto& t = settings_.tokens;
     const core::TimeMs since = ctx_.clock.now_ms() - (t.lifetime_s + t.leeway_s) * 1000LL;
-    events.watch(
-        "auth.revocations", core::types_of<ApiKeyRevoked, AccountUpdated, SessionRevoked>(),
-        [this](core::Event const& e) {
-          if (auto key = core::event_as<ApiKeyRevoked>(e)) {
-            tokens_.key_revoked(key->key_hash);
-          } else if (auto account = core::event_as<AccountUpdated>(e)) {
-            tokens_.account_changed(account->id);
-          } else if (auto session = core::event_as<SessionRevoked>(e)) {
-            tokens_.session_revoked(session->session_id, e.occurred_at);
-            instance_.applied(session->session_id);  // a logout on the auth process may answer
-          }
-        },
-        since);
+    watch_revocations(
+        events, tokens_, [this](std::string const& session_id) { instance_.applied(session_id); }, since);
   }
 
   void start() override {

@@ -1,5 +1,10 @@
 #include "token_authenticator.hpp"
 
+#include "core/event_contract.hpp"
+#include "core/event_log.hpp"
+
+#include <bookspace/auth/events.hpp>
+
 namespace bookspace::auth {
 
 TokenAuthenticator::TokenAuthenticator(std::shared_ptr<KeyRing const> ring, KeyLookup lookup,
@@ -98,6 +103,24 @@ void TokenAuthenticator::forget_old(core::TimeMs now) {
   std::erase_if(revoked_, [&](auto const& kv) { return kv.second + horizon < now; });
   std::erase_if(cache_, [&](auto const& kv) { return kv.second.expires_at + horizon < now; });
   if (cache_.size() >= capacity_) cache_.clear();  // still full of live tokens: start over
+}
+
+void watch_revocations(core::EventLog& events, TokenAuthenticator& tokens,
+                       std::function<void(std::string const& session_id)> applied,
+                       std::optional<core::TimeMs> replay_since) {
+  events.watch(
+      "auth.revocations", core::types_of<ApiKeyRevoked, AccountUpdated, SessionRevoked>(),
+      [&tokens, applied = std::move(applied)](core::Event const& e) {
+        if (auto key = core::event_as<ApiKeyRevoked>(e)) {
+          tokens.key_revoked(key->key_hash);
+        } else if (auto account = core::event_as<AccountUpdated>(e)) {
+          tokens.account_changed(account->id);
+        } else if (auto session = core::event_as<SessionRevoked>(e)) {
+          tokens.session_revoked(session->session_id, e.occurred_at);
+          applied(session->session_id);
+        }
+      },
+      replay_since);
 }
 
 }  // namespace bookspace::auth

@@ -10,6 +10,10 @@
 #include <mutex>
 #include <unordered_map>
 
+namespace bookspace::core {
+class EventLog;
+}
+
 namespace bookspace::auth {
 
 /// The kernel's Authenticator for access tokens. Verified tokens are cached (bounded), so the
@@ -61,5 +65,12 @@ class TokenAuthenticator final : public http::Authenticator, public RevocationLi
   std::unordered_map<std::string, core::TimeMs> revoked_;
   std::unordered_map<std::string, CachedKey> keys_;  ///< by key hash
 };
+
+/// Every instance's revocations and account changes into `tokens` (an EventLog watch named
+/// "auth.revocations"); `applied(session_id)` once a revoked session is refused here — a logout
+/// waiting for this instance may answer. `replay_since`: EventLog::watch.
+void watch_revocations(core::EventLog& events, TokenAuthenticator& tokens,
+                       std::function<void(std::string const& session_id)> applied,
+                       std::optional<core::TimeMs> replay_since = std::nullopt);
 
 }  // namespace bookspace::auth
