@@ -105,7 +105,7 @@ class JwksAuthenticator final : public http::Authenticator {
     std::optional<http::ClientResponse> response;
     try {
       response = co_await http::fetch(std::move(request));
-    } catch (http::ClientError const& e) {
+    } catch (std::exception const& e) {  // whatever it is, `fetching_` must be reset below
       log_.warn("auth stand-in: JWKS not fetched", {{"url", jwks_url_}, {"error", e.what()}});
     }
     apply(response);
