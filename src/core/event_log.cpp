@@ -212,22 +212,51 @@ void EventLog::wake(std::string_view type) {
 
 namespace {
 
-Event read_event(soci::row const& row) {
+// The statements every commit sets off — each consumer's and watch's look for new events, its
+// batch read and its offset — are prepared once per connection (core::prepared): parsing them
+// anew per wake-up cost a quarter of a durable write's CPU (docs/performance.md).
+
+/// One row of `events`, and the values a query of them is run with.
+struct EventRowVars {
+  std::string type;  // in: the type asked for
+  long long after = 0, head = 0, n = 0;
+  long long seq = 0, occurred_at = 0;  // out
+  std::string id, type_out, aggregate_id, payload;
+};
+
+void bind_event_row(soci::statement& st, EventRowVars& v) {
+  st.exchange(soci::into(v.seq));
+  st.exchange(soci::into(v.id));
+  st.exchange(soci::into(v.type_out));
+  st.exchange(soci::into(v.aggregate_id));
+  st.exchange(soci::into(v.payload));
+  st.exchange(soci::into(v.occurred_at));
+}
+
+Event event_of(EventRowVars const& v) {
   Event e;
-  e.seq = sql::get_int(row, 0);
-  e.id = sql::get_text(row, 1);
-  e.type = sql::get_text(row, 2);
-  e.aggregate_id = sql::get_text(row, 3);
-  e.payload = boost::json::parse(sql::get_text(row, 4));
-  e.occurred_at = sql::get_int(row, 5);
+  e.seq = v.seq;
+  e.id = v.id;
+  e.type = v.type_out;
+  e.aggregate_id = v.aggregate_id;
+  e.payload = boost::json::parse(v.payload);
+  e.occurred_at = v.occurred_at;
   return e;
 }
 
-long long head_of(soci::session& sql) {
-  long long head = 0;
+/// One number that may be NULL (MAX, MIN, a row that may be missing), from a query of one value.
+struct NumberVars {
+  std::string text;  // in
+  long long in = 0;  // in
+  long long value = 0;
   soci::indicator ind = soci::i_null;
-  sql << head_sql, soci::into(head, ind);
-  return ind == soci::i_null ? 0 : head;
+};
+
+long long head_of(soci::session& sql) {
+  auto& q = prepared<NumberVars>(
+      sql, head_sql, [](soci::statement& st, NumberVars& v) { st.exchange(soci::into(v.value, v.ind)); });
+  if (!q.run() || q.vars.ind == soci::i_null) return 0;
+  return q.vars.value;
 }
 
 /// What a batch reads: up to `limit` events after `after` of the consumer's types, in seq order,
@@ -239,19 +268,35 @@ struct Batch {
 
 Batch read_batch(soci::session& sql, EventLog::Types const& types, long long after, std::size_t limit) {
   Batch batch;
-  long long n = static_cast<long long>(limit);
+  const long long n = static_cast<long long>(limit);
+  auto collect = [&batch](EventRowVars const& row) { batch.events.push_back(event_of(row)); };
   if (types.empty()) {
-    soci::rowset<soci::row> rows = (sql.prepare << select_events_sql, soci::use(after), soci::use(n));
-    for (auto const& row : rows) batch.events.push_back(read_event(row));
+    auto& q = prepared<EventRowVars>(sql, select_events_sql, [](soci::statement& st, EventRowVars& v) {
+      bind_event_row(st, v);
+      st.exchange(soci::use(v.after));
+      st.exchange(soci::use(v.n));
+    });
+    q.vars.after = after;
+    q.vars.n = n;
+    q.run_each(collect);
     batch.covered = batch.events.empty() ? after : batch.events.back().seq;
     return batch;
   }
   // Each type by the (type, seq) index up to one head read in this snapshot, then merged.
   const long long head = head_of(sql);
+  auto& q = prepared<EventRowVars>(sql, select_type_events_sql, [](soci::statement& st, EventRowVars& v) {
+    bind_event_row(st, v);
+    st.exchange(soci::use(v.type));
+    st.exchange(soci::use(v.after));
+    st.exchange(soci::use(v.head));
+    st.exchange(soci::use(v.n));
+  });
   for (auto const& type : types) {
-    soci::rowset<soci::row> rows = (sql.prepare << select_type_events_sql, soci::use(type), soci::use(after),
-                                    soci::use(head), soci::use(n));
-    for (auto const& row : rows) batch.events.push_back(read_event(row));
+    q.vars.type = type;
+    q.vars.after = after;
+    q.vars.head = head;
+    q.vars.n = n;
+    q.run_each(collect);
   }
   std::sort(batch.events.begin(), batch.events.end(),
             [](Event const& a, Event const& b) { return a.seq < b.seq; });
@@ -282,16 +327,23 @@ BatchOutcome process_watch_batch(soci::session& sql, EventLog::Consumer& c, std:
 /// `offset` < 0: not known yet, so there may be events.
 bool events_after(soci::session& sql, EventLog::Types const& types, std::int64_t offset) {
   if (offset < 0) return true;
-  long long seq = offset;
   if (types.empty()) {
-    long long after = 0;
-    sql << peek_sql, soci::use(seq), soci::into(after);
-    return after != 0;
+    auto& q = prepared<NumberVars>(sql, peek_sql, [](soci::statement& st, NumberVars& v) {
+      st.exchange(soci::use(v.in));
+      st.exchange(soci::into(v.value, v.ind));
+    });
+    q.vars.in = offset;
+    return q.run() && q.vars.value != 0;
   }
+  auto& q = prepared<NumberVars>(sql, peek_type_sql, [](soci::statement& st, NumberVars& v) {
+    st.exchange(soci::use(v.text));
+    st.exchange(soci::use(v.in));
+    st.exchange(soci::into(v.value, v.ind));
+  });
   for (auto const& type : types) {
-    long long found = 0;
-    sql << peek_type_sql, soci::use(type), soci::use(seq), soci::into(found);
-    if (sql.got_data()) return true;
+    q.vars.text = type;
+    q.vars.in = offset;
+    if (q.run()) return true;
   }
   return false;
 }
@@ -303,18 +355,22 @@ bool events_after(soci::session& sql, EventLog::Types const& types, std::int64_t
 BatchOutcome process_batch(Tx& tx, EventLog::Consumer& c, std::size_t limit, long long now) {
   BatchOutcome outcome;
   auto& sql = tx.sql;
-  long long seq = -1;
-  soci::indicator ind = soci::i_null;
-  sql << (tx.dialect == Dialect::postgresql ? select_offset_pg_sql : select_offset_sqlite_sql),
-      soci::use(c.name), soci::into(seq, ind);
-  if (!sql.got_data()) {
+  auto& q = prepared<NumberVars>(
+      sql, tx.dialect == Dialect::postgresql ? select_offset_pg_sql : select_offset_sqlite_sql,
+      [](soci::statement& st, NumberVars& v) {
+        st.exchange(soci::use(v.text));
+        st.exchange(soci::into(v.value, v.ind));
+      });
+  q.vars.text = c.name;
+  if (!q.run()) {
     outcome.locked = true;
     return outcome;
   }
+  const long long seq = q.vars.value;
   auto batch = read_batch(sql, c.types, seq, limit);
   for (auto const& e : batch.events) c.handler(tx, e);
   const long long last = batch.covered;
-  if (last != seq) sql << update_offset_sql, soci::use(last), soci::use(now), soci::use(c.name);
+  if (last != seq) execute(sql, update_offset_sql, last, now, c.name);
   outcome.processed = batch.events.size();
   outcome.full = batch.events.size() == limit;
   tx.on_commit([&offset = c.offset, last] { offset = last; });

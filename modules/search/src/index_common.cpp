@@ -1,6 +1,7 @@
 #include "index.hpp"
 
 #include "core/database.hpp"
+#include "core/prepared.hpp"
 #include "core/sql.hpp"
 
 #include <soci/soci.h>
@@ -38,26 +39,50 @@ void PageParams::bind(soci::statement& st, bool kind, bool after) {
 
 namespace {
 
+// The index is written for every document change (the search consumer), so its statements are
+// prepared once per connection (core::prepared).
+constexpr std::string_view readers_of_sql = "SELECT user_id FROM search_readers WHERE document_id = :doc";
+constexpr std::string_view delete_readers_sql = "DELETE FROM search_readers WHERE document_id = :doc";
+constexpr std::string_view insert_reader_sql =
+    "INSERT INTO search_readers (document_id, user_id) VALUES (:doc, :user)";
+constexpr std::string_view scoped_entries_sql =
+    "SELECT entry, always_user FROM search_entries WHERE scope_id = :doc";
+
+struct ReadersVars {
+  std::string document_id;
+  std::string user;
+};
+
+/// The user ids in search_readers for the document.
+std::vector<std::string> readers_of(soci::session& sql, std::string const& document_id) {
+  auto& q = core::prepared<ReadersVars>(sql, readers_of_sql, [](soci::statement& st, ReadersVars& v) {
+    st.exchange(soci::into(v.user));
+    st.exchange(soci::use(v.document_id));
+  });
+  q.vars.document_id = document_id;
+  std::vector<std::string> users;
+  q.run_each([&users](ReadersVars const& v) { users.push_back(v.user); });
+  return users;
+}
+
 /// search_readers of the document: exactly `readers`; whether that changed anything.
 bool replace_readers(core::Tx& tx, std::string const& document_id, std::vector<std::string> readers) {
-  std::vector<std::string> now;
-  {
-    soci::rowset<std::string> rows =
-        (tx.sql.prepare << "SELECT user_id FROM search_readers WHERE document_id = :doc",
-         soci::use(document_id));
-    for (auto const& user : rows) now.push_back(user);
-  }
+  std::vector<std::string> now = readers_of(tx.sql, document_id);
   std::sort(readers.begin(), readers.end());
   readers.erase(std::unique(readers.begin(), readers.end()), readers.end());
   std::sort(now.begin(), now.end());
   if (now == readers) return false;
-  tx.sql << "DELETE FROM search_readers WHERE document_id = :doc", soci::use(document_id);
-  for (auto const& user : readers) {
-    tx.sql << "INSERT INTO search_readers (document_id, user_id) VALUES (:doc, :user)",
-        soci::use(document_id), soci::use(user);
-  }
+  core::execute(tx.sql, delete_readers_sql, document_id);
+  for (auto const& user : readers) core::execute(tx.sql, insert_reader_sql, document_id, user);
   return true;
 }
+
+struct ScopedVars {
+  std::string document_id;
+  long long entry = 0;
+  std::string always;
+  soci::indicator always_ind = soci::i_null;
+};
 
 }  // namespace
 
@@ -65,19 +90,16 @@ void SearchIndex::set_readers(core::Tx& tx, std::string const& document_id,
                               std::vector<std::string> const& readers) {
   if (!replace_readers(tx, document_id, readers)) return;
   std::vector<std::pair<long long, std::optional<std::string>>> scoped;
-  {
-    long long entry = 0;
-    std::string always;
-    soci::indicator ind = soci::i_null;
-    soci::statement st =
-        (tx.sql.prepare << "SELECT entry, always_user FROM search_entries WHERE scope_id = :doc",
-         soci::use(document_id), soci::into(entry), soci::into(always, ind));
-    if (st.execute(true)) {
-      do {
-        scoped.emplace_back(entry, ind == soci::i_ok ? std::optional<std::string>(always) : std::nullopt);
-      } while (st.fetch());
-    }
-  }
+  auto& q = core::prepared<ScopedVars>(tx.sql, scoped_entries_sql, [](soci::statement& st, ScopedVars& v) {
+    st.exchange(soci::into(v.entry));
+    st.exchange(soci::into(v.always, v.always_ind));
+    st.exchange(soci::use(v.document_id));
+  });
+  q.vars.document_id = document_id;
+  q.run_each([&scoped](ScopedVars const& v) {
+    scoped.emplace_back(v.entry,
+                        v.always_ind == soci::i_ok ? std::optional<std::string>(v.always) : std::nullopt);
+  });
   for (auto const& [entry, always] : scoped)
     write_readers(tx, entry, reader_tokens(tx.sql, document_id, always));
 }
@@ -94,9 +116,7 @@ std::vector<std::string> reader_tokens(soci::session& sql, std::optional<std::st
                                        std::optional<std::string> const& always_user) {
   std::vector<std::string> tokens;
   if (scope) {
-    soci::rowset<std::string> rows =
-        (sql.prepare << "SELECT user_id FROM search_readers WHERE document_id = :doc", soci::use(*scope));
-    for (auto const& user : rows) tokens.push_back(reader_token(user));
+    for (auto const& user : readers_of(sql, *scope)) tokens.push_back(reader_token(user));
   }
   if (always_user) tokens.push_back(reader_token(*always_user));
   std::sort(tokens.begin(), tokens.end());

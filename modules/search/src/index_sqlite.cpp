@@ -108,35 +108,74 @@ std::string_view ranked_text(std::size_t phrases, bool kind, bool after) {
   return texts[((n - 1) * 2 + (kind ? 1 : 0)) * 2 + (after ? 1 : 0)];
 }
 
-std::optional<long long> entry_of(soci::session& sql, Kind kind, std::string const& id) {
+struct EntryVars {
+  std::string kind, id;
   long long entry = 0;
-  const std::string k(to_string(kind));
-  sql << entry_sql, use(k), use(id), into(entry);
-  if (!sql.got_data()) return std::nullopt;
-  return entry;
+};
+
+std::optional<long long> entry_of(soci::session& sql, Kind kind, std::string const& id) {
+  auto& q = core::prepared<EntryVars>(sql, entry_sql, [](soci::statement& st, EntryVars& v) {
+    st.exchange(use(v.kind));
+    st.exchange(use(v.id));
+    st.exchange(into(v.entry));
+  });
+  q.vars.kind = to_string(kind);
+  q.vars.id = id;
+  if (!q.run()) return std::nullopt;
+  return q.vars.entry;
 }
+
+struct UpsertVars {
+  std::string kind, id, always, scope, title;
+  soci::indicator always_ind = soci::i_null, scope_ind = soci::i_null;
+  long long updated_at = 0, marked_at = 0;
+  long long entry = 0;
+};
+
+struct BodyVars {
+  long long entry = 0;
+  std::string body;
+  soci::indicator ind = soci::i_null;
+};
 
 class Fts5Index final : public SearchIndex {
  public:
   void upsert(core::Tx& tx, Entry const& e) override {
-    const std::string kind(to_string(e.kind));
-    soci::indicator always_ind = e.always_user ? soci::i_ok : soci::i_null;
-    soci::indicator scope_ind = e.scope_id ? soci::i_ok : soci::i_null;
-    const std::string always = e.always_user.value_or(""), scope = e.scope_id.value_or("");
-    long long entry = 0;
-    tx.sql << upsert_sql, use(kind), use(e.id), use(always, always_ind), use(scope, scope_ind), use(e.title),
-        use(e.updated_at), use(e.marked_at), into(entry);
+    auto& up = core::prepared<UpsertVars>(tx.sql, upsert_sql, [](soci::statement& st, UpsertVars& v) {
+      st.exchange(use(v.kind));
+      st.exchange(use(v.id));
+      st.exchange(use(v.always, v.always_ind));
+      st.exchange(use(v.scope, v.scope_ind));
+      st.exchange(use(v.title));
+      st.exchange(use(v.updated_at));
+      st.exchange(use(v.marked_at));
+      st.exchange(into(v.entry));
+    });
+    up.vars.kind = to_string(e.kind);
+    up.vars.id = e.id;
+    up.vars.always = e.always_user.value_or("");
+    up.vars.always_ind = e.always_user ? soci::i_ok : soci::i_null;
+    up.vars.scope = e.scope_id.value_or("");
+    up.vars.scope_ind = e.scope_id ? soci::i_ok : soci::i_null;
+    up.vars.title = e.title;
+    up.vars.updated_at = e.updated_at;
+    up.vars.marked_at = e.marked_at;
+    up.run();
+    const long long entry = up.vars.entry;
     std::string body = indexable(e.body);
     if (e.keep_body) {
-      soci::indicator ind = soci::i_null;
-      body.clear();
-      tx.sql << body_of_sql, use(entry), into(body, ind);
-      if (ind != soci::i_ok) body.clear();
+      auto& q = core::prepared<BodyVars>(tx.sql, body_of_sql, [](soci::statement& st, BodyVars& v) {
+        st.exchange(use(v.entry));
+        st.exchange(into(v.body, v.ind));
+      });
+      q.vars.entry = entry;
+      const bool found = q.run() && q.vars.ind == soci::i_ok;
+      body = found ? q.vars.body : std::string();
     }
-    tx.sql << fts_delete_sql, use(entry);
+    core::execute(tx.sql, fts_delete_sql, entry);
     const std::string title = indexable(e.title), tags = indexable(e.tags),
                       readers = joined(reader_tokens(tx.sql, e.scope_id, e.always_user));
-    tx.sql << fts_insert_sql, use(entry), use(title), use(tags), use(body), use(readers);
+    core::execute(tx.sql, fts_insert_sql, entry, title, tags, body, readers);
   }
 
   bool set_body(core::Tx& tx, std::string const& file_id, std::string const& body) override {
