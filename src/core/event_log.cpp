@@ -1,5 +1,6 @@
 #include "core/event_log.hpp"
 #include "core/event_listener.hpp"
+#include "core/event_reads.hpp"
 #include "core/prepared.hpp"
 
 #include "core/ids.hpp"
@@ -43,20 +44,6 @@ constexpr std::string_view pg_publish_lock_sql = "SELECT pg_advisory_xact_lock(4
 constexpr std::string_view ensure_offset_sql =
     "INSERT INTO event_offsets (consumer, seq, updated_at, failures) VALUES (:c, 0, :now, 0)"
     " ON CONFLICT (consumer) DO NOTHING";
-constexpr std::string_view select_offset_sqlite_sql = "SELECT seq FROM event_offsets WHERE consumer = :c";
-constexpr std::string_view select_offset_pg_sql =
-    "SELECT seq FROM event_offsets WHERE consumer = :c FOR UPDATE SKIP LOCKED";
-constexpr std::string_view head_sql = "SELECT MAX(seq) FROM events";
-constexpr std::string_view first_since_sql = "SELECT MIN(seq) FROM events WHERE occurred_at >= :since";
-constexpr std::string_view peek_sql = "SELECT COUNT(*) FROM events WHERE seq > :seq";
-constexpr std::string_view peek_type_sql =
-    "SELECT seq FROM events WHERE type = :type AND seq > :seq ORDER BY type, seq LIMIT 1";
-constexpr std::string_view select_events_sql =
-    "SELECT seq, id, type, aggregate_id, payload, occurred_at FROM events"
-    " WHERE seq > :seq ORDER BY seq LIMIT :n";
-constexpr std::string_view select_type_events_sql =
-    "SELECT seq, id, type, aggregate_id, payload, occurred_at FROM events"
-    " WHERE type = :type AND seq > :seq AND seq <= :head ORDER BY type, seq LIMIT :n";
 constexpr std::string_view update_offset_sql =
     "UPDATE event_offsets SET seq = :seq, updated_at = :now, failures = 0, last_error = NULL"
     " WHERE consumer = :c";
@@ -212,103 +199,6 @@ void EventLog::wake(std::string_view type) {
 
 namespace {
 
-// The statements every commit sets off — each consumer's and watch's look for new events, its
-// batch read and its offset — are prepared once per connection (core::prepared): parsing them
-// anew per wake-up cost a quarter of a durable write's CPU (docs/performance.md).
-
-/// One row of `events`, and the values a query of them is run with.
-struct EventRowVars {
-  std::string type;  // in: the type asked for
-  long long after = 0, head = 0, n = 0;
-  long long seq = 0, occurred_at = 0;  // out
-  std::string id, type_out, aggregate_id, payload;
-};
-
-void bind_event_row(soci::statement& st, EventRowVars& v) {
-  st.exchange(soci::into(v.seq));
-  st.exchange(soci::into(v.id));
-  st.exchange(soci::into(v.type_out));
-  st.exchange(soci::into(v.aggregate_id));
-  st.exchange(soci::into(v.payload));
-  st.exchange(soci::into(v.occurred_at));
-}
-
-Event event_of(EventRowVars const& v) {
-  Event e;
-  e.seq = v.seq;
-  e.id = v.id;
-  e.type = v.type_out;
-  e.aggregate_id = v.aggregate_id;
-  e.payload = boost::json::parse(v.payload);
-  e.occurred_at = v.occurred_at;
-  return e;
-}
-
-/// One number that may be NULL (MAX, MIN, a row that may be missing), from a query of one value.
-struct NumberVars {
-  std::string text;  // in
-  long long in = 0;  // in
-  long long value = 0;
-  soci::indicator ind = soci::i_null;
-};
-
-long long head_of(soci::session& sql) {
-  auto& q = prepared<NumberVars>(
-      sql, head_sql, [](soci::statement& st, NumberVars& v) { st.exchange(soci::into(v.value, v.ind)); });
-  if (!q.run() || q.vars.ind == soci::i_null) return 0;
-  return q.vars.value;
-}
-
-/// What a batch reads: up to `limit` events after `after` of the consumer's types, in seq order,
-/// and how far that read covers the log (`covered`: every event of its types up to it is read).
-struct Batch {
-  std::vector<Event> events;
-  long long covered = 0;
-};
-
-Batch read_batch(soci::session& sql, EventLog::Types const& types, long long after, std::size_t limit) {
-  Batch batch;
-  const long long n = static_cast<long long>(limit);
-  auto collect = [&batch](EventRowVars const& row) { batch.events.push_back(event_of(row)); };
-  if (types.empty()) {
-    auto& q = prepared<EventRowVars>(sql, select_events_sql, [](soci::statement& st, EventRowVars& v) {
-      bind_event_row(st, v);
-      st.exchange(soci::use(v.after));
-      st.exchange(soci::use(v.n));
-    });
-    q.vars.after = after;
-    q.vars.n = n;
-    q.run_each(collect);
-    batch.covered = batch.events.empty() ? after : batch.events.back().seq;
-    return batch;
-  }
-  // Each type by the (type, seq) index up to one head read in this snapshot, then merged.
-  const long long head = head_of(sql);
-  auto& q = prepared<EventRowVars>(sql, select_type_events_sql, [](soci::statement& st, EventRowVars& v) {
-    bind_event_row(st, v);
-    st.exchange(soci::use(v.type));
-    st.exchange(soci::use(v.after));
-    st.exchange(soci::use(v.head));
-    st.exchange(soci::use(v.n));
-  });
-  for (auto const& type : types) {
-    q.vars.type = type;
-    q.vars.after = after;
-    q.vars.head = head;
-    q.vars.n = n;
-    q.run_each(collect);
-  }
-  std::sort(batch.events.begin(), batch.events.end(),
-            [](Event const& a, Event const& b) { return a.seq < b.seq; });
-  if (batch.events.size() >= limit) {
-    batch.events.resize(limit);
-    batch.covered = batch.events.back().seq;  // the next batch starts after the last one read
-  } else {
-    batch.covered = std::max(head, after);
-  }
-  return batch;
-}
-
 /// A watch's batch: read after the in-memory offset, call the handler, advance.
 BatchOutcome process_watch_batch(soci::session& sql, EventLog::Consumer& c, std::size_t limit) {
   BatchOutcome outcome;
@@ -323,31 +213,6 @@ BatchOutcome process_watch_batch(soci::session& sql, EventLog::Consumer& c, std:
   return outcome;
 }
 
-/// The cheap read first: most wake-ups and polls find nothing, and need no write lock.
-/// `offset` < 0: not known yet, so there may be events.
-bool events_after(soci::session& sql, EventLog::Types const& types, std::int64_t offset) {
-  if (offset < 0) return true;
-  if (types.empty()) {
-    auto& q = prepared<NumberVars>(sql, peek_sql, [](soci::statement& st, NumberVars& v) {
-      st.exchange(soci::use(v.in));
-      st.exchange(soci::into(v.value, v.ind));
-    });
-    q.vars.in = offset;
-    return q.run() && q.vars.value != 0;
-  }
-  auto& q = prepared<NumberVars>(sql, peek_type_sql, [](soci::statement& st, NumberVars& v) {
-    st.exchange(soci::use(v.text));
-    st.exchange(soci::use(v.in));
-    st.exchange(soci::into(v.value, v.ind));
-  });
-  for (auto const& type : types) {
-    q.vars.text = type;
-    q.vars.in = offset;
-    if (q.run()) return true;
-  }
-  return false;
-}
-
 /// One batch inside `tx`: the offset is read (and locked) from the database, the handler runs
 /// for each event, the new offset is stored — all committed together. On SQLite this is a
 /// savepoint of a group commit like any request's transaction, so consumers never contend with
@@ -355,18 +220,12 @@ bool events_after(soci::session& sql, EventLog::Types const& types, std::int64_t
 BatchOutcome process_batch(Tx& tx, EventLog::Consumer& c, std::size_t limit, long long now) {
   BatchOutcome outcome;
   auto& sql = tx.sql;
-  auto& q = prepared<NumberVars>(
-      sql, tx.dialect == Dialect::postgresql ? select_offset_pg_sql : select_offset_sqlite_sql,
-      [](soci::statement& st, NumberVars& v) {
-        st.exchange(soci::use(v.text));
-        st.exchange(soci::into(v.value, v.ind));
-      });
-  q.vars.text = c.name;
-  if (!q.run()) {
+  const auto offset = locked_offset(sql, tx.dialect, c.name);
+  if (!offset) {
     outcome.locked = true;
     return outcome;
   }
-  const long long seq = q.vars.value;
+  const long long seq = *offset;
   auto batch = read_batch(sql, c.types, seq, limit);
   for (auto const& e : batch.events) c.handler(tx, e);
   const long long last = batch.covered;
@@ -390,10 +249,7 @@ void EventLog::start(asio::io_context& io) {
       if (c->watcher) {  // a watch starts at the current end of the log, or at its replay point
         c->offset = head_of(sql);
         if (c->replay_since) {
-          long long first = 0;
-          soci::indicator ind = soci::i_null;
-          sql << first_since_sql, soci::use(static_cast<long long>(*c->replay_since)), soci::into(first, ind);
-          if (ind != soci::i_null) c->offset = first - 1;
+          if (auto first = first_seq_since(sql, *c->replay_since)) c->offset = *first - 1;
           // The replay is delivered before start() returns, so that what it rebuilds (a
           // revocation cache) is whole before the process's modules start.
           while (process_watch_batch(sql, *c, 1000).full) {
