@@ -14,6 +14,11 @@
 #include "core/fd_limit.hpp"
 
 #include <malloc.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include <condition_variable>
 #include <csignal>
@@ -80,6 +85,21 @@ Application::~Application() {
 }
 
 namespace {
+
+/// The data directory exists (made if need be) and this process may write in it: else one clear
+/// line naming the path and the reason, exit 1 (instead of an abort deep in some module).
+void ensure_writable(std::string const& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    throw StartupError("data_dir " + dir + " cannot be created: " + ec.message() + " (running as uid " +
+                       std::to_string(::geteuid()) + ")");
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw StartupError("data_dir " + dir + " is not writable: " + std::strerror(errno) + " (running as uid " +
+                       std::to_string(::geteuid()) + ")");
+  }
+}
 
 void open_database(Application::Parts& p) {
   auto const& cfg = p.config;
@@ -182,6 +202,8 @@ void schedule_kernel_tasks(Application::Parts& p) {
                       }});
   p.scheduler->every({"kernel.idempotency_prune", std::chrono::minutes(1), 0.1, false,
                       [&p](soci::session& sql) { p.idempotency->prune(sql); }});
+  p.scheduler->every(
+      {"kernel.disk_guard", std::chrono::seconds(5), 0.0, false, [&p](soci::session&) { p.disk->check(); }});
   if (p.db->background_checkpoints()) {
     p.scheduler->every({"kernel.sqlite_checkpoint",
                         std::chrono::milliseconds(cfg.integer("database.sqlite_checkpoint_interval_ms")), 0.0,
@@ -207,7 +229,10 @@ void Application::assemble() {
   p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"), &cfg,
                               &p.stand_ins);
 
+  ensure_writable(cfg.str("data_dir"));
   open_database(p);
+  p.disk = std::make_unique<core::DiskGuard>(cfg.str("data_dir"), p.log, p.metrics);
+  p.db->on_storage_full([disk = p.disk.get()] { disk->full(); });
 
   migrate(p);
 
@@ -242,6 +267,7 @@ void Application::start() {
   dispatch_options.cors_origins = cfg.list("server.cors_origins");
   dispatch_options.access_log = cfg.boolean("log.access_log");
   dispatch_options.service_key = cfg.str("cluster.service_key");
+  dispatch_options.on_disk_full = [disk = p.disk.get()] { disk->full(); };
   p.dispatcher =
       std::make_unique<http::Dispatcher>(p.router, p.log, p.metrics, p.rate_limiter, dispatch_options);
   // The module that authenticates bearer credentials (auth) provides it; without one, routes
@@ -273,6 +299,9 @@ void Application::start() {
   schedule_kernel_tasks(p);
   p.scheduler->start();
   for (auto& m : p.modules) m->start();
+  // Only now: a request answered before every module started could meet stale security state
+  // (a session revoked before the restart, say). Until here, connections wait in the backlog.
+  p.server->accept();
 
   std::string names;
   for (auto const* d : p.enabled) names += (names.empty() ? "" : ",") + std::string(d->name);

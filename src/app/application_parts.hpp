@@ -6,6 +6,7 @@
 #include "app/idempotency_store.hpp"
 #include "core/clock.hpp"
 #include "core/database.hpp"
+#include "core/disk_guard.hpp"
 #include "core/event_log.hpp"
 #include "core/ids.hpp"
 #include "core/log.hpp"
@@ -55,6 +56,7 @@ struct Application::Parts {
   std::atomic<bool> migrations_current{false};
   std::atomic<bool> shutting_down{false};  ///< readiness fails from the first moment of stop()
   std::unique_ptr<core::Database> db;
+  std::unique_ptr<core::DiskGuard> disk;
   std::unique_ptr<core::WorkerPool> cpu;
   std::unique_ptr<core::EventLog> events;
   std::unique_ptr<core::Mailer> mailer;

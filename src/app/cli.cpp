@@ -118,6 +118,11 @@ int cmd_serve(Config config, std::vector<ModuleDescriptor> modules) {
     log.error("cannot start", {{"error", e.what()}});
     std::cerr << "bookspace: " << e.what() << "\n";
     return 1;
+  } catch (std::exception const& e) {
+    // A module that cannot make its directory, say: one line that names it, not an abort.
+    log.error("cannot start", {{"error", e.what()}});
+    std::cerr << "bookspace: cannot start: " << e.what() << "\n";
+    return 1;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include <algorithm>
+
 #include <boost/url/parse.hpp>
 
 #include <boost/json/parse.hpp>
@@ -187,6 +189,15 @@ Config Config::load(ConfigSchema const& schema, ConfigSources const& sources) {
     std::map<std::string, json::value> from_file;
     flatten(doc.as_object(), "", schema, from_file);
     for (auto& [k, v] : from_file) c.values_[k] = std::move(v);
+  }
+  // A typo in a variable's name would otherwise be silently ignored, the setting left at its
+  // default. BOOKSPACE_TEST_* belong to the test suite, which runs the binary in their presence.
+  for (auto const& [name, value] : sources.env) {
+    if (name.starts_with("BOOKSPACE_TEST_")) continue;
+    const bool known = std::any_of(schema.keys().begin(), schema.keys().end(), [&](ConfigKey const& k) {
+      return ConfigSchema::env_name(k.path) == name;
+    });
+    if (!known) throw ConfigError(name, "unknown environment variable: no configuration key has this name");
   }
   for (auto const& key : schema.keys()) {
     auto it = sources.env.find(ConfigSchema::env_name(key.path));

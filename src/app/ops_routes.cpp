@@ -406,7 +406,7 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
        {{"title", "BookSpace API"},
         {"version", BOOKSPACE_VERSION},
         {"description", "Self-hosted document management. Errors are application/problem+json."},
-        {"license", {{"name", "Proprietary"}}}}},
+        {"license", {{"name", "MIT"}, {"url", "https://opensource.org/licenses/MIT"}}}}},
       {"servers", json::array{json::object{{"url", "/"}}}},
       {"paths", std::move(paths)},
       {"components",

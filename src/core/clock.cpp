@@ -103,6 +103,10 @@ std::optional<TimeMs> parse_rfc3339(std::string_view t) {
       !digits(t, 14, 2, mi) || t[16] != ':' || !digits(t, 17, 2, s))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  // No 30 February, no 31 April: the day must exist in its month (leap years included).
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  constexpr int month_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (d > month_days[mo - 1] + (mo == 2 && leap ? 1 : 0)) return std::nullopt;
   std::size_t pos = 19;
   int millis = 0;
   if (pos < t.size() && t[pos] == '.') {

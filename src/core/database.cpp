@@ -13,6 +13,7 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
+#include <sqlite3.h>
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
@@ -247,7 +248,13 @@ Awaitable<void> Database::run_grouped(std::function<void(Tx&)> body) {
     error.retry_after_s = 1;
     throw ApiError(std::move(error));
   }
-  if (failure) std::rethrow_exception(failure);
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (...) {
+      rethrow_mapped();
+    }
+  }
 }
 
 bool Database::submit(std::string what, std::function<void(soci::session&)> work) {
@@ -258,6 +265,41 @@ bool Database::submit(std::string what, std::function<void(soci::session&)> work
       log_.error("background database work failed", {{"work", what}, {"error", e.what()}});
     }
   });
+}
+
+void Database::rethrow_mapped(std::optional<std::size_t> worker) {
+  try {
+    throw;
+  } catch (soci::sqlite3_soci_error const& e) {
+    if (e.result() != SQLITE_FULL) throw;
+    if (storage_full_) storage_full_();
+    Error error{ErrorCode::insufficient_storage, "The server's disk is full; retry later.", {}};
+    error.retry_after_s = 30;
+    throw ApiError(std::move(error));
+  } catch (soci::postgresql_soci_error const& e) {
+    // Class 08 (connection exception), 57P0x (the server shutting down or starting) and a
+    // connection found closed: the database is unavailable, not the request wrong.
+    const std::string state = e.sqlstate();
+    const bool lost = e.get_error_category() == soci::soci_error::connection_error ||
+                      state.starts_with("08") || state.starts_with("57P") || state == "53300" ||
+                      (worker && !sessions_.at(*worker)->is_connected());
+    if (!lost && state != "53100") throw;
+    Error error{
+        ErrorCode::overloaded,
+        lost ? "The database is unavailable; retry shortly." : "The database's disk is full; retry later.",
+        {}};
+    error.retry_after_s = lost ? 1 : 30;
+    throw ApiError(std::move(error));
+  } catch (soci::soci_error const& e) {
+    // Raised before a statement ran (reconnecting failed, for one).
+    const bool lost = url_.dialect == Dialect::postgresql &&
+                      (e.get_error_category() == soci::soci_error::connection_error ||
+                       (worker && !sessions_.at(*worker)->is_connected()));
+    if (!lost) throw;
+    Error error{ErrorCode::overloaded, "The database is unavailable; retry shortly.", {}};
+    error.retry_after_s = 1;
+    throw ApiError(std::move(error));
+  }
 }
 
 soci::session& Database::spare_session() {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,8 +99,13 @@ class Database {
 
   template <class F>
   auto run(F f) -> Awaitable<std::invoke_result_t<F&, soci::session&>> {
-    return run_in(*pool_,
-                  [this, f = std::move(f)](std::size_t worker) mutable { return f(session_for(worker)); });
+    return run_in(*pool_, [this, f = std::move(f)](std::size_t worker) mutable {
+      try {
+        return f(session_for(worker));
+      } catch (...) {
+        rethrow_mapped(worker);
+      }
+    });
   }
 
   template <class F>
@@ -115,7 +121,11 @@ class Database {
       }
     } else {
       co_return co_await run_in(*pool_, [this, f = std::move(f)](std::size_t worker) mutable {
-        return in_transaction(session_for(worker), f);
+        try {
+          return in_transaction(session_for(worker), f);
+        } catch (...) {
+          rethrow_mapped(worker);
+        }
       });
     }
   }
@@ -150,6 +160,15 @@ class Database {
 
   void stop();
 
+  /// Called (on a pool thread) each time a statement fails because the disk is full; set before
+  /// the pool is used (Application: the DiskGuard).
+  void on_storage_full(std::function<void()> handler) { storage_full_ = std::move(handler); }
+
+  /// The current exception, as a client should see it: a lost PostgreSQL connection becomes 503
+  /// overloaded with Retry-After, a full disk 507 insufficient_storage; anything else as it is.
+  /// `worker`: the pool connection it happened on (none: the group committer's).
+  [[noreturn]] void rethrow_mapped(std::optional<std::size_t> worker = std::nullopt);
+
  private:
   soci::session& session_for(std::size_t worker);
   soci::session& spare_session();
@@ -163,6 +182,7 @@ class Database {
   std::unique_ptr<Session> spare_;  ///< for run_blocking, outside the pool
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<GroupCommitter> committer_;
+  std::function<void()> storage_full_;
 };
 
 }  // namespace bookspace::core

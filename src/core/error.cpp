@@ -49,6 +49,10 @@ Info info(ErrorCode code) {
       return {"headers_too_large", 431, "Request header fields too large"};
     case ErrorCode::link_expired:
       return {"link_expired", 410, "Link expired"};
+    case ErrorCode::email_unverified:
+      return {"email_unverified", 403, "Email not verified"};
+    case ErrorCode::insufficient_storage:
+      return {"insufficient_storage", 507, "Insufficient storage"};
     case ErrorCode::internal:
       return {"internal", 500, "Internal server error"};
   }

@@ -27,7 +27,9 @@ enum class ErrorCode {
   overloaded,
   idempotency_conflict,
   headers_too_large,
-  link_expired,  ///< 410: a signed file link past its expiry (ours, beyond API.md's list)
+  link_expired,          ///< 410: a signed file link past its expiry
+  email_unverified,      ///< 403: the route needs a verified email (auth.require_verified_email)
+  insufficient_storage,  ///< 507: the disk is full
   internal,
 };
 

@@ -56,9 +56,14 @@ core::Awaitable<std::string_view> StreamedBody::next() {
                            "The body exceeds " + std::to_string(limit_) + " bytes.");
     }
     if (ec) {
-      state_ = State::broken;
+      // The parser's own verdict (a bad chunk size, say) is the client's mistake, answered 400;
+      // a connection cut off or too slow has nobody left to answer.
+      const bool malformed = ec.category() == bhttp::make_error_code(bhttp::error::bad_chunk).category() &&
+                             ec != bhttp::error::partial_message;
+      state_ = malformed ? State::malformed : State::broken;
       throw core::ApiError(core::ErrorCode::validation_failed,
-                           "The body was cut off, malformed or too slow (" + ec.message() + ").");
+                           malformed ? "The body is malformed (" + ec.message() + ")."
+                                     : "The body was cut off or too slow (" + ec.message() + ").");
     }
     got = chunk_.size() - parser_.get().body().size;
   }

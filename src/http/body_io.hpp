@@ -28,7 +28,7 @@ struct BodyTimeouts {
 /// held; each read must make progress within the read timeout.
 class StreamedBody final : public BodyStream {
  public:
-  enum class State { reading, complete, too_large, broken };
+  enum class State { reading, complete, too_large, malformed, broken };
 
   StreamedBody(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
                boost::beast::http::request_parser<boost::beast::http::string_body>&& head, std::size_t limit,

@@ -6,9 +6,12 @@
 #include "http/digesting_body.hpp"
 
 #include <sodium.h>
+#include <boost/asio/multiple_exceptions.hpp>
 #include <boost/json/object.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <system_error>
 
 namespace bookspace::http {
 
@@ -97,7 +100,10 @@ Dispatcher::Dispatcher(Router const& router, core::Logger& log, core::Metrics& m
   // per path so that a preflight answers for every method of it.
   for (auto h : {"Authorization", "Content-Type", "X-Request-Id", "traceparent"})
     append_unique(cors_base_.request, h);
-  for (auto h : {"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"})
+  // What a browser client reads of any answer: ids, versions, where a thing was made, when to
+  // retry, downloads' names and ranges.
+  for (auto h : {"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+                 "ETag", "Location", "Content-Disposition", "Content-Range", "Idempotent-Replayed"})
     append_unique(cors_base_.expose, h);
   for (auto const& route : router_.routes()) {
     auto [it, fresh] = cors_by_pattern_.try_emplace(route.pattern, cors_base_);
@@ -153,6 +159,20 @@ Response Dispatcher::failure(Request const& req, Router::Match const& match, std
     std::rethrow_exception(error);
   } catch (core::ApiError const& e) {
     return problem(e.error(), req.ctx.request_id);
+  } catch (boost::asio::multiple_exceptions const& e) {
+    // Operations awaited together (a body's next chunk while the last one is stored) that
+    // failed together: the first failure is the answer.
+    return failure(req, match, e.first_exception());
+  } catch (std::system_error const& e) {
+    if (e.code() == std::errc::no_space_on_device || e.code().value() == EDQUOT) {
+      if (options_.on_disk_full) options_.on_disk_full();
+      core::Error error{core::ErrorCode::insufficient_storage, "The server's disk is full; retry later.", {}};
+      error.retry_after_s = 30;
+      return problem(error, req.ctx.request_id);
+    }
+    log_.error("unhandled error", {{"request_id", req.ctx.request_id},
+                                   {"route", match.route ? match.route->pattern : ""},
+                                   {"error", e.what()}});
   } catch (std::exception const& e) {
     log_.error("unhandled error", {{"request_id", req.ctx.request_id},
                                    {"route", match.route ? match.route->pattern : ""},
@@ -292,14 +312,24 @@ core::Awaitable<Response> Dispatcher::run(Request& req, Route const& route) {
     }
   }
 
+  // A streamed route always reads a stream: a request that came without a body (or whole, from a
+  // test) gets one over what is in memory, so no handler ever meets a null stream.
+  std::optional<BufferedBodyStream> buffered;
+  if (route.options.stream_body && !req.body_stream) req.body_stream = &buffered.emplace(req.body);
+  struct Unset {
+    Request& req;
+    BodyStream* stream;
+    ~Unset() {
+      if (req.body_stream == stream) req.body_stream = nullptr;
+    }
+  } unset{req, buffered ? &*buffered : nullptr};
+
   Response res;
   auto key = route.options.idempotent && idempotency_ ? req.headers.get("Idempotency-Key") : std::nullopt;
   if (key)
     res = co_await run_idempotent(req, route, *key);
   else
     res = co_await route.handler(req);
-  if (req.method == Method::options || req.headers.contains("Origin"))
-    cors(req, res, false, {}, route.pattern);
   co_return res;
 }
 
@@ -410,6 +440,10 @@ std::pair<core::Counter*, core::Histogram*> Dispatcher::series(Route const* rout
 
 void Dispatcher::finish(Request const& req, Response& res, Route const* route) {
   res.headers.set("X-Request-Id", req.ctx.request_id);
+  // Every answer to an allowed origin says so — errors too, or a browser shows the client a
+  // network failure instead of the 401 or 412 it could act on. Preflights set their own.
+  if (!res.headers.contains("Access-Control-Allow-Origin"))
+    cors(req, res, false, {}, route ? std::string_view(route->pattern) : std::string_view());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - req.ctx.started).count();
   auto [counter, histogram] = series(route, req.method, res.status);

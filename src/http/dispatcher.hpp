@@ -8,6 +8,7 @@
 #include "http/router.hpp"
 
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -29,6 +30,8 @@ struct DispatcherOptions {
   bool access_log = true;
   /// The shared secret of Auth::service routes (`cluster.service_key`); empty: they answer 404.
   std::string service_key;
+  /// Called when a handler failed because the disk is full (answered 507).
+  std::function<void()> on_disk_full;
 };
 
 /// The middleware chain around a handler, free of sockets: request id, traceparent, CORS,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -11,6 +12,12 @@
 #include <boost/url/parse_query.hpp>
 
 namespace bookspace::http {
+
+core::Awaitable<std::string_view> BufferedBodyStream::next() {
+  if (read_) co_return std::string_view();
+  read_ = true;
+  co_return body_;
+}
 
 FileBody::~FileBody() {
   if (fd_ >= 0) ::close(fd_);
@@ -145,6 +152,22 @@ bool is_json_media_type(std::string_view ct) {
   return type.size() > 5 && iequals(type.substr(type.size() - 5), "+json") &&
          iequals(type.substr(0, 12), "application/");
 }
+/// False when a number in `v` is not finite: 1e999999 parses to infinity, which no JSON text can
+/// carry back out (it would be served as `Infinity`, breaking every client that reads it).
+bool finite_numbers(boost::json::value const& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      return std::all_of(v.get_array().begin(), v.get_array().end(),
+                         [](boost::json::value const& e) { return finite_numbers(e); });
+    case boost::json::kind::object:
+      return std::all_of(v.get_object().begin(), v.get_object().end(),
+                         [](auto const& e) { return finite_numbers(e.value()); });
+    default:
+      return true;
+  }
+}
 }  // namespace
 
 boost::json::object parse_json_object(Request const& req) {
@@ -161,6 +184,11 @@ boost::json::object parse_json_object(Request const& req) {
     throw core::ApiError(core::Error{core::ErrorCode::validation_failed,
                                      "The body is not valid JSON: " + ec.message() + ".",
                                      {{"body", ec.message()}}});
+  }
+  if (!finite_numbers(value)) {
+    throw core::ApiError(core::Error{core::ErrorCode::validation_failed,
+                                     "The body has a number too large to represent.",
+                                     {{"body", "numbers must be finite"}}});
   }
   if (!value.is_object()) {
     throw core::ApiError(core::Error{core::ErrorCode::validation_failed,

@@ -75,6 +75,19 @@ class BodyStream {
   virtual std::optional<std::uint64_t> declared_length() const = 0;
 };
 
+/// A body already in memory, read as a stream: what a stream_body route gets when the request
+/// carried no body to stream (Content-Length: 0, none at all) or came in whole (tests).
+class BufferedBodyStream final : public BodyStream {
+ public:
+  explicit BufferedBodyStream(std::string_view body) : body_(body) {}
+  core::Awaitable<std::string_view> next() override;
+  std::optional<std::uint64_t> declared_length() const override { return body_.size(); }
+
+ private:
+  std::string_view body_;
+  bool read_ = false;
+};
+
 /// A fully read HTTP request; transport-agnostic so handlers are testable without a socket.
 struct Request {
   Method method = Method::get;
@@ -83,8 +96,10 @@ struct Request {
   std::string path;    ///< as sent (percent-encoded); route params are decoded
   std::string query;   ///< raw query string, without '?'
   Headers headers;
-  std::string body;                   ///< empty on stream_body routes: read body_stream instead
-  BodyStream* body_stream = nullptr;  ///< set on stream_body routes while the handler runs
+  std::string body;  ///< empty on stream_body routes: read body_stream instead
+  /// Set on stream_body routes while the handler runs, never null there: a request without a
+  /// body gets an empty stream (the dispatcher sees to it).
+  BodyStream* body_stream = nullptr;
   std::vector<std::pair<std::string, std::string>> params;  ///< from the route template
   RequestContext ctx;
 

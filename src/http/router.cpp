@@ -126,7 +126,12 @@ Router::Match Router::match(Method method, std::string_view path) const {
   for (Method a : allowed) has_get = has_get || a == Method::get;
   if (has_get) allowed.push_back(Method::head);
   allowed.push_back(Method::options);
+  // Each method once, though several routes (a literal and a template) or an explicit HEAD or
+  // OPTIONS route may offer it.
+  std::vector<Method> listed;
   for (Method a : allowed) {
+    if (std::find(listed.begin(), listed.end(), a) != listed.end()) continue;
+    listed.push_back(a);
     if (!m.allow.empty()) m.allow += ", ";
     m.allow += to_string(a);
   }

@@ -364,7 +364,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
             req.body_stream = nullptr;
             const auto state = body.state();
             if (state == StreamedBody::State::broken && res.status != 413) break;  // cut off or too slow
-            // Unread or over the limit: answer, then close (the rest of the body is not read).
+            // Unread, malformed or over the limit: answer, then close (the rest is not read).
             const bool whole = state == StreamedBody::State::complete;
             keep_alive = keep_alive && !draining && whole;
             co_await write(stream, res, keep_alive, head, http10, date);
@@ -493,6 +493,10 @@ void Server::start() {
   a.bind(endpoint);
   a.listen(asio::socket_base::max_listen_connections);
   impl_->port = a.local_endpoint().port();
+}
+
+void Server::accept() {
+  auto& a = *impl_->acceptor;
   asio::co_spawn(a.get_executor(), impl_->accept_loop(), asio::detached);
 }
 

@@ -51,8 +51,12 @@ class Server {
          core::Metrics& metrics, ServerOptions options);
   ~Server();
 
-  /// Binds and starts accepting; throws std::system_error when the address is taken.
+  /// Binds and listens; throws std::system_error when the address is taken. Nothing is accepted
+  /// yet: connections wait in the backlog until accept(), so that the first request a client
+  /// sends after a restart meets a fully started application (revocations loaded and all).
   void start();
+  /// Starts accepting the connections start() listens for.
+  void accept();
   /// The bound port (useful with port 0).
   std::uint16_t port() const;
   /// Stops accepting and closes idle connections; requests in flight finish, each answered

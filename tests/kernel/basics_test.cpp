@@ -25,6 +25,14 @@ TEST_CASE("RFC 3339 times round-trip with milliseconds") {
   CHECK_FALSE(core::parse_rfc3339("2026-11-22T10:00:00"));
   CHECK_FALSE(core::parse_rfc3339("2026-11-22T10:00:00.Z"));
   CHECK_FALSE(core::parse_rfc3339("garbage"));
+  // Days that do not exist in their month.
+  CHECK_FALSE(core::parse_rfc3339("2026-02-30T10:00:00Z"));
+  CHECK_FALSE(core::parse_rfc3339("2026-02-29T10:00:00Z"));
+  CHECK_FALSE(core::parse_rfc3339("2026-04-31T10:00:00Z"));
+  CHECK_FALSE(core::parse_rfc3339("1900-02-29T10:00:00Z"));
+  CHECK(core::parse_rfc3339("2028-02-29T10:00:00Z"));
+  CHECK(core::parse_rfc3339("2000-02-29T10:00:00Z"));
+  CHECK(core::parse_rfc3339("2026-12-31T23:59:59Z"));
 }
 
 TEST_CASE("UUIDv7 ids are well-formed, versioned and increase") {

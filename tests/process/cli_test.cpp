@@ -40,11 +40,29 @@ TEST_CASE("invalid configuration exits 2 naming the key") {
   r = run_command({bin(), "config"}, {{"BOOKSPACE_LOG_LEVEL", "loud"}});
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("BOOKSPACE_LOG_LEVEL") != std::string::npos);
+  // A misspelt variable is not silently ignored.
+  r = run_command({bin(), "config"}, {{"BOOKSPACE_SERVER_LISTN", "127.0.0.1:1"}});
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("BOOKSPACE_SERVER_LISTN") != std::string::npos);
   r = run_command({bin(), "serve", "--no-such-flag"});
   CHECK(r.exit_code == 2);
   r = run_command({bin(), "frobnicate"});
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("unknown command") != std::string::npos);
+}
+
+TEST_CASE("an unwritable data directory exits 1 with one line naming it") {
+  // Not even root may make a directory in /proc: the same path as a volume mounted read-only.
+  auto r = run_command({bin(), "serve", "--data-dir", "/proc/bookspace-nowhere"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("/proc/bookspace-nowhere") != std::string::npos);
+  CHECK(r.output.find("Aborted") == std::string::npos);
+  // The files module's own directory, unwritable, is refused in the same way (not with SIGABRT).
+  testing::TestDatabase db;
+  r = run_command({bin(), "serve", "--data-dir", db.dir(), "--database", db.url(), "--listen", "127.0.0.1:0"},
+                  {{"BOOKSPACE_FILES_STORAGE_DIR", "/proc/bookspace-blobs"}});
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("/proc/bookspace-blobs") != std::string::npos);
 }
 
 TEST_CASE("config prints the effective configuration with secrets redacted") {

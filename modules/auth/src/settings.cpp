@@ -11,7 +11,8 @@ namespace json = boost::json;
 AuthSettings settings_from(app::Config const& c) {
   AuthSettings s;
   s.tokens.issuer = c.str("auth.issuer");
-  s.tokens.audience = c.str("auth.issuer");
+  s.tokens.audience = c.str("auth.audience").empty() ? c.str("auth.issuer") : c.str("auth.audience");
+  s.tokens.client_id = c.str("auth.issuer");
   s.tokens.lifetime_s = static_cast<int>(c.integer("auth.access_token_ttl_s"));
   s.refresh_ttl_days = static_cast<int>(c.integer("auth.refresh_token_ttl_days"));
   s.reuse_grace_ms = static_cast<int>(c.integer("auth.refresh_reuse_grace_ms"));
@@ -39,7 +40,10 @@ void declare_config(app::ConfigSchema& s) {
   s.add(std::move(key));
   s.add({"auth.previous_public_keys", app::ConfigType::string_list, json::array(),
          "Public keys (base64url) of retired signing keys: their tokens verify until they expire."});
-  s.add({"auth.issuer", app::ConfigType::string, "bookspace", "iss and aud of access tokens."});
+  s.add({"auth.issuer", app::ConfigType::string, "bookspace",
+         "iss of access tokens (and their client_id: BookSpace issues tokens to itself)."});
+  s.add({"auth.audience", app::ConfigType::string, "",
+         "aud of access tokens (RFC 9068), checked on every request; empty: the same as auth.issuer."});
   app::ConfigKey jwks_url{"auth.jwks_url", app::ConfigType::string, "",
                           "In a process that does not run auth but runs modules that need it: the JWKS of "
                           "the process that does (http://a:8080/.well-known/jwks.json). Tokens are verified "

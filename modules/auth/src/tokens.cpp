@@ -138,6 +138,7 @@ std::string issue_access_token(KeyRing const& ring, TokenSettings const& setting
                     {"sid", claims.session_id},
                     {"role", claims.role},
                     {"jti", claims.token_id},
+                    {"client_id", settings.client_id},
                     {"iat", claims.issued_at / 1000},
                     {"exp", claims.expires_at / 1000}};
   std::string input =

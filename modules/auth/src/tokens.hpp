@@ -63,6 +63,7 @@ struct AccessClaims {
 struct TokenSettings {
   std::string issuer = "bookspace";
   std::string audience = "bookspace";
+  std::string client_id = "bookspace";  ///< RFC 9068's client_id: the first-party client
   int lifetime_s = 900;
   int leeway_s = 60;
 };

@@ -217,6 +217,25 @@ class LocalBlobStore final : public BlobStore {
     return n;
   }
 
+  void each_stored(std::int64_t older_than_s,
+                   std::function<bool(std::string const&, bool)> const& fn) const override {
+    const auto now = fs::file_time_type::clock::now();
+    auto old_enough = [&](fs::directory_entry const& e) {
+      std::error_code ec;
+      const auto written = e.last_write_time(ec);
+      return !ec && now - written > std::chrono::seconds(older_than_s);
+    };
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(root_ / "sha256", ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (it->is_regular_file(ec) && valid_hash(name) && old_enough(*it) && !fn(name, false)) return;
+    }
+    for (fs::directory_iterator it(root_ / "uploads", ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (it->is_regular_file(ec) && valid_upload_id(name) && old_enough(*it) && !fn(name, true)) return;
+    }
+  }
+
  private:
   fs::path path_of(std::string const& sha256) const {
     return root_ / "sha256" / sha256.substr(0, 2) / sha256.substr(2, 2) / sha256;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -63,6 +64,11 @@ class BlobStore {
   virtual bool remove(std::string const& sha256, std::int64_t younger_than_s) = 0;
   /// Removes temporary files left by a process that died mid-upload; returns how many.
   virtual std::size_t sweep_temporary() = 0;
+  /// Calls `fn` with the hash of every blob, and (`partial` true) the id of every partial
+  /// upload, last written more than `older_than_s` seconds ago: the sweep of what no row names
+  /// (a kill -9 between storing content and recording it). `fn` returns false to stop early.
+  virtual void each_stored(std::int64_t older_than_s,
+                           std::function<bool(std::string const& name, bool partial)> const& fn) const = 0;
 };
 
 /// Blobs under `root`: `sha256/ab/cd/<hash>`, temporary files in `tmp/` (same filesystem, so the

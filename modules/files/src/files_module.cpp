@@ -128,10 +128,20 @@ class FilesModule final : public app::Module {
                                   collected_.inc(service_.collect_garbage(sql, gc_batch));
                                   swept_.inc(sweep_uploads(sql, service_, gc_batch));
                                 }});
+    // A walk of the whole store: at start (after a crash, say) and then every few hours.
+    strays_ = ctx_.scheduler.every(
+        {"files.stray_sweep", std::chrono::hours(6), 0.1, true, [this](soci::session& sql) {
+           const auto n = service_.sweep_strays(sql, [this] { return ctx_.scheduler.stopping(); });
+           if (n > 0)
+             ctx_.log.info("removed stored content no row names", {{"module", "files"}, {"files", n}});
+           collected_.inc(n);
+         }});
   }
   void stop() override {
     if (gc_) ctx_.scheduler.cancel(gc_);
     gc_ = 0;
+    if (strays_) ctx_.scheduler.cancel(strays_);
+    strays_ = 0;
     io_.stop();
   }
 
@@ -146,6 +156,7 @@ class FilesModule final : public app::Module {
   core::Counter& swept_ = ctx_.metrics.counter("files_uploads_expired_total",
                                                "Resumable uploads removed after files.upload_expiry_s.");
   core::Scheduler::Id gc_ = 0;
+  core::Scheduler::Id strays_ = 0;
 };
 
 void declare_config(app::ConfigSchema& s) {

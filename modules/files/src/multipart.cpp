@@ -130,6 +130,8 @@ void MultipartParser::feed(std::string_view data, std::string& out) {
           }
           return;
         }
+        // However the bytes arrived (the whole block in one chunk, too), the limit holds.
+        if (end > max_header_block) throw malformed("part headers over 16 KiB");
         parse_headers(std::string_view(buf_).substr(0, end));
         buf_.erase(0, end + 4);
         state_ = State::body;

@@ -125,10 +125,15 @@ struct FdGuard {
 /// The content for a signed-in reader, or for anyone holding a signed link (the only place a
 /// credential in a query string counts).
 core::Awaitable<Content> content_for(Service& svc, Request& req) {
-  if (req.ctx.principal.authenticated()) co_return co_await svc.open(id_of(req), user_of(req));
+  // A signed link's signature alone decides, whoever else's Bearer token comes along with it.
   auto expires = req.query_param("expires"), signature = req.query_param("signature");
-  if (!expires || !signature) throw ApiError(core::ErrorCode::unauthorized, "Authentication is required.");
-  co_return co_await svc.open_link(id_of(req), std::move(*expires), std::move(*signature));
+  if (expires || signature) {
+    if (!expires || !signature)
+      throw ApiError(core::Error::validation(expires ? "signature" : "expires", "a signed link needs both"));
+    co_return co_await svc.open_link(id_of(req), std::move(*expires), std::move(*signature));
+  }
+  if (req.ctx.principal.authenticated()) co_return co_await svc.open(id_of(req), user_of(req));
+  throw ApiError(core::ErrorCode::unauthorized, "Authentication is required.");
 }
 
 core::Awaitable<Response> content(Service& svc, Request& req) {
@@ -180,7 +185,10 @@ core::Awaitable<Response> link(Service& svc, Request& req) {
 Response usage_response(Usage const& u) {
   json::value quota = nullptr;
   if (u.quota_bytes > 0) quota = u.quota_bytes;
-  return Response::json(200, {{"user_id", u.user_id}, {"used_bytes", u.used_bytes}, {"quota_bytes", quota}});
+  return Response::json(200, {{"user_id", u.user_id},
+                              {"used_bytes", u.used_bytes},
+                              {"pending_bytes", u.pending_bytes},
+                              {"quota_bytes", quota}});
 }
 
 core::Awaitable<Response> usage(Service& svc, Request& req) {
@@ -287,8 +295,9 @@ json::object openapi_schemas() {
                                "created_at"})},
           {"FileUsage", oa::object({{"user_id", oa::string()},
                                     {"used_bytes", oa::integer()},
+                                    {"pending_bytes", oa::integer()},
                                     {"quota_bytes", json::object{{"type", "integer"}, {"nullable", true}}}},
-                                   {"user_id", "used_bytes", "quota_bytes"})},
+                                   {"user_id", "used_bytes", "pending_bytes", "quota_bytes"})},
           {"FileLink",
            oa::object({{"url", oa::string()}, {"expires_at", oa::date_time()}}, {"url", "expires_at"})}};
 }

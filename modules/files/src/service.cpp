@@ -53,16 +53,32 @@ core::Awaitable<void> Service::check_attach(std::string doc, std::string user) {
 
 core::Awaitable<void> Service::check_quota(std::string user, std::uint64_t bytes) {
   const auto [quota, used] = co_await deps_.db.run([&](soci::session& sql) {
-    return std::pair{quota_for(sql, user), used_bytes(sql, user)};
+    return std::pair{quota_for(sql, user), used_bytes(sql, user) + pending_bytes(sql, user)};
   });
   if (quota > 0 && used + static_cast<std::int64_t>(bytes) > quota) throw over_quota(quota);
+}
+
+core::Awaitable<void> Service::reserve_upload(UploadRow const& upload) {
+  std::int64_t refused_at = 0;
+  co_await deps_.db.transaction([&](core::Tx& tx) {
+    lock_owner_quota(tx, upload.owner_id);
+    const std::int64_t quota = quota_for(tx.sql, upload.owner_id);
+    if (quota > 0 &&
+        used_bytes(tx.sql, upload.owner_id) + pending_bytes(tx.sql, upload.owner_id) + upload.length >
+            quota) {
+      refused_at = quota;
+      return;
+    }
+    insert_upload(tx.sql, upload);
+  });
+  if (refused_at > 0) throw over_quota(refused_at);
 }
 
 core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
   using namespace boost::asio::experimental::awaitable_operators;
   if (up.document_id) co_await check_attach(*up.document_id, up.user);
   const auto [quota, used] = co_await deps_.db.run([&](soci::session& sql) {
-    return std::pair{quota_for(sql, up.user), used_bytes(sql, up.user)};
+    return std::pair{quota_for(sql, up.user), used_bytes(sql, up.user) + pending_bytes(sql, up.user)};
   });
   if (quota > 0) {
     const auto declared = body.declared_length();
@@ -90,9 +106,22 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
     pending.assign(chunk);
     if (quota > 0 && used + static_cast<std::int64_t>(writer->written() + pending.size()) > quota)
       throw over_quota(quota);
-    chunk =
-        co_await (source->next() && core::run_in(deps_.io, [&](std::size_t) { writer->digest(pending); }) &&
-                  core::run_in(deps_.io, [&](std::size_t) { writer->store(pending); }));
+    // The disk's failures (a full disk above all) are kept rather than thrown inside the group:
+    // a throw there would cancel the read, and the cancellation could be what reaches the client.
+    std::exception_ptr digest_failed, store_failed;
+    auto kept = [](std::exception_ptr& failed, auto work) {
+      try {
+        work();
+      } catch (...) {
+        failed = std::current_exception();
+      }
+    };
+    chunk = co_await (
+        source->next() &&
+        core::run_in(deps_.io, [&](std::size_t) { kept(digest_failed, [&] { writer->digest(pending); }); }) &&
+        core::run_in(deps_.io, [&](std::size_t) { kept(store_failed, [&] { writer->store(pending); }); }));
+    if (store_failed) std::rethrow_exception(store_failed);
+    if (digest_failed) std::rethrow_exception(digest_failed);
   }
   if (multipart) {
     if (!up.name && multipart->parser().filename) up.name = sanitize_name(*multipart->parser().filename);
@@ -144,12 +173,16 @@ File Service::new_file(std::string owner, Ingested const& content) const {
   return f;
 }
 
-File Service::record(soci::session& sql, File f, std::function<void(core::Tx&, File const&)> const& also) {
+File Service::record(soci::session& sql, File f, std::function<void(core::Tx&, File const&)> const& also,
+                     std::string const& completing_upload) {
   std::int64_t refused_at = 0;  // the quota, when the file does not fit
   core::run_transaction(sql, deps_.db.dialect(), [&](core::Tx& tx) {
     refused_at = 0;
+    lock_owner_quota(tx, f.owner_id);
     const std::int64_t quota = quota_for(tx.sql, f.owner_id);
-    if (quota > 0 && used_bytes(tx.sql, f.owner_id) + f.size > quota) {
+    if (quota > 0 &&
+        used_bytes(tx.sql, f.owner_id) + pending_bytes(tx.sql, f.owner_id, completing_upload) + f.size >
+            quota) {
       refused_at = quota;  // a concurrent upload took the room: nothing is written
       return;
     }
@@ -291,7 +324,7 @@ std::int64_t Service::quota_for(soci::session& sql, std::string const& user) con
 
 core::Awaitable<Usage> Service::usage(std::string user) {
   co_return co_await deps_.db.run([&](soci::session& sql) {
-    return Usage{user, used_bytes(sql, user), quota_for(sql, user)};
+    return Usage{user, used_bytes(sql, user), pending_bytes(sql, user), quota_for(sql, user)};
   });
 }
 
@@ -303,7 +336,7 @@ core::Awaitable<Usage> Service::set_quota(bool admin, std::string user, std::opt
     } else {
       clear_quota(tx.sql, user);
     }
-    return Usage{user, used_bytes(tx.sql, user), quota_for(tx.sql, user)};
+    return Usage{user, used_bytes(tx.sql, user), pending_bytes(tx.sql, user), quota_for(tx.sql, user)};
   });
 }
 
@@ -329,6 +362,24 @@ std::size_t Service::collect_garbage(soci::session& sql, int batch) {
     if (forgotten) cache_.forget_blob(sha);
     if (forgotten && deps_.blobs.remove(sha, deps_.settings.blob_grace_s)) ++removed;
   }
+  return removed;
+}
+
+std::size_t Service::sweep_strays(soci::session& sql, std::function<bool()> const& stopping) {
+  const std::int64_t grace = deps_.settings.blob_grace_s;
+  std::size_t removed = 0;
+  deps_.blobs.each_stored(grace, [&](std::string const& name, bool partial) {
+    if (stopping()) return false;
+    if (partial) {
+      if (!upload_known(sql, name)) {
+        deps_.blobs.remove_partial(name);
+        ++removed;
+      }
+    } else if (!blob_known(sql, name) && deps_.blobs.remove(name, grace)) {
+      ++removed;
+    }
+    return true;
+  });
   return removed;
 }
 

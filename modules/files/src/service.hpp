@@ -91,7 +91,8 @@ struct Content {
 struct Usage {
   std::string user_id;
   std::int64_t used_bytes = 0;
-  std::int64_t quota_bytes = 0;  ///< 0: no limit
+  std::int64_t pending_bytes = 0;  ///< reserved by unfinished resumable uploads
+  std::int64_t quota_bytes = 0;    ///< 0: no limit
 };
 
 class Service {
@@ -132,7 +133,12 @@ class Service {
   /// Blocking: records a file whose content is stored, in one transaction on `sql` — the owner's
   /// quota (quota_exceeded, the content then left to the GC), the blob reference, the row,
   /// files.uploaded.v1, the text extraction job — plus `also(tx)`.
-  File record(soci::session& sql, File f, std::function<void(core::Tx&, File const&)> const& also = {});
+  /// `completing_upload`: the resumable upload this file completes, whose reservation it takes over.
+  File record(soci::session& sql, File f, std::function<void(core::Tx&, File const&)> const& also = {},
+              std::string const& completing_upload = {});
+  /// Records a new resumable upload, its Upload-Length reserved against the owner's quota
+  /// (quota_exceeded when it would not fit beside the files and the other reservations).
+  core::Awaitable<void> reserve_upload(UploadRow const& upload);
   /// A new file's row for stored content (id, time); the caller sets name and document.
   File new_file(std::string owner, Ingested const& content) const;
   core::Database& db() { return deps_.db; }
@@ -141,7 +147,7 @@ class Service {
   core::Clock const& clock() const { return deps_.clock; }
   /// The caller's role on a document they attach to: editor or better, else the error upload gives.
   core::Awaitable<void> check_attach(std::string document_id, std::string user);
-  /// quota_exceeded when `bytes` more would not fit the user's quota.
+  /// quota_exceeded when `bytes` more would not fit the user's quota (beside what is reserved).
   core::Awaitable<void> check_quota(std::string user, std::uint64_t bytes);
 
   /// Enqueues the file's text extraction again (unique per `key`); false without jobs or text.
@@ -153,6 +159,10 @@ class Service {
 
   /// The blob GC (scheduler): deletes blobs unreferenced for longer than the grace.
   std::size_t collect_garbage(soci::session& sql, int batch);
+  /// The stray sweep (scheduler): deletes stored blobs and partial uploads that no row names
+  /// and that are older than the grace (content stored by a process killed before it recorded
+  /// it). Returns how many; stops early when `stopping()` says so.
+  std::size_t sweep_strays(soci::session& sql, std::function<bool()> const& stopping);
 
  private:
   core::Awaitable<File> readable(std::string id, std::string user);

@@ -1,5 +1,6 @@
 #include "store.hpp"
 
+#include "core/database.hpp"
 #include "core/prepared.hpp"
 #include "core/sql.hpp"
 
@@ -29,6 +30,11 @@ constexpr std::string_view files_after_sql =
     "SELECT " FILE_COLUMNS " FROM files_files WHERE id > :after ORDER BY id LIMIT :n";
 constexpr std::string_view used_sql =
     "SELECT COALESCE(SUM(size), 0) FROM files_files WHERE owner_id = :owner";
+constexpr std::string_view pending_sql =
+    "SELECT COALESCE(SUM(length), 0) FROM files_uploads WHERE owner_id = :owner AND file_id IS NULL"
+    " AND id <> :except";
+constexpr std::string_view pg_owner_lock_sql =
+    "SELECT 1 FROM pg_advisory_xact_lock(hashtextextended(:owner, 21))";
 constexpr std::string_view reference_sql =
     "INSERT INTO files_blobs (sha256, size, refs, created_at) VALUES (:sha, :size, 1, :now)"
     " ON CONFLICT (sha256) DO UPDATE SET refs = files_blobs.refs + 1, unreferenced_at = NULL";
@@ -43,6 +49,8 @@ constexpr std::string_view unreferenced_sql =
     "SELECT sha256 FROM files_blobs WHERE refs = 0 AND unreferenced_at < :cutoff ORDER BY unreferenced_at "
     "LIMIT :n";
 constexpr std::string_view forget_sql = "DELETE FROM files_blobs WHERE sha256 = :sha AND refs = 0";
+constexpr std::string_view blob_known_sql = "SELECT COUNT(*) FROM files_blobs WHERE sha256 = :sha";
+constexpr std::string_view upload_known_sql = "SELECT COUNT(*) FROM files_uploads WHERE id = :id";
 constexpr std::string_view quota_sql = "SELECT quota_bytes FROM files_quotas WHERE user_id = :u";
 constexpr std::string_view set_quota_sql =
     "INSERT INTO files_quotas (user_id, quota_bytes, updated_at) VALUES (:u, :q, :now)"
@@ -132,6 +140,18 @@ std::int64_t used_bytes(soci::session& sql, std::string const& owner_id) {
   return used;
 }
 
+std::int64_t pending_bytes(soci::session& sql, std::string const& owner_id, std::string const& except) {
+  long long pending = 0;
+  sql << pending_sql, use(owner_id), use(except), into(pending);
+  return pending;
+}
+
+void lock_owner_quota(core::Tx& tx, std::string const& owner_id) {
+  if (tx.dialect != core::Dialect::postgresql) return;
+  int one = 0;
+  tx.sql << pg_owner_lock_sql, use(owner_id), into(one);
+}
+
 std::optional<std::int64_t> quota_of(soci::session& sql, std::string const& user_id) {
   long long bytes = 0;
   soci::indicator ind = soci::i_null;
@@ -165,6 +185,18 @@ std::vector<std::string> unreferenced_blobs(soci::session& sql, long long cutoff
   soci::rowset<std::string> rows = (sql.prepare << unreferenced_sql, use(cutoff), use(n));
   for (auto const& s : rows) out.push_back(s);
   return out;
+}
+
+bool blob_known(soci::session& sql, std::string const& sha256) {
+  long long n = 0;
+  sql << blob_known_sql, use(sha256), into(n);
+  return n > 0;
+}
+
+bool upload_known(soci::session& sql, std::string const& id) {
+  long long n = 0;
+  sql << upload_known_sql, use(id), into(n);
+  return n > 0;
 }
 
 bool forget_blob(soci::session& sql, std::string const& sha256) {

@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+namespace bookspace::core {
+class Tx;
+}
+
 namespace soci {
 class session;
 }
@@ -35,6 +39,12 @@ std::vector<File> files_of_document(soci::session& sql, std::string const& docum
 
 /// Logical bytes the user's files take (what the quota counts; shared blobs count per file).
 std::int64_t used_bytes(soci::session& sql, std::string const& owner_id);
+/// Bytes reserved by the owner's unfinished resumable uploads (their Upload-Length), but for the
+/// upload `except` (the one being completed, whose File takes its place).
+std::int64_t pending_bytes(soci::session& sql, std::string const& owner_id, std::string const& except = {});
+/// Serialises, until the transaction ends, the quota decisions of one owner across connections
+/// and instances (PostgreSQL: an advisory lock; SQLite's write transactions are serial already).
+void lock_owner_quota(core::Tx& tx, std::string const& owner_id);
 
 /// An administrator's quota for the user (0: none); nullopt: the configured default applies.
 std::optional<std::int64_t> quota_of(soci::session& sql, std::string const& user_id);
@@ -51,6 +61,9 @@ void note_unreferenced(soci::session& sql, std::string const& sha256, std::int64
 /// Blobs unreferenced since before `cutoff`, at most `n`.
 std::vector<std::string> unreferenced_blobs(soci::session& sql, long long cutoff, int n);
 /// Deletes the blob's row if it is still unreferenced; true when deleted (then remove the file).
+/// Whether a row names the blob (referenced or waiting for the GC) / the resumable upload.
+bool blob_known(soci::session& sql, std::string const& sha256);
+bool upload_known(soci::session& sql, std::string const& id);
 bool forget_blob(soci::session& sql, std::string const& sha256);
 
 // --- resumable uploads (tus) ----------------------------------------------------------------

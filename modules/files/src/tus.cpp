@@ -134,9 +134,12 @@ core::Awaitable<UploadRow> complete(Service& svc, UploadRow u) {
   bool lost = false;
   try {
     f = co_await svc.db().run([&](soci::session& sql) {
-      return svc.record(sql, f, [&](core::Tx& tx, File const& made) {
-        if (!complete_upload(tx.sql, id, made.id)) throw Lost{};
-      });
+      return svc.record(
+          sql, f,
+          [&](core::Tx& tx, File const& made) {
+            if (!complete_upload(tx.sql, id, made.id)) throw Lost{};
+          },
+          id);
     });
   } catch (Lost const&) {
     lost = true;
@@ -163,6 +166,10 @@ core::Awaitable<UploadRow> append(Tus& tus, UploadRow u, std::int64_t offset, ht
   Service& svc = tus.service;
   if (u.file_id) {
     if (offset != u.length) throw ApiError(ErrorCode::conflict, "The upload is complete.");
+    // A repeated last PATCH is answered as before; a byte past the length never is.
+    const auto declared = body.declared_length();
+    if ((declared && *declared > 0) || (!declared && !(co_await body.next()).empty()))
+      throw ApiError(ErrorCode::payload_too_large, "The body goes past Upload-Length.");
     co_return u;
   }
   if (offset != u.offset)
@@ -264,15 +271,19 @@ core::Awaitable<Response> create(Tus& tus, Request& req) {
     if ((key == "filetype" || key == "content_type") && !value.empty()) u.content_type = value;
   }
   if (u.document_id) co_await svc.check_attach(*u.document_id, u.owner_id);
-  co_await svc.check_quota(u.owner_id, static_cast<std::uint64_t>(length));
   u.id = svc.new_file(u.owner_id, {}).id;  // a fresh UUIDv7
   u.length = length;
   u.created_at = svc.clock().now_ms();
   u.expires_at = u.created_at + tus.settings.expiry_s * 1000;
-  co_await svc.db().transaction([&](core::Tx& tx) { insert_upload(tx.sql, u); });
-  // creation-with-upload: the first bytes may come with the creation.
-  if (auto ct = req.header("Content-Type"); ct && ct->starts_with(offset_octets))
+  co_await svc.reserve_upload(u);
+  // creation-with-upload: the first bytes may come with the creation. An empty upload is complete
+  // at once (a zero-byte File), as no PATCH will ever follow.
+  if (auto ct = req.header("Content-Type"); ct && ct->starts_with(offset_octets)) {
     u = co_await append(tus, std::move(u), 0, *req.body_stream);
+  } else if (length == 0) {
+    http::BufferedBodyStream nothing("");
+    u = co_await append(tus, std::move(u), 0, nothing);
+  }
   Response res{201, {}, {}};
   res.headers.set("Location", "/api/v1/uploads/" + u.id);
   tus_headers(res, u);

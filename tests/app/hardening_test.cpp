@@ -1,0 +1,566 @@
+// Regression tests for defects outside probes reproduced against the real server (round 3), on
+// SQLite and PostgreSQL: each fails without its fix.
+#include "documents_helpers.hpp"
+#include "test_app.hpp"
+
+#include "core/database.hpp"
+#include "core/log.hpp"
+#include "http/router.hpp"
+
+#include <bookspace/files/files.hpp>
+
+#include <doctest/doctest.h>
+#include <soci/soci.h>
+#include <sodium.h>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace bookspace;
+using namespace bookspace::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<app::ModuleDescriptor> files_modules() {
+  return {auth::auth_module(), documents::documents_module(), files::files_module()};
+}
+
+/// The status code of the first response on a raw connection ("" when none came).
+std::string status_of(std::string const& response) {
+  if (!response.starts_with("HTTP/1.1 ") || response.size() < 12) return {};
+  return response.substr(9, 3);
+}
+
+/// A module whose start() takes a while, with a route that says whether it has finished: the
+/// stand-in for auth loading the sessions revoked before a restart.
+class SlowStart final : public app::Module {
+ public:
+  void register_routes(http::Router& r) override {
+    http::RouteOptions open;
+    open.auth = http::Auth::none;
+    r.add(
+        http::Method::get, "/api/v1/slow/started",
+        [this](http::Request&) -> core::Awaitable<http::Response> {
+          co_return http::Response::json(200, {{"started", started_.load()}});
+        },
+        open);
+  }
+  void start() override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    started_ = true;
+  }
+
+ private:
+  std::atomic<bool> started_{false};
+};
+
+app::ModuleDescriptor slow_start_module() {
+  return {.name = "slow",
+          .summary = "test-only: a slow start()",
+          .create = [](app::ModuleContext&) -> std::unique_ptr<app::Module> {
+            return std::make_unique<SlowStart>();
+          }};
+}
+
+}  // namespace
+
+TEST_CASE("no request is answered before every module has started") {
+  const auto port = free_port();
+  std::unique_ptr<TestApp> app;
+  std::thread starting([&] {
+    app = std::make_unique<TestApp>(
+        [port](app::Config& c) {
+          c.set("server.listen", boost::json::string("127.0.0.1:" + std::to_string(port)));
+        },
+        std::vector<app::ModuleDescriptor>{slow_start_module()});
+  });
+  // The first connection the server takes, as early as it takes one.
+  std::optional<RawConnection> raw;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!raw && std::chrono::steady_clock::now() < give_up) {
+    try {
+      raw.emplace(port);
+    } catch (std::runtime_error const&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  REQUIRE(raw);
+  REQUIRE(raw->send("GET /api/v1/slow/started HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto response = raw->read_until("}", std::chrono::seconds(10));
+  starting.join();
+  CHECK(response.find("\"started\":true") != std::string::npos);
+  app.reset();
+}
+
+TEST_CASE("every streamed route answers an empty body (none, Content-Length: 0, chunked-empty)") {
+  TestApp app({}, files_modules());
+  auto c = app.client();
+  auto who = join(c, "empty@example.com");
+  auto tus =
+      call(c, who, "POST", "/api/v1/uploads", "", {{"Tus-Resumable", "1.0.0"}, {"Upload-Length", "5"}});
+  REQUIRE(tus.status == 201);
+  const std::string upload = std::string(tus.header("Location"));
+
+  struct Case {
+    std::string what, head;
+  };
+  const std::string auth = "Authorization: Bearer " + who.token + "\r\n";
+  const std::vector<Case> routes = {
+      {"POST /files", "POST /api/v1/files?name=e HTTP/1.1\r\nHost: x\r\n" + auth},
+      {"POST /files multipart", "POST /api/v1/files HTTP/1.1\r\nHost: x\r\n" + auth +
+                                    "Content-Type: multipart/form-data; boundary=b\r\n"},
+      {"POST /files idempotent",
+       "POST /api/v1/files?name=i HTTP/1.1\r\nHost: x\r\n" + auth + "Idempotency-Key: empty-body-key\r\n"},
+      {"PATCH /uploads/{id}", "PATCH " + upload + " HTTP/1.1\r\nHost: x\r\n" + auth +
+                                  "Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                                  "Content-Type: application/offset+octet-stream\r\n"},
+      {"POST /uploads with upload", "POST /api/v1/uploads HTTP/1.1\r\nHost: x\r\n" + auth +
+                                        "Tus-Resumable: 1.0.0\r\nUpload-Length: 3\r\n"
+                                        "Content-Type: application/offset+octet-stream\r\n"},
+  };
+  const std::vector<std::pair<std::string, std::string>> bodies = {
+      {"no body", "\r\n"},
+      {"Content-Length: 0", "Content-Length: 0\r\n\r\n"},
+      {"chunked-empty", "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+  };
+  for (auto const& route : routes) {
+    for (auto const& [name, tail] : bodies) {
+      CAPTURE(route.what);
+      CAPTURE(name);
+      RawConnection raw(app.port());
+      REQUIRE(raw.send(route.head + tail));
+      const auto status = status_of(raw.read_until("\r\n\r\n"));
+      CHECK(!status.empty());
+      CHECK(status[0] != '5');
+    }
+  }
+  // The server is still there, and the empty file is a zero-byte File.
+  auto r =
+      call(c, who, "POST", "/api/v1/files?name=zero", "", {{"Content-Type", "application/octet-stream"}});
+  REQUIRE(r.status == 201);
+  CHECK(r.json().at("size").as_int64() == 0);
+  CHECK(c.get("/healthz").status == 200);
+}
+
+namespace {
+
+std::map<std::string, std::string> tus_headers(std::map<std::string, std::string> more = {}) {
+  more["Tus-Resumable"] = "1.0.0";
+  return more;
+}
+
+HttpResponse tus_create(HttpClient& c, Member const& who, std::int64_t length) {
+  return call(c, who, "POST", "/api/v1/uploads", "",
+              tus_headers({{"Upload-Length", std::to_string(length)}}));
+}
+
+HttpResponse tus_patch(HttpClient& c, Member const& who, std::string const& url, std::size_t offset,
+                       std::string const& bytes) {
+  return call(c, who, "PATCH", url, bytes,
+              tus_headers({{"Upload-Offset", std::to_string(offset)},
+                           {"Content-Type", "application/offset+octet-stream"}}));
+}
+
+boost::json::value usage(HttpClient& c, Member const& who) {
+  auto r = call(c, who, "GET", "/api/v1/files/usage");
+  REQUIRE(r.status == 200);
+  return r.json();
+}
+
+}  // namespace
+
+TEST_CASE("unfinished tus uploads reserve their Upload-Length against the quota") {
+  constexpr std::int64_t quota = 4 << 20;
+  TestApp app([](app::Config& c) { c.set("files.quota_bytes", quota); }, files_modules());
+  auto c = app.client();
+  auto who = join(c, "quota@example.com");
+
+  auto first = tus_create(c, who, quota - 1);
+  REQUIRE(first.status == 201);
+  // A second parked upload, a plain upload and a larger one no longer fit beside it.
+  CHECK(tus_create(c, who, quota - 1).status == 507);
+  CHECK(tus_create(c, who, 2).status == 507);
+  auto plain = call(c, who, "POST", "/api/v1/files?name=a", std::string(10, 'a'),
+                    {{"Content-Type", "application/octet-stream"}});
+  CHECK(plain.status == 507);
+  CHECK(plain.json().at("code").as_string() == "quota_exceeded");
+  auto u = usage(c, who);
+  CHECK(u.at("used_bytes").as_int64() == 0);
+  CHECK(u.at("pending_bytes").as_int64() == quota - 1);
+
+  // Terminated, its reservation goes.
+  REQUIRE(call(c, who, "DELETE", std::string(first.header("Location")), "", tus_headers()).status == 204);
+  CHECK(usage(c, who).at("pending_bytes").as_int64() == 0);
+
+  // Completed, the File takes the reservation's place (it is not counted twice on the way).
+  auto small = tus_create(c, who, quota / 2);
+  REQUIRE(small.status == 201);
+  CHECK(tus_create(c, who, quota / 2 + 1).status == 507);
+  auto done = tus_patch(c, who, std::string(small.header("Location")), 0, std::string(quota / 2, 'b'));
+  REQUIRE(done.status == 204);
+  CHECK(!done.header("BookSpace-File-Id").empty());
+  u = usage(c, who);
+  CHECK(u.at("used_bytes").as_int64() == quota / 2);
+  CHECK(u.at("pending_bytes").as_int64() == 0);
+  // A byte past the length of the finished upload is refused as documented.
+  CHECK(tus_patch(c, who, std::string(small.header("Location")), quota / 2, "x").status == 413);
+  CHECK(tus_patch(c, who, std::string(small.header("Location")), quota / 2, "").status == 204);
+}
+
+TEST_CASE("a zero-length tus upload completes at creation into a zero-byte File") {
+  TestApp app({}, files_modules());
+  auto c = app.client();
+  auto who = join(c, "zero@example.com");
+  auto r = tus_create(c, who, 0);
+  REQUIRE(r.status == 201);
+  const std::string file_id = std::string(r.header("BookSpace-File-Id"));
+  REQUIRE(!file_id.empty());
+  CHECK(r.header("Upload-Offset") == "0");
+  auto head = call(c, who, "HEAD", std::string(r.header("Location")), "", tus_headers());
+  CHECK(head.status == 200);
+  CHECK(head.header("BookSpace-File-Id") == file_id);
+  auto file = call(c, who, "GET", "/api/v1/files/" + file_id);
+  REQUIRE(file.status == 200);
+  CHECK(file.json().at("size").as_int64() == 0);
+  auto content = call(c, who, "GET", "/api/v1/files/" + file_id + "/content");
+  CHECK(content.status == 200);
+  CHECK(content.body.empty());
+}
+
+TEST_CASE("a JSON body with a non-finite number is refused (400) on every route") {
+  TestApp app;
+  auto c = app.client();
+  for (auto const* body : {R"({"text":"a","n":1e999999})", R"({"text":"a","n":[-1e400]})",
+                           R"({"text":"a","n":{"deep":[{"x":2e308}]}})"}) {
+    CAPTURE(body);
+    auto r = c.request("POST", "/api/v1/probe/notes", body, {{"Content-Type", "application/json"}});
+    CHECK(r.status == 400);
+    CHECK(r.json().at("code").as_string() == "validation_failed");
+  }
+  auto fine = c.request("POST", "/api/v1/probe/notes", R"({"text":"a","n":1.7e308})",
+                        {{"Content-Type", "application/json"}});
+  CHECK(fine.status / 100 == 2);
+}
+
+TEST_CASE("stored content no row names (a kill -9 mid-upload) is swept once past the grace") {
+  ScratchDir store;
+  const std::string old_hash(64, 'a'), young_hash(64, 'b');
+  const std::string old_partial = "0190f1a2-0000-7000-8000-000000000001";
+  auto place = [&](fs::path const& path, bool old) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << "stray bytes";
+    if (old) fs::last_write_time(path, fs::file_time_type::clock::now() - std::chrono::hours(3));
+  };
+  const fs::path root = fs::path(store.path()) / "blobs";
+  const fs::path old_blob = root / "sha256" / "aa" / "aa" / old_hash;
+  const fs::path young_blob = root / "sha256" / "bb" / "bb" / young_hash;
+  const fs::path partial = root / "uploads" / old_partial;
+  place(old_blob, true);
+  place(young_blob, false);
+  place(partial, true);
+
+  TestApp app(
+      [&](app::Config& c) {
+        c.set("files.storage_dir", boost::json::string(root.string()));
+        c.set("files.blob_grace_s", 3600);
+      },
+      files_modules());
+  CHECK(eventually([&] { return !fs::exists(old_blob) && !fs::exists(partial); }));
+  CHECK(fs::exists(young_blob));  // within the grace: an upload may be about to record it
+  // Content that rows name is untouched.
+  auto c = app.client();
+  auto who = join(c, "strays@example.com");
+  auto f = call(c, who, "POST", "/api/v1/files?name=kept", "kept", {{"Content-Type", "text/plain"}});
+  REQUIRE(f.status == 201);
+  CHECK(call(c, who, "GET", "/api/v1/files/" + str(f, "id") + "/content").body == "kept");
+}
+
+TEST_CASE("PostgreSQL unreachable: every request that needs it answers 503 with Retry-After, then recovers") {
+  if (backend() != core::Dialect::postgresql) return;  // SQLite cannot be unreachable
+  TestApp app;
+  auto c = app.client();
+  auto made = c.request("POST", "/api/v1/probe/notes", R"({"text":"before"})",
+                        {{"Content-Type", "application/json"}});
+  REQUIRE(made.status / 100 == 2);
+  const std::string id = str(made, "id");
+
+  // The database refuses new connections and drops the app's: what a restart or an outage does.
+  const std::string url = app.database().url();
+  const std::string name = url.substr(url.rfind('/') + 1);
+  const std::string admin_url = url.substr(0, url.rfind('/') + 1) + "postgres";
+  auto on_admin = [&](std::string const& statement) {
+    core::Logger quiet(core::LogLevel::off);
+    core::DatabaseOptions options;
+    options.url = admin_url;
+    options.pool_size = 1;
+    core::Database db(options, quiet);
+    db.run_blocking([&](soci::session& sql) { sql << statement; });
+  };
+  on_admin("ALTER DATABASE \"" + name + "\" ALLOW_CONNECTIONS false");
+  on_admin("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '" + name + "'");
+
+  int unavailable = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto r = i % 2 ? c.get("/api/v1/probe/notes/" + id)
+                   : c.request("POST", "/api/v1/probe/notes", R"({"text":"during"})",
+                               {{"Content-Type", "application/json"}});
+    CAPTURE(r.body);
+    CHECK(r.status == 503);
+    if (r.status == 503) {
+      CHECK(!r.header("Retry-After").empty());
+      CHECK(r.json().at("code").as_string() == "overloaded");
+      ++unavailable;
+    }
+  }
+  CHECK(unavailable == 20);
+  CHECK(c.get("/readyz").status == 503);
+
+  on_admin("ALTER DATABASE \"" + name + "\" ALLOW_CONNECTIONS true");
+  CHECK(eventually([&] { return c.get("/api/v1/probe/notes/" + id).status == 200; }));
+}
+
+TEST_CASE("the OpenAPI document names the MIT license with its URL; LICENSE is at the root") {
+  TestApp app;
+  auto spec = app.client().get("/openapi.json").json();
+  auto const& license = spec.at("info").at("license");
+  CHECK(license.at("name").as_string() == "MIT");
+  CHECK(license.at("url").as_string() == "https://opensource.org/licenses/MIT");
+  std::ifstream file(std::string(BOOKSPACE_SOURCE_DIR) + "/LICENSE");
+  std::string first;
+  std::getline(file, first);
+  CHECK(first == "MIT License");
+}
+
+namespace {
+
+/// The claims of a JWT, unverified.
+boost::json::object jwt_claims(std::string const& token) {
+  const auto first = token.find('.'), second = token.find('.', first + 1);
+  std::string part = token.substr(first + 1, second - first - 1);
+  std::string raw(part.size(), '\0');
+  std::size_t len = 0;
+  REQUIRE(sodium_base642bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), part.data(),
+                            part.size(), nullptr, &len, nullptr,
+                            sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0);
+  raw.resize(len);
+  return boost::json::parse(raw).as_object();
+}
+
+}  // namespace
+
+TEST_CASE("access tokens carry RFC 9068's client_id; auth.audience sets aud and is checked") {
+  SUBCASE("default: aud is the issuer") {
+    TestApp app(generous(), auth_only());
+    auto c = app.client();
+    auto who = join(c, "rfc9068@example.com");
+    auto claims = jwt_claims(who.token);
+    CHECK(claims.at("client_id").as_string() == "bookspace");
+    CHECK(claims.at("aud").as_string() == "bookspace");
+    CHECK(claims.at("iss").as_string() == "bookspace");
+  }
+  SUBCASE("a configured audience") {
+    TestApp app(generous([](app::Config& c) { c.set("auth.audience", "https://api.example.com"); }),
+                auth_only());
+    auto c = app.client();
+    auto who = join(c, "aud@example.com");
+    CHECK(jwt_claims(who.token).at("aud").as_string() == "https://api.example.com");
+    CHECK(call(c, who, "GET", "/api/v1/auth/sessions").status == 200);
+  }
+}
+
+TEST_CASE(
+    "CORS: every answer to an allowed origin carries it, errors included; preflights list each method once") {
+  TestApp app([](app::Config& c) { c.set("server.cors_origins", boost::json::array{"https://app.example"}); },
+              files_modules());
+  auto c = app.client();
+  auto who = join(c, "cors@example.com");
+  const std::map<std::string, std::string> origin = {{"Origin", "https://app.example"}};
+  auto with = [&](std::map<std::string, std::string> more) {
+    more.insert(origin.begin(), origin.end());
+    return more;
+  };
+  // Errors from every stage: authentication, routing, validation, a handler's refusal.
+  std::vector<HttpResponse> answers = {
+      c.request("GET", "/api/v1/files", "", origin),
+      c.request("GET", "/api/v1/nowhere", "", origin),
+      c.request("PUT", "/api/v1/files", "", origin),
+      call(c, who, "GET", "/api/v1/files?limit=0", "", origin),
+      call(c, who, "GET", "/api/v1/files/nope", "", origin),
+      call(c, who, "POST", "/api/v1/files/nope/links", "{}", origin),
+  };
+  for (auto const& r : answers) {
+    CAPTURE(r.status);
+    CHECK(r.status >= 400);
+    CHECK(r.header("Access-Control-Allow-Origin") == "https://app.example");
+    CHECK(r.header("Access-Control-Expose-Headers").find("X-Request-Id") != std::string::npos);
+  }
+  auto made =
+      call(c, who, "POST", "/api/v1/files?name=a.txt", "hello", with({{"Content-Type", "text/plain"}}));
+  REQUIRE(made.status == 201);
+  CHECK(made.header("Access-Control-Allow-Origin") == "https://app.example");
+  const std::string expose = made.header("Access-Control-Expose-Headers");
+  for (auto const* h : {"ETag", "Location", "Content-Disposition", "Content-Range", "Retry-After",
+                        "X-Request-Id", "Idempotent-Replayed"}) {
+    CAPTURE(h);
+    CHECK(expose.find(h) != std::string::npos);
+  }
+  // Another origin gets nothing.
+  auto other = c.request("GET", "/api/v1/files", "", {{"Origin", "https://evil.example"}});
+  CHECK(other.header("Access-Control-Allow-Origin").empty());
+
+  for (auto const* path :
+       {"/api/v1/uploads", "/api/v1/uploads/x", "/api/v1/files/x/content", "/api/v1/files/usage"}) {
+    CAPTURE(path);
+    auto pre = c.request("OPTIONS", path, "", with({{"Access-Control-Request-Method", "GET"}}));
+    CHECK(pre.status == 204);
+    const std::string allow = pre.header("Allow");
+    std::vector<std::string> methods;
+    for (std::size_t at = 0; at < allow.size();) {
+      auto comma = allow.find(',', at);
+      if (comma == std::string::npos) comma = allow.size();
+      std::string m = allow.substr(at, comma - at);
+      m.erase(0, m.find_first_not_of(' '));
+      CHECK(std::find(methods.begin(), methods.end(), m) == methods.end());
+      methods.push_back(m);
+      at = comma + 1;
+    }
+    CHECK(!methods.empty());
+  }
+}
+
+TEST_CASE("a malformed chunked body on POST /files is answered 400, then the connection closes") {
+  TestApp app({}, files_modules());
+  auto c = app.client();
+  auto who = join(c, "chunks@example.com");
+  RawConnection raw(app.port());
+  REQUIRE(raw.send("POST /api/v1/files?name=c HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + who.token +
+                   "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nZZ-not-a-size\r\n"));
+  const auto response = raw.read_until("}");
+  CHECK(status_of(response) == "400");
+  CHECK(response.find("malformed") != std::string::npos);
+  CHECK(raw.closed_within(std::chrono::seconds(5)));
+  CHECK(eventually([&] { return app.log().contains("\"status\":400"); }));
+}
+
+TEST_CASE("a signed link works whoever's Bearer token comes with it") {
+  TestApp app({}, files_modules());
+  auto c = app.client();
+  auto owner = join(c, "linker@example.com");
+  auto stranger = join(c, "stranger@example.com");
+  auto f = call(c, owner, "POST", "/api/v1/files?name=s.txt", "signed", {{"Content-Type", "text/plain"}});
+  REQUIRE(f.status == 201);
+  auto link = call(c, owner, "POST", "/api/v1/files/" + str(f, "id") + "/links", R"({"expires_in":60})");
+  REQUIRE(link.status == 201);
+  const std::string url = str(link, "url");
+  CHECK(c.get(url).body == "signed");
+  auto with_other = call(c, stranger, "GET", url);
+  CHECK(with_other.status == 200);
+  CHECK(with_other.body == "signed");
+  // A forged signature is refused with or without a token.
+  const std::string forged = url.substr(0, url.size() - 2) + (url.ends_with("AA") ? "BB" : "AA");
+  CHECK(call(c, stranger, "GET", forged).status == 404);
+}
+
+TEST_CASE(
+    "multipart part headers over 16 KiB are refused, however they arrive; a tus metadata key may have no "
+    "value") {
+  TestApp app({}, files_modules());
+  auto c = app.client();
+  auto who = join(c, "parts@example.com");
+  const std::string body =
+      "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nX-Pad: " +
+      std::string(17 * 1024, 'p') + "\r\n\r\nhello\r\n--b--\r\n";
+  auto r = call(c, who, "POST", "/api/v1/files", body, {{"Content-Type", "multipart/form-data; boundary=b"}});
+  CHECK(r.status == 400);
+  auto fine = call(
+      c, who, "POST", "/api/v1/files",
+      "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--b--\r\n",
+      {{"Content-Type", "multipart/form-data; boundary=b"}});
+  CHECK(fine.status == 201);
+
+  auto tus =
+      call(c, who, "POST", "/api/v1/uploads", "",
+           tus_headers({{"Upload-Length", "3"}, {"Upload-Metadata", "is_confidential,filename YS50eHQ="}}));
+  CHECK(tus.status == 201);
+}
+
+TEST_CASE("a full disk answers 507 insufficient_storage, logged once, and deletes still free room") {
+  ScratchDir scratch;
+  const std::string dir = scratch.path() + "/tiny";
+  fs::create_directories(dir);
+  auto mounted = run_command({"/usr/bin/mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", dir});
+  if (mounted.exit_code != 0) {
+    MESSAGE("skipped: cannot mount a tmpfs here (" << mounted.output << ")");
+    return;
+  }
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { run_command({"/usr/bin/umount", "-l", dir}); }
+  } unmount{dir};
+  {
+    TestApp app(
+        [&](app::Config& c) {
+          c.set("data_dir", boost::json::string(dir));
+          c.set("files.storage_dir", boost::json::string(dir + "/blobs"));
+          c.set("files.blob_grace_s", 0);
+          c.set("files.gc_interval_s", 1);
+          if (backend() == core::Dialect::sqlite)
+            c.set("database.url", boost::json::string("sqlite://" + dir + "/bookspace.db"));
+        },
+        files_modules());
+    auto c = app.client();
+    auto who = join(c, "full@example.com");
+    const std::string mib(1 << 20, 'x');
+    std::vector<std::string> ids;
+    HttpResponse refused;
+    for (int i = 0; i < 40; ++i) {
+      std::string body = mib;
+      body[0] = static_cast<char>('a' + i % 26);  // distinct contents: no dedup
+      body[1] = static_cast<char>('a' + i / 26);
+      auto r = call(c, who, "POST", "/api/v1/files?name=f" + std::to_string(i), body,
+                    {{"Content-Type", "application/octet-stream"}});
+      if (r.status != 201) {
+        refused = r;
+        break;
+      }
+      ids.push_back(str(r, "id"));
+    }
+    CAPTURE(refused.body);
+    if (refused.status != 507)
+      for (auto const& line : app.log().lines())
+        if (line.find("\"error\"") != std::string::npos) MESSAGE(line);
+    REQUIRE(refused.status == 507);
+    CHECK(refused.json().at("code").as_string() == "insufficient_storage");
+    CHECK(!refused.header("Retry-After").empty());
+    REQUIRE(!ids.empty());
+    // Writes of the database answer 507 or succeed (from the released reserve), never 500.
+    auto doc = call(c, who, "POST", "/api/v1/documents", R"({"title":"while full"})");
+    CHECK((doc.status == 201 || doc.status == 507));
+    // Another refused upload: still one log line for the episode.
+    CHECK(
+        call(c, who, "POST", "/api/v1/files?name=again", mib, {{"Content-Type", "application/octet-stream"}})
+            .status == 507);
+    CHECK(c.get("/metrics").body.find("bookspace_disk_full_total") != std::string::npos);
+    // Users free room: deletes work, and once the GC removed the blobs, uploads work again.
+    for (auto const& id : ids) CHECK(call(c, who, "DELETE", "/api/v1/files/" + id).status == 204);
+    CHECK(eventually(
+        [&] {
+          return call(c, who, "POST", "/api/v1/files?name=after", "small", {{"Content-Type", "text/plain"}})
+                     .status == 201;
+        },
+        std::chrono::seconds(20)));
+    std::size_t lines = 0;
+    for (auto const& line : app.log().lines())
+      if (line.find("disk full") != std::string::npos) ++lines;
+    CHECK(lines == 1);
+  }
+}
