@@ -8,6 +8,12 @@
 #include "http/router.hpp"
 
 #include <bookspace/files/files.hpp>
+#include <bookspace/jobs/events.hpp>
+#include <bookspace/jobs/jobs.hpp>
+
+#include "core/event_contract.hpp"
+#include "core/event_log.hpp"
+#include "probe_jobs.hpp"
 
 #include <doctest/doctest.h>
 #include <soci/soci.h>
@@ -563,4 +569,84 @@ TEST_CASE("a full disk answers 507 insufficient_storage, logged once, and delete
       if (line.find("disk full") != std::string::npos) ++lines;
     CHECK(lines == 1);
   }
+}
+
+namespace {
+
+/// What another instance's job runner publishes when a cancel wins over a finishing export.
+class CancelPublisher final : public app::Module {
+ public:
+  explicit CancelPublisher(app::ModuleContext& ctx) : ctx_(ctx) {}
+  void register_routes(http::Router& r) override {
+    http::RouteOptions open;
+    open.auth = http::Auth::none;
+    r.add(
+        http::Method::post, "/api/v1/test/cancelled/{id}",
+        [this](http::Request& req) -> core::Awaitable<http::Response> {
+          const std::string id(req.param("id"));
+          co_await ctx_.db.transaction([&](core::Tx& tx) {
+            core::publish(ctx_.events, tx, id, jobs::Cancelled{{id, "documents.export", "", 1, 0}});
+          });
+          co_return http::Response::no_content();
+        },
+        open);
+  }
+
+ private:
+  app::ModuleContext& ctx_;
+};
+
+app::ModuleDescriptor cancel_publisher_module() {
+  return {.name = "cancel_publisher",
+          .summary = "test-only: publishes jobs.cancelled.v1",
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+            return std::make_unique<CancelPublisher>(ctx);
+          }};
+}
+
+boost::json::object job_of(HttpClient& c, Member const& who, std::string const& id) {
+  auto r = call(c, who, "GET", "/api/v1/jobs/" + id);
+  REQUIRE(r.status == 200);
+  return r.json().as_object();
+}
+
+bool ended(boost::json::object const& job) {
+  const auto status = job.at("status").as_string();
+  return status == "succeeded" || status == "failed" || status == "cancelled";
+}
+
+}  // namespace
+
+TEST_CASE("a cancel answered 200 as the handler finishes is honoured: the job ends cancelled") {
+  TestApp app(generous([](app::Config& c) { c.set("jobs.poll_interval_ms", 50); }),
+              {auth::auth_module(), jobs::jobs_module(), probe_jobs_module()});
+  auto c = app.client();
+  auto who = join(c, "cancel@example.com");
+  auto r = call(c, who, "POST", "/api/v1/jobs", R"({"type":"probe.cancelled_at_end"})");
+  REQUIRE(r.status == 202);
+  const std::string id = str(r, "id");
+  REQUIRE(eventually([&] { return ended(job_of(c, who, id)); }));
+  auto job = job_of(c, who, id);
+  CHECK(job.at("status").as_string() == "cancelled");
+}
+
+TEST_CASE("an export cancelled after it stored its zip leaves no File behind, nor its bytes in the quota") {
+  TestApp app(generous([](app::Config& c) { c.set("jobs.poll_interval_ms", 50); }),
+              {auth::auth_module(), documents::documents_module(), files::files_module(), jobs::jobs_module(),
+               cancel_publisher_module()});
+  auto c = app.client();
+  auto who = join(c, "export@example.com");
+  create_doc(c, who, "To export");
+  auto r = call(c, who, "POST", "/api/v1/jobs", R"({"type":"documents.export","payload":{}})");
+  REQUIRE(r.status == 202);
+  const std::string id = str(r, "id");
+  REQUIRE(eventually([&] { return ended(job_of(c, who, id)); }));
+  auto job = job_of(c, who, id);
+  REQUIRE(job.at("status").as_string() == "succeeded");
+  const std::string file_id(job.at("result").at("file_id").as_string());
+  REQUIRE(call(c, who, "GET", "/api/v1/files/" + file_id).status == 200);
+
+  REQUIRE(c.request("POST", "/api/v1/test/cancelled/" + id).status == 204);
+  CHECK(eventually([&] { return call(c, who, "GET", "/api/v1/files/" + file_id).status == 404; }));
+  CHECK(eventually([&] { return usage(c, who).at("used_bytes").as_int64() == 0; }));
 }

@@ -84,6 +84,15 @@ class ProbeJobsModule final : public app::Module {
     slow.timeout = std::chrono::milliseconds(200);
     slow.max_attempts = 1;
     queue->register_handler("probe.slow", record, with_summary(slow, "test: times out after 200 ms"));
+    // A cancel that lands after the handler's last look and before its success is recorded
+    // (POST /jobs/{id}/cancel answered 200 in between): made certain by asking for it here.
+    queue->register_handler(
+        "probe.cancelled_at_end",
+        [](jobs::JobContext& job) -> json::value {
+          job.sql() << "UPDATE jobs_jobs SET cancel_requested = 1 WHERE id = :id", soci::use(job.id());
+          return json::object{{"ok", true}};
+        },
+        with_summary(member, "test: its cancel arrives as it finishes"));
   }
 
  private:

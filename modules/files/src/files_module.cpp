@@ -18,6 +18,7 @@
 #include <bookspace/documents/events.hpp>
 #include <bookspace/files/events.hpp>
 #include <bookspace/files/files.hpp>
+#include <bookspace/jobs/events.hpp>
 #include <bookspace/jobs/jobs.hpp>
 
 #include <soci/soci.h>
@@ -115,6 +116,8 @@ class FilesModule final : public app::Module {
   void subscribe(core::EventLog& events) override {
     events.subscribe("files.document_purges", core::types_of<documents::Purged>(),
                      [this](core::Tx& tx, core::Event const& e) { service_.follow_documents(tx, e); });
+    events.subscribe("files.cancelled_exports", core::types_of<jobs::Cancelled>(),
+                     [this](core::Tx& tx, core::Event const& e) { service_.follow_cancelled_jobs(tx, e); });
     // Every instance drops a deleted file from its download cache as soon as it sees the event
     // (files.cache_ms only bounds how long that may take when the tail lags).
     events.watch("files.cache", core::types_of<Deleted>(),

@@ -16,6 +16,7 @@
 #include <bookspace/documents/documents.hpp>
 #include <bookspace/documents/events.hpp>
 #include <bookspace/files/events.hpp>
+#include <bookspace/jobs/events.hpp>
 #include <bookspace/jobs/jobs.hpp>
 
 #include <soci/soci.h>
@@ -343,13 +344,23 @@ core::Awaitable<Usage> Service::set_quota(bool admin, std::string user, std::opt
 void Service::follow_documents(core::Tx& tx, core::Event const& e) {
   auto purged = core::event_as<documents::Purged>(e);
   if (!purged) return;
-  const long long now = deps_.clock.now_ms();
-  for (auto const& f : files_of_document(tx.sql, purged->id)) {
-    if (!delete_file(tx.sql, f.id)) continue;
-    cache_.forget(f.id);
-    release_blob(tx.sql, f.sha256, now);
-    core::publish(deps_.events, tx, f.id, Deleted{f.id, f.owner_id, f.document_id});
-  }
+  for (auto const& f : files_of_document(tx.sql, purged->id)) delete_in(tx, f);
+}
+
+void Service::follow_cancelled_jobs(core::Tx& tx, core::Event const& e) {
+  auto cancelled = core::event_as<jobs::Cancelled>(e);
+  if (!cancelled) return;
+  const auto file_id = export_of(tx.sql, cancelled->id);
+  if (!file_id) return;
+  delete_export(tx.sql, cancelled->id);  // a retry of the job makes a new one
+  if (auto f = find_file(tx.sql, *file_id)) delete_in(tx, *f);
+}
+
+void Service::delete_in(core::Tx& tx, File const& f) {
+  if (!delete_file(tx.sql, f.id)) return;
+  cache_.forget(f.id);
+  release_blob(tx.sql, f.sha256, deps_.clock.now_ms());
+  core::publish(deps_.events, tx, f.id, Deleted{f.id, f.owner_id, f.document_id});
 }
 
 std::size_t Service::collect_garbage(soci::session& sql, int batch) {

@@ -121,6 +121,9 @@ class Service {
   /// documents.purged.v1 (a durable consumer): the document's files go with it, in the
   /// consumer's transaction.
   void follow_documents(core::Tx& tx, core::Event const& event);
+  /// jobs.cancelled.v1 (a durable consumer): an export whose cancel came while it was storing
+  /// its zip leaves nothing behind — the zip File is deleted, its room in the quota given back.
+  void follow_cancelled_jobs(core::Tx& tx, core::Event const& event);
 
   /// The user's logical bytes and quota.
   core::Awaitable<Usage> usage(std::string user);
@@ -165,6 +168,8 @@ class Service {
   std::size_t sweep_strays(soci::session& sql, std::function<bool()> const& stopping);
 
  private:
+  /// Deletes the file in `tx`: its row, its blob reference, files.deleted.v1.
+  void delete_in(core::Tx& tx, File const& f);
   core::Awaitable<File> readable(std::string id, std::string user);
   std::int64_t quota_for(soci::session& sql, std::string const& user) const;
   core::Awaitable<Content> content_of(File file);

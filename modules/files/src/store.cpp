@@ -232,6 +232,7 @@ constexpr std::string_view delete_upload_sql = "DELETE FROM files_uploads WHERE 
 constexpr std::string_view expired_uploads_sql =
     "SELECT id FROM files_uploads WHERE expires_at < :now ORDER BY expires_at LIMIT :n";
 constexpr std::string_view export_of_sql = "SELECT file_id FROM files_exports WHERE job_id = :job";
+constexpr std::string_view delete_export_sql = "DELETE FROM files_exports WHERE job_id = :job";
 constexpr std::string_view insert_export_sql =
     "INSERT INTO files_exports (job_id, file_id, created_at) VALUES (:job, :file, :now)";
 
@@ -306,6 +307,10 @@ std::optional<std::string> export_of(soci::session& sql, std::string const& job_
   sql << export_of_sql, use(job_id), into(file, ind);
   if (!sql.got_data() || ind != soci::i_ok) return std::nullopt;
   return file;
+}
+
+void delete_export(soci::session& sql, std::string const& job_id) {
+  core::execute(sql, delete_export_sql, job_id);
 }
 
 void insert_export(soci::session& sql, std::string const& job_id, std::string const& file_id, long long now) {

@@ -97,5 +97,6 @@ std::vector<std::string> expired_uploads(soci::session& sql, long long now, int 
 
 std::optional<std::string> export_of(soci::session& sql, std::string const& job_id);
 void insert_export(soci::session& sql, std::string const& job_id, std::string const& file_id, long long now);
+void delete_export(soci::session& sql, std::string const& job_id);
 
 }  // namespace bookspace::files

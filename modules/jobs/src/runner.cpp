@@ -369,6 +369,14 @@ void Runner::record_successes(core::Tx& tx, std::vector<Outcome> const& outcomes
     Succeeded e{{job.id, job.type, job.owner_id, job.attempts, now}, {}};
     e.result = json::parse(o.text);
     core::publish(deps_.events, tx, job.id, e);
+    by_id.erase(id);
+  }
+  // A cancel answered 200 while the handler was finishing is honoured: the job ends cancelled
+  // (what it made is undone by whoever follows jobs.cancelled.v1), never succeeded.
+  for (auto const& [id, o] : by_id) {
+    Job const& job = o->job->job;
+    if (finish_cancelled(tx.sql, id, deps_.worker_id, now))
+      core::publish(deps_.events, tx, job.id, Cancelled{{job.id, job.type, job.owner_id, job.attempts, now}});
   }
 }
 

@@ -61,7 +61,8 @@ constexpr std::string_view succeed_batch_pg_sql =
     "WITH done AS (UPDATE jobs_jobs AS j SET status = 'succeeded', result = v.result, progress = 100,"
     " finished_at = :now, lease_owner = NULL, lease_until = NULL"
     " FROM json_to_recordset(CAST(:batch AS json)) AS v(id text, result text)"
-    " WHERE j.id = v.id AND j.status = 'running' AND j.lease_owner = :worker RETURNING j.id, j.tries),"
+    " WHERE j.id = v.id AND j.status = 'running' AND j.lease_owner = :worker AND j.cancel_requested = 0"
+    " RETURNING j.id, j.tries),"
     " ended AS (UPDATE jobs_attempts AS a SET finished_at = :now2, outcome = 'succeeded' FROM done"
     " WHERE a.job_id = done.id AND a.attempt = done.tries) SELECT id FROM done";
 constexpr std::string_view succeed_batch_sqlite_sql =
@@ -69,7 +70,7 @@ constexpr std::string_view succeed_batch_sqlite_sql =
     " lease_owner = NULL, lease_until = NULL FROM (SELECT value ->> '$.id' AS id, value ->> '$.result' AS "
     "result"
     " FROM json_each(:batch)) AS v WHERE jobs_jobs.id = v.id AND jobs_jobs.status = 'running'"
-    " AND jobs_jobs.lease_owner = :worker RETURNING jobs_jobs.id";
+    " AND jobs_jobs.lease_owner = :worker AND jobs_jobs.cancel_requested = 0 RETURNING jobs_jobs.id";
 constexpr std::string_view end_attempts_ok_sqlite_sql =
     "UPDATE jobs_attempts SET finished_at = :now, outcome = 'succeeded' WHERE job_id IN (SELECT value FROM"
     " json_each(:ids)) AND attempt = (SELECT tries FROM jobs_jobs WHERE jobs_jobs.id = jobs_attempts.job_id)";
