@@ -351,15 +351,16 @@ void Application::stop() {
     p.log.warn("drain deadline passed; closing connections", {{"in_flight", p.server->in_flight()}});
   }
   p.server->close_all();
+  // Handlers whose connection was just closed see it and finish — a resumable upload records
+  // what arrived — while the modules' pools and the database are still there for them.
+  const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
+  while (p.server->in_flight() > 0 && std::chrono::steady_clock::now() < settle) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   for (auto it = p.modules.rbegin(); it != p.modules.rend(); ++it) (*it)->stop();
   p.scheduler->stop();
   p.events->stop();
   p.work.clear();
-  // Give sessions a moment to see their sockets closed, then stop whatever remains.
-  const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-  while (p.server->in_flight() > 0 && std::chrono::steady_clock::now() < settle) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
   for (auto& io : p.io) io->stop();
   for (auto& t : p.io_threads) t.join();
   p.io_threads.clear();

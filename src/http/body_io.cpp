@@ -1,5 +1,7 @@
 #include "http/body_io.hpp"
 
+#include <utility>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -42,18 +44,29 @@ core::Awaitable<std::string_view> StreamedBody::next() {
   }
   // Fill the chunk: reads of up to 64 KiB each (Beast's read size) until it holds at least
   // half of it or the body ends, so the handler sees few large chunks, not many small ones.
+  boost::system::error_code failed = std::exchange(pending_, {});
   parser_.get().body().data = chunk_.data();
   parser_.get().body().size = chunk_.size();
   std::size_t got = 0;
   while (!parser_.is_done() && got < chunk_.size() / 2) {
-    boost::system::error_code ec;
-    stream_.expires_after(std::chrono::milliseconds(timeouts_.read_ms));
-    co_await bhttp::async_read_some(stream_, buffer_, parser_, asio::redirect_error(asio::use_awaitable, ec));
+    boost::system::error_code ec = std::exchange(failed, {});
+    if (!ec) {
+      stream_.expires_after(std::chrono::milliseconds(timeouts_.read_ms));
+      co_await bhttp::async_read_some(stream_, buffer_, parser_,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    }
+    got = chunk_.size() - parser_.get().body().size;
     if (ec == bhttp::error::need_buffer) ec = {};  // the chunk is full: hand it over
     if (ec == bhttp::error::body_limit) {
       state_ = State::too_large;
       throw core::ApiError(core::ErrorCode::payload_too_large,
                            "The body exceeds " + std::to_string(limit_) + " bytes.");
+    }
+    if (ec && got > 0) {
+      // What arrived before the failure is handed over first (a resumable upload keeps it);
+      // the failure comes with the next call.
+      pending_ = ec;
+      co_return std::string_view(chunk_.data(), got);
     }
     if (ec) {
       // The parser's own verdict (a bad chunk size, say) is the client's mistake, answered 400;
@@ -65,7 +78,6 @@ core::Awaitable<std::string_view> StreamedBody::next() {
                            malformed ? "The body is malformed (" + ec.message() + ")."
                                      : "The body was cut off or too slow (" + ec.message() + ").");
     }
-    got = chunk_.size() - parser_.get().body().size;
   }
   if (got > 0) co_return std::string_view(chunk_.data(), got);
   state_ = State::complete;

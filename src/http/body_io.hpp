@@ -47,6 +47,7 @@ class StreamedBody final : public BodyStream {
   std::optional<std::uint64_t> declared_;
   std::vector<char> chunk_ = std::vector<char>(512 * 1024);
   State state_ = State::reading;
+  boost::system::error_code pending_;  ///< a read failure kept while the bytes before it go out
   bool continued_ = false;
 };
 

@@ -232,7 +232,7 @@ TEST_CASE("names: paths cut to their last part, hostile names refused") {
   CHECK(str(upload(c, ann, "x", "?name=..%2F..%2Fetc%2Fpasswd"), "name") == "passwd");
   CHECK(str(upload(c, ann, "x", "?name=..%5Cwin.ini"), "name") == "win.ini");
   CHECK(str(upload(c, ann, "x"), "name") == "file");
-  for (auto bad : {"?name=", "?name=..", "?name=a%00b", "?name=evil%E2%80%AEtxt.exe", "?name=%FF"}) {
+  for (auto bad : {"?name=..", "?name=a%00b", "?name=evil%E2%80%AEtxt.exe", "?name=%FF"}) {
     INFO(bad);
     auto r = upload(c, ann, "x", bad);
     CHECK(r.status == 400);

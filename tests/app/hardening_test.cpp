@@ -22,12 +22,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace bookspace;
@@ -649,4 +651,62 @@ TEST_CASE("an export cancelled after it stored its zip leaves no File behind, no
   REQUIRE(c.request("POST", "/api/v1/test/cancelled/" + id).status == 204);
   CHECK(eventually([&] { return call(c, who, "GET", "/api/v1/files/" + file_id).status == 404; }));
   CHECK(eventually([&] { return usage(c, who).at("used_bytes").as_int64() == 0; }));
+}
+
+TEST_CASE("one file name rule for ?name=, multipart and tus metadata") {
+  TestApp app({}, files_modules());
+  auto c = app.client();
+  auto who = join(c, "names@example.com");
+  auto b64 = [](std::string const& s) {
+    std::string out(sodium_base64_encoded_len(s.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<unsigned char const*>(s.data()), s.size(),
+                      sodium_base64_VARIANT_ORIGINAL);
+    out.resize(out.size() - 1);
+    return out;
+  };
+  auto pct = [](std::string const& s) {
+    std::string out;
+    char buf[4];
+    for (unsigned char ch : s) {
+      std::snprintf(buf, sizeof buf, "%%%02X", ch);
+      out += buf;
+    }
+    return out;
+  };
+  // (name as a user typed it, as a browser writes it in a multipart filename, what is kept; "" = refused)
+  const std::vector<std::tuple<std::string, std::string, std::string>> names = {
+      {"report.pdf", "report.pdf", "report.pdf"},
+      {"say \"hi\".txt", "say %22hi%22.txt", "say \"hi\".txt"},
+      {"dir/sub/x.txt", "dir/sub/x.txt", "x.txt"},
+      {"", "", "file"},
+      {"a\nb.txt", "a%0Ab.txt", ""},
+      {"..", "..", ""},
+  };
+  for (auto const& [typed, in_form, kept] : names) {
+    CAPTURE(typed);
+    auto by_query =
+        call(c, who, "POST", "/api/v1/files?name=" + pct(typed), "q", {{"Content-Type", "text/plain"}});
+    auto by_form = call(c, who, "POST", "/api/v1/files",
+                        "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" + in_form +
+                            "\"\r\nContent-Type: text/plain\r\n\r\nq\r\n--b--\r\n",
+                        {{"Content-Type", "multipart/form-data; boundary=b"}});
+    auto by_tus =
+        call(c, who, "POST", "/api/v1/uploads", "q",
+             tus_headers({{"Upload-Length", "1"},
+                          {"Upload-Metadata", typed.empty() ? "filename" : "filename " + b64(typed)},
+                          {"Content-Type", "application/offset+octet-stream"}}));
+    if (kept.empty()) {
+      CHECK(by_query.status == 400);
+      CHECK(by_form.status == 400);
+      CHECK(by_tus.status == 400);
+      continue;
+    }
+    REQUIRE(by_query.status == 201);
+    REQUIRE(by_form.status == 201);
+    REQUIRE(by_tus.status == 201);
+    CHECK(str(by_query, "name") == kept);
+    CHECK(str(by_form, "name") == kept);
+    auto tus_file = call(c, who, "GET", "/api/v1/files/" + by_tus.header("BookSpace-File-Id"));
+    CHECK(str(tus_file, "name") == kept);
+  }
 }

@@ -91,3 +91,42 @@ TEST_CASE("concurrent uploads of the same content: one blob, one file each, refc
   CHECK(count(db, "SELECT refs FROM files_blobs") == 6);
   CHECK(entries(fs::path(db.dir()) / "blobs" / "tmp") == 0);
 }
+
+TEST_CASE("a stalled tus PATCH cut by a restart keeps every byte that arrived") {
+  testing::TestDatabase db;
+  const std::vector<std::string> args = {"--database", db.url(),      "--data-dir", db.dir(),
+                                         "--listen",   "127.0.0.1:0", "--modules",  "auth,documents,files"};
+  const std::map<std::string, std::string> env = {{"BOOKSPACE_SERVER_DRAIN_TIMEOUT_MS", "500"},
+                                                  {"BOOKSPACE_SERVER_DRAIN_DELAY_MS", "0"}};
+  const std::size_t sent = 3 * 1024 * 1024 + 100 * 1024;  // not a whole number of read chunks
+  std::string token, location;
+  {
+    ServerProcess server(testing::bookspace_binary(), args, env);
+    HttpClient c(server.port());
+    auto reg = c.post_json("/api/v1/auth/register",
+                           {{"email", "t@example.com"}, {"password", "correct horse battery"}});
+    REQUIRE(reg.status == 201);
+    token = std::string(reg.json().at("access_token").as_string());
+    auto made = c.request("POST", "/api/v1/uploads", "",
+                          {{"Authorization", "Bearer " + token},
+                           {"Tus-Resumable", "1.0.0"},
+                           {"Upload-Length", std::to_string(10 * 1024 * 1024)}});
+    REQUIRE(made.status == 201);
+    location = made.header("location");
+    testing::RawConnection raw(server.port());
+    REQUIRE(raw.send("PATCH " + location + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                     "\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
+                     "Content-Type: application/offset+octet-stream\r\nContent-Length: 10485760\r\n\r\n" +
+                     std::string(sent, 'u')));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all of it has arrived; then silence
+    server.signal(SIGTERM);
+    auto code = server.wait(std::chrono::seconds(15));
+    REQUIRE(code.has_value());
+    CHECK(*code == 0);
+  }
+  ServerProcess restarted(testing::bookspace_binary(), args, env);
+  HttpClient c(restarted.port());
+  auto head = c.request("HEAD", location, "", {{"Authorization", "Bearer " + token}, {"Tus-Resumable", "1.0.0"}});
+  REQUIRE(head.status == 200);
+  CHECK(head.header("upload-offset") == std::to_string(sent));
+}

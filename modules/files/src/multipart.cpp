@@ -171,6 +171,26 @@ void MultipartParser::parse_headers(std::string_view block) {
   if (!in_file_) return;
   if (file_seen_) throw malformed("two parts named file");
   file_seen_ = true;
+  // Browsers write a name's `"`, CR and LF as %22, %0D and %0A (HTML's multipart/form-data):
+  // decoded, the name is the one ?name= or tus metadata would give (and sanitized the same way).
+  if (file_name) {
+    std::string decoded;
+    for (std::size_t i = 0; i < file_name->size(); ++i) {
+      const std::string_view rest = std::string_view(*file_name).substr(i);
+      if (rest.starts_with("%22")) {
+        decoded += '"';
+      } else if (rest.starts_with("%0D") || rest.starts_with("%0d")) {
+        decoded += '\r';
+      } else if (rest.starts_with("%0A") || rest.starts_with("%0a")) {
+        decoded += '\n';
+      } else {
+        decoded += (*file_name)[i];
+        continue;
+      }
+      i += 2;
+    }
+    file_name = std::move(decoded);
+  }
   filename = file_name;
   content_type = type;
 }

@@ -32,7 +32,9 @@ std::optional<std::uint64_t> number(std::string_view s) {
 }  // namespace
 
 std::string sanitize_name(std::optional<std::string_view> raw) {
-  if (!raw) return "file";
+  // Absent or empty (a tus metadata key without a value, a form's empty filename, ?name=): the
+  // same default from all three.
+  if (!raw || trim(*raw).empty()) return "file";
   auto bad = [](std::string why) { return core::ApiError(core::Error::validation("name", std::move(why))); };
   if (raw->size() > 4096) throw bad("at most 255 bytes");
   std::string_view name = *raw;

@@ -8,14 +8,16 @@ using namespace bookspace::files;
 
 TEST_CASE("names: the last component, trimmed; hostile ones refused") {
   CHECK(sanitize_name(std::nullopt) == "file");
+  CHECK(sanitize_name("") == "file");
+  CHECK(sanitize_name("  ") == "file");
   CHECK(sanitize_name("report.pdf") == "report.pdf");
   CHECK(sanitize_name("../../etc/passwd") == "passwd");
   CHECK(sanitize_name("..\\..\\x.txt") == "x.txt");
   CHECK(sanitize_name("/abs/path/a b.txt ") == "a b.txt");
   CHECK(sanitize_name("Bücher – 2026.md") == "Bücher – 2026.md");
-  for (std::string bad : {std::string(""), std::string(".."), std::string("a/.."), std::string("dir/"),
-                          std::string("x\0y", 3), std::string("evil\u202Etxt.exe"), std::string(10'000, 'a'),
-                          std::string(256, 'b'), std::string("\xff\xfe")}) {
+  for (std::string bad : {std::string(".."), std::string("a/.."), std::string("dir/"), std::string("x\0y", 3),
+                          std::string("evil\u202Etxt.exe"), std::string(10'000, 'a'), std::string(256, 'b'),
+                          std::string("\xff\xfe")}) {
     CHECK_THROWS_AS(sanitize_name(bad), bookspace::core::ApiError);
   }
   CHECK(sanitize_name(std::string(255, 'c')).size() == 255);
