@@ -340,3 +340,18 @@ TEST_CASE("search: metrics — query latency, entries, bytes on disk, the consum
   CHECK(value("bookspace_event_consumer_lag{consumer=\"search.index\"}") >= 0);
   CHECK(value("search_entries") >= 0);  // counted every 30 s (0 until then)
 }
+
+TEST_CASE("search: a hit next to a format or punctuation character (U+202E, U+200B, «») is still marked") {
+  TestApp app(fast(), search_modules());
+  auto c = app.client();
+  auto ann = join(c, "marks@example.com");
+  const std::string id = doc(c, ann, "Bidi", "before quux\u202Eevil after, «quux» and zero\u200Bquux too");
+  REQUIRE(eventually([&] { return found(c, ann, "quux", id); }));
+  auto r = find(c, ann, "quux");
+  REQUIRE(r.status == 200);
+  const std::string snippet(r.json().at("items").at(0).at("snippet").as_string());
+  CAPTURE(snippet);
+  CHECK(snippet.find("<mark>quux</mark>\u202E") != std::string::npos);
+  CHECK(snippet.find("«<mark>quux</mark>»") != std::string::npos);
+  CHECK(snippet.find("\u200B<mark>quux</mark>") != std::string::npos);
+}

@@ -19,6 +19,30 @@ bool word_byte(unsigned char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= 0x80;
 }
 
+/// The length of the character at `i` when it belongs to a word, else 0. Non-ASCII characters
+/// are letters unless they are punctuation, spaces or format characters (U+202E, a zero-width
+/// space…): PostgreSQL's parser ends a word there too, so a hit next to one is still a hit.
+std::size_t word_char(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c < 0x80) return word_byte(c) ? 1 : 0;
+  const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  if (len == 1 || i + len > text.size()) return 1;  // a stray byte: part of whatever it is in
+  unsigned cp = c & (0xFF >> (len + 1));
+  for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+  const bool separator = (cp >= 0x80 && cp <= 0xBF && cp != 0xAA && cp != 0xB5 && cp != 0xBA) || cp == 0xD7 ||
+                         cp == 0xF7 || (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x2E00 && cp <= 0x2E7F) ||
+                         (cp >= 0x3000 && cp <= 0x303F) || (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF ||
+                         (cp >= 0xFFF0 && cp <= 0xFFFF);
+  return separator ? 0 : len;
+}
+
+/// The length of the character at `i` (1 for ASCII and stray bytes).
+std::size_t char_length(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  return i + len > text.size() ? 1 : len;
+}
+
 struct Word {
   std::size_t begin, end;  ///< byte offsets in the text
   bool hit = false;
@@ -65,12 +89,12 @@ std::string window_snippet(std::string_view text, Query const& q, std::size_t wo
   }
   std::vector<Word> list;
   for (std::size_t i = 0; i < text.size();) {
-    if (!word_byte(static_cast<unsigned char>(text[i]))) {
-      ++i;
+    if (word_char(text, i) == 0) {
+      i += char_length(text, i);
       continue;
     }
     const std::size_t begin = i;
-    while (i < text.size() && word_byte(static_cast<unsigned char>(text[i]))) ++i;
+    for (std::size_t n; i < text.size() && (n = word_char(text, i)) > 0;) i += n;
     Word w{begin, i};
     // Most words cannot match: an ASCII first letter none of the wanted tokens starts with
     // rules a word out before it is folded (into one reused buffer).
