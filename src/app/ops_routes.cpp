@@ -313,6 +313,80 @@ void add_problem_responses(http::Route const& route, json::object& responses) {
   if (route.options.rate_limit) add("429");
 }
 
+json::object header_components() {
+  auto h = [](std::string_view description, std::string_view type = "string") {
+    return json::object{{"description", description}, {"schema", {{"type", type}}}};
+  };
+  return {
+      {"X-Request-Id",
+       h("The request's id (the client's own, when sane): quote it when reporting a problem.")},
+      {"Retry-After", h("Seconds to wait before trying again.", "integer")},
+      {"WWW-Authenticate", h("`Bearer` (RFC 6750): the credential is missing or not valid.")},
+      {"RateLimit-Limit", h("Requests the policy allows per window.", "integer")},
+      {"RateLimit-Remaining", h("Requests left in this window.", "integer")},
+      {"RateLimit-Reset", h("Seconds until the window resets.", "integer")},
+      {"ETag", h("The representation's version (a document's `\"<version>\"`, a file's `\"<sha256>\"`).")},
+      {"Location", h("Where the resource just made lives.")},
+      {"Idempotent-Replayed", h("`true`: the first response to this Idempotency-Key, replayed.")},
+      {"Content-Range", h("`bytes a-b/size` (206), `bytes */size` (416).")},
+      {"Content-Disposition", h("`attachment; filename=\"…\"; filename*=UTF-8''…`.")},
+      {"Accept-Ranges", h("`bytes`.")},
+      {"X-Content-Type-Options", h("`nosniff`.")},
+      {"Cache-Control", h("How long a cache may keep the answer.")},
+      {"BookSpace-File-Id", h("The File a completed resumable upload became.")},
+      {"Tus-Resumable", h("The tus version spoken: `1.0.0`.")},
+      {"Tus-Version", h("The tus versions supported.")},
+      {"Tus-Extension", h("The tus extensions supported.")},
+      {"Tus-Max-Size", h("The largest upload accepted, in bytes.", "integer")},
+      {"Upload-Offset", h("Bytes of the upload received and stored.", "integer")},
+      {"Upload-Length", h("The upload's size in bytes.", "integer")},
+      {"Upload-Metadata", h("The upload's metadata as sent.")},
+      {"Upload-Expires", h("When an unfinished upload is removed (HTTP date).")},
+  };
+}
+
+json::object header_refs(std::initializer_list<std::string_view> names) {
+  json::object out;
+  for (auto n : names) out[n] = {{"$ref", "#/components/headers/" + std::string(n)}};
+  return out;
+}
+
+json::object problem_response(std::string_view description, std::initializer_list<std::string_view> headers) {
+  return {
+      {"description", description},
+      {"headers", header_refs(headers)},
+      {"content", {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
+}
+
+/// Every response says which request it answers (X-Request-Id); a problem that asks the client to
+/// come back says when (Retry-After), a 401 how to authenticate; an idempotent route's success may
+/// be a replay. Shared problem responses go to components.responses.
+void document_headers(http::Route const& route, json::object& responses) {
+  responses.emplace("503", json::object{{"$ref", "#/components/responses/ProblemRetry"}});
+  for (auto& [status, response] : responses) {
+    auto& r = response.as_object();
+    if (auto const* ref = r.if_contains("$ref")) {
+      if (*ref != "#/components/responses/Problem") continue;
+      if (status == "401") r["$ref"] = "#/components/responses/Unauthorized";
+      if (status == "429") r["$ref"] = "#/components/responses/TooManyRequests";
+      if (status == "503" || status == "507") r["$ref"] = "#/components/responses/ProblemRetry";
+      continue;
+    }
+    auto& headers = r["headers"];
+    if (!headers.is_object()) headers = json::object{};
+    headers.as_object()["X-Request-Id"] = {{"$ref", "#/components/headers/X-Request-Id"}};
+    if (route.options.idempotent && status.starts_with("2"))
+      headers.as_object()["Idempotent-Replayed"] = {{"$ref", "#/components/headers/Idempotent-Replayed"}};
+  }
+}
+
+json::array error_codes() {
+  json::array codes;
+  for (int i = 0; i <= static_cast<int>(core::ErrorCode::internal); ++i)
+    codes.emplace_back(core::to_string(static_cast<core::ErrorCode>(i)));
+  return codes;
+}
+
 }  // namespace
 
 json::object build_openapi(http::Router const& router, std::vector<std::unique_ptr<Module>> const& modules) {
@@ -325,7 +399,7 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
           {"title", {{"type", "string"}}},
           {"status", {{"type", "integer"}}},
           {"detail", {{"type", "string"}}},
-          {"code", {{"type", "string"}}},
+          {"code", {{"type", "string"}, {"enum", error_codes()}}},
           {"request_id", {{"type", "string"}}},
           {"errors",
            {{"type", "array"},
@@ -357,12 +431,9 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
     if (!operation.contains("operationId")) operation["operationId"] = operation_id(route, operation, router);
     auto& responses = operation["responses"].as_object();
     add_problem_responses(route, responses);
-    if (!responses.contains("default")) {
-      responses["default"] = {
-          {"description", "An error (problem+json)."},
-          {"content",
-           {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}};
-    }
+    if (!responses.contains("default"))
+      responses["default"] = problem_response("An error (problem+json).", {});
+    document_headers(route, responses);
     json::array parameters =
         operation.contains("parameters") ? operation["parameters"].as_array() : json::array{};
     for (auto const& seg : route.segments) {
@@ -392,6 +463,9 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
       operation["security"] = json::array{json::object{{"bearer", json::array{}}}};
     } else if (route.options.auth == http::Auth::none) {
       operation["security"] = json::array{};
+    } else if (route.options.auth == http::Auth::optional) {
+      // Anonymous (a signed link, say) or with a bearer credential.
+      operation["security"] = json::array{json::object{}, json::object{{"bearer", json::array{}}}};
     }
     std::string method(http::to_string(route.method));
     for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -411,11 +485,21 @@ json::object build_openapi(http::Router const& router, std::vector<std::unique_p
       {"paths", std::move(paths)},
       {"components",
        {{"schemas", std::move(schemas)},
+        {"headers", header_components()},
         {"responses",
          {{"Problem",
-           {{"description", "An error (RFC 9457 problem+json; `code` says which)."},
-            {"content",
-             {{"application/problem+json", {{"schema", {{"$ref", "#/components/schemas/Problem"}}}}}}}}}}},
+           problem_response("An error (RFC 9457 problem+json; `code` says which).", {"X-Request-Id"})},
+          {"Unauthorized", problem_response("No valid credential (`unauthorized`, `invalid_credentials`).",
+                                            {"X-Request-Id", "WWW-Authenticate"})},
+          {"TooManyRequests",
+           problem_response(
+               "Rate limited (`rate_limited`): Retry-After says when to try again.",
+               {"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"})},
+          {"ProblemRetry",
+           problem_response(
+               "Not now: overloaded or the database unreachable (503), the disk full (507; a quota "
+               "exceeded has no Retry-After). Retry-After says when to try again.",
+               {"X-Request-Id", "Retry-After"})}}},
         {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}},
       {"security", json::array{json::object{{"bearer", json::array{}}}}}};
 }

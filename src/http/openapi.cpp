@@ -73,6 +73,11 @@ json::object param(std::string_view name, std::string_view in, json::object sche
   return p;
 }
 
+json::object required(json::object p) {
+  p["required"] = true;
+  return p;
+}
+
 json::object with_params(json::object operation, std::initializer_list<json::object> params) {
   json::array list;
   for (auto const& p : params) list.push_back(p);
@@ -92,6 +97,31 @@ json::object list_operation(json::object operation, std::initializer_list<json::
   json::array list{limit_param(), cursor_param()};
   for (auto const& p : more) list.push_back(p);
   operation["parameters"] = std::move(list);
+  return operation;
+}
+
+json::object with_problems(json::object operation, std::initializer_list<std::string_view> statuses) {
+  auto& responses = operation["responses"];
+  if (!responses.is_object()) responses = json::object{};
+  for (auto status : statuses) responses.as_object()[status] = {{"$ref", "#/components/responses/Problem"}};
+  return operation;
+}
+
+json::object with_headers(json::object response, std::initializer_list<std::string_view> names) {
+  auto& headers = response["headers"];
+  if (!headers.is_object()) headers = json::object{};
+  for (auto name : names) headers.as_object()[name] = {{"$ref", "#/components/headers/" + std::string(name)}};
+  return response;
+}
+
+json::object binary_response(std::string_view description) {
+  return {{"description", description},
+          {"content", {{"*/*", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
+}
+
+json::object with_optional_body(json::object operation, json::value schema) {
+  operation["requestBody"] = {{"required", false},
+                              {"content", {{"application/json", {{"schema", std::move(schema)}}}}}};
   return operation;
 }
 

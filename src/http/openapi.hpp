@@ -38,6 +38,8 @@ boost::json::object enumeration(std::initializer_list<std::string_view> values);
 /// A Parameter object: `in` is "query", "path" or "header".
 boost::json::object param(std::string_view name, std::string_view in, boost::json::object schema,
                           std::string_view description);
+/// `param` marked required (a query or header parameter the server insists on).
+boost::json::object required(boost::json::object param);
 /// `operation` with its "parameters" set to `params`.
 boost::json::object with_params(boost::json::object operation,
                                 std::initializer_list<boost::json::object> params);
@@ -47,6 +49,20 @@ boost::json::object cursor_param();
 /// A list operation: `operation` with limit_param(), cursor_param() and then `more`.
 boost::json::object list_operation(boost::json::object operation,
                                    std::initializer_list<boost::json::object> more = {});
+/// `operation` with problem+json responses for `statuses` ("403", "412"…): the ways API.md says
+/// it can fail beyond those every route shares (400, 401, 404 on ids, 413, 415, 429, 503).
+boost::json::object with_problems(boost::json::object operation,
+                                  std::initializer_list<std::string_view> statuses);
+/// `response` with the named headers (components.headers: ETag, Location, Content-Range,
+/// Content-Disposition, Accept-Ranges, X-Content-Type-Options, Cache-Control, BookSpace-File-Id,
+/// and tus's Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Upload-Offset,
+/// Upload-Length, Upload-Metadata, Upload-Expires).
+boost::json::object with_headers(boost::json::object response, std::initializer_list<std::string_view> names);
+/// A response whose body is bytes of any media type (a file's own).
+boost::json::object binary_response(std::string_view description);
+/// `operation` with an optional JSON request body of `schema`.
+boost::json::object with_optional_body(boost::json::object operation, boost::json::value schema);
+
 /// `options` carrying `operation` as its OpenAPI document.
 RouteOptions documented(boost::json::object operation, RouteOptions options = {});
 

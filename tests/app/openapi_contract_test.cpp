@@ -7,11 +7,17 @@
 #include "probe_jobs.hpp"
 
 #include <bookspace/auth/auth.hpp>
+#include <bookspace/files/files.hpp>
 #include <bookspace/jobs/jobs.hpp>
+#include <bookspace/search/search.hpp>
 #include <bookspace/users/users.hpp>
 
 #include <doctest/doctest.h>
 #include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <tuple>
+#include <vector>
 
 using namespace bookspace;
 using testing::generous;
@@ -232,4 +238,80 @@ TEST_CASE("real jobs responses match their documented schemas exactly; the submi
   expect("get", "/api/v1/jobs", call(c, ann, "GET", "/api/v1/jobs?limit=1"));
   expect("get", "/api/v1/jobs/{id}/attempts", call(c, ann, "GET", "/api/v1/jobs/" + id + "/attempts"));
   expect("get", "/api/v1/jobs/{id}/attempts", call(c, ann, "GET", "/api/v1/jobs/" + later + "/attempts"));
+}
+
+TEST_CASE("the document names every status API.md names, every response's headers, and the codes") {
+  TestApp app(generous(), {auth::auth_module(), users::users_module(), documents::documents_module(),
+                           files::files_module(), jobs::jobs_module(), search::search_module()});
+  auto doc = app.client().get("/openapi.json").json().as_object();
+  auto const& paths = doc.at("paths").as_object();
+  auto op = [&](std::string const& method, std::string const& path) -> json::object const& {
+    return paths.at(path).at(method).as_object();
+  };
+  const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> statuses = {
+      {"post", "/api/v1/auth/register", {"201", "409", "429"}},
+      {"post", "/api/v1/auth/login", {"200", "401", "429"}},
+      {"patch", "/api/v1/documents/{id}", {"200", "403", "412", "428"}},
+      {"post", "/api/v1/documents/{id}/versions/{n}/restore", {"200", "403", "412", "428"}},
+      {"get", "/api/v1/documents/{id}", {"200", "304"}},
+      {"post", "/api/v1/files", {"201", "403", "413", "415", "507"}},
+      {"get", "/api/v1/files/{id}/content", {"200", "206", "304", "410", "416"}},
+      {"head", "/api/v1/files/{id}/content", {"200", "206", "304", "416"}},
+      {"post", "/api/v1/jobs/{id}/cancel", {"200", "409"}},
+      {"patch", "/api/v1/uploads/{id}", {"204", "409", "412", "413", "415"}},
+      {"get", "/api/v1/users", {"200", "403"}},
+  };
+  for (auto const& [method, path, codes] : statuses) {
+    for (auto const& code : codes) {
+      CAPTURE(method);
+      CAPTURE(path);
+      CAPTURE(code);
+      CHECK(op(method, path).at("responses").as_object().contains(code));
+    }
+  }
+  // Every inline response names X-Request-Id; the shared problem responses do too.
+  for (auto const& [path, item] : paths) {
+    for (auto const& [method, operation] : item.as_object()) {
+      for (auto const& [status, response] : operation.at("responses").as_object()) {
+        if (response.as_object().contains("$ref")) continue;
+        CAPTURE(path);
+        CAPTURE(status);
+        CHECK(response.at("headers").as_object().contains("X-Request-Id"));
+      }
+    }
+  }
+  auto const& responses = doc.at("components").at("responses").as_object();
+  CHECK(responses.at("ProblemRetry").at("headers").as_object().contains("Retry-After"));
+  CHECK(responses.at("Unauthorized").at("headers").as_object().contains("WWW-Authenticate"));
+  auto header_of = [&](std::string const& method, std::string const& path, std::string const& status) {
+    return op(method, path).at("responses").at(status).at("headers").as_object();
+  };
+  CHECK(header_of("post", "/api/v1/documents", "201").contains("ETag"));
+  CHECK(header_of("post", "/api/v1/documents", "201").contains("Location"));
+  CHECK(header_of("post", "/api/v1/documents", "201").contains("Idempotent-Replayed"));
+  CHECK(header_of("get", "/api/v1/files/{id}/content", "206").contains("Content-Range"));
+  CHECK(header_of("get", "/api/v1/files/{id}/content", "200").contains("Content-Disposition"));
+  CHECK(header_of("patch", "/api/v1/uploads/{id}", "204").contains("BookSpace-File-Id"));
+  // The signed link works without a credential; `q` is required; codes and job types are enums.
+  CHECK(json::serialize(op("get", "/api/v1/files/{id}/content").at("security")) == R"([{},{"bearer":[]}])");
+  bool q_required = false;
+  for (auto const& p : op("get", "/api/v1/search").at("parameters").as_array())
+    if (p.at("name") == "q") q_required = p.at("required").as_bool();
+  CHECK(q_required);
+  auto const& schemas = doc.at("components").at("schemas").as_object();
+  auto const& codes = schemas.at("Problem").at("properties").at("code").at("enum").as_array();
+  CHECK(std::find(codes.begin(), codes.end(), json::value("insufficient_storage")) != codes.end());
+  CHECK(std::find(codes.begin(), codes.end(), json::value("link_expired")) != codes.end());
+  CHECK(schemas.at("Job").at("properties").at("type").as_object().contains("enum"));
+  CHECK(op("post", "/api/v1/auth/logout").contains("requestBody"));
+  CHECK(op("patch", "/api/v1/uploads/{id}")
+            .at("requestBody")
+            .at("content")
+            .as_object()
+            .contains("application/offset+octet-stream"));
+  CHECK(op("post", "/api/v1/files")
+            .at("requestBody")
+            .at("content")
+            .as_object()
+            .contains("multipart/form-data"));
 }

@@ -40,7 +40,8 @@ class Api:
             h["Authorization"] = "Bearer " + token
         c = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
-            full = path if path.startswith(("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/internal/")) else "/api/v1" + path
+            full = path if path.startswith(("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
+                                            "/.well-known/", "/internal/")) else "/api/v1" + path
             c.request(method, full, body=data, headers=h)
             r = c.getresponse()
             payload = r.read()

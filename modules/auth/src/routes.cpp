@@ -284,27 +284,36 @@ void add_token_routes(http::Router& r, RouteDeps& d) {
   auto const& l = d.limits;
   auto signed_in = oa::json_response("Signed in.", oa::ref("TokenPairWithUser"));
   r.add(Method::post, "/api/v1/auth/register", http::bind(d, register_account),
-        oa::documented(
-            oa::operation("Create an account; signs in.", {{"201", signed_in}}, credentials_body(true)),
-            open(l.register_ip)));
+        oa::documented(oa::with_problems(oa::operation("Create an account; signs in.", {{"201", signed_in}},
+                                                       credentials_body(true)),
+                                         {"409"}),
+                       open(l.register_ip)));
   r.add(Method::post, "/api/v1/auth/login", http::bind(d, login),
-        oa::documented(
-            oa::operation("Sign in with email and password.", {{"200", signed_in}}, credentials_body(false)),
-            open(l.login_ip)));
+        oa::documented(oa::with_problems(
+                           oa::operation("Sign in with email and password (wrong: 401 invalid_credentials).",
+                                         {{"200", signed_in}}, credentials_body(false)),
+                           {"401"}),
+                       open(l.login_ip)));
   r.add(Method::post, "/api/v1/auth/refresh", http::bind(d, refresh),
-        oa::documented(oa::operation("Exchange a refresh token for a new pair (rotation).",
-                                     {{"200", oa::json_response("New tokens.", oa::ref("TokenPair"))}},
-                                     oa::object({{"refresh_token", oa::string()}}, {"refresh_token"})),
-                       open(l.refresh_ip)));
+        oa::documented(
+            oa::with_problems(oa::operation("Exchange a refresh token for a new pair (rotation); an "
+                                            "unknown, expired or reused one: 401.",
+                                            {{"200", oa::json_response("New tokens.", oa::ref("TokenPair"))}},
+                                            oa::object({{"refresh_token", oa::string()}}, {"refresh_token"})),
+                              {"401"}),
+            open(l.refresh_ip)));
   r.add(Method::post, "/api/v1/auth/logout", http::bind(d, logout),
-        oa::documented(
-            oa::operation("Sign out: revoke this session.", {{"204", oa::empty_response("Signed out.")}})));
+        oa::documented(oa::with_optional_body(
+            oa::operation("Sign out: revoke this session (and the refresh token, when given).",
+                          {{"204", oa::empty_response("Signed out.")}}),
+            oa::object({{"refresh_token", oa::string()}}, {}))));
   r.add(Method::post, "/api/v1/auth/password", http::bind(d, change_password),
-        oa::documented(
-            oa::operation("Change the password; revokes every other session.",
+        oa::documented(oa::with_problems(
+            oa::operation("Change the password; revokes every other session (a wrong current password: 401).",
                           {{"204", oa::empty_response("Password changed.")}},
                           oa::object({{"current_password", oa::string()}, {"new_password", oa::string()}},
-                                     {"current_password", "new_password"}))));
+                                     {"current_password", "new_password"})),
+            {"401"})));
   r.add(Method::get, "/.well-known/jwks.json", http::bind(d, jwks),
         oa::documented(oa::operation("The public keys that verify access tokens.",
                                      {{"200", oa::json_response("JSON Web Key Set.", oa::ref("Jwks"))}}),

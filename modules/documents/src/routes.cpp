@@ -372,12 +372,18 @@ core::Awaitable<Response> purge(Service& svc, Request& req) {
 
 }  // namespace handle
 
+/// A Document answer: its version in ETag.
+json::object versioned(std::string_view description) {
+  return oa::with_headers(oa::json_response(description, oa::ref("Document")), {"ETag"});
+}
+
 void add_document_routes(http::Router& r, Service& svc) {
   auto create_options = documented(
-      oa::operation(
-          "Create a document (version 1). Honours Idempotency-Key.",
-          {{"201", oa::json_response("Created; `Location` and `ETag: \"1\"`.", oa::ref("Document"))}},
-          document_body(true)),
+      oa::operation("Create a document (version 1). Honours Idempotency-Key.",
+                    {{"201", oa::with_headers(oa::json_response("Created; `Location` and `ETag: \"1\"`.",
+                                                                oa::ref("Document")),
+                                              {"Location", "ETag"})}},
+                    document_body(true)),
       document_body_limit);
   create_options.idempotent = true;
   r.add(Method::post, "/api/v1/documents", http::bind(svc, handle::create), std::move(create_options));
@@ -390,22 +396,26 @@ void add_document_routes(http::Router& r, Service& svc) {
              param("scope", "query", oa::enumeration({"owned", "shared", "all"}), "Whose documents (all)."),
              param("sort", "query", oa::enumeration({"-updated_at", "updated_at", "title"}),
                    "Order (-updated_at).")})));
-  r.add(Method::get, "/api/v1/documents/{id}", http::bind(svc, handle::get),
-        documented(
-            oa::with_params(oa::operation("A document with its content; `ETag: \"<version>\"`.",
-                                          {{"200", oa::json_response("The document.", oa::ref("Document"))},
-                                           {"304", oa::empty_response("If-None-Match matched.")}}),
-                            {param("If-None-Match", "header", oa::string(), "An ETag you hold.")})));
+  r.add(
+      Method::get, "/api/v1/documents/{id}", http::bind(svc, handle::get),
+      documented(oa::with_params(
+          oa::operation("A document with its content; `ETag: \"<version>\"`.",
+                        {{"200", versioned("The document.")},
+                         {"304", oa::with_headers(oa::empty_response("If-None-Match matched."), {"ETag"})}}),
+          {param("If-None-Match", "header", oa::string(), "An ETag you hold.")})));
   r.add(Method::patch, "/api/v1/documents/{id}", http::bind(svc, handle::update),
         documented(
-            oa::with_params(oa::operation("Change a document (editors and owner): a new version.",
-                                          {{"200", oa::json_response("The document.", oa::ref("Document"))}},
-                                          document_body(false)),
-                            {if_match_doc()}),
+            oa::with_params(
+                oa::with_problems(oa::operation("Change a document (editors and owner): a new version. "
+                                                "A viewer: 403; no If-Match: 428; a stale one: 412.",
+                                                {{"200", versioned("The document.")}}, document_body(false)),
+                                  {"403", "412", "428"}),
+                {if_match_doc()}),
             document_body_limit));
   r.add(Method::del, "/api/v1/documents/{id}", http::bind(svc, handle::trash),
-        documented(oa::operation("Owner: move the document to the trash.",
-                                 {{"204", oa::empty_response("In the trash.")}})));
+        documented(oa::with_problems(oa::operation("Owner: move the document to the trash.",
+                                                   {{"204", oa::empty_response("In the trash.")}}),
+                                     {"403"})));
 }
 
 void add_versions_routes(http::Router& r, Service& svc) {
@@ -419,8 +429,11 @@ void add_versions_routes(http::Router& r, Service& svc) {
                                  {{"200", oa::json_response("The version.", oa::ref("Version"))}})));
   r.add(Method::post, "/api/v1/documents/{id}/versions/{n}/restore", http::bind(svc, handle::restore),
         documented(oa::with_params(
-            oa::operation("Editors and owner: a new version with version n's title, content and tags.",
-                          {{"200", oa::json_response("The document.", oa::ref("Document"))}}),
+            oa::with_problems(
+                oa::operation("Editors and owner: a new version with version n's title, content and tags. "
+                              "A viewer: 403; no If-Match: 428; a stale one: 412.",
+                              {{"200", versioned("The document.")}}),
+                {"403", "412", "428"}),
             {if_match_doc()})));
 }
 
@@ -431,12 +444,15 @@ void add_shares_routes(http::Router& r, Service& svc) {
                           {{"200", oa::json_response("A page.", oa::list_of(oa::ref("Share")))}}),
             {oa::limit_param(), oa::cursor_param()})));
   r.add(Method::put, "/api/v1/documents/{id}/shares/{user_id}", http::bind(svc, handle::share),
-        documented(oa::operation("Owner: share with a user as viewer or editor (or change their role).",
-                                 {{"200", oa::json_response("The share.", oa::ref("Share"))}},
-                                 oa::object({{"role", oa::enumeration({"viewer", "editor"})}}, {"role"}))));
+        documented(oa::with_problems(
+            oa::operation("Owner: share with a user as viewer or editor (or change their role).",
+                          {{"200", oa::json_response("The share.", oa::ref("Share"))}},
+                          oa::object({{"role", oa::enumeration({"viewer", "editor"})}}, {"role"})),
+            {"403"})));
   r.add(Method::del, "/api/v1/documents/{id}/shares/{user_id}", http::bind(svc, handle::unshare),
-        documented(oa::operation("Owner: revoke a share (effective on the next request).",
-                                 {{"204", oa::empty_response("Revoked.")}})));
+        documented(oa::with_problems(oa::operation("Owner: revoke a share (effective on the next request).",
+                                                   {{"204", oa::empty_response("Revoked.")}}),
+                                     {"403"})));
 }
 
 void add_comments_routes(http::Router& r, Service& svc) {
@@ -451,8 +467,9 @@ void add_comments_routes(http::Router& r, Service& svc) {
                                  oa::object({{"body", oa::string()}}, {"body"})),
                    comment_body_limit));
   r.add(Method::del, "/api/v1/documents/{id}/comments/{cid}", http::bind(svc, handle::uncomment),
-        documented(oa::operation("The comment's author or the document's owner: delete it.",
-                                 {{"204", oa::empty_response("Deleted.")}})));
+        documented(oa::with_problems(oa::operation("The comment's author or the document's owner: delete it.",
+                                                   {{"204", oa::empty_response("Deleted.")}}),
+                                     {"403"})));
 }
 
 void add_trash_routes(http::Router& r, Service& svc) {
@@ -463,7 +480,7 @@ void add_trash_routes(http::Router& r, Service& svc) {
             {oa::limit_param(), oa::cursor_param()})));
   r.add(Method::post, "/api/v1/trash/{id}/restore", http::bind(svc, handle::untrash),
         documented(oa::operation("Take a document out of the trash, shares included.",
-                                 {{"200", oa::json_response("The document.", oa::ref("Document"))}})));
+                                 {{"200", versioned("The document.")}})));
   r.add(Method::del, "/api/v1/trash/{id}", http::bind(svc, handle::purge),
         documented(oa::operation("Delete a trashed document for good: versions, comments and shares too.",
                                  {{"204", oa::empty_response("Gone.")}})));

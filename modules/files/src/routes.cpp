@@ -219,9 +219,15 @@ core::Awaitable<Response> remove(Service& svc, Request& req) {
 void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
   auto upload = oa::documented(
       oa::with_params(
-          oa::operation(
-              "Upload a file: the raw body, streamed. Over the size limit → 413, over your quota → 507.",
-              {{"201", oa::json_response("Stored; `Location` names it.", oa::ref("File"))}}),
+          oa::with_problems(
+              oa::operation(
+                  "Upload a file: the raw body (any type), streamed, or multipart/form-data whose part "
+                  "`file` is the file. Over the size limit → 413, over your quota or the disk full → "
+                  "507, a type files.allowed_types refuses → 415, a document you may only read → 403.",
+                  {{"201",
+                    oa::with_headers(oa::json_response("Stored; `Location` names it.", oa::ref("File")),
+                                     {"Location"})}}),
+              {"403", "415", "507"}),
           {oa::param("name", "query", oa::string(), "The file's name (a path is cut to its last part)."),
            oa::param("document_id", "query", oa::string(),
                      "Attach to this document (needs editor rights).")}),
@@ -229,11 +235,12 @@ void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
        .json_body = false,
        .stream_body = true,
        .idempotent = true});
+  const json::object bytes{{"type", "string"}, {"format", "binary"}};
   upload.openapi.as_object()["requestBody"] = json::object{
-      {"required", true},
-      {"content",
-       json::object{{"application/octet-stream",
-                     json::object{{"schema", json::object{{"type", "string"}, {"format", "binary"}}}}}}}};
+      {"required", false},  // an empty body is an empty file
+      {"content", json::object{{"multipart/form-data",
+                                json::object{{"schema", oa::object({{"file", bytes}}, {"file"})}}},
+                               {"*/*", json::object{{"schema", bytes}}}}}};
   r.add(Method::post, "/api/v1/files", http::bind(svc, handle::upload), std::move(upload));
   r.add(
       Method::get, "/api/v1/files", http::bind(svc, handle::list),
@@ -244,22 +251,33 @@ void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
   r.add(Method::get, "/api/v1/files/{id}", http::bind(svc, handle::get),
         oa::documented(
             oa::operation("A file's metadata.", {{"200", oa::json_response("The file.", oa::ref("File"))}})));
-  auto binary = json::object{
-      {"description", "The bytes (206: the requested range)."},
-      {"content",
-       json::object{{"application/octet-stream",
-                     json::object{{"schema", json::object{{"type", "string"}, {"format", "binary"}}}}}}}};
-  auto content_options = oa::documented(oa::with_params(
-      oa::operation(
-          "The file's bytes: ETag (its SHA-256), If-None-Match → 304, one Range → 206, a range"
-          " past the end → 416.",
-          {{"200", binary}, {"206", binary}, {"304", oa::empty_response("If-None-Match matched.")}}),
+  auto file_response = [](std::string_view description) {
+    return oa::with_headers(
+        oa::binary_response(description),
+        {"ETag", "Accept-Ranges", "Cache-Control", "X-Content-Type-Options", "Content-Disposition"});
+  };
+  auto whole = file_response("The bytes, of the file's own type.");
+  auto part = oa::with_headers(file_response("The requested range."), {"Content-Range"});
+  auto content_doc = oa::with_params(
+      oa::with_problems(
+          oa::operation("The file's bytes: ETag (its SHA-256), If-None-Match → 304, one Range → 206, a range"
+                        " past the end → 416 (with `Content-Range: bytes */size`); a signed link past its"
+                        " expiry → 410.",
+                        {{"200", whole},
+                         {"206", part},
+                         {"304", oa::with_headers(oa::empty_response("If-None-Match matched."), {"ETag"})}}),
+          {"410", "416"}),
       {oa::param("Range", "header", oa::string(), "bytes=a-b, a- or -n."),
        oa::param("If-None-Match", "header", oa::string(), "An ETag you hold."),
        oa::param("expires", "query", oa::integer(), "A signed link's expiry (Unix seconds)."),
-       oa::param("signature", "query", oa::string(), "A signed link's signature: no Bearer needed.")}));
+       oa::param("signature", "query", oa::string(), "A signed link's signature: no Bearer needed.")});
+  auto content_options = oa::documented(content_doc);
   content_options.auth = http::Auth::optional;  // a signed link stands in for the credential
-  r.add(Method::get, "/api/v1/files/{id}/content", http::bind(svc, handle::content),
+  r.add(Method::get, "/api/v1/files/{id}/content", http::bind(svc, handle::content), content_options);
+  // HEAD as its own operation, so clients see it (the server would answer it from GET anyway).
+  content_doc["summary"] = "The file's headers without its bytes (as GET: ETag, length, Range → 206…).";
+  content_options.openapi = std::move(content_doc);
+  r.add(Method::head, "/api/v1/files/{id}/content", http::bind(svc, handle::content),
         std::move(content_options));
   r.add(Method::post, "/api/v1/files/{id}/links", http::bind(svc, handle::link),
         oa::documented(oa::operation(
@@ -272,14 +290,18 @@ void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
                                      {{"200", oa::json_response("Usage.", oa::ref("FileUsage"))}})));
   r.add(
       Method::put, "/api/v1/quotas/{user_id}", http::bind(svc, handle::set_quota),
-      oa::documented(oa::operation(
-          "Administrators: a user's quota in bytes (0: none), or null for files.quota_bytes.",
-          {{"200", oa::json_response("The user's usage and quota.", oa::ref("FileUsage"))}},
-          oa::object({{"quota_bytes", json::object{{"type", "integer"}, {"nullable", true}, {"minimum", 0}}}},
-                     {"quota_bytes"}))));
-  r.add(
-      Method::del, "/api/v1/files/{id}", http::bind(svc, handle::remove),
-      oa::documented(oa::operation("Delete a file (its owner).", {{"204", oa::empty_response("Deleted.")}})));
+      oa::documented(oa::with_problems(
+          oa::operation("Administrators: a user's quota in bytes (0: none), or null for files.quota_bytes.",
+                        {{"200", oa::json_response("The user's usage and quota.", oa::ref("FileUsage"))}},
+                        oa::object({{"quota_bytes",
+                                     json::object{{"type", "integer"}, {"nullable", true}, {"minimum", 0}}}},
+                                   {"quota_bytes"})),
+          {"403"})));
+  r.add(Method::del, "/api/v1/files/{id}", http::bind(svc, handle::remove),
+        oa::documented(
+            oa::with_problems(oa::operation("Delete a file (its owner; a reader of its document: 403).",
+                                            {{"204", oa::empty_response("Deleted.")}}),
+                              {"403"})));
 }
 
 json::object openapi_schemas() {

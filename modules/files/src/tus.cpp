@@ -353,45 +353,74 @@ void add_tus_routes(http::Router& router, Service& service, TusSettings settings
     o.body_limit = settings.max_bytes;
     return o;
   };
-  const auto version = oa::param("Tus-Resumable", "header", oa::string(), "1.0.0");
+  const auto version = oa::required(oa::param("Tus-Resumable", "header", oa::string(), "1.0.0 (else 412)."));
   const auto id = oa::param("id", "path", oa::string(), "The upload's id.");
+  const json::object bytes{{"type", "string"}, {"format", "binary"}};
+  auto body = [&](bool required) {
+    return json::object{{"required", required},
+                        {"content", {{std::string(offset_octets), {{"schema", bytes}}}}}};
+  };
+  // Every answer of a tus route says the version; the upload's state where there is one.
+  auto state = [](std::string_view description) {
+    return oa::with_headers(oa::empty_response(description),
+                            {"Tus-Resumable", "Upload-Offset", "Upload-Expires", "BookSpace-File-Id"});
+  };
 
   http::RouteOptions discovery;
   discovery.auth = http::Auth::none;
-  router.add(Method::options, "/api/v1/uploads", route(&handle::options),
-             oa::documented(oa::operation("tus discovery: Tus-Version, Tus-Extension, Tus-Max-Size.",
-                                          {{"204", oa::empty_response("The server's tus support.")}}),
-                            std::move(discovery)));
   router.add(
-      Method::post, "/api/v1/uploads", route(&handle::create),
-      tus_options(oa::documented(
-          oa::with_params(
-              oa::operation("Start a resumable upload (tus creation, creation-with-upload).",
-                            {{"201", oa::empty_response("`Location` names the upload; Upload-Offset.")}}),
-              {version, oa::param("Upload-Length", "header", oa::integer(), "The file's size in bytes."),
-               oa::param("Upload-Metadata", "header", oa::string(),
-                         "`filename`, `document_id`, `filetype`: base64 values.")}),
-          streamed())));
+      Method::options, "/api/v1/uploads", route(&handle::options),
+      oa::documented(
+          oa::operation(
+              "tus discovery: Tus-Version, Tus-Extension, Tus-Max-Size.",
+              {{"204", oa::with_headers(oa::empty_response("The server's tus support."),
+                                        {"Tus-Resumable", "Tus-Version", "Tus-Extension", "Tus-Max-Size"})}}),
+          std::move(discovery)));
+  const auto upload_length = oa::required(
+      oa::param("Upload-Length", "header", oa::integer(), "The file's size in bytes (0: done at once)."));
+  auto create = oa::with_params(
+      oa::with_problems(
+          oa::operation("Start a resumable upload (tus creation, creation-with-upload: the first bytes may "
+                        "come with it). Upload-Length past files.max_file_bytes → 413; past your quota with "
+                        "the other unfinished uploads → 507; no or another Tus-Resumable → 412.",
+                        {{"201", oa::with_headers(state("`Location` names the upload."), {"Location"})}}),
+          {"412", "415", "507"}),
+      {version, upload_length,
+       oa::param("Upload-Metadata", "header", oa::string(),
+                 "`filename`, `document_id`, `filetype`: base64 values; a key may have none.")});
+  create["requestBody"] = body(false);
+  router.add(Method::post, "/api/v1/uploads", route(&handle::create),
+             tus_options(oa::documented(std::move(create), streamed())));
   router.add(Method::head, "/api/v1/uploads/{id}", route(&handle::status),
              tus_options(oa::documented(oa::with_params(
-                 oa::operation("Where a resumable upload stands.",
-                               {{"200", oa::empty_response("Upload-Offset, Upload-Length, Upload-Metadata; "
-                                                           "BookSpace-File-Id once complete.")}}),
+                 oa::with_problems(
+                     oa::operation(
+                         "Where a resumable upload stands.",
+                         {{"200", oa::with_headers(state("Upload-Offset, Upload-Length, Upload-Metadata; "
+                                                         "BookSpace-File-Id once complete."),
+                                                   {"Upload-Length", "Upload-Metadata", "Cache-Control"})}}),
+                     {"412"}),
                  {id, version}))));
-  router.add(
-      Method::patch, "/api/v1/uploads/{id}", route(&handle::patch),
-      tus_options(oa::documented(
-          oa::with_params(
-              oa::operation("Send bytes of a resumable upload, from Upload-Offset "
-                            "(body application/offset+octet-stream).",
-                            {{"204", oa::empty_response("The new Upload-Offset; "
-                                                        "BookSpace-File-Id once complete.")}}),
-              {id, version, oa::param("Upload-Offset", "header", oa::integer(), "Where these bytes start.")}),
-          streamed())));
+  const auto offset =
+      oa::required(oa::param("Upload-Offset", "header", oa::integer(), "Where these bytes start."));
+  auto patch = oa::with_params(
+      oa::with_problems(
+          oa::operation("Send bytes of a resumable upload, from Upload-Offset. Another offset than the "
+                        "upload's, or another request writing it → 409; bytes past Upload-Length → 413; a "
+                        "body of another type → 415.",
+                        {{"204", state("The new Upload-Offset; BookSpace-File-Id once complete.")}}),
+          {"409", "412", "415"}),
+      {id, version, offset});
+  patch["requestBody"] = body(true);
+  router.add(Method::patch, "/api/v1/uploads/{id}", route(&handle::patch),
+             tus_options(oa::documented(std::move(patch), streamed())));
   router.add(
       Method::del, "/api/v1/uploads/{id}", route(&handle::terminate),
       tus_options(oa::documented(oa::with_params(
-          oa::operation("Drop a resumable upload (tus termination).", {{"204", oa::empty_response("Gone.")}}),
+          oa::with_problems(
+              oa::operation("Drop a resumable upload (tus termination).",
+                            {{"204", oa::with_headers(oa::empty_response("Gone."), {"Tus-Resumable"})}}),
+              {"412"}),
           {id, version}))));
 }
 

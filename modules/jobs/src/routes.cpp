@@ -164,8 +164,11 @@ json::object job_op(std::string_view summary, std::string_view code, std::string
 
 void add_routes(http::Router& r, Service& svc) {
   auto submit = oa::documented(
-      oa::operation("Enqueue a job. Honours Idempotency-Key.",
-                    {{"202", oa::json_response("Queued.", oa::ref("Job"))}}, oa::ref("JobSubmission")),
+      oa::with_problems(
+          oa::operation("Enqueue a job. Honours Idempotency-Key. A type for administrators "
+                        "only, submitted by a member: 403.",
+                        {{"202", oa::json_response("Queued.", oa::ref("Job"))}}, oa::ref("JobSubmission")),
+          {"403"}),
       {.body_limit = submit_body_limit});
   submit.idempotent = true;
   r.add(Method::post, "/api/v1/jobs", http::bind(svc, handle::submit), std::move(submit));
@@ -184,14 +187,18 @@ void add_routes(http::Router& r, Service& svc) {
         oa::documented(oa::list_operation(
             oa::operation("A job's attempts, oldest first: when, where, how each ended and why.",
                           {{"200", oa::json_response("A page.", oa::list_of(oa::ref("JobAttempt")))}}))));
-  r.add(Method::post, "/api/v1/jobs/{id}/cancel", http::bind(svc, handle::cancel),
-        oa::documented(job_op("Cancel: a queued job at once, a running one when its handler next checks"
-                              " (`cancel_requested`); an ended one → 409.",
-                              "200", "The job after the request."),
-                       {.json_body = false}));
+  r.add(
+      Method::post, "/api/v1/jobs/{id}/cancel", http::bind(svc, handle::cancel),
+      oa::documented(oa::with_problems(job_op("Cancel: a queued job at once, a running one when its handler "
+                                              "next checks (`cancel_requested`); an ended one → 409.",
+                                              "200", "The job after the request."),
+                                       {"409"}),
+                     {.json_body = false}));
   r.add(Method::post, "/api/v1/jobs/{id}/retry", http::bind(svc, handle::retry),
-        oa::documented(job_op("Queue a failed or cancelled job again, attempts reset; otherwise 409.", "200",
-                              "The job, queued."),
+        oa::documented(oa::with_problems(job_op("Queue a failed or cancelled job again, attempts reset; "
+                                                "otherwise 409.",
+                                                "200", "The job, queued."),
+                                         {"409"}),
                        {.json_body = false}));
 }
 
@@ -203,9 +210,11 @@ json::object openapi_schemas(QueueImpl const& queue) {
                                 {"nullable", true},
                                 {"additionalProperties", true},
                                 {"description", "What the handler returned; null until the job succeeded."}};
+  auto type = json::object{{"type", "string"}, {"description", "A registered job type."}};
+  if (!types.empty()) type["enum"] = std::move(types);
   auto job = oa::object(
       {{"id", oa::string()},
-       {"type", oa::string()},
+       {"type", type},
        {"status", oa::enumeration({"queued", "running", "succeeded", "failed", "cancelled"})},
        {"payload", any_object},
        {"result", any_value},
@@ -221,8 +230,6 @@ json::object openapi_schemas(QueueImpl const& queue) {
        {"cancel_requested", oa::boolean()}},
       {"id", "type", "status", "payload", "result", "progress", "attempts", "max_attempts", "last_error",
        "run_at", "created_at", "started_at", "finished_at", "owner_id", "cancel_requested"});
-  auto type = json::object{{"type", "string"}, {"description", "A registered job type."}};
-  if (!types.empty()) type["enum"] = std::move(types);
   auto submission =
       oa::object({{"type", type},
                   {"payload", any_object},

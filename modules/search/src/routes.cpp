@@ -91,7 +91,7 @@ void add_routes(http::Router& r, Service& svc) {
                 "(name, extracted text), best first. Query: words (all must match), \"exact phrase\", "
                 "prefix* (2+ characters), -excluded; any other character is literal text.",
                 {{"200", oa::json_response("A page of hits.", oa::list_of(oa::ref("SearchHit")))}}),
-            {oa::param("q", "query", oa::string(), "The query (at most 1000 bytes)."),
+            {oa::required(oa::param("q", "query", oa::string(), "The query (at most 1000 bytes).")),
              oa::param("type", "query", oa::enumeration({"document", "file", "all"}),
                        "What to search (all).")})));
 }

@@ -87,13 +87,19 @@ void add_routes(http::Router& r, Service& svc) {
                                      {{"200", oa::json_response("The user.", oa::ref("PublicUser"))}})));
   r.add(Method::get, "/api/v1/users", http::bind(svc, list_users),
         oa::documented(oa::list_operation(
-            oa::operation("Admin: list users, by id; `q` matches email or display name.",
-                          {{"200", oa::json_response("Users.", oa::list_of(oa::ref("User")))}}),
+            oa::with_problems(
+                oa::operation("Admin: list users, by id; `q` matches email or display name.",
+                              {{"200", oa::json_response("Users.", oa::list_of(oa::ref("User")))}}),
+                {"403"}),
             {oa::param("q", "query", oa::string(), "Part of the email or display name (any case).")})));
-  r.add(Method::patch, "/api/v1/users/{id}", http::bind(svc, patch_user),
-        oa::documented(oa::operation(
-            "Admin: change a user's role or disable them (disabling revokes every session).", {{"200", user}},
-            oa::object({{"role", oa::enumeration({"admin", "member"})}, {"disabled", oa::boolean()}}, {}))));
+  r.add(
+      Method::patch, "/api/v1/users/{id}", http::bind(svc, patch_user),
+      oa::documented(oa::with_problems(
+          oa::operation(
+              "Admin: change a user's role or disable them (disabling revokes every session).",
+              {{"200", user}},
+              oa::object({{"role", oa::enumeration({"admin", "member"})}, {"disabled", oa::boolean()}}, {})),
+          {"403"})));
 }
 
 json::object openapi_schemas() {
