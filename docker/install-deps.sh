@@ -3,7 +3,7 @@
 # Used by the Makefile (make run / make test), CI and docker/Dockerfile.
 #   install-deps.sh build     compiler, CMake, Ninja, ccache and the -dev libraries
 #   install-deps.sh runtime   shared libraries only (the Dockerfile's final stage)
-#   install-deps.sh test      build + PostgreSQL 15 server + wrk (make test, benchmarks)
+#   install-deps.sh test      build + PostgreSQL 15 server, wrk, nginx, Chromium (make test, benchmarks)
 #   install-deps.sh fuzz      build + clang 14 with libFuzzer
 #   install-deps.sh --list SET   print the package names of SET, install nothing
 set -euo pipefail
@@ -16,7 +16,8 @@ build=(g++ cmake ninja-build ccache make pkg-config git
        libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
        libsoci-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev libssl-dev libidn2-dev libunistring-dev libmagic-dev libpoppler-cpp-dev libzip-dev doctest-dev
        sqlite3 curl)
-test=(postgresql-15 postgresql-client-15 wrk procps nginx)
+# chromium: the browser tests (tests/browser, puppeteer-core drives it).
+test=(postgresql-15 postgresql-client-15 wrk procps nginx chromium)
 # The OpenAPI lint runs Redocly CLI from the npm registry: Node.js and npm, unless the machine
 # has them already (a newer Node.js than Debian's may be installed outside apt).
 if ! command -v npm >/dev/null 2>&1; then test+=(nodejs npm); fi

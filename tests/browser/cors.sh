@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# CORS as a browser meets it: a page served from one origin calls the real binary on another,
+# in Debian's Chromium driven by puppeteer-core (npm, into ~/.cache/bookspace-tools once).
+#   tests/browser/cors.sh BINARY
+# Exit 77 (skipped) without Chromium or Node.js 18+ (docker/install-deps.sh test installs both).
+set -euo pipefail
+binary=$(readlink -f "${1:?usage: cors.sh BINARY}")
+here=$(cd "$(dirname "$0")" && pwd)
+version=25.19.0
+tools=${XDG_CACHE_HOME:-$HOME/.cache}/bookspace-tools/puppeteer-core-$version
+chromium=$(command -v chromium || true)
+if [ -z "$chromium" ] || ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "browser cors: skipped, Chromium or Node.js is missing (docker/install-deps.sh test)" >&2; exit 77
+fi
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
+  echo "browser cors: skipped, needs Node.js 18+ (have $(node --version))" >&2; exit 77
+fi
+if [ ! -d "$tools/node_modules/puppeteer-core" ]; then
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "puppeteer-core@$version" >&2
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+cd "$work"  # no config/bookspace.jsonc here
+# The page's origin: a static server on loopback (its own port, so another origin than the API).
+page_port=$(free_port)
+mkdir -p site
+echo '<!doctype html><title>another origin</title><p>client</p>' >site/index.html
+python3 -m http.server "$page_port" --bind 127.0.0.1 --directory site >"$work/site.log" 2>&1 &
+pids+=($!)
+export BOOKSPACE_SERVER_CORS_ORIGINS="http://127.0.0.1:$page_port"
+source "$here/../perf/lib.sh"  # start(): the server on port 0, $port set once it listens
+start api all "$binary"
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$page_port/" >/dev/null && break; sleep 0.05; done
+export CHROMIUM_PROFILE="$work/profile"
+timeout 120 node "$here/cors.mjs" "$chromium" "$tools/node_modules" "http://127.0.0.1:$port" \
+  "http://127.0.0.1:$page_port/"
