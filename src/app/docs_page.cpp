@@ -53,22 +53,22 @@ async function main() {
   }
 }
 function operation(path, method, op) {
-  const box = el("details");
+  const box = el("details", {"data-op": method.toUpperCase() + " " + path});
   box.append(el("summary", {}, el("span", {class: "m " + method}, method.toUpperCase()), path + "  ",
                 el("small", {}, op.summary || "")));
   const body = el("div", {class: "body"});
   const inputs = {};
   for (const p of op.parameters || []) {
-    const input = el("input", {placeholder: p.in});
+    const input = el("input", {placeholder: p.in, "data-param": p.name});
     inputs[p.name] = {input, where: p.in};
     body.append(el("label", {}, p.name + " (" + p.in + ") ", input));
   }
   let text = null;
   if (["post", "put", "patch"].includes(method)) {
-    text = el("textarea", {placeholder: "JSON body"});
+    text = el("textarea", {placeholder: "JSON body", "data-body": ""});
     body.append(text);
   }
-  const out = el("pre");
+  const out = el("pre", {"data-out": ""});
   const button = el("button", {}, "Send");
   button.onclick = async () => {
     let url = path;
@@ -79,6 +79,9 @@ function operation(path, method, op) {
     }
     if ([...query].length) url += "?" + query;
     const headers = {};
+    for (const [name, {input, where}] of Object.entries(inputs)) {
+      if (where === "header" && input.value) headers[name] = input.value;  // If-Match, Range, tus…
+    }
     const token = document.getElementById("token").value.trim();
     if (token) headers.Authorization = "Bearer " + token;
     const init = {method: method.toUpperCase(), headers};
@@ -89,8 +92,9 @@ function operation(path, method, op) {
       const raw = await res.text();
       let shown = raw;
       try { shown = JSON.stringify(JSON.parse(raw), null, 2); } catch (e) {}
+      const seen = [...res.headers].map(([k, v]) => k + ": " + v).join("\n");
       out.textContent = res.status + " " + res.statusText + " (" + Math.round(performance.now() - started) +
-                        " ms)\n\n" + shown;
+                        " ms)\n" + seen + "\n\n" + shown;
     } catch (e) { out.textContent = String(e); }
   };
   body.append(button, out, el("details", {}, el("summary", {}, "responses"),
@@ -98,6 +102,10 @@ function operation(path, method, op) {
   box.append(body);
   return box;
 }
+// The pasted token outlives a reload of this tab (not the tab itself: sessionStorage).
+const tokenInput = document.getElementById("token");
+tokenInput.value = sessionStorage.getItem("bookspace.token") || "";
+tokenInput.addEventListener("input", () => sessionStorage.setItem("bookspace.token", tokenInput.value.trim()));
 main().catch(e => { document.getElementById("ops").textContent = "Cannot load /openapi.json: " + e; });
 </script></body></html>
 )html";

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# CORS as a browser meets it: a page served from one origin calls the real binary on another,
-# in Debian's Chromium driven by puppeteer-core (npm, into ~/.cache/bookspace-tools once).
-#   tests/browser/cors.sh BINARY
+# The server as a browser meets it, in Debian's Chromium driven by puppeteer-core (npm, into
+# ~/.cache/bookspace-tools once): CORS from a page on another origin (cors.mjs), and the /docs
+# page's "try it" (docs.mjs).
+#   tests/browser/run.sh BINARY
 # Exit 77 (skipped) without Chromium or Node.js 18+ (docker/install-deps.sh test installs both).
 set -euo pipefail
 binary=$(readlink -f "${1:?usage: cors.sh BINARY}")
@@ -10,10 +11,10 @@ version=25.19.0
 tools=${XDG_CACHE_HOME:-$HOME/.cache}/bookspace-tools/puppeteer-core-$version
 chromium=$(command -v chromium || true)
 if [ -z "$chromium" ] || ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "browser cors: skipped, Chromium or Node.js is missing (docker/install-deps.sh test)" >&2; exit 77
+  echo "browser: skipped, Chromium or Node.js is missing (docker/install-deps.sh test)" >&2; exit 77
 fi
 if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
-  echo "browser cors: skipped, needs Node.js 18+ (have $(node --version))" >&2; exit 77
+  echo "browser: skipped, needs Node.js 18+ (have $(node --version))" >&2; exit 77
 fi
 if [ ! -d "$tools/node_modules/puppeteer-core" ]; then
   mkdir -p "$tools"
@@ -38,3 +39,4 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$page_port/" >/dev/null && br
 export CHROMIUM_PROFILE="$work/profile"
 timeout 120 node "$here/cors.mjs" "$chromium" "$tools/node_modules" "http://127.0.0.1:$port" \
   "http://127.0.0.1:$page_port/"
+timeout 120 node "$here/docs.mjs" "$chromium" "$tools/node_modules" "http://127.0.0.1:$port"
