@@ -16,6 +16,9 @@
 #include <filesystem>
 #include <iostream>
 
+#include <termios.h>
+#include <unistd.h>
+
 namespace bookspace::app {
 
 namespace po = boost::program_options;
@@ -38,6 +41,42 @@ std::string usage_text(std::vector<ModuleDescriptor> const& modules) {
     }
   }
   return text + "\nRun `bookspace <command> --help` for the options of a command.\n";
+}
+
+/// A secret from a person at a terminal: the prompt on stderr, the answer without echo. From a
+/// pipe, one line of stdin.
+std::string read_secret(std::string_view prompt) {
+  std::string line;
+  if (!::isatty(STDIN_FILENO)) {
+    std::getline(std::cin, line);
+    return line;
+  }
+  std::cerr << prompt << std::flush;
+  termios old{};
+  const bool quiet = ::tcgetattr(STDIN_FILENO, &old) == 0;
+  if (quiet) {
+    termios silent = old;
+    silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &silent);
+  }
+  std::getline(std::cin, line);
+  if (quiet) ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  std::cerr << "\n";
+  return line;
+}
+
+/// `bookspace users [--help]`: the commands of one group ("users create-admin"…), or empty.
+std::string group_usage(std::string const& group, std::vector<ModuleDescriptor> const& modules) {
+  std::string text;
+  for (auto const& m : modules) {
+    for (auto const& c : m.commands) {
+      if (c.name.starts_with(group + " "))
+        text += "  bookspace " + std::string(c.name) + "   " + std::string(c.usage) + "\n";
+    }
+  }
+  if (text.empty()) return text;
+  return "Commands of `bookspace " + group + "`:\n" + text + "\nRun `bookspace " + group +
+         " <command> --help` for the options of one.\n";
 }
 
 struct Options {
@@ -212,8 +251,10 @@ int run_module_command(ModuleCommand const& command, int argc, char** argv, char
     auto plan = core::plan_migrations(all_migration_sets(modules), db.dialect());
     db.run_blocking([&](soci::session& sql) { core::apply_migrations(sql, db.dialect(), plan, clock, log); });
     core::EventLog events(db, clock, ids, log, {});
-    CommandContext ctx{*config,  db,        events, clock, ids, log, config->str("data_dir"),
-                       std::cin, std::cout, rest};
+    CommandContext ctx{*config,  db,        events,    clock, ids, log, config->str("data_dir"),
+                       std::cin, std::cout, std::cerr, rest};
+    ctx.terminal = ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO);
+    ctx.read_secret = &read_secret;
     std::unique_ptr<Application> assembled;
     if (command.needs_modules) {
       assembled = std::make_unique<Application>(*config, modules, log);
@@ -241,6 +282,10 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
     return 0;
   }
   if (command == "version" || command == "--version") {
+    if (argc >= 3 && (std::string_view(argv[2]) == "--help" || std::string_view(argv[2]) == "-h")) {
+      std::cout << "Usage: bookspace version\n  prints the version of this binary\n";
+      return 0;
+    }
     std::cout << "bookspace " << BOOKSPACE_VERSION << "\n";
     return 0;
   }
@@ -255,6 +300,21 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
     }
   }
   if (!known) {
+    // A group of module commands without one of them: `bookspace users --help` lists them.
+    if (auto group = group_usage(command, modules); !group.empty()) {
+      const bool help =
+          argc >= 3 && (std::string_view(argv[2]) == "--help" || std::string_view(argv[2]) == "-h");
+      if (help) {
+        std::cout << group;
+        return 0;
+      }
+      std::cerr << "bookspace " << command << ": "
+                << (argc >= 3 ? "unknown command '" + std::string(argv[2]) + "'"
+                              : std::string("which command?"))
+                << "\n\n"
+                << group;
+      return 2;
+    }
     std::cerr << "bookspace: unknown command '" << command << "'\n\n" << usage_text(modules);
     return 2;
   }

@@ -5,6 +5,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <span>
@@ -97,7 +98,13 @@ struct CommandContext {
   std::string data_dir;
   std::istream& in;
   std::ostream& out;
+  std::ostream& err;              ///< errors and progress (stderr), never mixed into `out`
   std::vector<std::string> args;  ///< what follows the command name, common flags removed
+  /// Standard input and error are a terminal: a person is there (prompts, progress).
+  bool terminal = false;
+  /// Asks for a secret: on a terminal, `prompt` on stderr and the answer read without echo;
+  /// otherwise one line of `in`.
+  std::function<std::string(std::string_view prompt)> read_secret;
   /// For a command with `needs_modules`: what the enabled modules provide (they are created, not
   /// started); null otherwise.
   ServiceRegistry const* services = nullptr;

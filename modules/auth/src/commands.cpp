@@ -35,23 +35,32 @@ std::optional<std::string> email_arg(std::vector<std::string> const& args) {
 
 int create_admin(app::CommandContext& ctx) {
   auto given = email_arg(ctx.args);
-  if (!given) {
-    ctx.out << "usage: bookspace users create-admin --email EMAIL  (password on stdin, or generated)\n";
+  if (!given || given->empty()) {
+    ctx.err << "usage: bookspace users create-admin --email EMAIL\n"
+               "  the password is asked for twice on a terminal, read from stdin otherwise; empty: one is\n"
+               "  generated and printed\n";
     return 2;
   }
   std::string email;
   try {
     email = normalize_email(*given);
   } catch (core::ApiError const&) {
-    ctx.out << "users create-admin: --email must be an email address\n";
+    ctx.err << "bookspace users create-admin: --email must be an email address\n";
     return 2;
   }
   std::string password;
-  std::getline(ctx.in, password);
+  if (ctx.read_secret)
+    password = ctx.read_secret("Password for " + email + " (empty: generate one): ");
+  else
+    std::getline(ctx.in, password);
+  if (ctx.terminal && ctx.read_secret && !password.empty() && ctx.read_secret("Again: ") != password) {
+    ctx.err << "bookspace users create-admin: the passwords differ; nothing was created\n";
+    return 2;
+  }
   const bool generated = password.empty();
   if (generated) password = KeyRing::new_seed().substr(0, 24);
   if (auto problem = password_problem(password)) {
-    ctx.out << "users create-admin: password " << *problem << "\n";
+    ctx.err << "bookspace users create-admin: the password " << *problem << "\n";
     return 2;
   }
   const long long now = ctx.clock.now_ms();
@@ -69,7 +78,7 @@ int create_admin(app::CommandContext& ctx) {
                             [&](core::Tx& tx) { add_account(tx, ctx.events, account); });
     });
   } catch (core::ApiError const& e) {
-    ctx.out << "users create-admin: " << e.error().detail << "\n";
+    ctx.err << "bookspace users create-admin: " << e.error().detail << "\n";
     return 1;
   }
   ctx.out << "created admin " << account.email << " (" << account.id << ")\n";

@@ -213,7 +213,7 @@ void declare_config(app::ConfigSchema& s) {
 int list_types(app::CommandContext& ctx) {
   auto const* queue = ctx.services ? ctx.services->find<Queue>() : nullptr;
   if (!queue) {
-    ctx.out << "the jobs module is not enabled\n";
+    ctx.err << "bookspace jobs types: the jobs module is not enabled\n";
     return 1;
   }
   auto types = queue->types();

@@ -95,11 +95,20 @@ class SearchModule final : public app::Module {
 int reindex_command(app::CommandContext& ctx) {
   auto* service = ctx.services ? ctx.services->find<Service>() : nullptr;
   if (!service) {
-    ctx.out << "the search module is not enabled\n";
+    ctx.err << "bookspace search reindex: the search module is not enabled\n";
     return 1;
   }
-  const auto r =
-      ctx.db.run_blocking([&](soci::session& sql) { return service->reindex(sql, [] { return false; }); });
+  // On a terminal, the counts so far on one line that rewrites itself.
+  auto progress = [&](ReindexResult const& r) {
+    ctx.err << "\rreindexing: " << r.documents << " documents, " << r.files << " files" << std::flush;
+  };
+  if (ctx.terminal) progress({});
+  const auto r = ctx.db.run_blocking([&](soci::session& sql) {
+    return service->reindex(
+        sql, [] { return false; },
+        ctx.terminal ? std::function<void(ReindexResult const&)>(progress) : nullptr);
+  });
+  if (ctx.terminal) ctx.err << "\n";
   ctx.out << "reindexed " << r.documents << " documents and " << r.files << " files; asked for "
           << r.texts_requested << " texts again; removed " << r.removed << " stale entries\n";
   return 0;

@@ -77,7 +77,8 @@ void Service::follow(core::Tx& tx, core::Event const& e) {
   }
 }
 
-ReindexResult Service::reindex(soci::session& sql, std::function<bool()> const& stop) {
+ReindexResult Service::reindex(soci::session& sql, std::function<bool()> const& stop,
+                               std::function<void(ReindexResult const&)> const& progress) {
   ReindexResult result;
   const long long started = deps_.clock.now_ms();
   const std::string key = "reindex-" + std::to_string(started);
@@ -103,6 +104,7 @@ ReindexResult Service::reindex(soci::session& sql, std::function<bool()> const& 
         }
       });
       after = ids.back();
+      if (progress) progress(result);
     }
   }
   if (deps_.files) {
@@ -121,6 +123,7 @@ ReindexResult Service::reindex(soci::session& sql, std::function<bool()> const& 
         }
       });
       after = page.back().id;
+      if (progress) progress(result);
     }
   }
   if (stop()) return result;  // nothing removed: a partial pass proves nothing stale

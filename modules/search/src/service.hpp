@@ -64,7 +64,9 @@ class Service {
   /// two never interleave), files without text asked for it again (with jobs), then whatever
   /// neither the rebuild nor the consumer wrote since it began removed. Blocking, on `sql`;
   /// `stop` is asked between batches.
-  ReindexResult reindex(soci::session& sql, std::function<bool()> const& stop);
+  /// `progress`, when set, hears the counts after every batch.
+  ReindexResult reindex(soci::session& sql, std::function<bool()> const& stop,
+                        std::function<void(ReindexResult const&)> const& progress = {});
 
  private:
   ServiceDeps deps_;
