@@ -251,7 +251,7 @@ void Application::assemble() {
                       });
   register_ops_routes({p.router, *p.db, *p.events, *p.cpu, p.metrics, p.log, p.plan, p.migrations_current,
                        [&p] { return p.shutting_down || (p.server && p.server->draining()); }, p.modules,
-                       p.started_at});
+                       p.started_at, cfg.str("server.metrics_token")});
   create_modules(p);
   p.assembled = true;
 }

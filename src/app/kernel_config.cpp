@@ -165,6 +165,13 @@ void declare_kernel_config(ConfigSchema& s) {
 
   s.add({"migrations.auto", ConfigType::boolean, true, "serve applies pending migrations at start."});
 
+  ConfigKey metrics_token{
+      "server.metrics_token", ConfigType::string, "",
+      "When set, GET /metrics needs `Authorization: Bearer <token>` (Prometheus' "
+      "authorization.credentials); empty: /metrics is open (keep it private at the proxy)."};
+  metrics_token.redact = [](std::string const&) { return std::string("***"); };
+  s.add(std::move(metrics_token));
+
   ConfigKey service_key{"cluster.service_key", ConfigType::string, "",
                         "Shared secret (at least 32 characters) with which the processes of a split "
                         "deployment call each other's internal routes (a module's stand-in reaching the "

@@ -12,6 +12,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <dirent.h>
+#include <sodium.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -61,12 +63,30 @@ void register_process_metrics(std::shared_ptr<OpsContext> const& p) {
   });
   m.collector("process_open_fds", "Open file descriptors.", "gauge",
               [](std::string& out) { core::append_sample(out, "process_open_fds", "", open_fds()); });
-  m.collector("process_uptime_seconds", "Seconds since start.", "gauge",
-              [started = p->started_at](std::string& out) {
-                core::append_sample(
-                    out, "process_uptime_seconds", "",
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  // Prometheus' standard process metrics beside ours: start time, CPU, the descriptor limit.
+  const double started_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - p->started_at).count();
+  m.collector("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.",
+              "gauge", [started_s](std::string& out) {
+                core::append_sample(out, "process_start_time_seconds", "", started_s);
               });
+  m.collector("process_cpu_seconds_total", "User and system CPU time spent, in seconds.", "counter",
+              [](std::string& out) {
+                rusage usage{};
+                ::getrusage(RUSAGE_SELF, &usage);
+                const double s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                                 static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+                core::append_sample(out, "process_cpu_seconds_total", "", s);
+              });
+  m.collector("process_max_fds", "The limit of open file descriptors.", "gauge", [](std::string& out) {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+    core::append_sample(out, "process_max_fds", "", static_cast<double>(limit.rlim_cur));
+  });
+  m.collector("bookspace_build_info", "The running build (always 1).", "gauge", [](std::string& out) {
+    core::append_sample(out, "bookspace_build_info", "version=\"" BOOKSPACE_VERSION "\"", 1);
+  });
   auto pool = [&m](std::string const& label, core::WorkerPool* pool) {
     m.collector(
         "bookspace_pool_threads", "Worker threads per pool.", "gauge", [label, pool](std::string& out) {
@@ -175,7 +195,19 @@ void register_ops_routes(OpsContext context) {
 
   r.add(
       Method::get, "/metrics",
-      [p](Request&) -> core::Awaitable<Response> {
+      [p](Request& req) -> core::Awaitable<Response> {
+        // server.metrics_token set: only a scraper that presents it (compared in constant time).
+        if (!p->metrics_token.empty()) {
+          const std::string expected = "Bearer " + p->metrics_token;
+          const auto given = req.header("Authorization").value_or("");
+          if (given.size() != expected.size() ||
+              sodium_memcmp(given.data(), expected.data(), given.size()) != 0) {
+            auto res = http::problem(core::ErrorCode::unauthorized, "/metrics needs server.metrics_token.",
+                                     req.ctx.request_id);
+            res.headers.add("WWW-Authenticate", "Bearer");
+            co_return res;
+          }
+        }
         std::string text = p->metrics.render();
         try {
           auto statuses = co_await p->db.run([&p](soci::session& sql) { return p->events.status(sql); });
@@ -185,10 +217,13 @@ void register_ops_routes(OpsContext context) {
         }
         co_return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
       },
-      with_doc(op("Prometheus metrics.", "ops",
-                  {{"200",
-                    {{"description", "Prometheus text exposition format."},
-                     {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}}})));
+      with_doc(
+          op("Prometheus metrics (with server.metrics_token set: `Authorization: Bearer <token>`, else 401).",
+             "ops",
+             {{"200",
+               {{"description", "Prometheus text exposition format."},
+                {"content", {{"text/plain", {{"schema", {{"type", "string"}}}}}}}}},
+              {"401", {{"$ref", "#/components/responses/Problem"}}}})));
 
   r.add(
       Method::get, "/openapi.json",

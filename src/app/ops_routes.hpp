@@ -31,6 +31,7 @@ struct OpsContext {
   std::function<bool()> draining;                       ///< readiness: shutting down or the server draining
   std::vector<std::unique_ptr<Module>> const& modules;  ///< their OpenAPI schemas
   std::chrono::steady_clock::time_point started_at;
+  std::string metrics_token;  ///< server.metrics_token: empty, /metrics is open
 };
 
 /// /healthz, /readyz, /metrics, /openapi.json, /docs — the kernel's own endpoints — and the

@@ -85,12 +85,35 @@ std::string Metrics::render() const {
   out.reserve(16 * 1024);
   std::lock_guard lock(mutex_);
   for (auto const& [name, f] : families_) {
-    out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " " + f.type + "\n";
+    // One namespace for every family but the standard process_* ones (Prometheus' own names).
+    const bool prefixed = !name.starts_with("bookspace_") && !name.starts_with("process_");
+    const std::string shown = prefixed ? "bookspace_" + name : name;
+    out += "# HELP " + shown + " " + f.help + "\n# TYPE " + shown + " " + f.type + "\n";
     for (auto const& [labels, c] : f.counters) {
-      append_sample(out, name, labels, static_cast<double>(c->value()));
+      append_sample(out, shown, labels, static_cast<double>(c->value()));
     }
-    for (auto const& [labels, h] : f.histograms) h->render(out, name, labels);
-    for (auto const& fn : f.collectors) fn(out);
+    for (auto const& [labels, h] : f.histograms) h->render(out, shown, labels);
+    for (auto const& fn : f.collectors) {
+      if (!prefixed) {
+        fn(out);
+        continue;
+      }
+      // A collector writes its samples under the family's own name: each line gets the prefix.
+      std::string part;
+      fn(part);
+      for (std::size_t at = 0; at < part.size();) {
+        const auto end = part.find('\n', at);
+        const auto line =
+            std::string_view(part).substr(at, end == std::string::npos ? std::string::npos : end - at);
+        if (!line.empty()) {
+          out += "bookspace_";
+          out += line;
+          out += '\n';
+        }
+        if (end == std::string::npos) break;
+        at = end + 1;
+      }
+    }
   }
   return out;
 }

@@ -21,8 +21,8 @@ namespace {
 
 double metric(HttpClient& c, std::string const& name) {
   auto body = c.get("/metrics").body;
-  auto at = body.find("\n" + name + " ");
-  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 2));
+  auto at = body.find("\nbookspace_" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + name.size() + 12));
 }
 
 }  // namespace

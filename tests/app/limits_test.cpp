@@ -27,16 +27,16 @@ namespace {
 /// would need a connection of its own).
 double metric(TestApp& app, std::string const& name) {
   const std::string text = app.app().parts().metrics.render();
-  const auto at = text.find("\n" + name + " ");
+  const auto at = text.find("\nbookspace_" + name + " ");
   REQUIRE(at != std::string::npos);
-  return std::stod(text.substr(at + name.size() + 2));
+  return std::stod(text.substr(at + name.size() + 12));
 }
 
 double labelled_metric(TestApp& app, std::string const& series) {
   const std::string text = app.app().parts().metrics.render();
-  const auto at = text.find("\n" + series + " ");
+  const auto at = text.find("\nbookspace_" + series + " ");
   if (at == std::string::npos) return 0;
-  return std::stod(text.substr(at + series.size() + 2));
+  return std::stod(text.substr(at + series.size() + 12));
 }
 
 std::string post_head(std::string const& path, std::size_t length, std::string const& token = "") {

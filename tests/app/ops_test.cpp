@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 using namespace bookspace;
 using testing::TestApp;
 
@@ -41,16 +43,41 @@ TEST_CASE("metrics: per-route counters and latency, pools, process, event lag") 
     INFO(s);
     CHECK(m.body.find(s) != std::string::npos);
   };
-  has("http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1");
-  has("http_requests_total{route=\"/api/v1/probe/notes/{id}\",method=\"GET\",status=\"404\"} 1");
-  has("http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1");
-  has("http_request_duration_seconds_bucket{route=\"/healthz\",method=\"GET\",status=\"200\",le=\"+Inf\"} 1");
-  has("http_in_flight_requests 1");  // this very request
-  has("bookspace_pool_threads{pool=\"db\"} 3");
-  has("process_resident_memory_bytes ");
-  has("process_open_fds ");
-  has("process_uptime_seconds ");
-  has("bookspace_event_consumer_lag{consumer=\"probe_sink.notes\"}");
+  has("\nbookspace_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 1");
+  has("\nbookspace_http_requests_total{route=\"/api/v1/probe/notes/{id}\",method=\"GET\",status=\"404\"} 1");
+  has("\nbookspace_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1");
+  has("\nbookspace_http_request_duration_seconds_bucket{route=\"/"
+      "healthz\",method=\"GET\",status=\"200\",le=\"+"
+      "Inf\"} 1");
+  has("\nbookspace_http_in_flight_requests 1");  // this very request
+  has("\nbookspace_pool_threads{pool=\"db\"} 3");
+  has("\nbookspace_build_info{version=\"" BOOKSPACE_VERSION "\"} 1");
+  for (auto const* standard : {"process_resident_memory_bytes ", "process_open_fds ", "process_max_fds ",
+                               "process_start_time_seconds ", "process_cpu_seconds_total "})
+    has(std::string("\n") + standard);
+  has("\nbookspace_event_consumer_lag{consumer=\"probe_sink.notes\"}");
+  // One namespace: every family is bookspace_* or a standard process_* one, each declared once.
+  std::set<std::string> families;
+  for (std::size_t at = m.body.find("# TYPE "); at != std::string::npos;
+       at = m.body.find("# TYPE ", at + 1)) {
+    const auto start = at + 7;
+    const std::string family = m.body.substr(start, m.body.find(' ', start) - start);
+    CAPTURE(family);
+    CHECK((family.starts_with("bookspace_") || family.starts_with("process_")));
+    CHECK(families.insert(family).second);
+  }
+}
+
+TEST_CASE("metrics: server.metrics_token keeps /metrics to the scraper that presents it") {
+  TestApp app([](app::Config& c) { c.set("server.metrics_token", "scrape-me-please-0123456789"); });
+  auto c = app.client();
+  auto anonymous = c.get("/metrics");
+  CHECK(anonymous.status == 401);
+  CHECK(anonymous.header("WWW-Authenticate") == "Bearer");
+  CHECK(c.request("GET", "/metrics", "", {{"Authorization", "Bearer wrong"}}).status == 401);
+  auto scraped = c.request("GET", "/metrics", "", {{"Authorization", "Bearer scrape-me-please-0123456789"}});
+  CHECK(scraped.status == 200);
+  CHECK(scraped.body.find("bookspace_build_info") != std::string::npos);
 }
 
 TEST_CASE("openapi describes the enabled modules' routes and the kernel's") {

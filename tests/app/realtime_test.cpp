@@ -70,9 +70,9 @@ std::optional<json::value> next_event(WsClient& ws, std::string const& name,
 
 std::uint64_t metric(HttpClient& c, std::string const& series) {
   const auto body = c.get("/metrics").body;
-  const auto at = body.find("\n" + series + " ");
+  const auto at = body.find("\nbookspace_" + series + " ");
   if (at == std::string::npos) return 0;
-  return std::stoull(body.substr(at + series.size() + 2));
+  return std::stoull(body.substr(at + series.size() + 12));
 }
 
 }  // namespace

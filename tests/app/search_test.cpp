@@ -332,12 +332,12 @@ TEST_CASE("search: metrics — query latency, entries, bytes on disk, the consum
   REQUIRE(eventually([&] { return found(c, ann, "metric", id); }));
   auto value = [&](std::string const& series) {
     const auto body = c.get("/metrics").body;
-    const auto at = body.find("\n" + series + " ");
-    return at == std::string::npos ? -1.0 : std::stod(body.substr(at + series.size() + 2));
+    const auto at = body.find("\nbookspace_" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(body.substr(at + series.size() + 12));
   };
   CHECK(value("search_query_seconds_count") >= 1);
   CHECK(value("search_index_bytes") > 0);  // measured at start: the tables exist
-  CHECK(value("bookspace_event_consumer_lag{consumer=\"search.index\"}") >= 0);
+  CHECK(value("event_consumer_lag{consumer=\"search.index\"}") >= 0);
   CHECK(value("search_entries") >= 0);  // counted every 30 s (0 until then)
 }
 

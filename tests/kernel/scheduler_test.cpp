@@ -32,8 +32,8 @@ struct Rig {
   }
   bool metric_at_least(std::string const& series, double n) const {
     const std::string text = metrics.render();
-    const auto at = text.find("\n" + series + " ");
-    return at != std::string::npos && std::stod(text.substr(at + series.size() + 2)) >= n;
+    const auto at = text.find("\nbookspace_" + series + " ");
+    return at != std::string::npos && std::stod(text.substr(at + series.size() + 12)) >= n;
   }
 };
 }  // namespace

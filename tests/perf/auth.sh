@@ -71,7 +71,7 @@ for clients in 1 8; do
   echo "| $clients | $(rps_of <<<"$out") | $(p99_of <<<"$out") | $(non2xx_of <<<"$out") |"
 done
 # The server's own measure of one Argon2id verification (histogram sum / count).
-hash_ms=$(curl -sf "$base/metrics" | awk '/^auth_password_verify_seconds_sum/ {s=$2} /^auth_password_verify_seconds_count/ {c=$2}
+hash_ms=$(curl -sf "$base/metrics" | awk '/^bookspace_auth_password_verify_seconds_sum/ {s=$2} /^bookspace_auth_password_verify_seconds_count/ {c=$2}
   END { printf "%.1f", 1000 * s / c }')
 limit=$(awk -v h="$hash_ms" -v c="$cores" 'BEGIN { printf "%.0f", c * 1000 / h }')
 echo "hashing limit = $cores cores / $hash_ms ms per Argon2id verification = $limit logins/s"

@@ -91,4 +91,4 @@ row list "GET /api/v1/documents?limit=20" healthz "≥ 0.2"
 row me "GET /api/v1/users/me" healthz "≥ 0.5"
 echo
 echo "wrk -t1 -c$conns -d${duration}s on core 1; servers on core 0 (BookSpace --io-threads 1, its pools share the core);" \
-  "log lines written: $(wc -l < "$work/bookspace.log"), dropped: $(curl -sf "$base/metrics" | awk '/^log_dropped_lines_total/ {print $2}')"
+  "log lines written: $(wc -l < "$work/bookspace.log"), dropped: $(curl -sf "$base/metrics" | awk '/^bookspace_log_dropped_lines_total/ {print $2}')"

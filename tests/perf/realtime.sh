@@ -56,7 +56,7 @@ for _ in $(seq 600); do grep -q '^ready' "$work/idle.out" 2>/dev/null && break; 
 grep -q '^ready' "$work/idle.out" || { echo "perf: the idle connections did not open" >&2; exit 1; }
 sleep 3
 after=$(rss_kib "$server")
-open=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '/^realtime_connections / {print $2}')
+open=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '/^bookspace_websocket_open_connections / {print $2}')
 exec 9>&-
 wait $loader
 echo "server RSS: $before KiB idle → $after KiB with $open realtime connections open:" \

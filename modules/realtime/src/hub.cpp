@@ -51,10 +51,6 @@ Hub::Hub(core::Metrics& metrics, std::size_t max_subscriptions)
                                "or it was closing.")),
       fanout_(metrics.histogram("realtime_fanout_seconds",
                                 "From an event's commit to its messages queued to every subscriber.")) {
-  metrics.collector("realtime_connections", "Open realtime connections.", "gauge", [this](std::string& out) {
-    std::lock_guard lock(mutex_);
-    core::append_sample(out, "realtime_connections", "", static_cast<double>(clients_.size()));
-  });
   metrics.collector(
       "realtime_subscriptions", "Realtime subscriptions held.", "gauge", [this](std::string& out) {
         std::lock_guard lock(mutex_);
