@@ -162,6 +162,12 @@ void declare_kernel_config(ConfigSchema& s) {
   };
   s.add(std::move(from));
   s.add({"mail.spool_dir", ConfigType::string, "", "Where mail goes without SMTP; empty: <data_dir>/mail."});
+  s.add({"mail.smtp_ca_file", ConfigType::string, "",
+         "PEM file of the CA(s) that signed the SMTP server's certificate (a private CA); empty: the "
+         "system's."});
+  s.add({"mail.smtp_tls_verify", ConfigType::boolean, true,
+         "Verify the SMTP server's certificate and name (STARTTLS and smtps://). Turn off only for a test "
+         "server."});
 
   s.add({"migrations.auto", ConfigType::boolean, true, "serve applies pending migrations at start."});
 
@@ -192,6 +198,8 @@ core::MailerOptions mailer_options(Config const& config) {
   o.smtp_password = config.str("mail.smtp_password");
   o.from = config.str("mail.from");
   o.spool_dir = config.str("mail.spool_dir");
+  o.ca_file = config.str("mail.smtp_ca_file");
+  o.tls_verify = config.boolean("mail.smtp_tls_verify");
   if (o.spool_dir.empty()) o.spool_dir = config.str("data_dir") + "/mail";
   return o;
 }

@@ -76,7 +76,9 @@ Mailer::Mailer(MailerOptions options, Logger& log, Metrics& metrics)
     : options_(std::move(options)),
       log_(log),
       delivered_(metrics.counter("mail_delivered_total", "Mail handed to SMTP or written to the spool.")),
-      failed_(metrics.counter("mail_failed_total", "Mail given up on (SMTP errors, full queue, shutdown).")) {
+      failed_(metrics.counter("mail_failed_total", "Mail given up on (SMTP errors, full queue, shutdown).")),
+      retried_(metrics.counter("mail_retried_total",
+                               "Deliveries that failed and are retried later by the jobs queue.")) {
   static std::once_flag curl_once;
   std::call_once(curl_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   thread_ = std::thread([this] { run(); });
@@ -100,6 +102,23 @@ bool Mailer::send(MailMessage message) {
   failed_.inc();
   log_.error("mail dropped: the queue is full", {{"to", message.to}, {"subject", message.subject}});
   return false;
+}
+
+bool Mailer::deliver_now(MailMessage message, bool last_attempt, std::string& error) {
+  message.to = one_line(std::move(message.to));
+  message.subject = one_line(std::move(message.subject));
+  const std::string rfc822 = format(message);
+  const bool ok = options_.smtp_url.empty() ? spool(rfc822, message) : send_smtp(rfc822, message, &error);
+  if (ok) {
+    delivered_.inc();
+  } else if (last_attempt) {
+    failed_.inc();
+    log_.error("mail not delivered", {{"to", message.to}, {"subject", message.subject}, {"error", error}});
+  } else {
+    retried_.inc();
+  }
+  if (!ok && error.empty()) error = "not spooled";
+  return ok;
 }
 
 void Mailer::flush() {
@@ -207,7 +226,7 @@ bool Mailer::spool(std::string const& rfc822, MailMessage const& m) {
   return true;
 }
 
-bool Mailer::send_smtp(std::string const& rfc822, MailMessage const& m) {
+bool Mailer::send_smtp(std::string const& rfc822, MailMessage const& m, std::string* error_out) {
   CURL* curl = curl_easy_init();
   if (!curl) return false;
   const std::string from = "<" + mail_address(options_.from) + ">";
@@ -221,6 +240,13 @@ bool Mailer::send_smtp(std::string const& rfc822, MailMessage const& m) {
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
   if (options_.smtp_url.starts_with("smtp://"))
     curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_TRY));
+  // A server with a private CA: its bundle (mail.smtp_ca_file). Not verifying at all is a choice
+  // the operator makes explicitly (mail.smtp_tls_verify false), never a fallback.
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+  if (!options_.tls_verify) {
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
   if (!options_.smtp_username.empty()) {
     curl_easy_setopt(curl, CURLOPT_USERNAME, options_.smtp_username.c_str());
     curl_easy_setopt(curl, CURLOPT_PASSWORD, options_.smtp_password.c_str());
@@ -238,8 +264,9 @@ bool Mailer::send_smtp(std::string const& rfc822, MailMessage const& m) {
     log_.info("mail sent", {{"to", m.to}, {"subject", m.subject}});
     return true;
   }
-  log_.warn("SMTP attempt failed",
-            {{"to", m.to}, {"error", error[0] != '\0' ? error : curl_easy_strerror(rc)}});
+  const std::string why = error[0] != '\0' ? error : curl_easy_strerror(rc);
+  log_.warn("SMTP attempt failed", {{"to", m.to}, {"error", why}});
+  if (error_out) *error_out = why;
   return false;
 }
 

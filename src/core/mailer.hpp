@@ -30,6 +30,8 @@ struct MailerOptions {
   std::size_t max_queue = 1000;
   int timeout_ms = 30000;  ///< per SMTP attempt
   int attempts = 3;        ///< SMTP attempts per message, 2 s then 10 s apart
+  std::string ca_file;     ///< PEM CA bundle for the server's certificate; empty: the system's
+  bool tls_verify = true;  ///< verify the server's certificate and name (STARTTLS and smtps)
 };
 
 /// Delivers mail on its own thread, so no caller blocks on SMTP. With an SMTP URL, libcurl sends
@@ -47,6 +49,10 @@ class Mailer {
   bool send(MailMessage message);
   /// Blocks until everything queued so far was delivered or given up on (tests, commands).
   void flush();
+  /// Blocking, one attempt, for a caller that retries durably (a job): true when the server
+  /// (or the spool) took the message; false with `error` set otherwise. Counted either way;
+  /// `last_attempt` false: a failure is a retry (bookspace_mail_retried_total), true: given up.
+  bool deliver_now(MailMessage message, bool last_attempt, std::string& error);
   /// Lets the queue drain for up to `grace`, then stops after the message being delivered; what
   /// is still queued is dropped and logged.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(0));
@@ -57,13 +63,14 @@ class Mailer {
   void run();
   bool deliver(MailMessage const& m);
   bool spool(std::string const& rfc822, MailMessage const& m);
-  bool send_smtp(std::string const& rfc822, MailMessage const& m);
+  bool send_smtp(std::string const& rfc822, MailMessage const& m, std::string* error = nullptr);
   std::string format(MailMessage const& m) const;
 
   MailerOptions options_;
   Logger& log_;
   Counter& delivered_;
   Counter& failed_;
+  Counter& retried_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<MailMessage> queue_;

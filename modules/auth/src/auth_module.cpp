@@ -18,6 +18,7 @@
 
 #include <bookspace/auth/auth.hpp>
 #include <bookspace/auth/events.hpp>
+#include <bookspace/jobs/jobs.hpp>
 #include <bookspace/users/events.hpp>
 
 #include <bookspace/migrations/auth.hpp>
@@ -94,7 +95,7 @@ class AuthModule final : public app::Module {
                        settings_.tokens, ctx.clock),
         refresh_limit_(ctx.rate_limiter, ctx.config.integer("auth.refresh_per_session_per_minute")),
         service_({ctx.db, ctx.events, ctx.cpu, ctx.clock, ctx.ids, ctx.log, ctx.metrics, ctx.mailer,
-                  authenticator_, refresh_limit_},
+                  authenticator_, refresh_limit_, ctx.services.find<jobs::Queue>()},
                  ring_, settings_),
         login_throttle_(
             ctx.rate_limiter,
@@ -104,6 +105,23 @@ class AuthModule final : public app::Module {
         routes_{service_, propagation_, login_throttle_, ctx.rate_limiter, route_limits(ctx.config)} {
     ctx.services.provide<http::Authenticator>(authenticator_);
     ctx.services.provide<Accounts>(accounts_);
+    if (auto* queue = ctx.services.find<jobs::Queue>()) {
+      jobs::TypeOptions options;
+      options.max_attempts = reset_mail_attempts;
+      options.timeout = std::chrono::minutes(2);
+      options.summary =
+          "mails a password reset (payload {account_id}); retried until the mail server takes it";
+      queue->register_handler(
+          std::string(reset_mail_job),
+          [this](jobs::JobContext& job) -> boost::json::value {
+            auto const* id = job.payload().if_contains("account_id");
+            if (!id || !id->is_string()) throw std::invalid_argument("payload: account_id missing");
+            const bool sent = service_.send_reset_mail(job.sql(), std::string(id->as_string()),
+                                                       job.attempt() >= reset_mail_attempts);
+            return boost::json::object{{"sent", sent}};
+          },
+          options);
+    }
   }
 
   void register_routes(http::Router& router) override { add_routes(router, routes_); }
@@ -157,7 +175,7 @@ app::ModuleDescriptor auth_module() {
           },
           {{"users create-admin", "--email E: create an admin account (password from stdin, or generated)",
             &create_admin}},
-          {},
+          {"jobs"},  // with it, reset mails are durable jobs
           &auth_stand_in,
           "auth.jwks_url"};
 }

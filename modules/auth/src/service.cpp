@@ -9,6 +9,8 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/mailer.hpp"
+
+#include <bookspace/jobs/jobs.hpp>
 #include "core/metrics.hpp"
 #include "core/worker_pool.hpp"
 
@@ -228,6 +230,15 @@ void AuthService::request_password_reset(std::string email) {
     core::run_transaction(sql, deps_.db.dialect(), [&](core::Tx& tx) {
       auto account = find_account_by_email(tx.sql, email);
       if (!account || account->disabled) return;
+      if (deps_.queue) {  // durable: the job makes the token and mails it, retried until it is taken
+        deps_.queue->enqueue(tx, {std::string(reset_mail_job),
+                                  {{"account_id", account->id}},
+                                  "system",
+                                  std::nullopt,
+                                  std::nullopt,
+                                  std::nullopt});
+        return;
+      }
       std::string token = new_secret();
       replace_reset_token(tx.sql, account->id, core::sha256_hex(token), now, now + settings_.reset_ttl_ms);
       tx.on_commit(
@@ -239,6 +250,21 @@ void AuthService::request_password_reset(std::string email) {
     error.retry_after_s = 1;
     throw ApiError(std::move(error));
   }
+}
+
+bool AuthService::send_reset_mail(soci::session& sql, std::string const& account_id, bool last_attempt) {
+  auto account = find_account_by_id(sql, account_id);
+  if (!account || account->disabled) return false;
+  // A token of its own per attempt: one that never reached the user is replaced, not reused.
+  const std::string token = new_secret();
+  const long long now = deps_.clock.now_ms();
+  core::run_transaction(sql, deps_.db.dialect(), [&](core::Tx& tx) {
+    replace_reset_token(tx.sql, account->id, core::sha256_hex(token), now, now + settings_.reset_ttl_ms);
+  });
+  std::string error;
+  if (!deps_.mailer.deliver_now(reset_mail(settings_.reset_mail, account->email, token), last_attempt, error))
+    throw std::runtime_error("the reset mail was not delivered: " + error);
+  return true;
 }
 
 core::Awaitable<void> AuthService::confirm_password_reset(std::string token, std::string new_password) {

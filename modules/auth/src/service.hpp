@@ -27,7 +27,19 @@ class Tx;
 class WorkerPool;
 }  // namespace bookspace::core
 
+namespace bookspace::jobs {
+class Queue;
+}
+namespace soci {
+class session;
+}
+
 namespace bookspace::auth {
+
+/// The job that mails a password reset when the jobs module runs: retried with its backoff
+/// until the mail server takes the message, then dead-lettered (visible, redeliverable).
+inline constexpr std::string_view reset_mail_job = "auth.send_reset_mail";
+inline constexpr int reset_mail_attempts = 8;
 
 /// Told after a revocation commits, so that tokens stop working at once (TokenAuthenticator).
 class RevocationListener {
@@ -80,6 +92,7 @@ struct ServiceDeps {
   core::Mailer& mailer;
   RevocationListener& revocations;
   RefreshLimit& refresh_limit;
+  jobs::Queue* queue = nullptr;  ///< with the jobs module: reset mails are durable jobs
 };
 
 /// Errors are ApiError (decision 0005): invalid_credentials, email_taken, not_found…
@@ -101,6 +114,10 @@ class AuthService {
   /// The caller cannot tell the difference, by answer or by time. Throws ApiError(overloaded)
   /// when the database queue is full.
   void request_password_reset(std::string email);
+  /// The reset_mail_job's work (blocking, a job thread): a fresh token for the account, mailed.
+  /// Throws when the mail server did not take it (the job is retried); false when the account
+  /// is gone or disabled meanwhile.
+  bool send_reset_mail(soci::session& sql, std::string const& account_id, bool last_attempt);
   /// Redeems a reset token: the new password is stored and every session of the account is
   /// revoked. An unknown, used, superseded or expired token → 400 on field `token`.
   core::Awaitable<void> confirm_password_reset(std::string token, std::string new_password);
