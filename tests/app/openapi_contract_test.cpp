@@ -214,8 +214,9 @@ TEST_CASE("real jobs responses match their documented schemas exactly; the submi
   auto doc = c.get("/openapi.json").json().as_object();
   Contract contract{doc};
   auto types = doc.at("components").at("schemas").at("JobSubmission").at("properties").at("type").at("enum");
-  CHECK(json::serialize(types) ==
-        R"(["probe.admin","probe.cancelled_at_end","probe.fail","probe.noop","probe.record","probe.slow"])");
+  CHECK(
+      json::serialize(types) ==
+      R"(["auth.send_reset_mail","probe.admin","probe.cancelled_at_end","probe.fail","probe.noop","probe.record","probe.slow"])");
   auto expect = [&](char const* method, char const* path, HttpResponse const& r) {
     INFO(method << " " << path << " " << r.status);
     CHECK(r.status < 400);

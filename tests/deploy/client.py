@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import socket
+import ssl
 import struct
 import time
 import urllib.parse
@@ -12,6 +13,11 @@ import urllib.parse
 
 class Failure(Exception):
     pass
+
+
+def tls_context():
+    """For https:// and wss:// bases: the system's CAs, or BOOKSPACE_TEST_CA (a test's own CA)."""
+    return ssl.create_default_context(cafile=os.environ.get("BOOKSPACE_TEST_CA"))
 
 
 def check(condition, message):
@@ -25,7 +31,8 @@ class Api:
 
     def __init__(self, base):
         u = urllib.parse.urlsplit(base)
-        self.host, self.port = u.hostname, u.port or 80
+        self.tls = u.scheme == "https"
+        self.host, self.port = u.hostname, u.port or (443 if self.tls else 80)
         self.base = base
 
     def call(self, method, path, body=None, token=None, headers=None, raw=None):
@@ -38,7 +45,10 @@ class Api:
             h.setdefault("Content-Type", "application/json")
         if token:
             h["Authorization"] = "Bearer " + token
-        c = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        if self.tls:
+            c = http.client.HTTPSConnection(self.host, self.port, timeout=30, context=tls_context())
+        else:
+            c = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
             full = path if path.startswith(("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
                                             "/.well-known/", "/internal/")) else "/api/v1" + path
@@ -102,7 +112,10 @@ class Ws:
 
     def __init__(self, base, path="/api/v1/realtime", timeout=10.0):
         u = urllib.parse.urlsplit(base)
-        self.sock = socket.create_connection((u.hostname, u.port or 80), timeout=timeout)
+        tls = u.scheme in ("https", "wss")
+        self.sock = socket.create_connection((u.hostname, u.port or (443 if tls else 80)), timeout=timeout)
+        if tls:
+            self.sock = tls_context().wrap_socket(self.sock, server_hostname=u.hostname)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {u.hostname}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"

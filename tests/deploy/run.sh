@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Deployment tests (issue 14), loopback only, bounded time; run by ctest (make test):
+#   tests/deploy/run.sh tls BINARY      one process behind docker/nginx/tls.conf (HTTPS, a test CA)
 #   tests/deploy/run.sh single BINARY   one process, embedded (SQLite, local disk)
 #   tests/deploy/run.sh scale BINARY    three instances on PostgreSQL behind nginx with
 #                                       docker/nginx/scale.conf, round-robin
@@ -109,8 +110,41 @@ case $mode in
         "http://127.0.0.1:${ports[1]}" || { show_logs; exit 1; }
     fi
     ;;
+  tls)
+    # docker/nginx/tls.conf as it is, with a certificate of a test CA and loopback ports.
+    command -v nginx >/dev/null || { echo "deploy: nginx missing (docker/install-deps.sh test)" >&2; exit 1; }
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=BookSpace test CA" \
+      -keyout "$work/ca.key" -out "$work/ca.pem" >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$work/privkey.pem" \
+      -out "$work/server.csr" >/dev/null 2>&1
+    printf 'subjectAltName=IP:127.0.0.1\n' >"$work/san.ext"
+    openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+      -days 2 -extfile "$work/san.ext" -out "$work/fullchain.pem" >/dev/null 2>&1
+    BOOKSPACE_SERVER_TRUSTED_PROXIES=127.0.0.1/32 start single
+    https=$(free_port) plain=$(free_port)
+    sed -e "s|listen 80;|listen 127.0.0.1:$plain;|" -e "s|listen 443 ssl;|listen 127.0.0.1:$https ssl;|" \
+        -e "s|/etc/nginx/tls/|$work/|g" -e "s|server bookspace:8080;|server 127.0.0.1:$port;|" \
+        -e "s|include /etc/nginx/bookspace/proxy.conf;|include $root/docker/nginx/proxy.conf;|" \
+        -e "s|worker_processes auto;|worker_processes 1;|" -e "s|worker_connections 16384;|worker_connections 1024;|" \
+        "$root/docker/nginx/tls.conf" >"$work/nginx.conf"
+    user=()
+    [ "$(id -u)" != 0 ] || user=(-g "user root;")
+    nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx.log" "${user[@]}" \
+      -g "daemon off; pid $work/nginx.pid;" 2>>"$work/nginx.log" &
+    pids+=($!)
+    base="https://127.0.0.1:$https"
+    for _ in $(seq 100); do curl -sf --cacert "$work/ca.pem" "$base/healthz" >/dev/null && break; sleep 0.1; done
+    BOOKSPACE_TEST_CA="$work/ca.pem" python3 "$here/flow.py" "$base" || { show_logs; exit 1; }
+    redirect=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$plain/healthz")
+    [ "$redirect" = "308 https://127.0.0.1/healthz" ] || { echo "deploy tls: port 80 answered $redirect" >&2; exit 1; }
+    hsts=$(curl -s -D - -o /dev/null --cacert "$work/ca.pem" "$base/healthz" | grep -ci '^strict-transport-security')
+    [ "$hsts" = 1 ] || { echo "deploy tls: no Strict-Transport-Security" >&2; exit 1; }
+    metrics=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$work/ca.pem" "$base/metrics")
+    [ "$metrics" = 403 ] || { echo "deploy tls: /metrics from outside answered $metrics, not 403" >&2; exit 1; }
+    echo "deploy tls: the client flow over HTTPS through docker/nginx/tls.conf; 80 redirects; HSTS; /metrics private"
+    ;;
   *)
-    echo "usage: tests/deploy/run.sh single|scale|split BINARY" >&2
+    echo "usage: tests/deploy/run.sh single|scale|split|tls BINARY" >&2
     exit 2
     ;;
 esac

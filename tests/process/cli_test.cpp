@@ -128,6 +128,11 @@ TEST_CASE("`jobs types` lists what the enabled modules registered") {
   r = run_command({testing::jobsd_binary(), "jobs", "types", "--database", db.url(), "--data-dir", db.dir(),
                    "--disable-modules", "probe_jobs"});
   CHECK(r.exit_code == 0);
+  CHECK(r.output.find("probe.") == std::string::npos);
+  CHECK(r.output.find("auth.send_reset_mail\tadmins\tmax_attempts 8") != std::string::npos);  // auth's own
+  r = run_command({testing::jobsd_binary(), "jobs", "types", "--database", db.url(), "--data-dir", db.dir(),
+                   "--modules", "jobs"});
+  CHECK(r.exit_code == 0);
   CHECK(r.output.find("(no module registered a job type)") != std::string::npos);
   r = run_command({testing::jobsd_binary(), "jobs", "types", "--database", db.url(), "--data-dir", db.dir(),
                    "--disable-modules", "jobs,probe_jobs"});
