@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 using namespace bookspace;
 using testing::HttpClient;
 
@@ -102,4 +106,50 @@ TEST_CASE("users create-admin, then administration through the API") {
   login(c, "quinn@example.com", "correct horse battery", 401);
   CHECK(patch(quinn_id, R"({"disabled":false})").status == 200);
   login(c, "quinn@example.com", "correct horse battery");
+}
+
+TEST_CASE("a session revoked before a restart is refused from the very first connection after it") {
+  testing::TestDatabase db;
+  const std::uint16_t port = testing::free_port();
+  const std::vector<std::string> args = {"--database", db.url(),    "--data-dir",
+                                         db.dir(),     "--listen",  "127.0.0.1:" + std::to_string(port),
+                                         "--modules",  "auth,users"};
+  const std::map<std::string, std::string> env = {{"BOOKSPACE_SERVER_DRAIN_DELAY_MS", "0"}};
+  std::string token;
+  {
+    testing::ServerProcess server(testing::bookspace_binary(), args, env);
+    testing::HttpClient c(server.port());
+    auto reg = c.post_json("/api/v1/auth/register",
+                           {{"email", "r@example.com"}, {"password", "correct horse battery"}});
+    REQUIRE(reg.status == 201);
+    token = std::string(reg.json().at("access_token").as_string());
+    REQUIRE(c.request("POST", "/api/v1/auth/logout", "", {{"Authorization", "Bearer " + token}}).status ==
+            204);
+  }
+  // Every restart: a client connecting as early as the port takes connections, asking at once.
+  for (int restart = 0; restart < 8; ++restart) {
+    CAPTURE(restart);
+    std::atomic<bool> up{false};
+    std::string first;
+    std::thread early([&] {
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+      while (std::chrono::steady_clock::now() < give_up) {
+        try {
+          testing::RawConnection raw(port);
+          if (!raw.send("GET /api/v1/users/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                        "\r\n\r\n"))
+            continue;
+          first = raw.read_until("\r\n\r\n", std::chrono::seconds(20));
+          if (!first.empty()) return;
+        } catch (std::runtime_error const&) {
+        }
+        if (up) return;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    });
+    testing::ServerProcess server(testing::bookspace_binary(), args, env);
+    up = true;
+    early.join();
+    CHECK(first.starts_with("HTTP/1.1 401"));
+  }
 }
