@@ -5,21 +5,12 @@
 #   tests/browser/run.sh BINARY
 # Exit 77 (skipped) without Chromium or Node.js 18+ (docker/install-deps.sh test installs both).
 set -euo pipefail
-binary=$(readlink -f "${1:?usage: cors.sh BINARY}")
+binary=$(readlink -f "${1:?usage: run.sh BINARY}")
 here=$(cd "$(dirname "$0")" && pwd)
-version=25.19.0
-tools=${XDG_CACHE_HOME:-$HOME/.cache}/bookspace-tools/puppeteer-core-$version
 chromium=$(command -v chromium || true)
-if [ -z "$chromium" ] || ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "browser: skipped, Chromium or Node.js is missing (docker/install-deps.sh test)" >&2; exit 77
-fi
-if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
-  echo "browser: skipped, needs Node.js 18+ (have $(node --version))" >&2; exit 77
-fi
-if [ ! -d "$tools/node_modules/puppeteer-core" ]; then
-  mkdir -p "$tools"
-  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "puppeteer-core@$version" >&2
-fi
+[ -n "$chromium" ] || { echo "browser: skipped, Chromium is missing (docker/install-deps.sh test)" >&2; exit 77; }
+source "$here/../support/npm-tool.sh"
+npm_tool browser puppeteer-core 25.19.0
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 work=$(mktemp -d)

@@ -49,6 +49,13 @@ start() {  # name args... → $port
   [ -n "$port" ] || { echo "deploy: $name did not start" >&2; cat "$work/$name.log" >&2; exit 1; }
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+start_nginx() {  # nginx -c $work/nginx.conf in the foreground, its files in $work
+  local user=()
+  [ "$(id -u)" != 0 ] || user=(-g "user root;")
+  nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx.log" "${user[@]}" \
+    -g "daemon off; pid $work/nginx.pid;" 2>>"$work/nginx.log" &
+  pids+=($!)
+}
 show_logs() { for f in "$work"/*.log; do echo "--- $f" >&2; tail -20 "$f" >&2; done; }
 
 case $mode in
@@ -95,11 +102,7 @@ case $mode in
           -e "s|server bookspace-b:8080;|server 127.0.0.1:${ports[1]};|" \
           "$root/docker/nginx/split.conf" >"$work/nginx.conf"
     fi
-    user=()
-    [ "$(id -u)" != 0 ] || user=(-g "user root;")
-    nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx.log" "${user[@]}" \
-      -g "daemon off; pid $work/nginx.pid;" 2>>"$work/nginx.log" &
-    pids+=($!)
+    start_nginx
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$listen/healthz" >/dev/null && break; sleep 0.1; done
     python3 "$here/flow.py" "http://127.0.0.1:$listen" || { show_logs; exit 1; }
     if [ "$mode" = scale ]; then
@@ -127,11 +130,7 @@ case $mode in
         -e "s|include /etc/nginx/bookspace/proxy.conf;|include $root/docker/nginx/proxy.conf;|" \
         -e "s|worker_processes auto;|worker_processes 1;|" -e "s|worker_connections 16384;|worker_connections 1024;|" \
         "$root/docker/nginx/tls.conf" >"$work/nginx.conf"
-    user=()
-    [ "$(id -u)" != 0 ] || user=(-g "user root;")
-    nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx.log" "${user[@]}" \
-      -g "daemon off; pid $work/nginx.pid;" 2>>"$work/nginx.log" &
-    pids+=($!)
+    start_nginx
     base="https://127.0.0.1:$https"
     for _ in $(seq 100); do curl -sf --cacert "$work/ca.pem" "$base/healthz" >/dev/null && break; sleep 0.1; done
     BOOKSPACE_TEST_CA="$work/ca.pem" python3 "$here/flow.py" "$base" || { show_logs; exit 1; }

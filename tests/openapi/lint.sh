@@ -7,18 +7,8 @@
 set -euo pipefail
 binary=$(readlink -f "${1:?usage: lint.sh BINARY}")
 here=$(cd "$(dirname "$0")" && pwd)
-version=2.77.0
-tools=${XDG_CACHE_HOME:-$HOME/.cache}/bookspace-tools/redocly-$version
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "openapi lint: skipped, Node.js and npm are missing (docker/install-deps.sh test)" >&2; exit 77
-fi
-if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-  echo "openapi lint: skipped, Redocly CLI $version needs Node.js 20+ (have $(node --version))" >&2; exit 77
-fi
-if [ ! -x "$tools/node_modules/.bin/redocly" ]; then
-  mkdir -p "$tools"
-  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "@redocly/cli@$version" >&2
-fi
+source "$here/../support/npm-tool.sh"
+npm_tool "openapi lint" @redocly/cli 2.77.0 20
 
 work=$(mktemp -d)
 pids=()

@@ -9,18 +9,8 @@
 set -euo pipefail
 binary=$(readlink -f "${1:?usage: prism.sh BINARY}")
 here=$(cd "$(dirname "$0")" && pwd)
-version=5.16.0
-tools=${XDG_CACHE_HOME:-$HOME/.cache}/bookspace-tools/prism-$version
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "prism: skipped, Node.js and npm are missing (docker/install-deps.sh test)" >&2; exit 77
-fi
-if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
-  echo "prism: skipped, Prism $version needs Node.js 18+ (have $(node --version))" >&2; exit 77
-fi
-if [ ! -x "$tools/node_modules/.bin/prism" ]; then
-  mkdir -p "$tools"
-  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "@stoplight/prism-cli@$version" >&2
-fi
+source "$here/../support/npm-tool.sh"
+npm_tool prism @stoplight/prism-cli 5.16.0
 
 work=$(mktemp -d)
 pids=()

@@ -6,18 +6,8 @@
 set -euo pipefail
 binary=$(readlink -f "${1:?usage: resume.sh BINARY}")
 here=$(cd "$(dirname "$0")" && pwd)
-version=4.3.1
-tools=${XDG_CACHE_HOME:-$HOME/.cache}/bookspace-tools/tus-js-client-$version
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "tus resume: skipped, Node.js and npm are missing (docker/install-deps.sh test)" >&2; exit 77
-fi
-if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 18 ]; then
-  echo "tus resume: skipped, needs Node.js 18+ (have $(node --version))" >&2; exit 77
-fi
-if [ ! -d "$tools/node_modules/tus-js-client" ]; then
-  mkdir -p "$tools"
-  npm install --prefix "$tools" --no-audit --no-fund --loglevel=error "tus-js-client@$version" >&2
-fi
+source "$here/../support/npm-tool.sh"
+npm_tool "tus resume" tus-js-client 4.3.1
 export TUS_MODULES="$tools/node_modules"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
