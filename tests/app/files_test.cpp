@@ -1,5 +1,5 @@
 // The files module through the real Application and HTTP, on SQLite and PostgreSQL.
-#include "documents_helpers.hpp"
+#include "files_helpers.hpp"
 #include "test_app.hpp"
 
 #include <bookspace/files/files.hpp>
@@ -16,10 +16,6 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<app::ModuleDescriptor> files_modules() {
-  return {auth::auth_module(), documents::documents_module(), files::files_module()};
-}
 
 HttpResponse upload(HttpClient& c, Member const& who, std::string const& body, std::string const& query = "",
                     std::map<std::string, std::string> headers = {}) {

@@ -1,7 +1,7 @@
 // tus 1.0.0 resumable uploads (/api/v1/uploads) through the real Application and HTTP, on SQLite
 // and PostgreSQL. The reference client (tus-js-client) is driven against the binary by
 // tests/tus/resume.sh.
-#include "documents_helpers.hpp"
+#include "files_helpers.hpp"
 #include "test_app.hpp"
 
 #include <bookspace/files/files.hpp>
@@ -18,26 +18,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<app::ModuleDescriptor> files_modules() {
-  return {auth::auth_module(), documents::documents_module(), files::files_module()};
-}
-
-std::string b64(std::string const& s) {
-  std::string out(sodium_base64_encoded_len(s.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<unsigned char const*>(s.data()), s.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(out.size() - 1);
-  return out;
-}
-
-std::map<std::string, std::string> tus(std::map<std::string, std::string> more = {}) {
-  more["Tus-Resumable"] = "1.0.0";
-  return more;
-}
-
 HttpResponse create(HttpClient& c, Member const& who, std::size_t length, std::string const& metadata = "",
                     std::string const& body = "") {
-  auto h = tus({{"Upload-Length", std::to_string(length)}});
+  auto h = tus_headers({{"Upload-Length", std::to_string(length)}});
   if (!metadata.empty()) h["Upload-Metadata"] = metadata;
   if (!body.empty()) h["Content-Type"] = "application/offset+octet-stream";
   return call(c, who, "POST", "/api/v1/uploads", body, h);
@@ -45,13 +28,13 @@ HttpResponse create(HttpClient& c, Member const& who, std::size_t length, std::s
 
 HttpResponse patch(HttpClient& c, Member const& who, std::string const& url, std::size_t offset,
                    std::string const& bytes) {
-  return call(
-      c, who, "PATCH", url, bytes,
-      tus({{"Upload-Offset", std::to_string(offset)}, {"Content-Type", "application/offset+octet-stream"}}));
+  return call(c, who, "PATCH", url, bytes,
+              tus_headers({{"Upload-Offset", std::to_string(offset)},
+                           {"Content-Type", "application/offset+octet-stream"}}));
 }
 
 std::string head_offset(HttpClient& c, Member const& who, std::string const& url) {
-  auto r = call(c, who, "HEAD", url, "", tus());
+  auto r = call(c, who, "HEAD", url, "", tus_headers());
   REQUIRE(r.status == 200);
   return std::string(r.header("Upload-Offset"));
 }
@@ -87,7 +70,7 @@ TEST_CASE("tus: discovery, creation, offsets, resumption, completion into a File
   REQUIRE(first.status == 204);
   CHECK(first.header("Upload-Offset") == std::to_string(half));
   CHECK(first.header("BookSpace-File-Id").empty());
-  auto head = call(c, ann, "HEAD", url, "", tus());
+  auto head = call(c, ann, "HEAD", url, "", tus_headers());
   CHECK(head.header("Upload-Offset") == std::to_string(half));
   CHECK(head.header("Upload-Length") == std::to_string(data.size()));
   CHECK(head.header("Cache-Control") == "no-store");
@@ -96,12 +79,12 @@ TEST_CASE("tus: discovery, creation, offsets, resumption, completion into a File
   // A wrong offset, a stranger, a missing version, a wrong body type.
   CHECK(patch(c, ann, url, 0, "xx").status == 409);
   CHECK(patch(c, eve, url, half, "xx").status == 404);
-  CHECK(call(c, eve, "HEAD", url, "", tus()).status == 404);
+  CHECK(call(c, eve, "HEAD", url, "", tus_headers()).status == 404);
   CHECK(call(c, ann, "PATCH", url, "xx",
              {{"Upload-Offset", std::to_string(half)}, {"Content-Type", "application/offset+octet-stream"}})
             .status == 412);
   CHECK(call(c, ann, "PATCH", url, "xx",
-             tus({{"Upload-Offset", std::to_string(half)}, {"Content-Type", "text/plain"}}))
+             tus_headers({{"Upload-Offset", std::to_string(half)}, {"Content-Type", "text/plain"}}))
             .status == 415);
   CHECK(patch(c, ann, url, half, data.substr(half) + "extra").status == 413);  // past Upload-Length
   CHECK(head_offset(c, ann, url) == std::to_string(half));
@@ -117,7 +100,7 @@ TEST_CASE("tus: discovery, creation, offsets, resumption, completion into a File
   CHECK(str(file, "content_type") == "text/plain");
   CHECK(call(c, ann, "GET", "/api/v1/files/" + file_id + "/content").body == data);
   // Done: HEAD says so (with the File), and the partial bytes are gone.
-  auto done = call(c, ann, "HEAD", url, "", tus());
+  auto done = call(c, ann, "HEAD", url, "", tus_headers());
   CHECK(done.header("Upload-Offset") == std::to_string(data.size()));
   CHECK(done.header("BookSpace-File-Id") == file_id);
   CHECK(fs::is_empty(fs::path(app.database().dir()) / "blobs" / "uploads"));
@@ -143,11 +126,12 @@ TEST_CASE("tus: creation-with-upload, bad metadata, limits, quota, attach rights
   CHECK(create(c, ann, 10, "filename !!notbase64").status == 400);
   CHECK(create(c, ann, 10, "filename " + b64("../../etc/passwd")).status == 201);  // sanitized to passwd
   CHECK(create(c, ann, 10, "filename " + b64(std::string("a\0b", 3))).status == 400);
-  CHECK(call(c, ann, "POST", "/api/v1/uploads", "", tus()).status == 400);  // no Upload-Length
-  CHECK(call(c, ann, "POST", "/api/v1/uploads", "", tus({{"Upload-Length", "-1"}})).status == 400);
-  CHECK(call(c, ann, "POST", "/api/v1/uploads", "", tus({{"Upload-Defer-Length", "1"}})).status == 400);
+  CHECK(call(c, ann, "POST", "/api/v1/uploads", "", tus_headers()).status == 400);  // no Upload-Length
+  CHECK(call(c, ann, "POST", "/api/v1/uploads", "", tus_headers({{"Upload-Length", "-1"}})).status == 400);
+  CHECK(call(c, ann, "POST", "/api/v1/uploads", "", tus_headers({{"Upload-Defer-Length", "1"}})).status ==
+        400);
   CHECK(call(c, ann, "POST", "/api/v1/uploads", "", {{"Upload-Length", "5"}}).status == 412);
-  CHECK(c.request("POST", "/api/v1/uploads", "", tus({{"Upload-Length", "5"}})).status == 401);
+  CHECK(c.request("POST", "/api/v1/uploads", "", tus_headers({{"Upload-Length", "5"}})).status == 401);
   CHECK(create(c, ann, 100001).status == 413);
   auto over = create(c, ann, 50000);
   CHECK(over.status == 507);
@@ -167,9 +151,9 @@ TEST_CASE("tus: creation-with-upload, bad metadata, limits, quota, attach rights
   REQUIRE(pending.status == 201);
   const std::string url(pending.header("Location"));
   REQUIRE(patch(c, ann, url, 0, std::string(300, 'p')).status == 204);
-  CHECK(call(c, vic, "DELETE", url, "", tus()).status == 404);
-  CHECK(call(c, ann, "DELETE", url, "", tus()).status == 204);
-  CHECK(call(c, ann, "HEAD", url, "", tus()).status == 404);
+  CHECK(call(c, vic, "DELETE", url, "", tus_headers()).status == 404);
+  CHECK(call(c, ann, "DELETE", url, "", tus_headers()).status == 204);
+  CHECK(call(c, ann, "HEAD", url, "", tus_headers()).status == 404);
   CHECK(patch(c, ann, url, 300, "x").status == 404);
 }
 
@@ -238,7 +222,7 @@ TEST_CASE("tus: an upload past its expiry is swept, rows and bytes") {
   const fs::path uploads = fs::path(app.database().dir()) / "blobs" / "uploads";
   CHECK_FALSE(fs::is_empty(uploads));
   app.execute_sql("UPDATE files_uploads SET expires_at = 1");
-  CHECK(call(c, ann, "HEAD", url, "", tus()).status == 404);
+  CHECK(call(c, ann, "HEAD", url, "", tus_headers()).status == 404);
   REQUIRE(eventually([&] { return fs::is_empty(uploads); }, std::chrono::seconds(15)));
   CHECK(app.query_strings("SELECT id FROM files_uploads").empty());
 }

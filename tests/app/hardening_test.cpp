@@ -1,6 +1,6 @@
 // Regression tests for defects outside probes reproduced against the real server (round 3), on
 // SQLite and PostgreSQL: each fails without its fix.
-#include "documents_helpers.hpp"
+#include "files_helpers.hpp"
 #include "test_app.hpp"
 
 #include "core/database.hpp"
@@ -37,10 +37,6 @@ using namespace bookspace::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<app::ModuleDescriptor> files_modules() {
-  return {auth::auth_module(), documents::documents_module(), files::files_module()};
-}
 
 /// The status code of the first response on a raw connection ("" when none came).
 std::string status_of(std::string const& response) {
@@ -160,11 +156,6 @@ TEST_CASE("every streamed route answers an empty body (none, Content-Length: 0, 
 }
 
 namespace {
-
-std::map<std::string, std::string> tus_headers(std::map<std::string, std::string> more = {}) {
-  more["Tus-Resumable"] = "1.0.0";
-  return more;
-}
 
 HttpResponse tus_create(HttpClient& c, Member const& who, std::int64_t length) {
   return call(c, who, "POST", "/api/v1/uploads", "",
@@ -657,13 +648,6 @@ TEST_CASE("one file name rule for ?name=, multipart and tus metadata") {
   TestApp app({}, files_modules());
   auto c = app.client();
   auto who = join(c, "names@example.com");
-  auto b64 = [](std::string const& s) {
-    std::string out(sodium_base64_encoded_len(s.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<unsigned char const*>(s.data()), s.size(),
-                      sodium_base64_VARIANT_ORIGINAL);
-    out.resize(out.size() - 1);
-    return out;
-  };
   auto pct = [](std::string const& s) {
     std::string out;
     char buf[4];
