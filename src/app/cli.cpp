@@ -51,7 +51,7 @@ std::string read_secret(std::string_view prompt) {
     std::getline(std::cin, line);
     return line;
   }
-  std::cerr << prompt << std::flush;
+  // Echo goes off before the prompt shows: nothing typed after it can appear on the screen.
   termios old{};
   const bool quiet = ::tcgetattr(STDIN_FILENO, &old) == 0;
   if (quiet) {
@@ -59,6 +59,7 @@ std::string read_secret(std::string_view prompt) {
     silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     ::tcsetattr(STDIN_FILENO, TCSANOW, &silent);
   }
+  std::cerr << prompt << std::flush;
   std::getline(std::cin, line);
   if (quiet) ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
   std::cerr << "\n";
