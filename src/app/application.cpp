@@ -165,7 +165,17 @@ void create_modules(Application::Parts& p) {
                                    {std::string(d->stand_in_key), cfg.str(std::string(d->stand_in_key))}});
   }
   for (auto const* d : p.enabled) {
+    for (auto const& needed : d->required) {
+      if (!p.services.has(needed.type))
+        throw ModuleError("module '" + std::string(d->name) + "' requires " + needed.name +
+                          ", which no enabled module (or stand-in) provides");
+    }
     p.modules.push_back(d->create(context()));
+    for (auto const& offered : d->provides) {
+      if (!p.services.has(offered.type))
+        throw std::logic_error("module '" + std::string(d->name) + "' declares it provides " + offered.name +
+                               " but did not");
+    }
     p.router.set_module(std::string(d->name));
     p.modules.back()->register_routes(p.router);
     p.modules.back()->subscribe(*p.events);
@@ -319,6 +329,16 @@ std::uint16_t Application::port() const {
 
 ServiceRegistry const& Application::services() const {
   return parts_->services;
+}
+
+Module* Application::module(std::string_view name) const {
+  auto const& p = *parts_;
+  // Stand-ins come first in `modules`, then the enabled modules in the order of `enabled`.
+  const std::size_t first = p.modules.size() - p.enabled.size();
+  for (std::size_t i = 0; i < p.enabled.size(); ++i) {
+    if (p.enabled[i]->name == name && first + i < p.modules.size()) return p.modules[first + i].get();
+  }
+  return nullptr;
 }
 
 void Application::stop() {

@@ -39,6 +39,8 @@ class Application {
   void assemble();
   /// What the created modules provide (after assemble() or start()).
   ServiceRegistry const& services() const;
+  /// The created module of that name (not a stand-in), or null.
+  Module* module(std::string_view name) const;
   /// The bound port (after start()).
   std::uint16_t port() const;
   /// Graceful stop: drain (readiness 503, Connection: close), wait for requests in flight up to

@@ -158,6 +158,10 @@ int cmd_serve(Config config, std::vector<ModuleDescriptor> modules) {
     log.error("cannot start", {{"error", e.what()}});
     std::cerr << "bookspace: " << e.what() << "\n";
     return 1;
+  } catch (ModuleError const& e) {  // a required interface no enabled module provides
+    log.error("cannot start", {{"error", e.what()}});
+    std::cerr << "bookspace: " << e.what() << "\n";
+    return 2;
   } catch (std::exception const& e) {
     // A module that cannot make its directory, say: one line that names it, not an abort.
     log.error("cannot start", {{"error", e.what()}});
@@ -219,8 +223,8 @@ int cmd_modules(Config const& config, std::vector<ModuleDescriptor> const& modul
 /// `bookspace <module command> [common flags] [its own args]`: opens and migrates the database,
 /// then runs the command with an unstarted event log (events it publishes reach consumers once
 /// a server runs).
-int run_module_command(ModuleCommand const& command, int argc, char** argv, char** envp,
-                       std::vector<ModuleDescriptor> const& modules) {
+int run_module_command(ModuleCommand const& command, std::string_view module, int argc, char** argv,
+                       char** envp, std::vector<ModuleDescriptor> const& modules) {
   po::options_description desc(std::string("Options of `bookspace ") + std::string(command.name) + "` (" +
                                std::string(command.usage) + ")");
   add_common(desc);
@@ -261,6 +265,7 @@ int run_module_command(ModuleCommand const& command, int argc, char** argv, char
       assembled = std::make_unique<Application>(*config, modules, log);
       assembled->assemble();
       ctx.services = &assembled->services();
+      ctx.self = assembled->module(module);
     }
     int code = command.run(ctx);
     if (assembled) assembled->stop();
@@ -296,7 +301,7 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
     const std::string two_words = command + " " + argv[2];
     for (auto const& m : modules) {
       for (auto const& c : m.commands) {
-        if (c.name == two_words) return run_module_command(c, argc - 2, argv + 2, envp, modules);
+        if (c.name == two_words) return run_module_command(c, m.name, argc - 2, argv + 2, envp, modules);
       }
     }
   }

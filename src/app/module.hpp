@@ -3,12 +3,14 @@
 #include "app/config.hpp"
 #include "core/migrations.hpp"
 
+#include <boost/core/demangle.hpp>
 #include <boost/json/object.hpp>
 
 #include <functional>
 #include <iosfwd>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <typeindex>
@@ -35,6 +37,23 @@ class Router;
 
 namespace bookspace::app {
 
+/// Unknown module names, a missing dependency or interface, or a cycle: exit code 2.
+class ModuleError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A cross-module interface named by its type (`app::interface<documents::Access>()`), as a
+/// descriptor declares what its module provides and requires.
+struct Interface {
+  std::type_index type;
+  std::string name;  ///< "bookspace::documents::Access", for messages
+};
+template <class T>
+Interface interface() {
+  return {std::type_index(typeid(T)), boost::core::demangle(typeid(T).name())};
+}
+
 /// Cross-module interfaces by type: a module provides `documents::Access`, another finds it. The
 /// kernel finds what modules provide to it here too: the `http::Authenticator` (auth).
 /// Modules never reach into each other's implementation; this is how they meet.
@@ -44,11 +63,21 @@ class ServiceRegistry {
   void provide(T& service) {
     services_[std::type_index(typeid(T))] = &service;
   }
+  /// The interface when some module provides it; null otherwise (an optional dependency).
   template <class T>
   T* find() const {
     auto it = services_.find(std::type_index(typeid(T)));
     return it == services_.end() ? nullptr : static_cast<T*>(it->second);
   }
+  /// The interface a module cannot work without: ModuleError (exit 2) naming it when missing.
+  /// The kernel checks a descriptor's `required` before it creates the module, so this only
+  /// fails for an interface the descriptor forgot to declare.
+  template <class T>
+  T& require() const {
+    if (T* found = find<T>()) return *found;
+    throw ModuleError("required interface " + interface<T>().name + " is provided by no enabled module");
+  }
+  bool has(std::type_index type) const { return services_.contains(type); }
 
  private:
   std::unordered_map<std::type_index, void*> services_;
@@ -108,6 +137,9 @@ struct CommandContext {
   /// For a command with `needs_modules`: what the enabled modules provide (they are created, not
   /// started); null otherwise.
   ServiceRegistry const* services = nullptr;
+  /// For a command with `needs_modules`: its own module, created (not started), so that the
+  /// command reaches the module's private services without them entering the registry.
+  Module* self = nullptr;
 };
 
 /// `bookspace <name…> [args]`, e.g. "users create-admin". Returns the exit code.
@@ -125,14 +157,20 @@ struct ModuleCommand {
 struct ModuleDescriptor {
   std::string_view name;
   std::string_view summary;
-  std::vector<std::string_view> depends_on;
+  /// Modules it cannot run without (created before it; CMake: DEPENDS).
+  std::vector<std::string_view> depends_on = {};
+  /// Modules it uses when they are enabled and does without otherwise (files enqueues text
+  /// extraction when jobs runs): created before it when present, never required (CMake: USES).
+  std::vector<std::string_view> uses = {};
+  /// The cross-module interfaces it puts in the ServiceRegistry (checked once it is created).
+  std::vector<Interface> provides = {};
+  /// The interfaces it cannot be created without (checked before: exit 2 naming the interface
+  /// and the module). Optional ones (jobs::Queue for files) are found, not required.
+  std::vector<Interface> required = {};
   std::span<const core::MigrationFile> (*migrations)() = nullptr;
   void (*declare_config)(ConfigSchema&) = nullptr;  ///< keys under "<name>."
   std::unique_ptr<Module> (*create)(ModuleContext&) = nullptr;
   std::vector<ModuleCommand> commands = {};
-  /// Modules it uses when they are enabled and does without otherwise (files enqueues text
-  /// extraction when jobs runs): created before it when present, never required.
-  std::vector<std::string_view> uses = {};
   /// What runs in place of this module in a process that does not run it but runs a module
   /// that depends on it (a split deployment, docs/operations.md): a Module providing the same
   /// ServiceRegistry interfaces by reaching the process that runs the real one — auth's
@@ -142,12 +180,6 @@ struct ModuleDescriptor {
   /// The configuration key that says where the real module runs ("auth.jwks_url"); the stand-in
   /// is used only when it is set.
   std::string_view stand_in_key = {};
-};
-
-/// Unknown module names, a missing dependency or a cycle: exit code 2.
-class ModuleError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 /// The enabled modules in start order (dependencies first). `enabled` empty means all;

@@ -78,9 +78,9 @@ TEST_CASE("the rate limiter's memory is bounded") {
 
 TEST_CASE("module resolution: unknown names, missing dependencies, order") {
   std::vector<app::ModuleDescriptor> all = {
-      {"documents", "", {"auth"}, nullptr, nullptr, nullptr},
-      {"auth", "", {}, nullptr, nullptr, nullptr},
-      {"users", "", {"auth"}, nullptr, nullptr, nullptr},
+      {.name = "documents", .depends_on = {"auth"}},
+      {.name = "auth"},
+      {.name = "users", .depends_on = {"auth"}},
   };
   auto names = [](std::vector<app::ModuleDescriptor const*> const& v) {
     std::string out;
@@ -99,8 +99,8 @@ TEST_CASE("module resolution: unknown names, missing dependencies, order") {
 
 TEST_CASE("module resolution: a used module comes first when enabled and is never required") {
   std::vector<app::ModuleDescriptor> all = {
-      {"files", "", {}, nullptr, nullptr, nullptr, {}, {"jobs"}},
-      {"jobs", "", {}, nullptr, nullptr, nullptr},
+      {.name = "files", .uses = {"jobs"}},
+      {.name = "jobs"},
   };
   auto names = [](std::vector<app::ModuleDescriptor const*> const& v) {
     std::string out;
@@ -114,9 +114,9 @@ TEST_CASE("module resolution: a used module comes first when enabled and is neve
 TEST_CASE("module resolution: a missing dependency with a configured stand-in") {
   auto stand_in = [](app::ModuleContext&) -> std::unique_ptr<app::Module> { return nullptr; };
   std::vector<app::ModuleDescriptor> all = {
-      {"auth", "", {}, nullptr, nullptr, nullptr, {}, {}, +stand_in, "auth.remote"},
-      {"documents", "", {"auth"}, nullptr, nullptr, nullptr},
-      {"files", "", {"auth", "documents"}, nullptr, nullptr, nullptr},
+      {.name = "auth", .stand_in = +stand_in, .stand_in_key = "auth.remote"},
+      {.name = "documents", .depends_on = {"auth"}},
+      {.name = "files", .depends_on = {"auth", "documents"}},
   };
   app::ConfigSchema schema;
   schema.add({"auth.remote", app::ConfigType::string, "", ""});

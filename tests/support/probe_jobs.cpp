@@ -105,12 +105,12 @@ class ProbeJobsModule final : public app::Module {
 }  // namespace
 
 app::ModuleDescriptor probe_jobs_module() {
-  return {"probe_jobs",
-          "test-only: job types that record what they did",
-          {"jobs"},
-          &migrations::probe_jobs,
-          nullptr,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+  return {.name = "probe_jobs",
+          .summary = "test-only: job types that record what they did",
+          .depends_on = {"jobs"},
+          .required = {app::interface<jobs::Queue>()},
+          .migrations = &migrations::probe_jobs,
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<ProbeJobsModule>(ctx);
           }};
 }

@@ -264,23 +264,19 @@ class ProbeSinkModule final : public app::Module {
 }  // namespace
 
 app::ModuleDescriptor probe_module() {
-  return {"probe",
-          "test-only: notes that publish events",
-          {},
-          &migrations::probe,
-          nullptr,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+  return {.name = "probe",
+          .summary = "test-only: notes that publish events",
+          .migrations = &migrations::probe,
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<ProbeModule>(ctx);
           }};
 }
 
 app::ModuleDescriptor probe_sink_module() {
-  return {"probe_sink",
-          "test-only: a durable consumer of probe's events",
-          {},
-          &migrations::probe_sink,
-          nullptr,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+  return {.name = "probe_sink",
+          .summary = "test-only: a durable consumer of probe's events",
+          .migrations = &migrations::probe_sink,
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<ProbeSinkModule>(ctx);
           }};
 }

@@ -165,19 +165,20 @@ class AuthModule final : public app::Module {
 }  // namespace
 
 app::ModuleDescriptor auth_module() {
-  return {"auth",
-          "accounts, passwords, access tokens, sessions",
-          {},
-          &migrations::auth,
-          &declare_config,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
-            return std::make_unique<AuthModule>(ctx);
-          },
-          {{"users create-admin", "--email E: create an admin account (password from stdin, or generated)",
-            &create_admin}},
-          {"jobs"},  // with it, reset mails are durable jobs
-          &auth_stand_in,
-          "auth.jwks_url"};
+  return {
+      .name = "auth",
+      .summary = "accounts, passwords, access tokens, sessions",
+      .uses = {"jobs"},  // with it, reset mails are durable jobs
+      .provides = {app::interface<http::Authenticator>(), app::interface<Accounts>()},
+      .migrations = &migrations::auth,
+      .declare_config = &declare_config,
+      .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+        return std::make_unique<AuthModule>(ctx);
+      },
+      .commands = {{"users create-admin",
+                    "--email E: create an admin account (password from stdin, or generated)", &create_admin}},
+      .stand_in = &auth_stand_in,
+      .stand_in_key = "auth.jwks_url"};
 }
 
 }  // namespace bookspace::auth

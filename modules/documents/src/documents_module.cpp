@@ -21,12 +21,6 @@ namespace {
 
 constexpr int purge_batch = 100;
 
-auth::Accounts& required_accounts(app::ModuleContext& ctx) {
-  auto* accounts = ctx.services.find<auth::Accounts>();
-  if (!accounts) throw std::logic_error("documents needs auth::Accounts, which the auth module provides");
-  return *accounts;
-}
-
 class AccessImpl final : public Access {
  public:
   explicit AccessImpl(core::Database& db) : db_(db) {}
@@ -130,7 +124,7 @@ class DocumentsModule final : public app::Module {
  public:
   explicit DocumentsModule(app::ModuleContext& ctx)
       : db_(ctx.db),
-        service_({ctx.db, ctx.events, ctx.clock, ctx.ids, required_accounts(ctx)}),
+        service_({ctx.db, ctx.events, ctx.clock, ctx.ids, ctx.services.require<auth::Accounts>()}),
         access_(ctx.db),
         purger_(ctx, service_) {
     ctx.services.provide<Access>(access_);
@@ -170,18 +164,18 @@ void declare_config(app::ConfigSchema& s) {
 }  // namespace
 
 app::ModuleDescriptor documents_module() {
-  return {"documents",
-          "documents, versions, shares, comments and trash",
-          {"auth"},
-          &migrations::documents,
-          &declare_config,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+  return {.name = "documents",
+          .summary = "documents, versions, shares, comments and trash",
+          .depends_on = {"auth"},
+          .provides = {app::interface<Access>(), app::interface<Catalog>()},
+          .required = {app::interface<auth::Accounts>()},
+          .migrations = &migrations::documents,
+          .declare_config = &declare_config,
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<DocumentsModule>(ctx);
           },
-          {},
-          {},
-          &documents_stand_in,
-          "documents.remote_url"};
+          .stand_in = &documents_stand_in,
+          .stand_in_key = "documents.remote_url"};
 }
 
 }  // namespace bookspace::documents

@@ -31,12 +31,6 @@ namespace {
 
 constexpr int gc_batch = 200;
 
-documents::Access& required_access(app::ModuleContext& ctx) {
-  auto* access = ctx.services.find<documents::Access>();
-  if (!access) throw std::logic_error("files needs documents::Access, which the documents module provides");
-  return *access;
-}
-
 std::filesystem::path storage_of(app::ModuleContext& ctx) {
   auto dir = ctx.config.str("files.storage_dir");
   return dir.empty() ? std::filesystem::path(ctx.data_dir) / "blobs" : std::filesystem::path(dir);
@@ -90,7 +84,7 @@ class FilesModule final : public app::Module {
              ctx.ids,
              io_,
              *blobs_,
-             required_access(ctx),
+             ctx.services.require<documents::Access>(),
              {ctx.config.integer("files.quota_bytes"), ctx.config.integer("files.blob_grace_s"),
               link_key(ctx), ctx.config.list("files.allowed_types"), ctx.config.integer("files.cache_ms")},
              ctx.services.find<jobs::Queue>()}),
@@ -197,16 +191,17 @@ void declare_config(app::ConfigSchema& s) {
 }  // namespace
 
 app::ModuleDescriptor files_module() {
-  return {"files",
-          "streamed uploads, content-addressed deduplicated storage, quotas, Range downloads",
-          {"auth", "documents"},
-          &migrations::files,
-          &declare_config,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+  return {.name = "files",
+          .summary = "streamed uploads, content-addressed deduplicated storage, quotas, Range downloads",
+          .depends_on = {"auth", "documents"},
+          .uses = {"jobs"},
+          .provides = {app::interface<Catalog>()},
+          .required = {app::interface<documents::Access>()},
+          .migrations = &migrations::files,
+          .declare_config = &declare_config,
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<FilesModule>(ctx);
-          },
-          {},
-          {"jobs"}};
+          }};
 }
 
 }  // namespace bookspace::files

@@ -229,17 +229,18 @@ int list_types(app::CommandContext& ctx) {
 }  // namespace
 
 app::ModuleDescriptor jobs_module() {
-  return {"jobs",
-          "durable job queue: leases, retries with backoff, cancel and retry, progress, cron",
-          {},
-          &migrations::jobs,
-          &declare_config,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+  return {.name = "jobs",
+          .summary = "durable job queue: leases, retries with backoff, cancel and retry, progress, cron",
+          .provides = {app::interface<Queue>()},
+          .migrations = &migrations::jobs,
+          .declare_config = &declare_config,
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<JobsModule>(ctx);
           },
-          {{"jobs types",
-            "list the job types of the enabled modules: who may enqueue them, attempts, timeout, priority",
-            &list_types, true}}};
+          .commands = {{"jobs types",
+                        "list the job types of the enabled modules: who may enqueue them, attempts, timeout, "
+                        "priority",
+                        &list_types, true}}};
 }
 
 }  // namespace bookspace::jobs

@@ -98,16 +98,14 @@ void declare_config(app::ConfigSchema& s) {
 }  // namespace
 
 app::ModuleDescriptor realtime_module() {
-  return {"realtime",
-          "live updates over WebSocket: documents and own jobs, permission-filtered, from every instance",
-          {},
-          nullptr,
-          &declare_config,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+  return {.name = "realtime",
+          .summary =
+              "live updates over WebSocket: documents and own jobs, permission-filtered, from every instance",
+          .uses = {"auth", "documents"},
+          .declare_config = &declare_config,
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<RealtimeModule>(ctx);
-          },
-          {},
-          {"auth", "documents"}};
+          }};
 }
 
 }  // namespace bookspace::realtime

@@ -33,7 +33,6 @@ class SearchModule final : public app::Module {
         service_({ctx.db, ctx.events, ctx.clock, *index_,
                   ctx.metrics.histogram("search_query_seconds", "Search queries: parse, rank, snippets."),
                   ctx.services.find<documents::Catalog>(), ctx.services.find<files::Catalog>()}) {
-    ctx.services.provide<Service>(service_);  // for `bookspace search reindex`
     if (auto* queue = ctx.services.find<jobs::Queue>()) {
       queue->register_handler(
           "search.reindex",
@@ -58,6 +57,8 @@ class SearchModule final : public app::Module {
   }
 
   void register_routes(http::Router& router) override { add_routes(router, service_); }
+  /// For `bookspace search reindex` (CommandContext::self), not for other modules.
+  Service& service() { return service_; }
   boost::json::object openapi_schemas() const override { return search::openapi_schemas(); }
 
   void subscribe(core::EventLog& events) override {
@@ -93,7 +94,10 @@ class SearchModule final : public app::Module {
 /// `bookspace search reindex`: the rebuild the job type search.reindex does, from the terminal
 /// (the enabled modules are created, not started; the server may be running meanwhile).
 int reindex_command(app::CommandContext& ctx) {
-  auto* service = ctx.services ? ctx.services->find<Service>() : nullptr;
+  // The module's own service, reached through its instance: private services stay out of the
+  // cross-module registry.
+  auto* module = dynamic_cast<SearchModule*>(ctx.self);
+  Service* service = module ? &module->service() : nullptr;
   if (!service) {
     ctx.err << "bookspace search reindex: the search module is not enabled\n";
     return 1;
@@ -117,17 +121,17 @@ int reindex_command(app::CommandContext& ctx) {
 }  // namespace
 
 app::ModuleDescriptor search_module() {
-  return {"search",
-          "permission-aware full-text search over documents and file text (FTS5 / tsvector)",
-          {"auth"},
-          &migrations::search,
-          nullptr,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+  return {.name = "search",
+          .summary = "permission-aware full-text search over documents and file text (FTS5 / tsvector)",
+          .depends_on = {"auth"},
+          .uses = {"documents", "files", "jobs"},
+          .migrations = &migrations::search,
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<SearchModule>(ctx);
           },
-          {{"search reindex", "rebuild the search index from documents and files (searches go on meanwhile)",
-            &reindex_command, true}},
-          {"documents", "files", "jobs"}};
+          .commands = {{"search reindex",
+                        "rebuild the search index from documents and files (searches go on meanwhile)",
+                        &reindex_command, true}}};
 }
 
 }  // namespace bookspace::search

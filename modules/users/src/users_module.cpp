@@ -21,16 +21,10 @@ namespace bookspace::users {
 
 namespace {
 
-auth::Accounts& required_accounts(app::ModuleContext& ctx) {
-  auto* accounts = ctx.services.find<auth::Accounts>();
-  if (!accounts) throw std::logic_error("users needs auth::Accounts, which the auth module provides");
-  return *accounts;
-}
-
 class UsersModule final : public app::Module {
  public:
   explicit UsersModule(app::ModuleContext& ctx)
-      : service_({ctx.db, ctx.events, ctx.clock, required_accounts(ctx)}) {}
+      : service_({ctx.db, ctx.events, ctx.clock, ctx.services.require<auth::Accounts>()}) {}
 
   void register_routes(http::Router& router) override { add_routes(router, service_); }
   boost::json::object openapi_schemas() const override { return users::openapi_schemas(); }
@@ -46,12 +40,12 @@ class UsersModule final : public app::Module {
 }  // namespace
 
 app::ModuleDescriptor users_module() {
-  return {"users",
-          "profiles and administration",
-          {"auth"},
-          &migrations::users,
-          nullptr,
-          [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+  return {.name = "users",
+          .summary = "profiles and administration",
+          .depends_on = {"auth"},
+          .required = {app::interface<auth::Accounts>()},
+          .migrations = &migrations::users,
+          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
             return std::make_unique<UsersModule>(ctx);
           }};
 }
