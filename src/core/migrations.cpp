@@ -1,5 +1,7 @@
 #include "core/migrations.hpp"
 
+#include "core/ids.hpp"
+
 #include "core/log.hpp"
 #include "core/sql.hpp"
 
@@ -26,14 +28,6 @@ constexpr std::string_view count_applied_sql =
 // Any constant works; it only has to be the same for every instance of BookSpace.
 constexpr std::string_view pg_lock_sql = "SELECT pg_advisory_lock(4778348151002100001)";
 constexpr std::string_view pg_unlock_sql = "SELECT pg_advisory_unlock(4778348151002100001)";
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(text.data()), text.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
-}
 
 struct ParsedName {
   int version;

@@ -45,13 +45,6 @@ bool is_ldh_domain(std::string_view d) {
   });
 }
 
-std::string_view trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 }  // namespace
 
 std::optional<std::string> one_line_text_problem(std::string_view text) {
@@ -63,15 +56,45 @@ std::optional<std::string> one_line_text_problem(std::string_view text) {
   });
 }
 
-std::size_t utf8_length(std::string_view text) {
+std::size_t code_points(std::string_view text) {
   std::size_t n = 0;
   for (unsigned char c : text) n += (c & 0xC0) != 0x80;
   return n;
 }
 
+std::optional<std::size_t> checked_code_points(std::string_view s) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return std::nullopt;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return std::nullopt;
+    }
+    i += n;
+    ++count;
+  }
+  return count;
+}
+
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view trim_space(std::string_view s) {
+  auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+  };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 std::optional<std::string> name_problem(std::string_view text, std::size_t min_chars, std::size_t max_chars) {
   if (auto why = one_line_text_problem(text)) return why;
-  const std::size_t n = utf8_length(text);
+  const std::size_t n = code_points(text);
   if (n < min_chars || n > max_chars) {
     return std::to_string(min_chars) + "–" + std::to_string(max_chars) + " characters";
   }
@@ -87,7 +110,7 @@ std::optional<std::string> multi_line_text_problem(std::string_view text) {
 }
 
 std::optional<std::string> normalize_email(std::string_view raw) {
-  const std::string_view email = trim(raw);
+  const std::string_view email = trim_space(raw);
   if (email.empty() || email.size() > 254 || one_line_text_problem(email)) return std::nullopt;
   const auto at = email.find('@');
   if (at == std::string_view::npos || at == 0 || at > 64 || email.find('@', at + 1) != std::string_view::npos)

@@ -19,8 +19,16 @@ std::optional<std::string> one_line_text_problem(std::string_view text);
 /// one_line_text_problem, plus a length of min_chars to max_chars code points.
 std::optional<std::string> name_problem(std::string_view text, std::size_t min_chars, std::size_t max_chars);
 
-/// Code points in UTF-8 `text`.
-std::size_t utf8_length(std::string_view text);
+/// Code points in `text`, which is valid UTF-8 (checked before): its lead bytes, counted.
+std::size_t code_points(std::string_view text);
+/// Code points in `text` when it is valid UTF-8 (no overlong check beyond lead bytes); nullopt
+/// otherwise — for input not checked yet (a password).
+std::optional<std::size_t> checked_code_points(std::string_view text);
+
+/// `text` without the spaces and tabs around it (HTTP's optional white space).
+std::string_view trim_blanks(std::string_view text);
+/// `text` without any ASCII white space around it (space, tab, CR, LF, FF, VT).
+std::string_view trim_space(std::string_view text);
 
 /// Why `text` cannot be multi-line text (content, comment bodies): not UTF-8, or a control
 /// character other than tab, newline and carriage return. Format characters are allowed.

@@ -1,5 +1,7 @@
 #include "http/client_address.hpp"
 
+#include "core/text.hpp"
+
 #include <stdexcept>
 
 namespace bookspace::http {
@@ -7,12 +9,6 @@ namespace bookspace::http {
 namespace ip = boost::asio::ip;
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 /// A mapped IPv4 address (::ffff:a.b.c.d, as dual-stack sockets report) compares as IPv4.
 ip::address canonical(ip::address const& a) {
@@ -23,7 +19,7 @@ ip::address canonical(ip::address const& a) {
 /// Parses "a.b.c.d", "a.b.c.d/n", "x::y" or "x::y/n"; false when it is none of them.
 bool parse_entry(std::string_view text, std::vector<ip::network_v4>& v4, std::vector<ip::network_v6>& v6) {
   boost::system::error_code ec;
-  const std::string entry(trim(text));
+  const std::string entry(core::trim_blanks(text));
   if (entry.find('/') == std::string::npos) {
     auto a = ip::make_address(entry, ec);
     if (ec) return false;
@@ -84,7 +80,8 @@ std::string ProxyTrust::client_ip(ip::address const& peer,
   std::string last_trusted = canonical(peer).to_string();
   while (!list.empty()) {
     const auto comma = list.rfind(',');
-    std::string_view item = trim(comma == std::string_view::npos ? list : list.substr(comma + 1));
+    std::string_view item =
+        core::trim_blanks(comma == std::string_view::npos ? list : list.substr(comma + 1));
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(0, comma);
     boost::system::error_code ec;
     auto a = ip::make_address(std::string(item), ec);

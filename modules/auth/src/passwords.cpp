@@ -1,5 +1,7 @@
 #include "passwords.hpp"
 
+#include "core/text.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -31,26 +33,10 @@ std::unordered_set<std::string_view> const& common_password_set() {
   return set;
 }
 
-/// Code points of valid UTF-8, or nullopt.
-std::optional<std::size_t> utf8_length(std::string_view s) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return std::nullopt;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return std::nullopt;
-    }
-    i += n;
-    ++count;
-  }
-  return count;
-}
-
 }  // namespace
 
 std::optional<std::string> password_problem(std::string_view password) {
-  auto length = utf8_length(password);
+  auto length = core::checked_code_points(password);
   if (!length) return "must be valid UTF-8";
   if (*length < 12) return "must be at least 12 characters";
   if (*length > 128) return "must be at most 128 characters";

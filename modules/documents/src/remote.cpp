@@ -27,13 +27,6 @@ using namespace std::chrono_literals;
 
 constexpr int max_ids = 1000;
 
-Role role_named(std::string_view name) {
-  for (auto r : {Role::viewer, Role::editor, Role::owner}) {
-    if (to_string(r) == name) return r;
-  }
-  return Role::none;
-}
-
 json::array array_of(std::vector<std::string> const& items) {
   json::array a;
   for (auto const& i : items) a.emplace_back(i);
@@ -110,7 +103,7 @@ class RemoteDocuments final : public Access, public Catalog {
     const std::vector<std::string> path{"documents", document_id, "role"};
     const Params params{{"user_id", user_id}};
     auto body = co_await get(path, params);
-    co_return body ? role_named(body->at("role").as_string()) : Role::none;
+    co_return body ? role_from_string(body->at("role").as_string()) : Role::none;
   }
 
   core::Awaitable<std::vector<std::string>> readers(std::string document_id) override {

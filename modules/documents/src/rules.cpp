@@ -17,14 +17,9 @@ namespace {
 bool is_control(unsigned char c) {
   return c < 0x20 || c == 0x7f;
 }
+
 bool is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 std::string_view string_of(json::value const& value, char const* field) {
@@ -34,14 +29,10 @@ std::string_view string_of(json::value const& value, char const* field) {
 
 }  // namespace
 
-std::size_t utf8_length(std::string_view text) {
-  return core::utf8_length(text);
-}
-
 std::string title_value(json::value const& value) {
-  auto title = trim(string_of(value, "title"));
+  auto title = core::trim_space(string_of(value, "title"));
   if (title.empty()) throw ApiError(Error::validation("title", "must not be empty"));
-  if (utf8_length(title) > max_title_chars)
+  if (core::code_points(title) > max_title_chars)
     throw ApiError(Error::validation("title", "at most 500 characters"));
   if (auto problem = core::one_line_text_problem(title)) throw ApiError(Error::validation("title", *problem));
   return std::string(title);
@@ -62,7 +53,7 @@ std::string content_value(json::value const& value) {
 std::optional<std::string> normalize_tag(std::string_view tag) {
   std::string out;
   bool space = false;
-  for (unsigned char c : trim(tag)) {
+  for (unsigned char c : core::trim_space(tag)) {
     if (is_space(c)) {
       space = true;
       continue;
@@ -72,7 +63,7 @@ std::optional<std::string> normalize_tag(std::string_view tag) {
     space = false;
     out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   }
-  if (out.empty() || utf8_length(out) > max_tag_chars || core::one_line_text_problem(out))
+  if (out.empty() || core::code_points(out) > max_tag_chars || core::one_line_text_problem(out))
     return std::nullopt;
   return out;
 }
@@ -93,8 +84,8 @@ std::vector<std::string> tags_value(json::value const& value) {
 
 std::string comment_value(json::value const& value) {
   auto body = string_of(value, "body");
-  if (trim(body).empty()) throw ApiError(Error::validation("body", "must not be empty"));
-  if (utf8_length(body) > max_comment_chars)
+  if (core::trim_space(body).empty()) throw ApiError(Error::validation("body", "must not be empty"));
+  if (core::code_points(body) > max_comment_chars)
     throw ApiError(Error::validation("body", "at most 10,000 characters"));
   if (auto problem = core::multi_line_text_problem(body)) throw ApiError(Error::validation("body", *problem));
   return std::string(body);
@@ -126,8 +117,8 @@ bool etag_matches(std::string_view header, long long version, bool weak) {
   std::size_t at = 0;
   while (at < header.size()) {
     auto comma = header.find(',', at);
-    auto item =
-        trim(header.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at));
+    auto item = core::trim_space(
+        header.substr(at, comma == std::string_view::npos ? std::string_view::npos : comma - at));
     if (item == "*") return true;
     if (weak && item.starts_with("W/")) item.remove_prefix(2);
     if (item == wanted) return true;

@@ -19,9 +19,6 @@ inline constexpr std::size_t max_tags = 32;
 inline constexpr std::size_t max_tag_chars = 64;
 inline constexpr std::size_t max_comment_chars = 10'000;
 
-/// Code points of valid UTF-8 (the JSON parser has already refused invalid UTF-8).
-std::size_t utf8_length(std::string_view text);
-
 /// Title: trimmed, 1–500 characters, no control characters. Throws ApiError (400).
 std::string title_value(boost::json::value const& value);
 /// Content: a string of at most 1 MiB (413 beyond), no NUL. Throws ApiError.

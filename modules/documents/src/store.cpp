@@ -159,7 +159,7 @@ std::string_view to_string(Role role) {
   return "none";
 }
 
-Role parse_role(std::string_view text) {
+Role role_from_string(std::string_view text) {
   if (text == "owner") return Role::owner;
   if (text == "editor") return Role::editor;
   if (text == "viewer") return Role::viewer;
@@ -199,14 +199,14 @@ std::optional<Document> find_readable(soci::session& sql, std::string const& id,
   if (!q.run()) return std::nullopt;
   Document d = q.vars.d;
   d.id = id;
-  d.role = parse_role(q.vars.role);
+  d.role = role_from_string(q.vars.role);
   return d;
 }
 
 Role role_of(soci::session& sql, std::string const& id, std::string const& user) {
   std::string role;
   sql << role_sql, use(id), use(user), into(role);
-  return sql.got_data() ? parse_role(role) : Role::none;
+  return sql.got_data() ? role_from_string(role) : Role::none;
 }
 
 std::vector<std::string> readers_of(soci::session& sql, std::string const& id) {
@@ -363,7 +363,7 @@ std::vector<Document> list_documents(soci::session& sql, ListQuery const& q) {
   out.reserve(static_cast<std::size_t>(st.vars.n));
   st.run_each([&out](Vars const& v) {
     Document d = v.d;
-    d.role = parse_role(v.role);
+    d.role = role_from_string(v.role);
     out.push_back(std::move(d));
   });
   return out;
@@ -399,7 +399,7 @@ std::vector<Share> list_shares(soci::session& sql, std::string const& id, std::s
   soci::rowset<soci::row> rows = (sql.prepare << list_shares_sql, use(id), use(after), use(n));
   for (auto const& row : rows) {
     namespace s = core::sql;
-    out.push_back({s::get_text(row, 0), parse_role(s::get_text(row, 1)), s::get_int(row, 2)});
+    out.push_back({s::get_text(row, 0), role_from_string(s::get_text(row, 1)), s::get_int(row, 2)});
   }
   return out;
 }

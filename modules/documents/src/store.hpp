@@ -36,8 +36,6 @@ struct Document {
 /// `content` out.
 void write_json(core::JsonWriter& w, Document const& d, bool with_content = true);
 
-Role parse_role(std::string_view text);
-
 /// The document as `user` sees it (live ones only); nullopt when they may not read it.
 std::optional<Document> find_readable(soci::session& sql, std::string const& id, std::string const& user);
 Role role_of(soci::session& sql, std::string const& id, std::string const& user);

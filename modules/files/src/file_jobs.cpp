@@ -70,7 +70,7 @@ json::value extract(jobs::JobContext& job, Service& service, core::EventLog& eve
     return json::object{{"skipped", "the file is gone"}};
   }
   json::object result{{"bytes", text.text.size()},
-                      {"characters", core::utf8_length(text.text)},
+                      {"characters", core::code_points(text.text)},
                       {"truncated", text.truncated}};
   if (text.pages > 0) result["pages"] = text.pages;
   return result;

@@ -1,6 +1,7 @@
 #include "multipart.hpp"
 
 #include "core/error.hpp"
+#include "core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -23,12 +24,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 /// `type; key=value; key="quoted \"value\""` → lower-cased keys with their values (first wins).
 std::vector<std::pair<std::string, std::string>> parameters(std::string_view header) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -37,7 +32,7 @@ std::vector<std::pair<std::string, std::string>> parameters(std::string_view hea
     ++i;
     const auto eq = header.find('=', i);
     if (eq == std::string_view::npos) break;
-    std::string key = lower(trim(header.substr(i, eq - i)));
+    std::string key = lower(core::trim_blanks(header.substr(i, eq - i)));
     std::size_t j = eq + 1;
     while (j < header.size() && (header[j] == ' ' || header[j] == '\t')) ++j;
     std::string value;
@@ -51,8 +46,8 @@ std::vector<std::pair<std::string, std::string>> parameters(std::string_view hea
       i = header.find(';', j + 1);
     } else {
       const auto end = header.find(';', j);
-      value = std::string(
-          trim(header.substr(j, end == std::string_view::npos ? std::string_view::npos : end - j)));
+      value = std::string(core::trim_blanks(
+          header.substr(j, end == std::string_view::npos ? std::string_view::npos : end - j)));
       i = end;
     }
     out.emplace_back(std::move(key), std::move(value));
@@ -64,7 +59,7 @@ std::vector<std::pair<std::string, std::string>> parameters(std::string_view hea
 
 std::optional<std::string> multipart_boundary(std::string_view content_type) {
   const auto semi = content_type.find(';');
-  if (lower(trim(content_type.substr(0, semi))) != "multipart/form-data") return std::nullopt;
+  if (lower(core::trim_blanks(content_type.substr(0, semi))) != "multipart/form-data") return std::nullopt;
   for (auto const& [key, value] : parameters(content_type)) {
     if (key != "boundary") continue;
     // RFC 2046: 1–70 characters from a restricted set, not ending in a space.
@@ -154,10 +149,10 @@ void MultipartParser::parse_headers(std::string_view block) {
     start = end + 2;
     const auto colon = line.find(':');
     if (colon == std::string_view::npos) throw malformed("a part header without a colon");
-    const std::string field = lower(trim(line.substr(0, colon)));
-    const auto value = trim(line.substr(colon + 1));
+    const std::string field = lower(core::trim_blanks(line.substr(0, colon)));
+    const auto value = core::trim_blanks(line.substr(colon + 1));
     if (field == "content-disposition") {
-      if (lower(trim(value.substr(0, value.find(';')))) != "form-data")
+      if (lower(core::trim_blanks(value.substr(0, value.find(';')))) != "form-data")
         throw malformed("a part that is not form-data");
       for (auto const& [key, v] : parameters(value)) {
         if (key == "name" && !name) name = v;

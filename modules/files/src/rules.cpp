@@ -15,12 +15,6 @@ namespace bookspace::files {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<std::uint64_t> number(std::string_view s) {
   if (s.empty() || s.size() > 19) return std::nullopt;
   std::uint64_t n = 0;
@@ -34,13 +28,13 @@ std::optional<std::uint64_t> number(std::string_view s) {
 std::string sanitize_name(std::optional<std::string_view> raw) {
   // Absent or empty (a tus metadata key without a value, a form's empty filename, ?name=): the
   // same default from all three.
-  if (!raw || trim(*raw).empty()) return "file";
+  if (!raw || core::trim_blanks(*raw).empty()) return "file";
   auto bad = [](std::string why) { return core::ApiError(core::Error::validation("name", std::move(why))); };
   if (raw->size() > 4096) throw bad("at most 255 bytes");
   std::string_view name = *raw;
   if (auto problem = core::one_line_text_problem(name)) throw bad(*problem);
   if (auto slash = name.find_last_of("/\\"); slash != std::string_view::npos) name = name.substr(slash + 1);
-  name = trim(name);
+  name = core::trim_blanks(name);
   if (name.empty() || name == "." || name == "..") throw bad("a file name is needed (not a path)");
   if (name.size() > 255) throw bad("at most 255 bytes");
   return std::string(name);
@@ -48,13 +42,14 @@ std::string sanitize_name(std::optional<std::string_view> raw) {
 
 RangeAnswer parse_range(std::optional<std::string_view> header, std::uint64_t size) {
   if (!header) return {};
-  std::string_view h = trim(*header);
+  std::string_view h = core::trim_blanks(*header);
   if (!h.starts_with("bytes=")) return {};
   h.remove_prefix(6);
   if (h.find(',') != std::string_view::npos) return {};  // several ranges: the whole file
   const auto dash = h.find('-');
   if (dash == std::string_view::npos) return {};
-  const auto first_text = trim(h.substr(0, dash)), last_text = trim(h.substr(dash + 1));
+  const auto first_text = core::trim_blanks(h.substr(0, dash)),
+             last_text = core::trim_blanks(h.substr(dash + 1));
   if (first_text.empty()) {  // -n: the last n bytes
     auto n = number(last_text);
     if (!n) return {};
@@ -95,7 +90,7 @@ std::string content_disposition(std::string_view name) {
 std::string decide_type(std::string_view sniffed, std::optional<std::string_view> claimed) {
   const std::string fallback = sniffed.empty() ? "application/octet-stream" : std::string(sniffed);
   if (!claimed) return fallback;
-  std::string_view claim = trim(claimed->substr(0, claimed->find(';')));
+  std::string_view claim = core::trim_blanks(claimed->substr(0, claimed->find(';')));
   const auto slash = claim.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == claim.size() || claim.size() > 255 ||
       claim.find_first_of(" \t\r\n\"\\") != std::string_view::npos)
@@ -151,21 +146,16 @@ std::optional<std::vector<std::pair<std::string, std::string>>> parse_upload_met
     std::string_view header) {
   std::vector<std::pair<std::string, std::string>> out;
   if (header.size() > 8192) return std::nullopt;
-  auto trim = [](std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
-  };
-  if (trim(header).empty()) return out;
+  if (core::trim_blanks(header).empty()) return out;
   std::size_t at = 0;
   while (at <= header.size()) {
     const auto comma = std::min(header.find(',', at), header.size());
-    const std::string_view pair = trim(header.substr(at, comma - at));
+    const std::string_view pair = core::trim_blanks(header.substr(at, comma - at));
     at = comma + 1;
     const auto space = pair.find(' ');
     const std::string_view key = pair.substr(0, space);
     const std::string_view value =
-        space == std::string_view::npos ? std::string_view() : trim(pair.substr(space));
+        space == std::string_view::npos ? std::string_view() : core::trim_blanks(pair.substr(space));
     if (key.empty() || out.size() == 32) return std::nullopt;
     for (unsigned char c : key) {
       if (c <= 0x20 || c >= 0x7F) return std::nullopt;

@@ -24,6 +24,8 @@ app::ModuleDescriptor documents_module();
 enum class Role { none, viewer, editor, owner };
 
 std::string_view to_string(Role role);
+/// The role `to_string` names ("owner", "editor", "viewer"); anything else is Role::none.
+Role role_from_string(std::string_view text);
 
 /// The read-access check other modules build on (files' attachments, realtime): the same
 /// answer the documents routes give, as of now — a revoked share or a trashed document is
