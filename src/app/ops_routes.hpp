@@ -38,10 +38,6 @@ struct OpsContext {
 /// process metrics.
 void register_ops_routes(OpsContext context);
 
-/// OpenAPI 3.0.3 for the routes registered so far (enabled modules only) and their schemas.
-boost::json::object build_openapi(http::Router const& router,
-                                  std::vector<std::unique_ptr<Module>> const& modules);
-
 /// The self-contained HTML page served at /docs.
 std::string_view docs_page_html();
 
