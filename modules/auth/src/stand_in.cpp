@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "core/scheduler.hpp"
 #include "http/client.hpp"
+#include "http/peer.hpp"
 
 #include <bookspace/auth/events.hpp>
 
@@ -39,21 +40,17 @@ std::string origin_of(std::string const& url) {
 }
 
 /// What the auth process says of a key: POST /internal/auth/api-keys/verify.
-TokenAuthenticator::KeyLookup remote_key_lookup(std::string url, std::string service_key) {
-  return [url = std::move(url), service_key = std::move(service_key)](
+TokenAuthenticator::KeyLookup remote_key_lookup(std::string url, std::shared_ptr<http::Peer> peer,
+                                                bool configured) {
+  return [url = std::move(url), peer = std::move(peer), configured](
              std::string key, core::TimeMs) -> core::Awaitable<std::optional<KeyOwner>> {
-    if (service_key.empty()) co_return std::nullopt;  // no way to ask: API keys are refused
-    http::ClientRequest request;
-    request.method = "POST";
-    request.url = url;
-    request.headers = {{"Authorization", "Bearer " + service_key}};
-    request.body = json::serialize(json::object{{"key", key}});
-    request.timeout = 3s;
+    if (!configured) co_return std::nullopt;  // no service key, no way to ask: API keys are refused
     http::ClientResponse response;
     bool reached = true;
     try {
-      response = co_await http::fetch(std::move(request));
-    } catch (http::ClientError const&) {
+      std::string method = "POST", body = json::serialize(json::object{{"key", key}});
+      response = co_await peer->call(method, url, body);
+    } catch (http::ClientError const&) {  // unreachable, or its circuit open
       reached = false;
     }
     if (!reached || response.status >= 500) {
@@ -154,10 +151,11 @@ class JwksAuthenticator final : public http::Authenticator {
 /// Runs on the scheduler's thread, which may block.
 class RemoteInstance {
  public:
-  RemoteInstance(app::ModuleContext& ctx, std::string origin)
+  RemoteInstance(app::ModuleContext& ctx, std::string origin, std::shared_ptr<http::Peer> peer)
       : ctx_(ctx),
         base_(std::move(origin) + "/internal/auth/instances/" + ctx.ids.uuid_v7()),
-        service_key_(ctx.config.str("cluster.service_key")) {}
+        service_key_(ctx.config.str("cluster.service_key")),
+        peer_(std::move(peer)) {}
 
   void start() {
     if (service_key_.empty()) return;
@@ -192,14 +190,8 @@ class RemoteInstance {
 
  private:
   void send(std::string method, std::string url, std::string body) {
-    http::ClientRequest request;
-    request.method = std::move(method);
-    request.url = std::move(url);
-    request.body = std::move(body);
-    request.headers = {{"Authorization", "Bearer " + service_key_}};
-    request.timeout = 2s;
     try {
-      auto r = http::fetch_blocking(std::move(request));
+      auto r = peer_->call_blocking(std::move(method), std::move(url), std::move(body));
       if (r.status != 204) ctx_.log.warn("auth stand-in: the auth process refused", {{"status", r.status}});
     } catch (http::ClientError const& e) {
       // A logout there then waits its bounded time for this process (propagation.hpp).
@@ -209,6 +201,7 @@ class RemoteInstance {
 
   app::ModuleContext& ctx_;
   const std::string base_, service_key_;
+  std::shared_ptr<http::Peer> peer_;
   core::Scheduler::Id task_ = 0;
   std::mutex mutex_;
   std::vector<std::string> pending_;
@@ -220,13 +213,17 @@ class AuthStandIn final : public app::Module {
   explicit AuthStandIn(app::ModuleContext& ctx)
       : ctx_(ctx),
         settings_(settings_from(ctx.config)),
+        peer_(std::make_shared<http::Peer>(
+            http::PeerOptions{
+                .name = "auth", .service_key = ctx.config.str("cluster.service_key"), .timeout = 3s},
+            ctx.metrics)),
         tokens_(
             std::make_shared<KeyRing const>(),
             remote_key_lookup(origin_of(ctx.config.str("auth.jwks_url")) + "/internal/auth/api-keys/verify",
-                              ctx.config.str("cluster.service_key")),
+                              peer_, !ctx.config.str("cluster.service_key").empty()),
             settings_.tokens, ctx.clock),
         jwks_(tokens_, ctx.config.str("auth.jwks_url"), ctx.clock, ctx.log),
-        instance_(ctx, origin_of(ctx.config.str("auth.jwks_url"))) {
+        instance_(ctx, origin_of(ctx.config.str("auth.jwks_url")), peer_) {
     ctx.services.provide<http::Authenticator>(jwks_);
   }
 
@@ -248,6 +245,7 @@ class AuthStandIn final : public app::Module {
  private:
   app::ModuleContext& ctx_;
   const AuthSettings settings_;
+  std::shared_ptr<http::Peer> peer_;  ///< the auth process's internal routes (API keys, heartbeats)
   TokenAuthenticator tokens_;
   JwksAuthenticator jwks_;
   RemoteInstance instance_;

@@ -2,7 +2,8 @@
 
 #include "core/database.hpp"
 #include "core/error.hpp"
-#include "http/client.hpp"
+#include "core/metrics.hpp"
+#include "http/peer.hpp"
 #include "http/router.hpp"
 
 #include <bookspace/documents/documents.hpp>
@@ -96,8 +97,9 @@ core::Awaitable<Response> snapshot_route(InternalDeps& d, Request& req) {
 /// neither "no access" nor "no document" may be assumed.
 class RemoteDocuments final : public Access, public Catalog {
  public:
-  RemoteDocuments(std::string base_url, std::string service_key)
-      : base_(std::move(base_url)), service_key_(std::move(service_key)) {}
+  RemoteDocuments(std::string base_url, std::string service_key, core::Metrics& metrics)
+      : base_(std::move(base_url)),
+        peer_({.name = "documents", .service_key = std::move(service_key), .timeout = 5s}, metrics) {}
 
   core::Awaitable<Role> role(std::string document_id, std::string user_id) override {
     const std::vector<std::string> path{"documents", document_id, "role"};
@@ -130,16 +132,12 @@ class RemoteDocuments final : public Access, public Catalog {
  private:
   using Params = std::vector<std::pair<std::string, std::string>>;
 
-  http::ClientRequest request(std::vector<std::string> const& segments, Params const& params) const {
+  std::string url_of(std::vector<std::string> const& segments, Params const& params) const {
     boost::urls::url url = boost::urls::parse_uri(base_).value();
     url.set_path("/internal");
     for (auto const& s : segments) url.segments().push_back(s);
     for (auto const& [k, v] : params) url.params().append({k, v});
-    http::ClientRequest r;
-    r.url = std::string(url.buffer());
-    r.headers = {{"Authorization", "Bearer " + service_key_}};
-    r.timeout = 5s;
-    return r;
+    return std::string(url.buffer());
   }
 
   static core::ApiError unreachable(std::string const& why) {
@@ -162,7 +160,8 @@ class RemoteDocuments final : public Access, public Catalog {
     std::optional<http::ClientResponse> r;
     std::string failure;
     try {
-      r = co_await http::fetch(request(segments, params));
+      std::string method = "GET", url = url_of(segments, params);
+      r = co_await peer_.call(method, url);
     } catch (http::ClientError const& e) {
       failure = e.what();
     }
@@ -173,7 +172,7 @@ class RemoteDocuments final : public Access, public Catalog {
   std::optional<json::object> get_blocking(std::vector<std::string> const& segments,
                                            Params const& params) const {
     try {
-      return answer(http::fetch_blocking(request(segments, params)));
+      return answer(peer_.call_blocking("GET", url_of(segments, params)));
     } catch (http::ClientError const& e) {
       throw unreachable(e.what());
     }
@@ -202,13 +201,14 @@ class RemoteDocuments final : public Access, public Catalog {
     return s;
   }
 
-  std::string base_, service_key_;
+  std::string base_;
+  mutable http::Peer peer_;  ///< retries, and fails fast while the documents process is down
 };
 
 class DocumentsStandIn final : public app::Module {
  public:
   explicit DocumentsStandIn(app::ModuleContext& ctx)
-      : remote_(ctx.config.str("documents.remote_url"), ctx.config.str("cluster.service_key")) {
+      : remote_(ctx.config.str("documents.remote_url"), ctx.config.str("cluster.service_key"), ctx.metrics) {
     if (ctx.config.str("cluster.service_key").empty()) {
       throw app::ModuleError("documents.remote_url needs cluster.service_key, shared with that process");
     }
