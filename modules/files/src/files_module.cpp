@@ -12,6 +12,7 @@
 #include "http/router.hpp"
 #include "routes.hpp"
 #include "service.hpp"
+#include "settings.hpp"
 #include "tus.hpp"
 
 #include <bookspace/documents/documents.hpp>
@@ -30,29 +31,6 @@ namespace bookspace::files {
 namespace {
 
 constexpr int gc_batch = 200;
-
-std::filesystem::path storage_of(app::ModuleContext& ctx) {
-  auto dir = ctx.config.str("files.storage_dir");
-  return dir.empty() ? std::filesystem::path(ctx.data_dir) / "blobs" : std::filesystem::path(dir);
-}
-
-std::string new_link_key() {
-  unsigned char key[32];
-  randombytes_buf(key, sizeof key);
-  return core::base64url_encode(std::string_view(reinterpret_cast<char const*>(key), sizeof key));
-}
-
-/// The HMAC key of signed links: files.link_key, else generated once into the data directory
-/// (like the token signing key). Instances must share it.
-std::string link_key(app::ModuleContext& ctx) {
-  std::string text = ctx.config.str("files.link_key");
-  if (text.empty())
-    text = core::load_or_create_secret(std::filesystem::path(ctx.data_dir) / "files-link-key", &new_link_key,
-                                       ctx.log, "file link key");
-  auto key = core::base64url_decode(text);
-  if (!key || key->size() < 32) throw std::runtime_error("files.link_key: 32 or more bytes, base64url");
-  return *key;
-}
 
 class CatalogImpl final : public Catalog {
  public:
@@ -75,20 +53,12 @@ class FilesModule final : public app::Module {
  public:
   explicit FilesModule(app::ModuleContext& ctx)
       : ctx_(ctx),
-        io_("files", static_cast<std::size_t>(ctx.config.integer("files.io_threads")), 1024),
-        blobs_(local_blob_store(storage_of(ctx))),
-        service_(
-            {ctx.db,
-             ctx.events,
-             ctx.clock,
-             ctx.ids,
-             io_,
-             *blobs_,
-             ctx.services.require<documents::Access>(),
-             {ctx.config.integer("files.quota_bytes"), ctx.config.integer("files.blob_grace_s"),
-              link_key(ctx), ctx.config.list("files.allowed_types"), ctx.config.integer("files.cache_ms")},
-             ctx.services.find<jobs::Queue>()}),
-        max_file_bytes_(static_cast<std::uint64_t>(ctx.config.integer("files.max_file_bytes"))),
+        settings_(settings_from(ctx.config, ctx.data_dir, ctx.log)),
+        io_("files", settings_.io_threads, 1024),
+        blobs_(local_blob_store(settings_.storage_dir)),
+        service_({ctx.db, ctx.events, ctx.clock, ctx.ids, io_, *blobs_,
+                  ctx.services.require<documents::Access>(), settings_.service,
+                  ctx.services.find<jobs::Queue>()}),
         collected_(
             ctx.metrics.counter("files_blobs_collected_total", "Unreferenced blobs deleted by the GC.")) {
     ctx.services.provide<Catalog>(catalog_);
@@ -96,15 +66,13 @@ class FilesModule final : public app::Module {
       ctx.log.info("removed unfinished uploads", {{"module", "files"}, {"files", n}});
     // Without the jobs module there is no text extraction and no export; the rest works.
     if (auto* queue = ctx.services.find<jobs::Queue>()) {
-      register_jobs(*queue, service_, ctx.events, ctx.services.find<documents::Catalog>(),
-                    {static_cast<std::size_t>(ctx.config.integer("files.extract_max_bytes")),
-                     static_cast<int>(ctx.config.integer("files.extract_timeout_s")), 1800});
+      register_jobs(*queue, service_, ctx.events, ctx.services.find<documents::Catalog>(), settings_.jobs);
     }
   }
 
   void register_routes(http::Router& router) override {
-    add_routes(router, service_, max_file_bytes_);
-    add_tus_routes(router, service_, {max_file_bytes_, ctx_.config.integer("files.upload_expiry_s")});
+    add_routes(router, service_, settings_.max_file_bytes);
+    add_tus_routes(router, service_, settings_.tus);
   }
   boost::json::object openapi_schemas() const override { return files::openapi_schemas(); }
   void subscribe(core::EventLog& events) override {
@@ -119,12 +87,11 @@ class FilesModule final : public app::Module {
   }
 
   void start() override {
-    gc_ = ctx_.scheduler.every({"files.blob_gc",
-                                std::chrono::seconds(ctx_.config.integer("files.gc_interval_s")), 0.1, true,
-                                [this](soci::session& sql) {
-                                  collected_.inc(service_.collect_garbage(sql, gc_batch));
-                                  swept_.inc(sweep_uploads(sql, service_, gc_batch));
-                                }});
+    gc_ =
+        ctx_.scheduler.every({"files.blob_gc", settings_.gc_interval, 0.1, true, [this](soci::session& sql) {
+                                collected_.inc(service_.collect_garbage(sql, gc_batch));
+                                swept_.inc(sweep_uploads(sql, service_, gc_batch));
+                              }});
     // A walk of the whole store: at start (after a crash, say) and then every few hours.
     strays_ = ctx_.scheduler.every(
         {"files.stray_sweep", std::chrono::hours(6), 0.1, true, [this](soci::session& sql) {
@@ -144,11 +111,11 @@ class FilesModule final : public app::Module {
 
  private:
   app::ModuleContext& ctx_;
+  const FilesSettings settings_;
   core::WorkerPool io_;
   std::unique_ptr<BlobStore> blobs_;
   Service service_;
   CatalogImpl catalog_{service_};
-  std::uint64_t max_file_bytes_;
   core::Counter& collected_;
   core::Counter& swept_ = ctx_.metrics.counter("files_uploads_expired_total",
                                                "Resumable uploads removed after files.upload_expiry_s.");

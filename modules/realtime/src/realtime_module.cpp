@@ -27,26 +27,46 @@ core::Awaitable<http::Response> not_upgraded(http::Request&) {
   co_return http::Response{};
 }
 
+/// realtime.*, read and checked once (declare_config says what each means).
+struct RealtimeSettings {
+  std::size_t max_subscriptions = 0;
+  std::chrono::milliseconds auth_timeout{0};
+  int messages_per_second = 0;
+  std::size_t max_message_bytes = 0, send_queue_bytes = 0, max_connections = 0;
+  int idle_timeout_ms = 0;
+};
+
+RealtimeSettings settings_from(app::Config const& c) {
+  return {.max_subscriptions = static_cast<std::size_t>(c.integer("realtime.max_subscriptions")),
+          .auth_timeout = std::chrono::milliseconds(c.integer("realtime.auth_timeout_ms")),
+          .messages_per_second = static_cast<int>(c.integer("realtime.messages_per_second")),
+          .max_message_bytes = static_cast<std::size_t>(c.integer("realtime.max_message_bytes")),
+          .send_queue_bytes = static_cast<std::size_t>(c.integer("realtime.send_queue_bytes")),
+          .max_connections = static_cast<std::size_t>(c.integer("realtime.max_connections")),
+          .idle_timeout_ms = static_cast<int>(c.integer("realtime.idle_timeout_s") * 1000)};
+}
+
 class RealtimeModule final : public app::Module {
  public:
   explicit RealtimeModule(app::ModuleContext& ctx)
-      : hub_(ctx.metrics, static_cast<std::size_t>(ctx.config.integer("realtime.max_subscriptions"))),
+      : settings_(settings_from(ctx.config)),
+        hub_(ctx.metrics, settings_.max_subscriptions),
         deps_{
             hub_,
             ctx.services.find<http::Authenticator>(),
             ctx.services.find<documents::Access>(),
             ctx.clock,
-            std::chrono::milliseconds(ctx.config.integer("realtime.auth_timeout_ms")),
+            settings_.auth_timeout,
             ctx.metrics.counter("realtime_auth_failures_total",
                                 "Realtime connections closed with 4401 for a missing, bad or foreign token."),
-            static_cast<int>(ctx.config.integer("realtime.messages_per_second"))} {
+            settings_.messages_per_second} {
     socket_.handler = [this](http::Request& req, std::shared_ptr<http::WebSocket> socket) {
       return serve(deps_, req, std::move(socket));
     };
-    socket_.max_message_bytes = static_cast<std::size_t>(ctx.config.integer("realtime.max_message_bytes"));
-    socket_.send_queue_bytes = static_cast<std::size_t>(ctx.config.integer("realtime.send_queue_bytes"));
-    socket_.idle_timeout_ms = static_cast<int>(ctx.config.integer("realtime.idle_timeout_s") * 1000);
-    socket_.max_connections = static_cast<std::size_t>(ctx.config.integer("realtime.max_connections"));
+    socket_.max_message_bytes = settings_.max_message_bytes;
+    socket_.send_queue_bytes = settings_.send_queue_bytes;
+    socket_.idle_timeout_ms = settings_.idle_timeout_ms;
+    socket_.max_connections = settings_.max_connections;
   }
 
   void register_routes(http::Router& r) override {
@@ -73,6 +93,7 @@ class RealtimeModule final : public app::Module {
   }
 
  private:
+  const RealtimeSettings settings_;
   Hub hub_;
   ConnectionDeps deps_;
   http::WebSocketOptions socket_;
