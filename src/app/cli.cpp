@@ -80,10 +80,35 @@ std::string group_usage(std::string const& group, std::vector<ModuleDescriptor> 
          " <command> --help` for the options of one.\n";
 }
 
-struct Options {
-  po::options_description desc;
+/// What a command line says, parsed against `desc`.
+struct Parsed {
   po::variables_map vm;
+  std::vector<std::string> rest;  ///< what `desc` does not know, in order (with `keep_rest`)
 };
+
+/// Parses argv[1…] of a command. A parse error prints why (and the options) on stderr: exit 2.
+/// `--help` prints the options: exit 0. Otherwise the options, and a code of -1.
+std::pair<std::optional<Parsed>, int> parse_command(po::options_description const& desc,
+                                                    std::string const& name, int argc, char** argv,
+                                                    bool keep_rest) {
+  Parsed out;
+  try {
+    auto parser = po::command_line_parser(argc, argv).options(desc);
+    if (keep_rest) parser.allow_unregistered();
+    auto parsed = parser.run();
+    po::store(parsed, out.vm);
+    po::notify(out.vm);
+    if (keep_rest) out.rest = po::collect_unrecognized(parsed.options, po::include_positional);
+  } catch (po::error const& e) {
+    std::cerr << "bookspace " << name << ": " << e.what() << "\n\n" << desc << "\n";
+    return {std::nullopt, 2};
+  }
+  if (out.vm.count("help")) {
+    std::cout << desc << "\n";
+    return {std::nullopt, 0};
+  }
+  return {std::move(out), -1};
+}
 
 void add_common(po::options_description& d) {
   d.add_options()("help,h", "show this help")(
@@ -228,20 +253,10 @@ int run_module_command(ModuleCommand const& command, std::string_view module, in
   po::options_description desc(std::string("Options of `bookspace ") + std::string(command.name) + "` (" +
                                std::string(command.usage) + ")");
   add_common(desc);
-  po::variables_map vm;
-  std::vector<std::string> rest;
-  try {
-    auto parsed = po::command_line_parser(argc, argv).options(desc).allow_unregistered().run();
-    po::store(parsed, vm);
-    rest = po::collect_unrecognized(parsed.options, po::include_positional);
-  } catch (po::error const& e) {
-    std::cerr << "bookspace " << command.name << ": " << e.what() << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  auto [parsed, code] = parse_command(desc, std::string(command.name), argc, argv, true);
+  if (!parsed) return code;
+  po::variables_map const& vm = parsed->vm;
+  std::vector<std::string> rest = parsed->rest;
   ConfigSchema schema = full_schema(modules);
   std::optional<Config> config = load_checked(schema, vm, envp, modules);
   if (!config) return 2;
@@ -329,18 +344,9 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
   add_common(desc);
   if (command == "serve" || command == "config") add_serve(desc);
   if (command == "migrate") desc.add_options()("dry-run", "list pending migrations without applying them");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc - 1, argv + 1).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (po::error const& e) {
-    std::cerr << "bookspace " << command << ": " << e.what() << "\n\n" << desc << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  auto [parsed, code] = parse_command(desc, command, argc - 1, argv + 1, false);
+  if (!parsed) return code;
+  po::variables_map const& vm = parsed->vm;
 
   ConfigSchema schema = full_schema(modules);
   std::optional<Config> config = load_checked(schema, vm, envp, modules);
