@@ -175,6 +175,23 @@ void write_json(core::JsonWriter& w, Document const& d, bool with_content) {
   w.key("role").string(to_string(d.role)).end_object();
 }
 
+namespace {
+
+/// The columns a document's reads select after its id (title, [content,] tags, owner, version,
+/// times, the reader's role), bound into `d` and `role` in that order.
+void bind_document(soci::statement& st, Document& d, std::string& role, bool with_content) {
+  st.exchange(into(d.title));
+  if (with_content) st.exchange(into(d.content));
+  st.exchange(into(d.tags));
+  st.exchange(into(d.owner_id));
+  st.exchange(into(d.version));
+  st.exchange(into(d.created_at));
+  st.exchange(into(d.updated_at));
+  st.exchange(into(role));
+}
+
+}  // namespace
+
 std::optional<Document> find_readable(soci::session& sql, std::string const& id, std::string const& user) {
   // The hottest read of the module (every GET /documents/{id}): prepared once per connection.
   struct Vars {
@@ -185,14 +202,7 @@ std::optional<Document> find_readable(soci::session& sql, std::string const& id,
   auto& q = core::prepared<Vars>(sql, find_readable_sql, [](soci::statement& st, Vars& v) {
     st.exchange(use(v.id));
     st.exchange(use(v.user));
-    st.exchange(into(v.d.title));
-    st.exchange(into(v.d.content));
-    st.exchange(into(v.d.tags));
-    st.exchange(into(v.d.owner_id));
-    st.exchange(into(v.d.version));
-    st.exchange(into(v.d.created_at));
-    st.exchange(into(v.d.updated_at));
-    st.exchange(into(v.role));
+    bind_document(st, v.d, v.role, true);
   });
   q.vars.id = id;
   q.vars.user = user;
@@ -341,13 +351,7 @@ std::vector<Document> list_documents(soci::session& sql, ListQuery const& q) {
         s.exchange(use(v.after_id));
         s.exchange(use(v.n));
         s.exchange(into(v.d.id));
-        s.exchange(into(v.d.title));
-        s.exchange(into(v.d.tags));
-        s.exchange(into(v.d.owner_id));
-        s.exchange(into(v.d.version));
-        s.exchange(into(v.d.created_at));
-        s.exchange(into(v.d.updated_at));
-        s.exchange(into(v.role));
+        bind_document(s, v.d, v.role, false);
       });
   st.vars.user = q.user;
   st.vars.tag = q.tag.value_or("");
