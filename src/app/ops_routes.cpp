@@ -57,6 +57,67 @@ std::string render_event_status(std::vector<core::ConsumerStatus> const& statuse
 
 }  // namespace
 
+namespace {
+
+/// GET /readyz: the database answers, no migration is pending, the server is not draining.
+core::Awaitable<Response> readiness(std::shared_ptr<OpsContext> p) {
+  json::object checks;
+  bool ready = true;
+  try {
+    co_await p->db.run([](soci::session& sql) {
+      int one = 0;
+      sql << "SELECT 1", soci::into(one);
+    });
+    checks["database"] = "ok";
+  } catch (std::exception const& e) {
+    checks["database"] = "unreachable";
+    ready = false;
+  }
+  if (!p->migrations_current && ready) {
+    try {
+      auto pending = co_await p->db.run([&p](soci::session& sql) {
+        return core::pending_migrations(sql, p->db.dialect(), p->migration_plan).size();
+      });
+      p->migrations_current = pending == 0;
+    } catch (std::exception const&) {
+      p->migrations_current = false;
+    }
+  }
+  checks["migrations"] = p->migrations_current ? "ok" : "pending";
+  ready = ready && p->migrations_current;
+  const bool draining = p->draining();
+  checks["draining"] = draining;
+  ready = ready && !draining;
+  co_return Response::json(ready ? 200 : 503,
+                           {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+}
+
+/// GET /metrics: the registry's families and the event consumers' offsets and lag; with
+/// server.metrics_token set, only for the scraper that presents it (compared in constant time).
+core::Awaitable<Response> metrics_page(std::shared_ptr<OpsContext> p, Request& req) {
+  // server.metrics_token set: only a scraper that presents it (compared in constant time).
+  if (!p->metrics_token.empty()) {
+    const std::string expected = "Bearer " + p->metrics_token;
+    const auto given = req.header("Authorization").value_or("");
+    if (given.size() != expected.size() || sodium_memcmp(given.data(), expected.data(), given.size()) != 0) {
+      auto res = http::problem(core::ErrorCode::unauthorized, "/metrics needs server.metrics_token.",
+                               req.ctx.request_id);
+      res.headers.add("WWW-Authenticate", "Bearer");
+      co_return res;
+    }
+  }
+  std::string text = p->metrics.render();
+  try {
+    auto statuses = co_await p->db.run([&p](soci::session& sql) { return p->events.status(sql); });
+    text += render_event_status(statuses);
+  } catch (std::exception const& e) {
+    p->log.warn("metrics: cannot read event consumer status", {{"error", e.what()}});
+  }
+  co_return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace
+
 void register_ops_routes(OpsContext context) {
   auto p = std::make_shared<OpsContext>(std::move(context));
   register_process_metrics(p->metrics, p->started_at);
@@ -81,66 +142,13 @@ void register_ops_routes(OpsContext context) {
           op("Liveness: the process serves HTTP.", "ops", {{"200", json_response("Alive.", "Health")}})));
 
   r.add(
-      Method::get, "/readyz",
-      [p](Request&) -> core::Awaitable<Response> {
-        json::object checks;
-        bool ready = true;
-        try {
-          co_await p->db.run([](soci::session& sql) {
-            int one = 0;
-            sql << "SELECT 1", soci::into(one);
-          });
-          checks["database"] = "ok";
-        } catch (std::exception const& e) {
-          checks["database"] = "unreachable";
-          ready = false;
-        }
-        if (!p->migrations_current && ready) {
-          try {
-            auto pending = co_await p->db.run([&p](soci::session& sql) {
-              return core::pending_migrations(sql, p->db.dialect(), p->migration_plan).size();
-            });
-            p->migrations_current = pending == 0;
-          } catch (std::exception const&) {
-            p->migrations_current = false;
-          }
-        }
-        checks["migrations"] = p->migrations_current ? "ok" : "pending";
-        ready = ready && p->migrations_current;
-        const bool draining = p->draining();
-        checks["draining"] = draining;
-        ready = ready && !draining;
-        co_return Response::json(ready ? 200 : 503,
-                                 {{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
-      },
+      Method::get, "/readyz", [p](Request&) { return readiness(p); },
       with_doc(op("Readiness: database reachable, migrations applied, not draining.", "ops",
                   {{"200", json_response("Ready.", "Readiness")},
                    {"503", json_response("Not ready.", "Readiness")}})));
 
   r.add(
-      Method::get, "/metrics",
-      [p](Request& req) -> core::Awaitable<Response> {
-        // server.metrics_token set: only a scraper that presents it (compared in constant time).
-        if (!p->metrics_token.empty()) {
-          const std::string expected = "Bearer " + p->metrics_token;
-          const auto given = req.header("Authorization").value_or("");
-          if (given.size() != expected.size() ||
-              sodium_memcmp(given.data(), expected.data(), given.size()) != 0) {
-            auto res = http::problem(core::ErrorCode::unauthorized, "/metrics needs server.metrics_token.",
-                                     req.ctx.request_id);
-            res.headers.add("WWW-Authenticate", "Bearer");
-            co_return res;
-          }
-        }
-        std::string text = p->metrics.render();
-        try {
-          auto statuses = co_await p->db.run([&p](soci::session& sql) { return p->events.status(sql); });
-          text += render_event_status(statuses);
-        } catch (std::exception const& e) {
-          p->log.warn("metrics: cannot read event consumer status", {{"error", e.what()}});
-        }
-        co_return Response::text(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
-      },
+      Method::get, "/metrics", [p](Request& req) { return metrics_page(p, req); },
       with_doc(
           op("Prometheus metrics (with server.metrics_token set: `Authorization: Bearer <token>`, else 401).",
              "ops",

@@ -22,8 +22,9 @@ using namespace bookspace;
 namespace {
 
 std::vector<app::ModuleDescriptor> all_modules() {
-  return {auth::auth_module(),   users::users_module(), documents::documents_module(), files::files_module(),
-          search::search_module(), jobs::jobs_module(),  realtime::realtime_module()};
+  return {auth::auth_module(),        users::users_module(),   documents::documents_module(),
+          files::files_module(),      search::search_module(), jobs::jobs_module(),
+          realtime::realtime_module()};
 }
 
 /// The arguments of `bookspace_add_module(<name> …)` in modules/<name>/CMakeLists.txt, by keyword.
@@ -38,8 +39,8 @@ std::map<std::string, std::set<std::string>> cmake_lists(std::string const& modu
   std::map<std::string, std::set<std::string>> out;
   std::string word, keyword = "NAME";
   while (words >> word) {
-    if (word == "DEPENDS" || word == "USES" || word == "EVENTS_FROM" || word == "TESTS" || word == "MIGRATIONS" ||
-        word == "DIR") {
+    if (word == "DEPENDS" || word == "USES" || word == "EVENTS_FROM" || word == "TESTS" ||
+        word == "MIGRATIONS" || word == "DIR") {
       keyword = word;
       out[keyword];
     } else {
@@ -70,8 +71,8 @@ TEST_CASE("each module's CMake DEPENDS and USES are its descriptor's depends_on 
 TEST_CASE("a required interface no enabled module provides stops the start, naming both") {
   // users requires auth::Accounts; a process with users and only auth's stand-in has none.
   testing::TestDatabase db;
-  auto r = testing::run_command({testing::bookspace_binary(), "serve", "--modules", "users", "--database", db.url(),
-                                 "--data-dir", db.dir(), "--listen", "127.0.0.1:0"},
+  auto r = testing::run_command({testing::bookspace_binary(), "serve", "--modules", "users", "--database",
+                                 db.url(), "--data-dir", db.dir(), "--listen", "127.0.0.1:0"},
                                 {{"BOOKSPACE_AUTH_JWKS_URL", "http://127.0.0.1:9/.well-known/jwks.json"}});
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("module 'users' requires bookspace::auth::Accounts") != std::string::npos);

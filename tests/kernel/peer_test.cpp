@@ -1,8 +1,8 @@
 // http::Peer, the client stand-ins use for another process's internal routes: after a run of
 // failures its circuit opens and calls fail at once (no connect, no timeout), a cool-down lets
 // one call through again, and a success closes it.
-#include "core/metrics.hpp"
 #include "http/peer.hpp"
+#include "core/metrics.hpp"
 #include "test_app.hpp"
 
 #include <doctest/doctest.h>
@@ -35,7 +35,8 @@ TEST_CASE("a peer that keeps failing is not waited for: its circuit opens, then 
   CHECK(sample(metrics, "bookspace_peer_circuit_open{peer=\"test\"}") == 1);
   // Open: refused at once, without trying.
   const auto before = std::chrono::steady_clock::now();
-  CHECK_THROWS_WITH_AS(peer.call_blocking("GET", down), doctest::Contains("fail at once"), http::PeerUnavailable);
+  CHECK_THROWS_WITH_AS(peer.call_blocking("GET", down), doctest::Contains("fail at once"),
+                       http::PeerUnavailable);
   CHECK(std::chrono::steady_clock::now() - before < 50ms);
   CHECK(sample(metrics, "bookspace_peer_calls_total{peer=\"test\",outcome=\"rejected\"}") == 1);
   CHECK(sample(metrics, "bookspace_peer_calls_total{peer=\"test\",outcome=\"failed\"}") == 3);

@@ -126,7 +126,8 @@ TEST_CASE("a stalled tus PATCH cut by a restart keeps every byte that arrived") 
   }
   ServerProcess restarted(testing::bookspace_binary(), args, env);
   HttpClient c(restarted.port());
-  auto head = c.request("HEAD", location, "", {{"Authorization", "Bearer " + token}, {"Tus-Resumable", "1.0.0"}});
+  auto head =
+      c.request("HEAD", location, "", {{"Authorization", "Bearer " + token}, {"Tus-Resumable", "1.0.0"}});
   REQUIRE(head.status == 200);
   CHECK(head.header("upload-offset") == std::to_string(sent));
 }

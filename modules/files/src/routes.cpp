@@ -214,9 +214,8 @@ core::Awaitable<Response> remove(Service& svc, Request& req) {
 
 }  // namespace handle
 
-}  // namespace
-
-void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
+/// POST /files: a raw body of any type or a multipart form, streamed; its statuses.
+http::RouteOptions upload_options(std::uint64_t max_file_bytes) {
   auto upload = oa::documented(
       oa::with_params(
           oa::with_problems(
@@ -241,16 +240,11 @@ void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
       {"content", json::object{{"multipart/form-data",
                                 json::object{{"schema", oa::object({{"file", bytes}}, {"file"})}}},
                                {"*/*", json::object{{"schema", bytes}}}}}};
-  r.add(Method::post, "/api/v1/files", http::bind(svc, handle::upload), std::move(upload));
-  r.add(
-      Method::get, "/api/v1/files", http::bind(svc, handle::list),
-      oa::documented(oa::list_operation(
-          oa::operation("Your files, newest first; with `document_id`, the files of a document you can read.",
-                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("File")))}}),
-          {oa::param("document_id", "query", oa::string(), "A document's files instead of yours.")})));
-  r.add(Method::get, "/api/v1/files/{id}", http::bind(svc, handle::get),
-        oa::documented(
-            oa::operation("A file's metadata.", {{"200", oa::json_response("The file.", oa::ref("File"))}})));
+  return upload;
+}
+
+/// GET and HEAD /files/{id}/content: the bytes of any type, with their headers and statuses.
+json::object content_operation() {
   auto file_response = [](std::string_view description) {
     return oa::with_headers(
         oa::binary_response(description),
@@ -271,6 +265,24 @@ void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
        oa::param("If-None-Match", "header", oa::string(), "An ETag you hold."),
        oa::param("expires", "query", oa::integer(), "A signed link's expiry (Unix seconds)."),
        oa::param("signature", "query", oa::string(), "A signed link's signature: no Bearer needed.")});
+  return content_doc;
+}
+
+}  // namespace
+
+void add_routes(http::Router& r, Service& svc, std::uint64_t max_file_bytes) {
+  auto upload = upload_options(max_file_bytes);
+  r.add(Method::post, "/api/v1/files", http::bind(svc, handle::upload), std::move(upload));
+  r.add(
+      Method::get, "/api/v1/files", http::bind(svc, handle::list),
+      oa::documented(oa::list_operation(
+          oa::operation("Your files, newest first; with `document_id`, the files of a document you can read.",
+                        {{"200", oa::json_response("A page.", oa::list_of(oa::ref("File")))}}),
+          {oa::param("document_id", "query", oa::string(), "A document's files instead of yours.")})));
+  r.add(Method::get, "/api/v1/files/{id}", http::bind(svc, handle::get),
+        oa::documented(
+            oa::operation("A file's metadata.", {{"200", oa::json_response("The file.", oa::ref("File"))}})));
+  auto content_doc = content_operation();
   auto content_options = oa::documented(content_doc);
   content_options.auth = http::Auth::optional;  // a signed link stands in for the credential
   r.add(Method::get, "/api/v1/files/{id}/content", http::bind(svc, handle::content), content_options);

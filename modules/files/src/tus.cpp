@@ -332,27 +332,16 @@ core::Awaitable<Response> terminate(Tus& tus, Request& req) {
 
 }  // namespace
 
-void add_tus_routes(http::Router& router, Service& service, TusSettings settings) {
-  namespace oa = http::openapi;
-  auto tus = std::make_shared<Tus>(Tus{service, settings});
-  auto route = [tus](core::Awaitable<Response> (*fn)(Tus&, Request&)) {
-    return [tus, fn](Request& req) { return fn(*tus, req); };
-  };
-  auto tus_options = [](http::RouteOptions options) {
-    options.cors_request_headers = {"Tus-Resumable", "Upload-Length", "Upload-Metadata", "Upload-Offset",
-                                    "Upload-Defer-Length"};
-    options.cors_expose_headers = {"Tus-Resumable", "Tus-Version",      "Tus-Extension",   "Tus-Max-Size",
-                                   "Upload-Offset", "Upload-Length",    "Upload-Metadata", "Upload-Expires",
-                                   "Location",      "BookSpace-File-Id"};
-    return options;
-  };
-  auto streamed = [&] {
-    http::RouteOptions o;
-    o.json_body = false;
-    o.stream_body = true;
-    o.body_limit = settings.max_bytes;
-    return o;
-  };
+namespace {
+
+namespace oa = http::openapi;
+
+/// The OpenAPI operations of the tus routes: the headers each answer carries, its statuses.
+struct TusDocs {
+  json::object discovery, create, status, patch, terminate;
+};
+
+TusDocs tus_docs() {
   const auto version = oa::required(oa::param("Tus-Resumable", "header", oa::string(), "1.0.0 (else 412)."));
   const auto id = oa::param("id", "path", oa::string(), "The upload's id.");
   const json::object bytes{{"type", "string"}, {"format", "binary"}};
@@ -365,20 +354,14 @@ void add_tus_routes(http::Router& router, Service& service, TusSettings settings
     return oa::with_headers(oa::empty_response(description),
                             {"Tus-Resumable", "Upload-Offset", "Upload-Expires", "BookSpace-File-Id"});
   };
-
-  http::RouteOptions discovery;
-  discovery.auth = http::Auth::none;
-  router.add(
-      Method::options, "/api/v1/uploads", route(&handle::options),
-      oa::documented(
-          oa::operation(
-              "tus discovery: Tus-Version, Tus-Extension, Tus-Max-Size.",
-              {{"204", oa::with_headers(oa::empty_response("The server's tus support."),
-                                        {"Tus-Resumable", "Tus-Version", "Tus-Extension", "Tus-Max-Size"})}}),
-          std::move(discovery)));
+  TusDocs d;
+  d.discovery = oa::operation(
+      "tus discovery: Tus-Version, Tus-Extension, Tus-Max-Size.",
+      {{"204", oa::with_headers(oa::empty_response("The server's tus support."),
+                                {"Tus-Resumable", "Tus-Version", "Tus-Extension", "Tus-Max-Size"})}});
   const auto upload_length = oa::required(
       oa::param("Upload-Length", "header", oa::integer(), "The file's size in bytes (0: done at once)."));
-  auto create = oa::with_params(
+  d.create = oa::with_params(
       oa::with_problems(
           oa::operation("Start a resumable upload (tus creation, creation-with-upload: the first bytes may "
                         "come with it). Upload-Length past files.max_file_bytes → 413; past your quota with "
@@ -388,22 +371,19 @@ void add_tus_routes(http::Router& router, Service& service, TusSettings settings
       {version, upload_length,
        oa::param("Upload-Metadata", "header", oa::string(),
                  "`filename`, `document_id`, `filetype`: base64 values; a key may have none.")});
-  create["requestBody"] = body(false);
-  router.add(Method::post, "/api/v1/uploads", route(&handle::create),
-             tus_options(oa::documented(std::move(create), streamed())));
-  router.add(Method::head, "/api/v1/uploads/{id}", route(&handle::status),
-             tus_options(oa::documented(oa::with_params(
-                 oa::with_problems(
-                     oa::operation(
-                         "Where a resumable upload stands.",
-                         {{"200", oa::with_headers(state("Upload-Offset, Upload-Length, Upload-Metadata; "
-                                                         "BookSpace-File-Id once complete."),
-                                                   {"Upload-Length", "Upload-Metadata", "Cache-Control"})}}),
-                     {"412"}),
-                 {id, version}))));
+  d.create["requestBody"] = body(false);
+  d.status = oa::with_params(
+      oa::with_problems(
+          oa::operation("Where a resumable upload stands.",
+                        {{"200", oa::with_headers(state("Upload-Offset, Upload-Length, "
+                                                        "Upload-Metadata; BookSpace-File-Id once "
+                                                        "complete."),
+                                                  {"Upload-Length", "Upload-Metadata", "Cache-Control"})}}),
+          {"412"}),
+      {id, version});
   const auto offset =
       oa::required(oa::param("Upload-Offset", "header", oa::integer(), "Where these bytes start."));
-  auto patch = oa::with_params(
+  d.patch = oa::with_params(
       oa::with_problems(
           oa::operation("Send bytes of a resumable upload, from Upload-Offset. Another offset than the "
                         "upload's, or another request writing it → 409; bytes past Upload-Length → 413; a "
@@ -411,17 +391,48 @@ void add_tus_routes(http::Router& router, Service& service, TusSettings settings
                         {{"204", state("The new Upload-Offset; BookSpace-File-Id once complete.")}}),
           {"409", "412", "415"}),
       {id, version, offset});
-  patch["requestBody"] = body(true);
+  d.patch["requestBody"] = body(true);
+  d.terminate = oa::with_params(
+      oa::with_problems(
+          oa::operation("Drop a resumable upload (tus termination).",
+                        {{"204", oa::with_headers(oa::empty_response("Gone."), {"Tus-Resumable"})}}),
+          {"412"}),
+      {id, version});
+  return d;
+}
+
+}  // namespace
+
+void add_tus_routes(http::Router& router, Service& service, TusSettings settings) {
+  auto tus = std::make_shared<Tus>(Tus{service, settings});
+  auto route = [tus](core::Awaitable<Response> (*fn)(Tus&, Request&)) {
+    return [tus, fn](Request& req) { return fn(*tus, req); };
+  };
+  auto tus_options = [](http::RouteOptions options) {
+    options.cors_request_headers = {"Tus-Resumable", "Upload-Length", "Upload-Metadata", "Upload-Offset",
+                                    "Upload-Defer-Length"};
+    options.cors_expose_headers = {"Tus-Resumable", "Tus-Version",      "Tus-Extension",   "Tus-Max-Size",
+                                   "Upload-Offset", "Upload-Length",    "Upload-Metadata", "Upload-Expires",
+                                   "Location",      "BookSpace-File-Id"};
+    return options;
+  };
+  http::RouteOptions streamed;
+  streamed.json_body = false;
+  streamed.stream_body = true;
+  streamed.body_limit = settings.max_bytes;
+  http::RouteOptions discovery;
+  discovery.auth = http::Auth::none;
+  auto docs = tus_docs();
+  router.add(Method::options, "/api/v1/uploads", route(&handle::options),
+             oa::documented(std::move(docs.discovery), std::move(discovery)));
+  router.add(Method::post, "/api/v1/uploads", route(&handle::create),
+             tus_options(oa::documented(std::move(docs.create), streamed)));
+  router.add(Method::head, "/api/v1/uploads/{id}", route(&handle::status),
+             tus_options(oa::documented(std::move(docs.status))));
   router.add(Method::patch, "/api/v1/uploads/{id}", route(&handle::patch),
-             tus_options(oa::documented(std::move(patch), streamed())));
-  router.add(
-      Method::del, "/api/v1/uploads/{id}", route(&handle::terminate),
-      tus_options(oa::documented(oa::with_params(
-          oa::with_problems(
-              oa::operation("Drop a resumable upload (tus termination).",
-                            {{"204", oa::with_headers(oa::empty_response("Gone."), {"Tus-Resumable"})}}),
-              {"412"}),
-          {id, version}))));
+             tus_options(oa::documented(std::move(docs.patch), streamed)));
+  router.add(Method::del, "/api/v1/uploads/{id}", route(&handle::terminate),
+             tus_options(oa::documented(std::move(docs.terminate))));
 }
 
 std::size_t sweep_uploads(soci::session& sql, Service& service, int batch) {
