@@ -183,9 +183,8 @@ json::array error_codes() {
   return codes;
 }
 
-}  // namespace
-
-json::object build_openapi(Router const& router, json::object module_schemas) {
+/// The kernel's own schemas: Problem (its `code` an enum of every error code), Health, Readiness.
+json::object kernel_schemas() {
   json::object schemas{
       {"Problem",
        {{"type", "object"},
@@ -213,6 +212,13 @@ json::object build_openapi(Router const& router, json::object module_schemas) {
              {{"database", {{"type", "string"}}},
               {"migrations", {{"type", "string"}}},
               {"draining", {{"type", "boolean"}}}}}}}}}}}};
+  return schemas;
+}
+
+}  // namespace
+
+json::object build_openapi(Router const& router, json::object module_schemas) {
+  json::object schemas = kernel_schemas();
   for (auto& [k, v] : module_schemas) schemas[k] = std::move(v);
 
   json::object paths;
