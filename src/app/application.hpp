@@ -13,6 +13,10 @@ class Clock;
 class Logger;
 }  // namespace bookspace::core
 
+namespace bookspace::testing {
+class ApplicationAccess;
+}
+
 namespace bookspace::app {
 
 /// Thrown by start() for anything that keeps the server from running (database unreachable,
@@ -50,11 +54,12 @@ class Application {
   /// Returns the process exit code.
   int run();
 
-  /// For tests and CLI commands that run inside the application.
+  /// The kernel's parts (kernel-private: app/application_parts.hpp).
   struct Parts;
-  Parts& parts();
 
  private:
+  friend class testing::ApplicationAccess;  ///< tests reach the parts through tests/support only
+  Parts& parts();
   std::unique_ptr<Parts> parts_;
 };
 

@@ -1,8 +1,8 @@
 // The jobs module through the real Application and its API, on SQLite and PostgreSQL, with the
 // test-only job types of tests/support/probe_jobs.hpp.
-#include "app/application_parts.hpp"
 #include "auth_helpers.hpp"
 #include "core/database.hpp"
+#include "core/metrics.hpp"
 #include "probe_jobs.hpp"
 #include "test_app.hpp"
 
@@ -298,13 +298,13 @@ TEST_CASE("cancel: queued at once, running when the handler checks, ended → 40
 
 TEST_CASE("enqueue inside a transaction: rolled back never runs, committed runs") {
   TestApp app(fast_jobs(), jobs_modules());
-  auto& parts = app.app().parts();
-  auto* queue = parts.services.find<jobs::Queue>();
+  auto& db = app.db();
+  auto* queue = app.app().services().find<jobs::Queue>();
   REQUIRE(queue != nullptr);
   auto enqueue = [&](std::string key, bool commit, std::string type = "probe.record") {
-    parts.db->run_blocking([&](soci::session& sql) {
+    db.run_blocking([&](soci::session& sql) {
       try {
-        core::run_transaction(sql, parts.db->dialect(), [&](core::Tx& tx) {
+        core::run_transaction(sql, db.dialect(), [&](core::Tx& tx) {
           queue->enqueue(tx, {type, {{"key", key}}, "system", {}, {}, {}});
           if (!commit) throw std::runtime_error("roll back");
         });
@@ -325,10 +325,10 @@ TEST_CASE("two Applications on one database run 1,000 jobs: each once in effect,
   TestApp one(fast_jobs(), jobs_modules());
   const std::string url = one.database().url();
   TestApp two(fast_jobs([url](app::Config& c) { c.set("database.url", json::string(url)); }), jobs_modules());
-  auto& parts = one.app().parts();
-  auto* queue = parts.services.find<jobs::Queue>();
-  parts.db->run_blocking([&](soci::session& sql) {
-    core::run_transaction(sql, parts.db->dialect(), [&](core::Tx& tx) {
+  auto& db = one.db();
+  auto* queue = one.app().services().find<jobs::Queue>();
+  db.run_blocking([&](soci::session& sql) {
+    core::run_transaction(sql, db.dialect(), [&](core::Tx& tx) {
       for (int i = 0; i < 1000; ++i) queue->enqueue(tx, {"probe.record", {{"i", i}}, "system", {}, {}, {}});
     });
   });

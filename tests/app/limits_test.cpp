@@ -2,7 +2,8 @@
 // their headers are never read, buffered bodies share one budget, connections are capped per
 // client address and in total, and accept() backs off when descriptors run out.
 
-#include "app/application_parts.hpp"
+#include "core/database.hpp"
+#include "core/metrics.hpp"
 #include "documents_helpers.hpp"
 
 #include <doctest/doctest.h>
@@ -26,14 +27,14 @@ namespace {
 /// The value of an unlabelled sample in the app's metrics, read in-process (a /metrics request
 /// would need a connection of its own).
 double metric(TestApp& app, std::string const& name) {
-  const std::string text = app.app().parts().metrics.render();
+  const std::string text = app.metrics().render();
   const auto at = text.find("\nbookspace_" + name + " ");
   REQUIRE(at != std::string::npos);
   return std::stod(text.substr(at + name.size() + 12));
 }
 
 double labelled_metric(TestApp& app, std::string const& series) {
-  const std::string text = app.app().parts().metrics.render();
+  const std::string text = app.metrics().render();
   const auto at = text.find("\nbookspace_" + series + " ");
   if (at == std::string::npos) return 0;
   return std::stod(text.substr(at + series.size() + 12));

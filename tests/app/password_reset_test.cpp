@@ -1,5 +1,6 @@
-#include "app/application_parts.hpp"
 #include "auth_helpers.hpp"
+#include "core/database.hpp"
+#include "core/metrics.hpp"
 #include "test_app.hpp"
 
 #include <bookspace/auth/auth.hpp>
@@ -219,7 +220,7 @@ TEST_CASE("password reset answers before it looks the address up: known and unkn
 
   std::promise<void> release;
   std::promise<void> holding;
-  REQUIRE(app.app().parts().db->pool().try_submit([&](std::size_t) {
+  REQUIRE(app.db().pool().try_submit([&](std::size_t) {
     holding.set_value();
     release.get_future().wait();
   }));

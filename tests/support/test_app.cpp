@@ -1,5 +1,6 @@
 #include "test_app.hpp"
 
+#include "app/application_parts.hpp"
 #include "app/kernel_config.hpp"
 #include "core/database.hpp"
 #include "core/log.hpp"
@@ -7,6 +8,14 @@
 #include <soci/soci.h>
 
 namespace bookspace::testing {
+
+core::Database& ApplicationAccess::db(app::Application& a) {
+  return *a.parts().db;
+}
+
+core::Metrics& ApplicationAccess::metrics(app::Application& a) {
+  return a.parts().metrics;
+}
 
 TestApp::TestApp(Tweak tweak, std::vector<app::ModuleDescriptor> modules)
     : schema_(app::full_schema(modules)) {
