@@ -23,6 +23,13 @@ start() {  # name pin-spec binary args... ; pin-spec "all" or a taskset core lis
 }
 stop_last() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
 
+# CPU time (user + system, clock ticks) the processes PID… have used so far, threads included.
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo "$t"; }
+# Server CPU per request in microseconds: ticks used over a run divided by the requests it served.
+cpu_us_per_request() {  # ticks requests
+  awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0)}'
+}
+
 field() { sed "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/"; }
 rps_of() { awk '/Requests\/sec/ {print $2}'; }
 p_of() { awk -v p="$1" '$1 == p {print $2}'; }

@@ -37,8 +37,10 @@ http {
 CONF
 taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" &
 pids+=($!)
+nginx_master=$!
 
 start bookspace 0 "$binary" --io-threads 1
+bookspace_pid=${pids[-1]}
 base=http://127.0.0.1:$port
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$nginx_port/" >/dev/null && break; sleep 0.1; done
 
@@ -54,7 +56,10 @@ done
 
 declare -A results
 run() {  # name url [header]
-  local out
+  local out server before
+  # Whose CPU a request costs: nginx's worker, or the BookSpace process (all its threads).
+  if [ "$1" = nginx ]; then server=$(pgrep -P "$nginx_master" | head -1); else server=$bookspace_pid; fi
+  before=$(cpu_ticks "$server")
   if [ -n "${3:-}" ]; then
     out=$(taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" --latency -H "$3" "$2")
   else
@@ -63,6 +68,7 @@ run() {  # name url [header]
   if [ "$(non2xx_of <<<"$out")" != 0 ]; then echo "perf: $1 had non-2xx answers" >&2; echo "$out" >&2; exit 1; fi
   results[$1]+="$(rps_of <<<"$out") "
   results[$1.p99]+="$(p99_of <<<"$out") "
+  results[$1.cpu]+="$(cpu_us_per_request $(($(cpu_ticks "$server") - before)) "$(total_of <<<"$out")") "
 }
 taskset -c 1 wrk -t1 -c"$conns" -d2s "$base/healthz" >/dev/null  # warm-up
 for r in $(seq "$rounds"); do
@@ -76,13 +82,13 @@ done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 m() { median <<<"${results[$1]}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-echo "| workload | req/s (median of $rounds; all) | p99 (median) | ratio | target |"
-echo "|---|---|---|---|---|"
+echo "| workload | req/s (median of $rounds; all) | p99 (median) | server CPU µs/request (median) | ratio | target |"
+echo "|---|---|---|---|---|---|"
 row() {  # name label denominator-name target
   local r=""
   [ -n "$3" ] && r="$(ratio "$(m "$1")" "$(m "$3")")× $3"
-  printf '| %s | %s (%s) | %s | %s | %s |\n' "$2" "$(m "$1")" "${results[$1]% }" \
-    "$(median <<<"${results[$1.p99]}")" "$r" "$4"
+  printf '| %s | %s (%s) | %s | %s | %s | %s |\n' "$2" "$(m "$1")" "${results[$1]% }" \
+    "$(median <<<"${results[$1.p99]}")" "$(median <<<"${results[$1.cpu]}")" "$r" "$4"
 }
 row nginx "nginx 1.22 \`return 200\`, 1 worker, access_log off" "" ""
 row healthz "GET /healthz, default config (access log to a file)" nginx "≥ 0.8"
