@@ -215,6 +215,44 @@ json::object kernel_schemas() {
   return schemas;
 }
 
+/// The operation's path parameters (those the template names and the route did not document),
+/// Idempotency-Key on idempotent routes, and its security: bearer, none, or either.
+void add_parameters_and_security(Route const& route, json::object& operation) {
+  json::array parameters =
+      operation.contains("parameters") ? operation["parameters"].as_array() : json::array{};
+  for (auto const& seg : route.segments) {
+    if (seg.size() < 3 || seg.front() != '{') continue;
+    std::string name = seg.substr(1, seg.size() - 2);
+    bool listed = false;
+    for (auto const& prm : parameters) {
+      listed = listed || (prm.as_object().at("name") == name.c_str() && prm.as_object().at("in") == "path");
+    }
+    if (!listed) {
+      parameters.push_back(
+          {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+    }
+  }
+  if (route.options.idempotent) {
+    parameters.push_back(
+        {{"name", "Idempotency-Key"},
+         {"in", "header"},
+         {"required", false},
+         {"description",
+          "Same key and body within 24 h: the first response is replayed (Idempotent-Replayed: "
+          "true); another body: 422; while the first runs: 409."},
+         {"schema", {{"type", "string"}, {"maxLength", 255}}}});
+  }
+  if (!parameters.empty()) operation["parameters"] = std::move(parameters);
+  if (route.options.auth == Auth::required) {
+    operation["security"] = json::array{json::object{{"bearer", json::array{}}}};
+  } else if (route.options.auth == Auth::none) {
+    operation["security"] = json::array{};
+  } else if (route.options.auth == Auth::optional) {
+    // Anonymous (a signed link, say) or with a bearer credential.
+    operation["security"] = json::array{json::object{}, json::object{{"bearer", json::array{}}}};
+  }
+}
+
 }  // namespace
 
 json::object build_openapi(Router const& router, json::object module_schemas) {
@@ -234,39 +272,7 @@ json::object build_openapi(Router const& router, json::object module_schemas) {
     if (!responses.contains("default"))
       responses["default"] = problem_response("An error (problem+json).", {});
     document_headers(route, responses);
-    json::array parameters =
-        operation.contains("parameters") ? operation["parameters"].as_array() : json::array{};
-    for (auto const& seg : route.segments) {
-      if (seg.size() < 3 || seg.front() != '{') continue;
-      std::string name = seg.substr(1, seg.size() - 2);
-      bool listed = false;
-      for (auto const& prm : parameters) {
-        listed = listed || (prm.as_object().at("name") == name.c_str() && prm.as_object().at("in") == "path");
-      }
-      if (!listed) {
-        parameters.push_back(
-            {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
-      }
-    }
-    if (route.options.idempotent) {
-      parameters.push_back(
-          {{"name", "Idempotency-Key"},
-           {"in", "header"},
-           {"required", false},
-           {"description",
-            "Same key and body within 24 h: the first response is replayed (Idempotent-Replayed: "
-            "true); another body: 422; while the first runs: 409."},
-           {"schema", {{"type", "string"}, {"maxLength", 255}}}});
-    }
-    if (!parameters.empty()) operation["parameters"] = std::move(parameters);
-    if (route.options.auth == Auth::required) {
-      operation["security"] = json::array{json::object{{"bearer", json::array{}}}};
-    } else if (route.options.auth == Auth::none) {
-      operation["security"] = json::array{};
-    } else if (route.options.auth == Auth::optional) {
-      // Anonymous (a signed link, say) or with a bearer credential.
-      operation["security"] = json::array{json::object{}, json::object{{"bearer", json::array{}}}};
-    }
+    add_parameters_and_security(route, operation);
     std::string method(to_string(route.method));
     for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     auto& path_item = paths[route.pattern];
