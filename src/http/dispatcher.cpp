@@ -3,7 +3,6 @@
 #include "core/ids.hpp"
 #include "core/log.hpp"
 #include "core/metrics.hpp"
-#include "http/digesting_body.hpp"
 
 #include <sodium.h>
 #include <boost/asio/multiple_exceptions.hpp>
@@ -121,37 +120,41 @@ Dispatcher::CorsHeaders const& Dispatcher::cors_headers(std::string_view pattern
   return it == cors_by_pattern_.end() ? cors_base_ : it->second;
 }
 
-void Dispatcher::begin(Request& req, std::string generated_id) {
+void Dispatcher::begin(Request& req) {
   auto given = req.headers.get("X-Request-Id");
-  req.ctx.request_id = given && sane_request_id(*given) ? std::string(*given) : std::move(generated_id);
+  req.ctx.request_id = given && sane_request_id(*given) ? std::string(*given) : request_ids_.next();
   if (auto tp = req.headers.get("traceparent"); tp && parse_traceparent(*tp, req.ctx.trace_id)) {
     req.ctx.traceparent = *tp;
   }
 }
 
-Router::Match Dispatcher::route(Request const& req) const {
-  return router_.match(req.method, req.path);
-}
-
-core::Awaitable<Response> Dispatcher::dispatch(Request& req, Router::Match match) {
-  if (req.ctx.started == std::chrono::steady_clock::time_point{}) {
-    req.ctx.started = std::chrono::steady_clock::now();
-  }
-  // One coroutine for the whole chain when the body is already here (most requests): the
-  // checks that need no I/O are plain calls, authentication is awaited only when a route
-  // needs it and a credential was sent.
+core::Awaitable<void> Dispatcher::serve(Request& req, Exchange& exchange) {
+  req.ctx.started = std::chrono::steady_clock::now();
+  begin(req);
+  Router::Match match = router_.match(req.method, req.path);
+  // One coroutine for the whole chain: the checks that need no I/O are plain calls, the rest
+  // is awaited only when the request needs it (a credential, a body).
   std::optional<Response> res;
   std::exception_ptr error;
   try {
-    res = precheck(req, match);
-    if (!res && needs_authentication(req, *match.route)) res = co_await authenticate(req, *match.route);
-    if (!res) res = co_await run(req, *match.route);
+    res = co_await admit(req, match);
+    if (res) {
+      co_await exchange.skip_body();
+    } else if (match.route->options.websocket && exchange.upgrade_requested()) {
+      res = co_await exchange.upgrade(req, *match.route->options.websocket);
+      if (!res) co_return;  // the connection is a WebSocket now
+    } else {
+      res = co_await take_body(req, *match.route, exchange);
+      if (!res) res = co_await run(req, *match.route);
+    }
   } catch (...) {
     error = std::current_exception();
   }
+  req.body_stream = nullptr;
+  std::string().swap(req.body);  // its memory goes with its share of the body budget
   if (error) res = failure(req, match, error);
   finish(req, *res, match.route);
-  co_return std::move(*res);
+  co_await exchange.answer(*res);
 }
 
 Response Dispatcher::failure(Request const& req, Router::Match const& match, std::exception_ptr error) {
@@ -183,33 +186,42 @@ Response Dispatcher::failure(Request const& req, Router::Match const& match, std
 }
 
 core::Awaitable<std::optional<Response>> Dispatcher::admit(Request& req, Router::Match& match) {
-  if (req.ctx.started == std::chrono::steady_clock::time_point{}) {
-    req.ctx.started = std::chrono::steady_clock::now();
-  }
-  std::optional<Response> res;
-  std::exception_ptr error;
-  try {
-    res = precheck(req, match);
-    if (!res && needs_authentication(req, *match.route)) res = co_await authenticate(req, *match.route);
-  } catch (...) {
-    error = std::current_exception();
-  }
-  if (error) res = failure(req, match, error);
-  if (res) finish(req, *res, match.route);
+  std::optional<Response> res = precheck(req, match);
+  if (!res && needs_authentication(req, *match.route)) res = co_await authenticate(req, *match.route);
   co_return res;
 }
 
-core::Awaitable<Response> Dispatcher::respond(Request& req, Router::Match& match) {
-  Response res;
-  std::exception_ptr error;
-  try {
-    res = co_await run(req, *match.route);
-  } catch (...) {
-    error = std::current_exception();
+core::Awaitable<std::optional<Response>> Dispatcher::take_body(Request& req, Route const& route,
+                                                               Exchange& exchange) {
+  if (exchange.body_done()) co_return std::nullopt;
+  const std::size_t limit = exchange.body_limit(route.options.body_limit);
+  const auto too_large = [&] {
+    return problem(core::ErrorCode::payload_too_large,
+                   "The body exceeds " + std::to_string(limit) + " bytes.", req.ctx.request_id);
+  };
+  if (auto declared = exchange.declared_length(); declared && *declared > limit) co_return too_large();
+  if (route.options.stream_body) {
+    req.body_stream = &exchange.stream_body(limit);
+    co_return std::nullopt;
   }
-  if (error) res = failure(req, match, error);
-  finish(req, res, match.route);
-  co_return res;
+  switch (co_await exchange.read_body(req.body, limit)) {
+    case Exchange::Read::complete:
+      co_return std::nullopt;
+    case Exchange::Read::cut_off:  // logged as such; the connection closes without an answer
+      co_return problem(core::ErrorCode::validation_failed, "The request body was cut off or too slow.",
+                        req.ctx.request_id);
+    case Exchange::Read::too_large:
+      co_return too_large();
+    case Exchange::Read::over_budget: {
+      core::Error error{
+          core::ErrorCode::overloaded, "The server is receiving too many request bodies; retry shortly.", {}};
+      error.retry_after_s = 1;
+      co_return problem(error, req.ctx.request_id);
+    }
+    case Exchange::Read::malformed:
+      break;
+  }
+  co_return problem(core::ErrorCode::validation_failed, "Malformed HTTP request body.", req.ctx.request_id);
 }
 
 std::optional<Response> Dispatcher::precheck(Request& req, Router::Match& match) {
@@ -324,80 +336,10 @@ core::Awaitable<Response> Dispatcher::run(Request& req, Route const& route) {
     }
   } unset{req, buffered ? &*buffered : nullptr};
 
-  Response res;
   auto key = route.options.idempotent && idempotency_ ? req.headers.get("Idempotency-Key") : std::nullopt;
-  if (key)
-    res = co_await run_idempotent(req, route, *key);
-  else
-    res = co_await route.handler(req);
-  co_return res;
-}
-
-core::Awaitable<Response> Dispatcher::run_idempotent(Request& req, Route const& route, std::string_view key) {
-  const bool sane = !key.empty() && key.size() <= 255 &&
-                    std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-  if (!sane) {
-    throw core::ApiError(core::Error::validation("Idempotency-Key", "1–255 visible ASCII characters"));
-  }
-  const std::string scope = req.ctx.principal.authenticated() ? req.ctx.principal.user_id : "anonymous";
-  // A streamed body is not here yet: its digest is taken as it streams and stored on completion.
-  const bool streamed = route.options.stream_body && req.body_stream;
-  const std::string fingerprint = core::sha256_hex(req.method_text + " " + req.target + "\n" +
-                                                   (streamed ? std::string("(streamed)") : req.body));
-  auto outcome = co_await idempotency_->claim(scope, std::string(key), fingerprint);
-  std::optional<DigestingBody> digesting;
-  if (streamed) digesting.emplace(*req.body_stream);
-  if (streamed && outcome.claim == IdempotencyStore::Claim::replay &&
-      co_await digesting->finish() != outcome.body_digest)
-    outcome.claim = IdempotencyStore::Claim::mismatch;
-  switch (outcome.claim) {
-    case IdempotencyStore::Claim::mismatch:
-      throw core::ApiError(core::ErrorCode::idempotency_conflict,
-                           "This Idempotency-Key was used with a different request.");
-    case IdempotencyStore::Claim::running:
-      throw core::ApiError(core::ErrorCode::conflict,
-                           "A request with this Idempotency-Key is still being processed; retry shortly.");
-    case IdempotencyStore::Claim::replay: {
-      Response res{outcome.stored.status, {}, std::move(outcome.stored.body)};
-      for (auto& [name, value] : outcome.stored.headers) res.headers.add(std::move(name), std::move(value));
-      res.headers.add("Idempotent-Replayed", "true");
-      co_return res;
-    }
-    case IdempotencyStore::Claim::fresh:
-      break;
-  }
-  std::exception_ptr failure;
-  Response res;
-  BodyStream* const original = req.body_stream;
-  if (digesting) req.body_stream = &*digesting;
-  try {
-    res = co_await route.handler(req);
-  } catch (core::ApiError const& e) {
-    res = problem(e.error(), req.ctx.request_id);  // a 4xx is an answer, remembered like any other
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  req.body_stream = original;
-  // A streamed request is remembered only when it succeeded: an early refusal (413, 507…) did
-  // not read the body, so it could not tell a retry's body from another. What a successful
-  // handler left unread (a multipart epilogue) is read into the digest too.
-  std::string digest;
-  if (!failure && digesting && res.status < 300) {
-    try {
-      digest = co_await digesting->finish();
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  }
-  if (failure || res.status >= 500 || (digesting && digest.empty())) {
-    co_await idempotency_->release(scope, std::string(key));
-    if (failure) std::rethrow_exception(failure);
-    co_return res;
-  }
-  StoredResponse stored{res.status, {}, res.body};
-  for (auto const& [name, value] : res.headers) stored.headers.emplace_back(name, value);
-  co_await idempotency_->complete(scope, std::string(key), std::move(stored), std::move(digest));
-  co_return res;
+  // (Two statements, not a conditional: GCC 12 miscompiles co_await inside ?:.)
+  if (key) co_return co_await run_idempotent(*idempotency_, req, route, *key);
+  co_return co_await route.handler(req);
 }
 
 bool Dispatcher::cors(Request const& req, Response& res, bool preflight, std::string const& allow,

@@ -1,11 +1,13 @@
 #pragma once
 
 #include "core/async.hpp"
+#include "core/ids.hpp"
 #include "http/authenticator.hpp"
 #include "http/idempotency.hpp"
 #include "http/message.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/router.hpp"
+#include "http/websocket.hpp"
 
 #include <exception>
 #include <functional>
@@ -34,9 +36,40 @@ struct DispatcherOptions {
   std::function<void()> on_disk_full;
 };
 
-/// The middleware chain around a handler, free of sockets: request id, traceparent, CORS,
-/// routing (404/405), authentication, rate limits, content-type check, error mapping,
-/// access log and metrics. Never throws.
+/// The connection's side of one request, driven by the Dispatcher's chain: the body in the form
+/// the route takes it (read whole, streamed, dropped or left unread), a WebSocket upgrade, and
+/// the answer. http::Server implements it over a socket; it decides what the connection can do
+/// next (keep-alive, lingering close) from what the chain asked of it.
+class Exchange {
+ public:
+  enum class Read { complete, too_large, over_budget, malformed, cut_off };
+  virtual ~Exchange() = default;
+  /// True when no body is left to read: none was sent.
+  virtual bool body_done() const = 0;
+  virtual std::optional<std::uint64_t> declared_length() const = 0;
+  /// The body limit for a route's own limit (0: the server's default).
+  virtual std::size_t body_limit(std::size_t route_limit) const = 0;
+  /// Reads the whole body into `into` within `limit` and the server-wide body budget.
+  virtual core::Awaitable<Read> read_body(std::string& into, std::size_t limit) = 0;
+  /// The body as a stream the handler reads at its own pace, within `limit`.
+  virtual BodyStream& stream_body(std::size_t limit) = 0;
+  /// The answer needs no body: a small one is read and dropped (the connection stays usable), a
+  /// big or chunked one left unread (the connection closes after the answer).
+  virtual core::Awaitable<void> skip_body() = 0;
+  /// A WebSocket handshake with nothing after it.
+  virtual bool upgrade_requested() const = 0;
+  /// Hands the connection to the WebSocket route: nullopt once it is one, or the refusal to
+  /// answer with (the server holds as many WebSockets as it may).
+  virtual core::Awaitable<std::optional<Response>> upgrade(Request& req, WebSocketOptions const& options) = 0;
+  /// Writes the answer, unless the body was cut off (then the connection just closes).
+  virtual core::Awaitable<void> answer(Response& res) = 0;
+};
+
+/// The one request pipeline, free of sockets, in this order: request id and trace context,
+/// routing (404/405, OPTIONS and CORS preflight), query string, rate limit, credentials — all
+/// from the head, so an anonymous client never gets a body buffered — then the body as the route
+/// takes it, content type, Idempotency-Key, the handler, error mapping, CORS, access log and
+/// metrics, and the answer. Never throws (but for the connection's own write failures).
 class Dispatcher {
  public:
   Dispatcher(Router const& router, core::Logger& log, core::Metrics& metrics, RateLimiter& limiter,
@@ -45,27 +78,17 @@ class Dispatcher {
   void set_authenticator(Authenticator* authenticator) { authenticator_ = authenticator; }
   void set_idempotency_store(IdempotencyStore* store) { idempotency_ = store; }
 
-  Router::Match route(Request const& req) const;
+  /// One request, from its head (in `req`) to the answer written through `exchange`.
+  core::Awaitable<void> serve(Request& req, Exchange& exchange);
 
-  /// The checks that need only the request line and headers: routing (404, 405, OPTIONS), the
-  /// query string, rate limits and authentication. A response when the request ends here
-  /// (already counted and logged), nullopt when its body should be read and respond() called.
-  /// The server calls this before reading any body, so an anonymous client never gets a body
-  /// buffered for a route that needs a principal.
-  core::Awaitable<std::optional<Response>> admit(Request& req, Router::Match& match);
-  /// The rest of the chain once the body is in `req`: content type, Idempotency-Key, the
-  /// handler, CORS, error mapping, access log and metrics. Only after admit() gave nullopt.
-  core::Awaitable<Response> respond(Request& req, Router::Match& match);
-
-  /// admit() then respond(): the whole chain for a request whose body is already read.
-  /// `match` is route(req).
-  core::Awaitable<Response> dispatch(Request& req, Router::Match match);
-  core::Awaitable<Response> dispatch(Request& req) { return dispatch(req, route(req)); }
-
-  /// Fills the request id (the client's when sane) and trace context.
-  static void begin(Request& req, std::string generated_id);
+  /// Fills the request id (the client's when sane, else a new one) and trace context.
+  void begin(Request& req);
 
  private:
+  /// Routing, the checks on the head, authentication: a response when the request ends there.
+  core::Awaitable<std::optional<Response>> admit(Request& req, Router::Match& match);
+  /// The body as the route takes it; a response when it cannot be had (413, 503, 400).
+  core::Awaitable<std::optional<Response>> take_body(Request& req, Route const& route, Exchange& exchange);
   /// Everything decided without I/O: routing, query string, rate limit, the form of credentials.
   std::optional<Response> precheck(Request& req, Router::Match& match);
   bool needs_authentication(Request const& req, Route const& route) const;
@@ -76,8 +99,6 @@ class Dispatcher {
   core::Awaitable<Response> run(Request& req, Route const& route);
   /// The problem+json for an exception escaping a handler or check (500 when unexpected).
   Response failure(Request const& req, Router::Match const& match, std::exception_ptr error);
-  /// The handler behind Idempotency-Key: claim, run, remember (or replay / refuse).
-  core::Awaitable<Response> run_idempotent(Request& req, Route const& route, std::string_view key);
   void finish(Request const& req, Response& res, Route const* route);
   /// CORS headers for a response to `req` (when its Origin is allowed); `pattern` picks the
   /// route's extra headers (empty: the kernel's only).
@@ -97,6 +118,7 @@ class Dispatcher {
   DispatcherOptions options_;
   Authenticator* authenticator_ = nullptr;
   IdempotencyStore* idempotency_ = nullptr;
+  core::RequestIdGenerator request_ids_;
   std::map<std::string, CorsHeaders, std::less<>> cors_by_pattern_;  ///< union over a path's routes
   CorsHeaders cors_base_;
   std::mutex series_mutex_;

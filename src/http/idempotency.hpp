@@ -1,6 +1,8 @@
 #pragma once
 
 #include "core/async.hpp"
+#include "http/message.hpp"
+#include "http/router.hpp"
 
 #include <optional>
 #include <string>
@@ -44,5 +46,12 @@ class IdempotencyStore {
   /// Forgets a claim whose handler failed (5xx or an exception), so the client may retry.
   virtual core::Awaitable<void> release(std::string scope, std::string key) = 0;
 };
+
+/// A request with an Idempotency-Key on a RouteOptions::idempotent route: the key is claimed,
+/// the route's handler runs and its answer is remembered — or the remembered answer is replayed,
+/// or the reuse refused (409 while the first runs, 422 for another request under the same key).
+/// A streamed body's digest is taken as the handler reads it. Throws ApiError for a bad key.
+core::Awaitable<Response> run_idempotent(IdempotencyStore& store, Request& req, Route const& route,
+                                         std::string_view key);
 
 }  // namespace bookspace::http

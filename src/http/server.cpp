@@ -2,13 +2,10 @@
 
 #include "core/log.hpp"
 #include "core/metrics.hpp"
-#include "http/body_budget.hpp"
-#include "http/body_io.hpp"
-
-#include <csignal>
 #include "http/client_address.hpp"
 #include "http/connection_table.hpp"
 #include "http/dispatcher.hpp"
+#include "http/socket_exchange.hpp"
 #include "http/websocket_session.hpp"
 #include "http/wire.hpp"
 
@@ -19,18 +16,12 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/read.hpp>
 
-#include <array>
-#include <ctime>
-#include <list>
-#include <mutex>
+#include <csignal>
 #include <optional>
-#include <span>
-#include <unordered_map>
 
 namespace bookspace::http {
 
@@ -42,22 +33,8 @@ using core::Awaitable;
 
 namespace {
 
-/// The Date header of one connection: formatted at most once a second, no lock needed.
-struct DateCache {
-  std::int64_t second = -1;
-  std::string text;
-  std::string_view now() {
-    const auto t = static_cast<std::int64_t>(std::time(nullptr));
-    if (t != second) {
-      second = t;
-      text = http_date(t);
-    }
-    return text;
-  }
-};
-
 /// The request as its headers describe it; the body is moved in once it has been read.
-Request head_of(bhttp::request_parser<bhttp::string_body>& parser, std::string client_ip) {
+Request head_of(RequestParser& parser, std::string client_ip) {
   auto const& msg = parser.get();
   Request req;
   req.method_text = std::string(msg.method_string());
@@ -78,10 +55,6 @@ bool out_of_resources(boost::system::error_code const& ec) {
   return ec == errc::too_many_files_open || ec == errc::too_many_files_open_in_system ||
          ec == errc::no_buffer_space || ec == errc::not_enough_memory;
 }
-
-/// A body the answer does not need is still read (and dropped) up to this size, so the
-/// connection can be kept; beyond it the connection is closed instead.
-constexpr std::size_t discardable_body = 64 * 1024;
 
 }  // namespace
 
@@ -111,7 +84,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         budget_refusals(metrics.counter("http_body_budget_refusals_total",
                                         "Request bodies refused with 503: the body budget was spent.")),
         parse_errors(metrics.counter("http_request_errors_total",
-                                     "Requests refused before routing (malformed, too large, timeout).")),
+                                     "Requests refused before routing (a malformed or too large head).")),
         websockets(metrics) {}
 
   std::vector<asio::io_context*> contexts;
@@ -190,74 +163,14 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  // After an early answer (413 before the body was read) the client may still be sending.
-  // Closing with unread data makes the kernel send RST, and the client loses the answer; so stop
-  // sending, then read and discard for a bounded time and amount, as nginx's lingering close does.
-  Awaitable<void> linger(beast::tcp_stream& stream) {
-    boost::system::error_code ec;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-    std::array<char, 16384> sink;
-    std::size_t discarded = 0;
-    stream.expires_after(std::chrono::milliseconds(1000));
-    while (!ec && discarded < 16 * 1024 * 1024) {
-      discarded +=
-          co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
-    }
-  }
-
-  Awaitable<void> write_error(beast::tcp_stream& stream, core::ErrorCode code, std::string detail,
-                              int retry_after_s = 0) {
+  Awaitable<void> write_error(beast::tcp_stream& stream, core::ErrorCode code, std::string detail) {
     parse_errors.inc();
     Request req;
-    Dispatcher::begin(req, request_ids.next());
-    core::Error error{code, std::move(detail), {}};
-    error.retry_after_s = retry_after_s;
-    Response res = problem(error, req.ctx.request_id);
+    dispatcher.begin(req);
+    Response res = problem(code, std::move(detail), req.ctx.request_id);
     res.headers.set("X-Request-Id", req.ctx.request_id);
     DateCache date;
-    co_await write(stream, res, false, false, false, date);
-  }
-
-  // Formats the head by hand (see wire.hpp) and sends head and body with one gather write:
-  // measurably cheaper than Beast's generic serializer on small responses.
-  Awaitable<void> write(beast::tcp_stream& stream, Response& res, bool keep_alive, bool head, bool http10,
-                        DateCache& date) {
-    std::string bytes = serialize_head(res, keep_alive, http10, date.now());
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(bytes), asio::buffer(res.body)};
-    const std::size_t count = head || res.body.empty() || res.file ? 1 : 2;
-    stream.expires_after(std::chrono::milliseconds(options.write_timeout_ms));
-    boost::system::error_code ec;
-    co_await asio::async_write(stream, std::span(buffers.data(), count),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) throw boost::system::system_error(ec);
-    if (res.file && !head) co_await send_file(stream, *res.file, options.write_timeout_ms);
-  }
-
-  enum class BodyOutcome { read, too_large, over_budget, failed, timed_out };
-
-  /// Reads the body into the parser within `limit` and the server's body budget (the declared
-  /// length is taken up front; a chunked body is counted as it grows).
-  Awaitable<BodyOutcome> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                   bhttp::request_parser<bhttp::string_body>& parser, std::size_t limit,
-                                   BodyBudget::Share& share) {
-    parser.body_limit(limit);
-    if (!share.grow_to(parser.content_length().value_or(0))) co_return BodyOutcome::over_budget;
-    if (iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-      stream.expires_after(std::chrono::milliseconds(options.write_timeout_ms));
-      co_await bhttp::async_write(stream, cont, asio::use_awaitable);
-    }
-    stream.expires_after(std::chrono::milliseconds(options.read_timeout_ms));
-    boost::system::error_code ec;
-    while (!parser.is_done()) {
-      co_await bhttp::async_read_some(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == bhttp::error::body_limit) co_return BodyOutcome::too_large;
-      if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
-        co_return BodyOutcome::timed_out;
-      if (ec) co_return BodyOutcome::failed;
-      if (!share.grow_to(parser.get().body().capacity())) co_return BodyOutcome::over_budget;
-    }
-    co_return BodyOutcome::read;
+    co_await write_response(stream, res, false, false, false, date, options.write_timeout_ms);
   }
 
   /// Reads a request line and headers. Keep-alive: the next request may take the idle timeout
@@ -265,8 +178,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   /// header timeout: a client that connects and sends nothing, or trickles its headers, holds a
   /// slot for seconds, not minutes. Usually one read (or none, when pipelined) does it all.
   Awaitable<boost::system::error_code> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                                 bhttp::request_parser<bhttp::string_body>& parser,
-                                                 bool first) {
+                                                 RequestParser& parser, bool first) {
     boost::system::error_code ec;
     const bool waiting = !first && buffer.size() == 0;
     stream.expires_after(
@@ -284,135 +196,58 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     co_return ec;
   }
 
+  /// A head that could not be read: too large (431) or malformed (400) is answered; a closed,
+  /// idle or too slow connection just ends. False when the connection ends.
+  Awaitable<bool> head_read(beast::tcp_stream& stream, boost::system::error_code ec) {
+    if (!ec) co_return true;
+    if (ec == bhttp::error::header_limit) {
+      co_await write_error(
+          stream, core::ErrorCode::headers_too_large,
+          "The request line and headers exceed " + std::to_string(options.header_limit) + " bytes.");
+    } else if (ec != bhttp::error::end_of_stream && ec != asio::error::operation_aborted &&
+               ec != beast::error::timeout && ec != asio::error::connection_reset && ec != asio::error::eof) {
+      co_await write_error(stream, core::ErrorCode::validation_failed,
+                           "Malformed HTTP request: " + ec.message() + ".");
+    }
+    co_return false;
+  }
+
+  /// A connection's life: heads read one after another (keep-alive), each request served by the
+  /// pipeline through a SocketExchange, until either side ends it or it becomes a WebSocket.
   Awaitable<void> session(tcp::socket socket, ConnectionTable::Slot slot, asio::ip::address peer) {
     boost::system::error_code ec;
     const bool behind_proxy = !trust.empty() && trust.trusted(peer);
     beast::tcp_stream stream(std::move(socket));
     Connection conn{stream.get_executor(), &stream};
     ConnectionTable::Registration registration(*table, conn);
-
     beast::flat_buffer buffer;
     DateCache date;
+    ConnectionState state{stream, buffer, options, budget, budget_refusals, websockets,
+                          *table, slot,   log,     date,   draining};
     try {
       for (bool first = true; !draining; first = false) {
-        bhttp::request_parser<bhttp::string_body> parser;
+        RequestParser parser;
         parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
         // The route decides the body limit; until its headers are read, none applies.
         parser.body_limit(boost::none);
         conn.idle = true;
         ec = co_await read_head(stream, buffer, parser, first);
         conn.idle = false;
-        if (ec == bhttp::error::header_limit) {
-          co_await write_error(
-              stream, core::ErrorCode::headers_too_large,
-              "The request line and headers exceed " + std::to_string(options.header_limit) + " bytes.");
-          break;
-        }
-        if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted ||
-            ec == beast::error::timeout || ec == asio::error::connection_reset || ec == asio::error::eof) {
-          break;
-        }
-        if (ec) {
-          co_await write_error(stream, core::ErrorCode::validation_failed,
-                               "Malformed HTTP request: " + ec.message() + ".");
-          break;
-        }
+        if (!co_await head_read(stream, ec)) break;
         std::string client_ip =
             behind_proxy ? trust.client_ip(peer, optional_header(parser, "X-Forwarded-For")) : slot.ip();
         Request req = head_of(parser, std::move(client_ip));
-        Router::Match match = dispatcher.route(req);
-        if (match.route && match.route->options.websocket && parser.is_done() &&
-            is_websocket_upgrade(parser.get())) {
-          // The connection becomes a WebSocket: this session ends with it.
-          const auto outcome = co_await upgrade(stream, parser, req, match, slot, date);
-          if (outcome == Upgrade::done) co_return;  // the stream went to the WebSocket
-          if (outcome == Upgrade::refused) break;
-          continue;
+        SocketExchange exchange(state, parser);
+        {
+          ++in_flight;
+          struct Done {
+            std::atomic<std::size_t>& n;
+            ~Done() { --n; }
+          } done{in_flight};
+          co_await dispatcher.serve(req, exchange);
         }
-        ++in_flight;
-        struct Done {
-          std::atomic<std::size_t>& n;
-          ~Done() { --n; }
-        } done{in_flight};
-        std::size_t limit = options.body_limit;
-        if (match.route && match.route->options.body_limit > 0) limit = match.route->options.body_limit;
-        if (auto length = parser.content_length(); length && *length > limit) {
-          co_await write_error(stream, core::ErrorCode::payload_too_large,
-                               "The body exceeds " + std::to_string(limit) + " bytes.");
-          co_await linger(stream);
-          break;
-        }
-        req.ctx.started = std::chrono::steady_clock::now();
-        Dispatcher::begin(req, request_ids.next());
-        bool keep_alive = parser.keep_alive();
-        const bool http10 = parser.get().version() == 10;
-        const bool head = req.method == Method::head;
-
-        // Routing, rate limits and credentials come from the headers alone: a request that
-        // ends there never has its body buffered.
-        Response res;
-        bool unread_body = false;
-        if (parser.is_done()) {
-          res = co_await dispatcher.dispatch(req, std::move(match));  // no body: the whole chain at once
-        } else {
-          std::optional<Response> early = co_await dispatcher.admit(req, match);
-          if (!early && match.route->options.stream_body) {
-            StreamedBody body(stream, buffer, std::move(parser), limit,
-                              {options.read_timeout_ms, options.write_timeout_ms});
-            req.body_stream = &body;
-            res = co_await dispatcher.respond(req, match);
-            req.body_stream = nullptr;
-            const auto state = body.state();
-            if (state == StreamedBody::State::broken && res.status != 413) break;  // cut off or too slow
-            // Unread, malformed or over the limit: answer, then close (the rest is not read).
-            const bool whole = state == StreamedBody::State::complete;
-            keep_alive = keep_alive && !draining && whole;
-            co_await write(stream, res, keep_alive, head, http10, date);
-            if (!whole) co_await linger(stream);
-            if (!keep_alive) break;
-            continue;
-          }
-          BodyBudget::Share share(budget);
-          {  // the body: read within its limits, or (after an early answer) dropped or left unread
-            const auto declared = parser.content_length();
-            if (early && !(declared && *declared <= discardable_body)) {
-              unread_body = true;
-            } else {
-              auto outcome =
-                  co_await read_body(stream, buffer, parser, early ? discardable_body : limit, share);
-              if (outcome == BodyOutcome::too_large) {
-                co_await write_error(stream, core::ErrorCode::payload_too_large,
-                                     "The body exceeds " + std::to_string(limit) + " bytes.");
-                co_await linger(stream);
-                break;
-              }
-              if (outcome == BodyOutcome::over_budget) {
-                budget_refusals.inc();
-                co_await write_error(stream, core::ErrorCode::overloaded,
-                                     "The server is receiving too many request bodies; retry shortly.", 1);
-                co_await linger(stream);
-                break;
-              }
-              if (outcome == BodyOutcome::timed_out) break;
-              if (outcome == BodyOutcome::failed) {
-                co_await write_error(stream, core::ErrorCode::validation_failed,
-                                     "Malformed HTTP request body.");
-                break;
-              }
-            }
-          }
-          if (early) {
-            res = std::move(*early);
-          } else {
-            req.body = std::move(parser.get().body());
-            res = co_await dispatcher.respond(req, match);
-            std::string().swap(req.body);  // its memory goes with its share of the budget
-          }
-        }
-        keep_alive = keep_alive && !draining && !unread_body;
-        co_await write(stream, res, keep_alive, head, http10, date);
-        if (unread_body) co_await linger(stream);
-        if (!keep_alive) break;
+        if (exchange.upgraded()) co_return;  // the stream went to the WebSocket
+        if (!exchange.keep_alive()) break;
       }
     } catch (boost::system::system_error const& e) {
       // The peer went away or a write timed out: nothing more to say on this connection.
@@ -422,36 +257,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     stream.socket().close(ec);
   }
 
-  /// A WebSocket upgrade on a route that takes one: the dispatcher's checks (rate limit), the
-  /// connection cap, then the route's handler for the life of the connection.
-  enum class Upgrade { done, answered, refused };
-  Awaitable<Upgrade> upgrade(beast::tcp_stream& stream, bhttp::request_parser<bhttp::string_body>& parser,
-                             Request& req, Router::Match& match, ConnectionTable::Slot& slot,
-                             DateCache& date) {
-    req.ctx.started = std::chrono::steady_clock::now();
-    Dispatcher::begin(req, request_ids.next());
-    std::optional<Response> early = co_await dispatcher.admit(req, match);
-    auto const& options = *match.route->options.websocket;
-    if (!early && (draining || websockets.open() >= options.max_connections)) {
-      co_await write_error(stream, core::ErrorCode::overloaded,
-                           "The server holds as many WebSockets as it may; retry shortly.", 1);
-      co_return Upgrade::refused;
-    }
-    if (early) {
-      const bool keep_alive = parser.keep_alive() && !draining;
-      co_await write(stream, *early, keep_alive, false, false, date);
-      co_return keep_alive ? Upgrade::answered : Upgrade::refused;
-    }
-    // A client speaks only after the 101, so nothing of it is buffered yet. The WebSocket runs
-    // as a coroutine of its own and this HTTP session ends: an idle WebSocket holds neither
-    // this frame nor the HTTP read buffer.
-    websockets.start(std::move(stream), parser.release(), std::move(req), options, *table, std::move(slot),
-                     log);
-    co_return Upgrade::done;
-  }
-
-  static std::optional<std::string_view> optional_header(bhttp::request_parser<bhttp::string_body>& parser,
-                                                         std::string_view name) {
+  static std::optional<std::string_view> optional_header(RequestParser& parser, std::string_view name) {
     auto const& msg = parser.get();
     auto it = msg.find(name);
     if (it == msg.end()) return std::nullopt;
