@@ -3,12 +3,10 @@
 #include "app/application_parts.hpp"
 #include "app/kernel_config.hpp"
 #include "app/kernel_options.hpp"
+#include "app/lifecycle.hpp"
 #include "app/ops_routes.hpp"
 
 #include <bookspace/migrations/kernel.hpp>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
 
 #include <soci/soci.h>
 
@@ -28,8 +26,6 @@
 #include <sched.h>
 
 namespace bookspace::app {
-
-namespace {}  // namespace
 
 std::vector<core::MigrationSet> all_migration_sets(std::vector<ModuleDescriptor> const& modules) {
   std::vector<core::MigrationSet> sets{{"kernel", migrations::kernel()}};
@@ -152,7 +148,7 @@ Application::Parts& Application::parts() {
 
 void Application::assemble() {
   auto& p = *parts_;
-  if (p.assembled || p.running) throw std::logic_error("an Application is assembled once");
+  if (p.assembled) throw std::logic_error("an Application is assembled once");
   auto const& cfg = p.config;
   // Request bodies are short-lived and up to megabytes each. With glibc's sliding mmap threshold
   // a burst of them is served from the heap and its memory stays with the process afterwards;
@@ -161,41 +157,50 @@ void Application::assemble() {
   p.stand_ins.clear();
   p.enabled = resolve_modules(p.descriptors, cfg.list("modules.enabled"), cfg.list("modules.disabled"), &cfg,
                               &p.stand_ins);
-
-  ensure_writable(cfg.str("data_dir"));
-  open_database(p);
-  p.disk = std::make_unique<core::DiskGuard>(cfg.str("data_dir"), p.log, p.metrics);
-  p.db->on_storage_full([disk = p.disk.get()] { disk->full(); });
-
-  migrate(p);
-
-  p.cpu = std::make_unique<core::WorkerPool>("cpu", threads_or_cores(cfg.integer("workers.cpu_threads")),
-                                             static_cast<std::size_t>(cfg.integer("workers.cpu_queue")),
-                                             static_cast<int>(cfg.integer("workers.cpu_nice")));
-  p.events = std::make_unique<core::EventLog>(*p.db, p.clock, p.ids, p.log, event_log_options(cfg));
-
-  p.mailer = std::make_unique<core::Mailer>(mailer_options(cfg), p.log, p.metrics);
-  p.scheduler = std::make_unique<core::Scheduler>(*p.db, p.log, p.metrics);
-
-  p.metrics.collector("log_dropped_lines_total", "Log lines dropped because the log buffer was full.",
-                      "counter", [&log = p.log](std::string& out) {
-                        core::append_sample(out, "log_dropped_lines_total", "",
-                                            static_cast<double>(log.dropped()));
-                      });
-  register_ops_routes({p.router, *p.db, *p.events, *p.cpu, p.metrics, p.log, p.plan, p.migrations_current,
-                       [&p] { return p.shutting_down || (p.server && p.server->draining()); }, p.modules,
-                       p.started_at, cfg.str("server.metrics_token")});
-  create_modules(p);
   p.assembled = true;
+  try {
+    ensure_writable(cfg.str("data_dir"));
+    auto& life = p.lifecycle;
+    life.step(
+        "database", [&] { open_database(p); }, [&p] { p.db->stop(); });
+    p.disk = std::make_unique<core::DiskGuard>(cfg.str("data_dir"), p.log, p.metrics);
+    p.db->on_storage_full([disk = p.disk.get()] { disk->full(); });
+    migrate(p);
+    life.step(
+        "cpu pool",
+        [&] {
+          p.cpu =
+              std::make_unique<core::WorkerPool>("cpu", threads_or_cores(cfg.integer("workers.cpu_threads")),
+                                                 static_cast<std::size_t>(cfg.integer("workers.cpu_queue")),
+                                                 static_cast<int>(cfg.integer("workers.cpu_nice")));
+        },
+        [&p] { p.cpu->stop(); });
+    p.events = std::make_unique<core::EventLog>(*p.db, p.clock, p.ids, p.log, event_log_options(cfg));
+    // What was queued last gets a chance to go out.
+    life.step(
+        "mailer", [&] { p.mailer = std::make_unique<core::Mailer>(mailer_options(cfg), p.log, p.metrics); },
+        [&p] { p.mailer->stop(std::chrono::seconds(5)); });
+    p.scheduler = std::make_unique<core::Scheduler>(*p.db, p.log, p.metrics);
+    p.metrics.collector("log_dropped_lines_total", "Log lines dropped because the log buffer was full.",
+                        "counter", [&log = p.log](std::string& out) {
+                          core::append_sample(out, "log_dropped_lines_total", "",
+                                              static_cast<double>(log.dropped()));
+                        });
+    register_ops_routes({p.router, *p.db, *p.events, *p.cpu, p.metrics, p.log, p.plan, p.migrations_current,
+                         [&p] { return p.shutting_down || (p.server && p.server->draining()); }, p.modules,
+                         p.started_at, cfg.str("server.metrics_token")});
+    create_modules(p);
+  } catch (...) {
+    p.lifecycle.unwind();
+    throw;
+  }
 }
 
-void Application::start() {
-  auto& p = *parts_;
-  if (p.running || !p.io.empty()) throw std::logic_error("an Application starts once");
-  auto const& cfg = p.config;
-  p.shutting_down = false;
-  if (!p.assembled) assemble();
+namespace {
 
+/// The pipeline and the listener: bound now, accepting only once everything else started.
+void open_listener(Application::Parts& p, http::ServerOptions const& server_options) {
+  auto const& cfg = p.config;
   http::DispatcherOptions dispatch_options;
   dispatch_options.cors_origins = cfg.list("server.cors_origins");
   dispatch_options.access_log = cfg.boolean("log.access_log");
@@ -208,39 +213,76 @@ void Application::start() {
   p.dispatcher->set_authenticator(p.services.find<http::Authenticator>());
   p.idempotency = std::make_unique<DatabaseIdempotencyStore>(*p.db, p.clock);
   p.dispatcher->set_idempotency_store(p.idempotency.get());
-
-  const http::ServerOptions server_options = server_options_from(cfg, p.log);
-  const std::size_t io_threads = threads_or_cores(cfg.integer("server.io_threads"));
-  p.io.clear();
-  std::vector<boost::asio::io_context*> contexts;
-  for (std::size_t i = 0; i < io_threads; ++i) {
-    contexts.push_back(p.io.emplace_back(std::make_unique<boost::asio::io_context>(1)).get());
-  }
-  p.server = std::make_unique<http::Server>(contexts, *p.dispatcher, p.log, p.metrics, server_options);
+  p.io = std::make_unique<core::IoThreads>(threads_or_cores(cfg.integer("server.io_threads")));
+  p.server =
+      std::make_unique<http::Server>(p.io->contexts(), *p.dispatcher, p.log, p.metrics, server_options);
   try {
     p.server->start();
   } catch (std::exception const& e) {
     throw StartupError("cannot listen on " + cfg.str("server.listen") + ": " + e.what());
   }
+}
 
-  for (auto& io : p.io) {
-    p.work.emplace_back(io->get_executor());
-    p.io_threads.emplace_back([ctx = io.get()] { ctx->run(); });
+/// The mirror of accepting: readiness fails first while everything is still served (load
+/// balancers stop sending new work), then the listener closes, requests in flight finish and
+/// WebSockets finish their 1001 close handshake, within the drain deadline.
+void drain(Application::Parts& p) {
+  p.shutting_down = true;
+  std::this_thread::sleep_for(std::chrono::milliseconds(p.config.integer("server.drain_delay_ms")));
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(p.config.integer("server.drain_timeout_ms"));
+  p.server->begin_drain();
+  const bool idle = p.server->wait_idle(deadline);
+  p.server->wait_websockets_closed(deadline);
+  if (!idle) {
+    p.log.warn("drain deadline passed; closing connections", {{"in_flight", p.server->in_flight()}});
+  }
+  p.server->close_all();
+  // Handlers whose connection was just closed see it and finish — a resumable upload records
+  // what arrived — while the modules' pools and the database are still there for them.
+  p.server->wait_idle(std::chrono::steady_clock::now() + std::chrono::milliseconds(1000));
+}
+
+}  // namespace
+
+void Application::start() {
+  auto& p = *parts_;
+  if (p.running) throw std::logic_error("an Application starts once");
+  p.shutting_down = false;
+  if (!p.assembled) assemble();
+  const http::ServerOptions server_options = server_options_from(p.config, p.log);
+  auto& life = p.lifecycle;
+  try {
+    // Start-up, in dependency order; stop() unwinds it in reverse (Lifecycle).
+    life.step("listener", [&] { open_listener(p, server_options); }, {});
+    life.step(
+        "io threads", [&] { p.io->start(); }, [&p] { p.io->stop(); });
+    life.step(
+        "event log", [&] { p.events->start(p.io->background()); }, [&p] { p.events->stop(); });
+    life.step(
+        "scheduler",
+        [&] {
+          schedule_kernel_tasks(p);
+          p.scheduler->start();
+        },
+        [&p] { p.scheduler->stop(); });
+    for (auto& m : p.modules)
+      life.step(
+          "module", [&] { m->start(); }, [m = m.get()] { m->stop(); });
+    // Only now: a request answered before every module started could meet stale security state
+    // (a session revoked before the restart, say). Until here, connections wait in the backlog.
+    life.step(
+        "accepting", [&] { p.server->accept(); }, [&p] { drain(p); });
+  } catch (...) {
+    stop();
+    throw;
   }
   p.running = true;
-  p.events->start(*p.io.back());
-  schedule_kernel_tasks(p);
-  p.scheduler->start();
-  for (auto& m : p.modules) m->start();
-  // Only now: a request answered before every module started could meet stale security state
-  // (a session revoked before the restart, say). Until here, connections wait in the backlog.
-  p.server->accept();
-
   std::string names;
   for (auto const* d : p.enabled) names += (names.empty() ? "" : ",") + std::string(d->name);
   p.log.info("listening", {{"host", server_options.host},
                            {"port", p.server->port()},
-                           {"io_threads", io_threads},
+                           {"io_threads", p.io->size()},
                            {"database", core::to_string(p.db->dialect())},
                            {"modules", names},
                            {"version", BOOKSPACE_VERSION}});
@@ -266,53 +308,15 @@ Module* Application::module(std::string_view name) const {
 
 void Application::stop() {
   auto& p = *parts_;
-  if (!p.running) {
-    if (!p.assembled) return;
-    p.assembled = false;  // assembled for a command, never served: nothing was started
-    p.modules.clear();
-    p.contexts.clear();
-    p.cpu->stop();
-    p.mailer->stop(std::chrono::seconds(5));
-    p.db->stop();
-    return;
-  }
-  p.assembled = false;
-  p.running = false;
+  if (!p.assembled) return;
   p.shutting_down = true;
-  // Readiness fails first while everything is still served, so load balancers stop sending
-  // new work before the listener closes.
-  std::this_thread::sleep_for(std::chrono::milliseconds(p.config.integer("server.drain_delay_ms")));
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(p.config.integer("server.drain_timeout_ms"));
-  p.server->begin_drain();
-  // Requests in flight finish, and WebSockets finish their 1001 close handshake.
-  while ((p.server->in_flight() > 0 || p.server->open_websockets() > 0) &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  if (p.server->in_flight() > 0) {
-    p.log.warn("drain deadline passed; closing connections", {{"in_flight", p.server->in_flight()}});
-  }
-  p.server->close_all();
-  // Handlers whose connection was just closed see it and finish — a resumable upload records
-  // what arrived — while the modules' pools and the database are still there for them.
-  const auto settle = std::chrono::steady_clock::now() + std::chrono::milliseconds(1000);
-  while (p.server->in_flight() > 0 && std::chrono::steady_clock::now() < settle) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  for (auto it = p.modules.rbegin(); it != p.modules.rend(); ++it) (*it)->stop();
-  p.scheduler->stop();
-  p.events->stop();
-  p.work.clear();
-  for (auto& io : p.io) io->stop();
-  for (auto& t : p.io_threads) t.join();
-  p.io_threads.clear();
-  p.cpu->stop();
-  p.mailer->stop(std::chrono::seconds(5));  // what was queued last gets a chance to go out
-  p.db->stop();
+  p.lifecycle.unwind();
+  // Modules go after everything that could still call into them (the pools) has stopped.
   p.modules.clear();
   p.contexts.clear();
-  p.log.info("stopped");
+  p.assembled = false;
+  if (p.running) p.log.info("stopped");
+  p.running = false;
 }
 
 int Application::run() {

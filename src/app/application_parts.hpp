@@ -4,6 +4,8 @@
 
 #include "app/application.hpp"
 #include "app/idempotency_store.hpp"
+#include "app/lifecycle.hpp"
+#include "core/async_io.hpp"
 #include "core/clock.hpp"
 #include "core/database.hpp"
 #include "core/disk_guard.hpp"
@@ -19,9 +21,6 @@
 #include "http/rate_limiter.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include <chrono>
 #include <deque>
@@ -48,9 +47,7 @@ struct Application::Parts {
   // Declared before everything that owns io objects (timers, acceptor, sockets), so that the
   // io_contexts are destroyed last.
   /// One single-threaded io_context per io thread (see http::Server).
-  std::vector<std::unique_ptr<boost::asio::io_context>> io;
-  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
-  std::vector<std::thread> io_threads;
+  std::unique_ptr<core::IoThreads> io;
 
   std::vector<core::Migration> plan;
   std::atomic<bool> migrations_current{false};
@@ -68,6 +65,7 @@ struct Application::Parts {
   std::vector<ModuleDescriptor const*> stand_ins;  ///< created first; see ModuleDescriptor::stand_in
   std::deque<ModuleContext> contexts;              ///< one per module; outlives it
   std::vector<std::unique_ptr<Module>> modules;    ///< in start order
+  Lifecycle lifecycle{log};                        ///< what started, to stop in reverse
   bool assembled = false;                          ///< assemble() ran (start() runs it too)
   bool running = false;
 };

@@ -4,6 +4,7 @@
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -23,28 +24,37 @@ ApiError overloaded() {
 
 namespace asio = boost::asio;
 
-Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t)> work) {
-  std::exception_ptr failure;
-  bool accepted = true;
+Awaitable<void> suspend(std::function<void(std::function<void()> resume)> begin) {
   co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-      [&](auto handler) {
+      [&begin](auto handler) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        bool queued = pool.try_submit([&work, &failure, shared](std::size_t worker) mutable {
-          try {
-            work(worker);
-          } catch (...) {
-            failure = std::current_exception();
-          }
+        begin([shared] {
           auto ex = asio::get_associated_executor(*shared);
           asio::post(ex, [shared]() mutable { (*shared)(); });
         });
-        if (!queued) {
-          accepted = false;
-          auto ex = asio::get_associated_executor(*shared);
-          asio::post(ex, [shared]() mutable { (*shared)(); });
-        }
       },
       asio::use_awaitable);
+}
+
+Awaitable<void> all_of(Awaitable<void> a, Awaitable<void> b, Awaitable<void> c) {
+  using namespace asio::experimental::awaitable_operators;
+  co_await (std::move(a) && std::move(b) && std::move(c));
+}
+
+Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t)> work) {
+  std::exception_ptr failure;
+  bool accepted = true;
+  co_await suspend([&](std::function<void()> resume) {
+    accepted = pool.try_submit([&work, &failure, resume](std::size_t worker) {
+      try {
+        work(worker);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      resume();
+    });
+    if (!accepted) resume();
+  });
   if (!accepted) throw overloaded();
   if (failure) std::rethrow_exception(failure);
 }

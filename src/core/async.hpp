@@ -19,6 +19,15 @@ using Awaitable = boost::asio::awaitable<T>;
 /// ApiError(overloaded) with Retry-After.
 Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t worker)> work);
 
+/// Suspends the coroutine until the `resume` handed to `begin` is called (once, from any thread,
+/// possibly before `begin` returns); it resumes on its own executor. The primitive under
+/// run_on_pool and the group commit's wait.
+Awaitable<void> suspend(std::function<void(std::function<void()> resume)> begin);
+
+/// Awaits the three at once (each started on the caller's executor); when one throws, the others
+/// are cancelled and its exception is rethrown.
+Awaitable<void> all_of(Awaitable<void> a, Awaitable<void> b, Awaitable<void> c);
+
 /// Suspends the coroutine for `duration` on its own executor (a timer; no thread is held).
 Awaitable<void> sleep_for(std::chrono::milliseconds duration);
 

@@ -5,11 +5,6 @@
 #include "core/log.hpp"
 #include "core/prepared.hpp"
 
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -229,20 +224,13 @@ int Database::checkpoint(soci::session& sql) {
 Awaitable<void> Database::run_grouped(std::function<void(Tx&)> body) {
   std::exception_ptr failure;
   bool accepted = true;
-  co_await boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void()>(
-      [&](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        auto resume = [shared] {
-          auto ex = boost::asio::get_associated_executor(*shared);
-          boost::asio::post(ex, [shared]() mutable { (*shared)(); });
-        };
-        accepted = committer_->submit({std::move(body), [&failure, resume](std::exception_ptr error) {
-                                         failure = error;
-                                         resume();
-                                       }});
-        if (!accepted) resume();
-      },
-      boost::asio::use_awaitable);
+  co_await suspend([&](std::function<void()> resume) {
+    accepted = committer_->submit({std::move(body), [&failure, resume](std::exception_ptr error) {
+                                     failure = error;
+                                     resume();
+                                   }});
+    if (!accepted) resume();
+  });
   if (!accepted) {
     Error error{ErrorCode::overloaded, "The server is busy; try again shortly.", {}};
     error.retry_after_s = 1;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/async.hpp"
+#include "core/tx.hpp"
 
 #include <cstddef>
 #include <functional>
@@ -20,7 +21,6 @@ class Logger;
 class GroupCommitter;
 class Session;
 
-enum class Dialect { sqlite, postgresql };
 std::string_view to_string(Dialect dialect);
 
 struct DatabaseOptions {
@@ -52,39 +52,9 @@ std::string libpq_conninfo(std::string_view url);
 /// The URL with any password replaced by "***".
 std::string redact_database_url(std::string_view url);
 
-/// SQLite: after every commit on `sql`, the frames in the WAL are stored in `*frames` (a WAL
-/// hook; SQLite's own automatic checkpoints use the same hook, so they stop).
-void track_wal_frames(soci::session& sql, int* frames);
-
 /// Opens one connection, configured as the pool's are (SQLite pragmas).
 /// Every connection of the process is made here (a core::Session: core/prepared.hpp).
 std::unique_ptr<Session> open_session(DatabaseUrl const& url, DatabaseOptions const& options);
-/// Runs a script of one or more statements through the native driver.
-void exec_script(soci::session& sql, Dialect dialect, std::string_view script);
-
-/// A transaction in progress. Hooks registered with on_commit run after COMMIT succeeded.
-class Tx {
- public:
-  Tx(soci::session& sql, Dialect dialect) : sql(sql), dialect(dialect) {}
-  soci::session& sql;
-  const Dialect dialect;
-  /// Set by EventLog::publish once this transaction holds the publish lock and has queued its
-  /// NOTIFY (PostgreSQL): later events of the same transaction need neither again.
-  bool publishing = false;
-  void on_commit(std::function<void()> hook) { hooks_.push_back(std::move(hook)); }
-  /// Runs the hooks, in order (once the transaction committed).
-  void run_commit_hooks() {
-    for (auto& hook : hooks_) hook();
-  }
-
- private:
-  friend void run_transaction(soci::session&, Dialect, std::function<void(Tx&)> const&);
-  std::vector<std::function<void()>> hooks_;
-};
-
-/// BEGIN (IMMEDIATE on SQLite, so writers queue on the lock instead of failing on upgrade),
-/// the body, COMMIT, then the commit hooks. Any exception rolls back and is rethrown.
-void run_transaction(soci::session& sql, Dialect dialect, std::function<void(Tx&)> const& body);
 
 /// A pool of connections, each owned by one worker thread. Handlers await it:
 /// `auto n = co_await db.run([&](soci::session& s) { … });`

@@ -13,13 +13,13 @@
 
 namespace bookspace::core {
 
-EventLog::Listener::Listener(std::string conninfo, EventLog& log)
-    : conninfo_(std::move(conninfo)), log_(log) {
+EventListener::EventListener(std::string conninfo, Logger& log, Hooks hooks)
+    : conninfo_(std::move(conninfo)), log_(log), hooks_(std::move(hooks)) {
   if (::pipe2(wake_fds_, O_NONBLOCK | O_CLOEXEC) != 0)
     throw std::runtime_error("event listener: pipe failed");
   thread_ = std::thread([this] { run(); });
 }
-EventLog::Listener::~Listener() {
+EventListener::~EventListener() {
   stopping_ = true;
   poke();
   thread_.join();
@@ -27,7 +27,7 @@ EventLog::Listener::~Listener() {
   ::close(wake_fds_[1]);
 }
 
-void EventLog::Listener::send(std::string_view channel) {
+void EventListener::send(std::string_view channel) {
   {
     std::lock_guard lock(mutex_);
     if (std::find(outbox_.begin(), outbox_.end(), channel) != outbox_.end()) return;
@@ -36,29 +36,28 @@ void EventLog::Listener::send(std::string_view channel) {
   poke();
 }
 
-void EventLog::Listener::poke() {
+void EventListener::poke() {
   const char byte = 1;
   [[maybe_unused]] auto n = ::write(wake_fds_[1], &byte, 1);  // full pipe: a wake-up is pending anyway
 }
 
-void EventLog::Listener::run() {
+void EventListener::run() {
   while (!stopping_) {
     PGconn* conn = PQconnectdb(conninfo_.c_str());
     if (PQstatus(conn) == CONNECTION_OK) {
       PGresult* res = PQexec(conn, std::string(pg_listen_sql).c_str());
       PQclear(res);
-      log_.wake();  // anything committed while we were not listening
-      log_.fire_all();
+      hooks_.reconnected();  // anything committed while we were not listening
       listen(conn);
     } else {
-      log_.log_.warn("event listener cannot connect", {{"error", PQerrorMessage(conn)}});
+      log_.warn("event listener cannot connect", {{"error", PQerrorMessage(conn)}});
     }
     PQfinish(conn);
     for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
-bool EventLog::Listener::flush_outbox(PGconn* conn) {
+bool EventListener::flush_outbox(PGconn* conn) {
   std::vector<std::string> outbox;
   {
     std::lock_guard lock(mutex_);
@@ -75,7 +74,7 @@ bool EventLog::Listener::flush_outbox(PGconn* conn) {
   return true;
 }
 
-void EventLog::Listener::listen(PGconn* conn) {
+void EventListener::listen(PGconn* conn) {
   while (!stopping_) {
     pollfd pfd[2] = {{PQsocket(conn), POLLIN, 0}, {wake_fds_[0], POLLIN, 0}};
     int ready = ::poll(pfd, 2, 200);
@@ -91,13 +90,13 @@ void EventLog::Listener::listen(PGconn* conn) {
     bool notified = false;
     while (PGnotify* n = PQnotifies(conn)) {
       if (n->extra && *n->extra) {
-        log_.fire(n->extra);  // a signal()
+        hooks_.signalled(n->extra);  // a signal()
       } else {
         notified = true;  // a publish()
       }
       PQfreemem(n);
     }
-    if (notified) log_.wake();
+    if (notified) hooks_.notified();
   }
 }
 

@@ -3,7 +3,7 @@
 // The PostgreSQL side of the event log (kernel-private: core/event_log.cpp only): one thread
 // with a libpq connection in LISTEN, and the sender of signal()s after their commit.
 
-#include "core/event_log.hpp"
+#include <functional>
 
 #include <atomic>
 #include <mutex>
@@ -16,6 +16,8 @@ typedef struct pg_conn PGconn;
 
 namespace bookspace::core {
 
+class Logger;
+
 inline constexpr std::string_view pg_notify_sql = "NOTIFY bookspace_events";
 inline constexpr std::string_view pg_listen_sql = "LISTEN bookspace_events";
 
@@ -23,10 +25,15 @@ inline constexpr std::string_view pg_listen_sql = "LISTEN bookspace_events";
 /// It also sends signal()s, after their transaction committed and outside it: a NOTIFY inside a
 /// transaction takes a database-wide lock until its commit ends, so every transaction that
 /// notifies would commit one after the other; signals need no such order.
-class EventLog::Listener {
+class EventListener {
  public:
-  Listener(std::string conninfo, EventLog& log);
-  ~Listener();
+  struct Hooks {
+    std::function<void()> reconnected;                ///< anything may have been missed: wake all
+    std::function<void()> notified;                   ///< an event was committed elsewhere
+    std::function<void(std::string_view)> signalled;  ///< a signal() of another instance
+  };
+  EventListener(std::string conninfo, Logger& log, Hooks hooks);
+  ~EventListener();
   /// Queues a NOTIFY with `channel` as payload; repeated ones before it is sent go as one.
   void send(std::string_view channel);
 
@@ -37,7 +44,8 @@ class EventLog::Listener {
   void listen(PGconn* conn);
 
   std::string conninfo_;
-  EventLog& log_;
+  Logger& log_;
+  Hooks hooks_;
   std::atomic<bool> stopping_{false};
   int wake_fds_[2] = {-1, -1};
   std::mutex mutex_;

@@ -1,4 +1,5 @@
 #include "core/event_log.hpp"
+#include "core/async_loop.hpp"
 #include "core/event_listener.hpp"
 #include "core/event_reads.hpp"
 #include "core/prepared.hpp"
@@ -8,14 +9,6 @@
 #include "core/sql.hpp"
 
 #include <soci/soci.h>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -30,8 +23,6 @@
 #include <thread>
 
 namespace bookspace::core {
-
-namespace asio = boost::asio;
 
 namespace {
 
@@ -65,48 +56,99 @@ struct BatchOutcome {
 
 }  // namespace
 
-/// A loop on its own strand that sleeps until woken, polled or stopped.
-struct EventLog::Consumer : std::enable_shared_from_this<Consumer> {
-  explicit Consumer(std::string name) : name(std::move(name)) {}
+/// What consumers and watches share: a loop on a strand of its own that reads the log after an
+/// offset, sleeping until woken, polled or stopped.
+struct EventLog::Tail {
+  Tail(std::string name, Types types) : name(std::move(name)), types(std::move(types)) {}
+  virtual ~Tail() = default;
 
   std::string name;
-  Types types;                               // empty: all
-  Handler handler;                           // durable consumers
-  WatchHandler watcher;                      // watches: no stored offset
-  std::optional<std::int64_t> replay_since;  // watches: start at events since then
-  std::optional<asio::strand<asio::io_context::executor_type>> strand;
-  std::optional<asio::steady_timer> timer;
+  Types types;  // empty: all
+  WakeableLoop loop;
   std::atomic<bool> pending{false};
   std::atomic<bool> stopping{false};
   std::int64_t offset = -1;  // last seq known processed, -1 before the first read
   bool single_step = false;  // after a failure: one event per transaction to isolate it
-  std::chrono::steady_clock::time_point advanced{};  // last stored-offset advance (typed consumers)
+  int failures = 0;
 
   bool wants(std::string_view type) const {
     return types.empty() || std::find(types.begin(), types.end(), type) != types.end();
   }
-  int failures = 0;
-  std::mutex done_mutex;
-  std::condition_variable done_cv;
-  bool done = true;
-
   void poke() {
     pending = true;
-    asio::post(*strand, [self = shared_from_this()] { self->timer->cancel(); });
+    loop.wake();
   }
 
-  Awaitable<void> sleep(int ms) {
-    timer->expires_after(std::chrono::milliseconds(ms));
-    boost::system::error_code ec;
-    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
-  }
+  /// Where it starts reading, before start() returns.
+  virtual void position(soci::session& sql, long long now) = 0;
+  /// One round: at most `limit` events.
+  virtual Awaitable<BatchOutcome> round(Database& db, Clock const& clock, EventLogOptions const& options,
+                                        std::size_t limit) = 0;
+  /// A failed round, recorded where operators look (best effort).
+  virtual Awaitable<void> record_failure(Database& db, Clock const& clock, std::string const& failure) = 0;
+  /// How long it sleeps when there is nothing to do.
+  virtual int idle_ms(EventLogOptions const& options) const { return options.poll_interval_ms; }
+};
 
-  void finish() {
-    std::lock_guard lock(done_mutex);
-    done = true;
-    done_cv.notify_all();
+namespace {
+
+/// A durable consumer: its offset is stored with the effects of each batch.
+struct Consumer final : EventLog::Tail {
+  Consumer(std::string name, EventLog::Types types, EventLog::Handler handler)
+      : Tail(std::move(name), std::move(types)), handler(std::move(handler)) {}
+  EventLog::Handler handler;
+  std::chrono::steady_clock::time_point advanced{};  // last stored-offset advance (typed consumers)
+
+  void position(soci::session& sql, long long now) override {
+    sql << ensure_offset_sql, soci::use(name), soci::use(now);
+  }
+  Awaitable<BatchOutcome> round(Database& db, Clock const& clock, EventLogOptions const& options,
+                                std::size_t limit) override;
+  Awaitable<void> record_failure(Database& db, Clock const& clock, std::string const& failure) override {
+    const long long now = clock.now_ms();
+    co_await db.run([&](soci::session& sql) {
+      sql << record_failure_sql, soci::use(failure), soci::use(now), soci::use(name);
+    });
+  }
+  // A typed consumer also wakes for its idle advance (advance_due).
+  int idle_ms(EventLogOptions const& options) const override {
+    return types.empty() ? options.poll_interval_ms
+                         : std::min(options.poll_interval_ms, options.idle_advance_ms);
+  }
+  /// A consumer of some types stores its offset past other types' events now and then, so that
+  /// pruning (which keeps what any stored offset has not passed) is not held back by it.
+  bool advance_due(EventLogOptions const& options) const {
+    return !types.empty() &&
+           std::chrono::steady_clock::now() - advanced >= std::chrono::milliseconds(options.idle_advance_ms);
   }
 };
+
+/// A per-process tail: an offset in memory, no transaction.
+struct Watch final : EventLog::Tail {
+  Watch(std::string name, EventLog::Types types, EventLog::WatchHandler handler,
+        std::optional<std::int64_t> replay_since)
+      : Tail(std::move(name), std::move(types)), handler(std::move(handler)), replay_since(replay_since) {}
+  EventLog::WatchHandler handler;
+  std::optional<std::int64_t> replay_since;  // start at events since then
+
+  BatchOutcome batch(soci::session& sql, std::size_t limit);
+  void position(soci::session& sql, long long) override {
+    offset = head_of(sql);  // the current end of the log, or the replay point
+    if (!replay_since) return;
+    if (auto first = first_seq_since(sql, *replay_since)) offset = *first - 1;
+    // The replay is delivered before start() returns, so that what it rebuilds (a revocation
+    // cache) is whole before the process's modules start.
+    while (batch(sql, 1000).full) {
+    }
+  }
+  Awaitable<BatchOutcome> round(Database& db, Clock const&, EventLogOptions const&,
+                                std::size_t limit) override {
+    co_return co_await db.run([&](soci::session& sql) { return batch(sql, limit); });
+  }
+  Awaitable<void> record_failure(Database&, Clock const&, std::string const&) override { co_return; }
+};
+
+}  // namespace
 
 EventLog::EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log, EventLogOptions options)
     : db_(db), clock_(clock), ids_(ids), log_(log), options_(options) {}
@@ -167,10 +209,7 @@ void EventLog::subscribe(std::string consumer, Types types, Handler handler) {
   for (auto const& c : consumers_) {
     if (c->name == consumer) throw std::logic_error("event consumer registered twice: " + consumer);
   }
-  auto c = std::make_shared<Consumer>(std::move(consumer));
-  c->types = std::move(types);
-  c->handler = std::move(handler);
-  consumers_.push_back(std::move(c));
+  consumers_.push_back(std::make_shared<Consumer>(std::move(consumer), std::move(types), std::move(handler)));
 }
 
 void EventLog::watch(std::string name, Types types, WatchHandler handler,
@@ -178,11 +217,8 @@ void EventLog::watch(std::string name, Types types, WatchHandler handler,
   for (auto const& c : consumers_) {
     if (c->name == name) throw std::logic_error("event consumer registered twice: " + name);
   }
-  auto c = std::make_shared<Consumer>(std::move(name));
-  c->types = std::move(types);
-  c->watcher = std::move(handler);
-  c->replay_since = replay_since;
-  consumers_.push_back(std::move(c));
+  consumers_.push_back(
+      std::make_shared<Watch>(std::move(name), std::move(types), std::move(handler), replay_since));
 }
 
 void EventLog::wake() {
@@ -200,16 +236,16 @@ void EventLog::wake(std::string_view type) {
 namespace {
 
 /// A watch's batch: read after the in-memory offset, call the handler, advance.
-BatchOutcome process_watch_batch(soci::session& sql, EventLog::Consumer& c, std::size_t limit) {
+BatchOutcome Watch::batch(soci::session& sql, std::size_t limit) {
   BatchOutcome outcome;
-  auto batch = read_batch(sql, c.types, c.offset, limit);
-  for (auto const& e : batch.events) {
-    c.watcher(e);
-    c.offset = e.seq;  // a failing handler is retried from the event that failed
+  auto read = read_batch(sql, types, offset, limit);
+  for (auto const& e : read.events) {
+    handler(e);
+    offset = e.seq;  // a failing handler is retried from the event that failed
     ++outcome.processed;
   }
-  c.offset = std::max<std::int64_t>(c.offset, batch.covered);
-  outcome.full = batch.events.size() == limit;
+  offset = std::max<std::int64_t>(offset, read.covered);
+  outcome.full = read.events.size() == limit;
   return outcome;
 }
 
@@ -217,7 +253,7 @@ BatchOutcome process_watch_batch(soci::session& sql, EventLog::Consumer& c, std:
 /// for each event, the new offset is stored — all committed together. On SQLite this is a
 /// savepoint of a group commit like any request's transaction, so consumers never contend with
 /// the writer for the lock. `offset` (the hint for events_after) moves only once committed.
-BatchOutcome process_batch(Tx& tx, EventLog::Consumer& c, std::size_t limit, long long now) {
+BatchOutcome process_batch(Tx& tx, Consumer& c, std::size_t limit, long long now) {
   BatchOutcome outcome;
   auto& sql = tx.sql;
   const auto offset = locked_offset(sql, tx.dialect, c.name);
@@ -236,40 +272,37 @@ BatchOutcome process_batch(Tx& tx, EventLog::Consumer& c, std::size_t limit, lon
   return outcome;
 }
 
+Awaitable<BatchOutcome> Consumer::round(Database& db, Clock const& clock, EventLogOptions const& options,
+                                        std::size_t limit) {
+  const bool due = advance_due(options);
+  if (!due && !co_await db.run([&](soci::session& sql) { return events_after(sql, types, offset); }))
+    co_return BatchOutcome{};
+  const long long now = clock.now_ms();
+  advanced = std::chrono::steady_clock::now();
+  co_return co_await db.transaction([&](Tx& tx) { return process_batch(tx, *this, limit, now); });
+}
+
 Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogOptions options,
-                        std::shared_ptr<EventLog::Consumer> self, std::atomic<std::uint64_t>& failures_total);
+                        std::shared_ptr<EventLog::Tail> self, std::atomic<std::uint64_t>& failures_total);
 
 }  // namespace
 
-void EventLog::start(asio::io_context& io) {
+void EventLog::start(boost::asio::io_context& io) {
   if (started_) return;
   for (auto const& c : consumers_) {
-    long long now = clock_.now_ms();
-    db_.run_blocking([&](soci::session& sql) {
-      if (c->watcher) {  // a watch starts at the current end of the log, or at its replay point
-        c->offset = head_of(sql);
-        if (c->replay_since) {
-          if (auto first = first_seq_since(sql, *c->replay_since)) c->offset = *first - 1;
-          // The replay is delivered before start() returns, so that what it rebuilds (a
-          // revocation cache) is whole before the process's modules start.
-          while (process_watch_batch(sql, *c, 1000).full) {
-          }
-        }
-      } else {
-        sql << ensure_offset_sql, soci::use(c->name), soci::use(now);
-      }
-    });
+    db_.run_blocking([&](soci::session& sql) { c->position(sql, clock_.now_ms()); });
   }
   started_ = true;
-  for (auto const& c : consumers_) {
-    c->strand.emplace(asio::make_strand(io.get_executor()));
-    c->timer.emplace(*c->strand);
-    c->done = false;
-    asio::co_spawn(*c->strand, consume(db_, clock_, log_, options_, c, failures_total_),
-                   [c](std::exception_ptr) { c->finish(); });
-  }
+  for (auto const& c : consumers_)
+    c->loop.spawn(io, consume(db_, clock_, log_, options_, c, failures_total_));
   if (db_.dialect() == Dialect::postgresql && options_.listen) {
-    auto listener = std::make_unique<Listener>(parse_database_url(db_.options().url).target, *this);
+    auto listener = std::make_unique<EventListener>(
+        parse_database_url(db_.options().url).target, log_,
+        EventListener::Hooks{[this] {
+                               wake();
+                               fire_all();
+                             },
+                             [this] { wake(); }, [this](std::string_view channel) { fire(channel); }});
     std::lock_guard lock(listener_mutex_);
     listener_ = std::move(listener);
   }
@@ -277,7 +310,7 @@ void EventLog::start(asio::io_context& io) {
 
 void EventLog::stop() {
   if (!started_) return;
-  std::unique_ptr<Listener> listener;
+  std::unique_ptr<EventListener> listener;
   {
     std::lock_guard lock(listener_mutex_);
     listener.swap(listener_);
@@ -288,10 +321,7 @@ void EventLog::stop() {
     c->stopping = true;
     c->poke();
   }
-  for (auto const& c : all) {
-    std::unique_lock lock(c->done_mutex);
-    c->done_cv.wait(lock, [&] { return c->done; });
-  }
+  for (auto const& c : all) c->loop.join();
   for (auto const& c : all) c->stopping = false;
   started_ = false;
 }
@@ -320,31 +350,15 @@ std::size_t EventLog::prune(soci::session& sql) const {
 
 namespace {
 
-/// A consumer of some types stores its offset past other types' events now and then, so that
-/// pruning (which keeps what any stored offset has not passed) is not held back by it.
-bool advance_due(EventLog::Consumer const& c, EventLogOptions const& options) {
-  return !c.types.empty() &&
-         std::chrono::steady_clock::now() - c.advanced >= std::chrono::milliseconds(options.idle_advance_ms);
-}
-
 Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogOptions options,
-                        std::shared_ptr<EventLog::Consumer> self,
-                        std::atomic<std::uint64_t>& failures_total) {
+                        std::shared_ptr<EventLog::Tail> self, std::atomic<std::uint64_t>& failures_total) {
   while (!self->stopping) {
     self->pending = false;
     BatchOutcome outcome;
     std::string failure;
     try {
       const std::size_t limit = self->single_step ? 1 : static_cast<std::size_t>(options.batch_size);
-      if (self->watcher) {
-        outcome = co_await db.run([&](soci::session& sql) { return process_watch_batch(sql, *self, limit); });
-      } else if (co_await db.run(
-                     [&](soci::session& sql) { return events_after(sql, self->types, self->offset); }) ||
-                 advance_due(*self, options)) {
-        const long long now = clock.now_ms();
-        self->advanced = std::chrono::steady_clock::now();
-        outcome = co_await db.transaction([&](Tx& tx) { return process_batch(tx, *self, limit, now); });
-      }
+      outcome = co_await self->round(db, clock, options, limit);
       if (outcome.processed > 0) {
         self->failures = 0;
         self->single_step = false;
@@ -360,12 +374,7 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
       log.warn("event consumer failed; will retry",
                {{"consumer", self->name}, {"attempt", self->failures}, {"error", failure}});
       try {
-        long long now = clock.now_ms();
-        if (!self->watcher) {
-          co_await db.run([&](soci::session& sql) {
-            sql << record_failure_sql, soci::use(failure), soci::use(now), soci::use(self->name);
-          });
-        }
+        co_await self->record_failure(db, clock, failure);
       } catch (std::exception const&) {
         // Recording is best effort; the next attempt will fail or succeed on its own.
       }
@@ -376,15 +385,13 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
       while (!self->stopping && std::chrono::steady_clock::now() < until) {
         auto left =
             std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-        co_await self->sleep(static_cast<int>(left.count()) + 1);
+        co_await self->loop.sleep(left + std::chrono::milliseconds(1));
       }
       continue;
     }
     if (outcome.full) continue;
     if (self->pending) continue;
-    // A typed consumer also wakes for its idle advance (advance_due).
-    co_await self->sleep(self->types.empty() ? options.poll_interval_ms
-                                             : std::min(options.poll_interval_ms, options.idle_advance_ms));
+    co_await self->loop.sleep(std::chrono::milliseconds(self->idle_ms(options)));
   }
 }
 

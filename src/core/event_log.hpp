@@ -2,8 +2,7 @@
 
 #include "core/clock.hpp"
 #include "core/database.hpp"
-
-#include <boost/json/value.hpp>
+#include "core/event.hpp"
 
 #include <atomic>
 #include <cstdint>
@@ -21,18 +20,9 @@ class io_context;
 
 namespace bookspace::core {
 
+class EventListener;
 class IdGenerator;
 class Logger;
-
-/// One entry of the durable event log.
-struct Event {
-  std::int64_t seq = 0;
-  std::string id;            ///< UUIDv7; handlers are idempotent by it
-  std::string type;          ///< stable, versioned: "documents.updated.v1"
-  std::string aggregate_id;  ///< the id of what changed
-  boost::json::value payload;
-  TimeMs occurred_at = 0;
-};
 
 struct EventLogOptions {
   int poll_interval_ms = 500;      ///< how often consumers look for other processes' events
@@ -65,10 +55,8 @@ struct ConsumerStatus {
 ///   instances; polling covers everything else (SQLite across processes).
 class EventLog {
  public:
-  using Handler = std::function<void(Tx& tx, Event const& event)>;
-  /// The event types a consumer handles ("users.profile_updated.v1"…); empty: every type.
-  /// A consumer is woken only by commits of its types and reads only those (by index).
-  using Types = std::vector<std::string>;
+  using Handler = EventHandler;
+  using Types = EventTypes;
 
   EventLog(Database& db, Clock const& clock, IdGenerator& ids, Logger& log, EventLogOptions options);
   ~EventLog();
@@ -80,7 +68,7 @@ class EventLog {
   /// Registers a named consumer; call before start(). Names are unique.
   void subscribe(std::string consumer, Types types, Handler handler);
 
-  using WatchHandler = std::function<void(Event const& event)>;
+  using WatchHandler = core::WatchHandler;
   /// Registers a per-process tail of the log, for caches and live notifications: no stored
   /// offset and no transaction; it starts at the end of the log when start() runs and then
   /// sees every event committed by any process, in order, soon after its commit (at once for
@@ -125,11 +113,9 @@ class EventLog {
   /// Consumer handler failures since start, all consumers together.
   std::uint64_t failures_total() const { return failures_total_.load(); }
 
-  struct Consumer;  ///< implementation detail (event_log.cpp)
+  struct Tail;  ///< a consumer or a watch: its loop (event_log.cpp)
 
  private:
-  class Listener;
-
   Database& db_;
   Clock const& clock_;
   IdGenerator& ids_;
@@ -138,10 +124,10 @@ class EventLog {
   void fire(std::string_view channel) const;
   void fire_all() const;
 
-  std::vector<std::shared_ptr<Consumer>> consumers_;
+  std::vector<std::shared_ptr<Tail>> consumers_;
   std::vector<std::pair<std::string, std::function<void()>>> signal_handlers_;
   std::mutex listener_mutex_;  ///< listener_ is read by commit hooks on any thread
-  std::unique_ptr<Listener> listener_;
+  std::unique_ptr<EventListener> listener_;
   std::atomic<std::uint64_t> failures_total_{0};
   bool started_ = false;
 };

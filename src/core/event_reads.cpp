@@ -71,7 +71,7 @@ long long head_of(soci::session& sql) {
   return q.vars.value;
 }
 
-Batch read_batch(soci::session& sql, EventLog::Types const& types, long long after, std::size_t limit) {
+Batch read_batch(soci::session& sql, EventTypes const& types, long long after, std::size_t limit) {
   Batch batch;
   const long long n = static_cast<long long>(limit);
   auto collect = [&batch](EventRowVars const& row) { batch.events.push_back(event_of(row)); };
@@ -122,7 +122,7 @@ std::optional<long long> first_seq_since(soci::session& sql, std::int64_t since)
   return first;
 }
 
-bool events_after(soci::session& sql, EventLog::Types const& types, std::int64_t offset) {
+bool events_after(soci::session& sql, EventTypes const& types, std::int64_t offset) {
   if (offset < 0) return true;
   if (types.empty()) {
     auto& q = prepared<NumberVars>(sql, peek_sql, [](soci::statement& st, NumberVars& v) {

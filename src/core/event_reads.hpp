@@ -6,8 +6,8 @@
 // connection (core::prepared): parsing them anew per wake-up cost a quarter of a durable
 // write's CPU (docs/performance.md, "Against the Fastify peer").
 
-#include "core/database.hpp"
-#include "core/event_log.hpp"
+#include "core/event.hpp"
+#include "core/tx.hpp"
 
 #include <cstddef>
 #include <optional>
@@ -33,11 +33,11 @@ struct Batch {
   std::vector<Event> events;
   long long covered = 0;
 };
-Batch read_batch(soci::session& sql, EventLog::Types const& types, long long after, std::size_t limit);
+Batch read_batch(soci::session& sql, EventTypes const& types, long long after, std::size_t limit);
 
 /// The cheap read first: most wake-ups and polls find nothing, and need no write lock.
 /// `offset` < 0: not known yet, so there may be events.
-bool events_after(soci::session& sql, EventLog::Types const& types, std::int64_t offset);
+bool events_after(soci::session& sql, EventTypes const& types, std::int64_t offset);
 
 /// A durable consumer's stored offset, locked for this transaction on PostgreSQL (FOR UPDATE
 /// SKIP LOCKED); nullopt when another instance holds it.

@@ -1,8 +1,8 @@
 #include "core/group_commit.hpp"
 
-#include "core/database.hpp"
 #include "core/log.hpp"
 #include "core/prepared.hpp"
+#include "core/tx.hpp"
 
 #include <soci/soci.h>
 

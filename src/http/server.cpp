@@ -104,7 +104,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
   WebSockets websockets;
   std::uint16_t port = 0;
   std::atomic<bool> draining{false};
-  std::atomic<std::size_t> in_flight{0};
+  Activity in_flight;
   Awaitable<void> accept_loop() {
     asio::steady_timer pause(acceptor->get_executor());
     std::chrono::milliseconds backoff{0};
@@ -239,11 +239,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
         Request req = head_of(parser, std::move(client_ip));
         SocketExchange exchange(state, parser);
         {
-          ++in_flight;
-          struct Done {
-            std::atomic<std::size_t>& n;
-            ~Done() { --n; }
-          } done{in_flight};
+          Activity::Scope counted(in_flight);
           co_await dispatcher.serve(req, exchange);
         }
         if (exchange.upgraded()) co_return;  // the stream went to the WebSocket
@@ -270,7 +266,7 @@ Server::Server(std::vector<asio::io_context*> contexts, Dispatcher& dispatcher, 
     : impl_(std::make_shared<Impl>(std::move(contexts), dispatcher, log, metrics, std::move(options))) {
   metrics.collector(
       "http_in_flight_requests", "Requests being handled.", "gauge", [impl = impl_](std::string& out) {
-        core::append_sample(out, "http_in_flight_requests", "", static_cast<double>(impl->in_flight.load()));
+        core::append_sample(out, "http_in_flight_requests", "", static_cast<double>(impl->in_flight.count()));
       });
   metrics.collector("http_request_body_bytes_buffered",
                     "Request-body bytes held in memory now (bounded by server.body_budget_bytes).", "gauge",
@@ -324,7 +320,13 @@ bool Server::draining() const {
   return impl_->draining;
 }
 std::size_t Server::in_flight() const {
-  return impl_->in_flight.load();
+  return impl_->in_flight.count();
+}
+bool Server::wait_idle(std::chrono::steady_clock::time_point deadline) {
+  return impl_->in_flight.wait_idle(deadline);
+}
+bool Server::wait_websockets_closed(std::chrono::steady_clock::time_point deadline) {
+  return impl_->websockets.wait_closed(deadline);
 }
 std::size_t Server::open_websockets() const {
   return impl_->websockets.open();

@@ -3,6 +3,7 @@
 #include "core/ids.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -65,6 +66,10 @@ class Server {
   bool draining() const;
   /// Requests being handled right now.
   std::size_t in_flight() const;
+  /// Blocks until no request is in flight; false when `deadline` came first.
+  bool wait_idle(std::chrono::steady_clock::time_point deadline);
+  /// Blocks until every WebSocket closed; false when `deadline` came first.
+  bool wait_websockets_closed(std::chrono::steady_clock::time_point deadline);
   /// Open WebSockets (after begin_drain they are closing with 1001; each ends within the close
   /// handshake's 5 s limit).
   std::size_t open_websockets() const;

@@ -245,7 +245,7 @@ WebSockets::WebSockets(core::Metrics& metrics)
                                 "WebSockets closed with 1009: a client message over the size limit.")} {
   metrics.collector(
       "websocket_open_connections", "Open WebSocket connections.", "gauge", [this](std::string& out) {
-        core::append_sample(out, "websocket_open_connections", "", static_cast<double>(open_.load()));
+        core::append_sample(out, "websocket_open_connections", "", static_cast<double>(open_.count()));
       });
 }
 
@@ -276,11 +276,7 @@ Awaitable<void> WebSockets::run(std::shared_ptr<WebSocketSession> session,
   Connection conn{session->lowest_layer().get_executor(), &session->lowest_layer()};
   conn.idle = false;  // never evicted as an idle keep-alive
   ConnectionTable::Registration registration(table, conn);
-  ++open_;
-  struct Count {
-    std::atomic<std::size_t>& n;
-    ~Count() { --n; }
-  } count{open_};
+  Activity::Scope count(open_);
   std::list<std::weak_ptr<WebSocketSession>>::iterator entry;
   {
     std::lock_guard lock(mutex_);

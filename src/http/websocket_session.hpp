@@ -3,6 +3,7 @@
 // Private to http/server.cpp: the kernel side of WebSocket routes (http/websocket.hpp).
 
 #include "core/async.hpp"
+#include "http/activity.hpp"
 #include "http/connection_table.hpp"
 #include "http/websocket.hpp"
 
@@ -43,7 +44,9 @@ class WebSockets {
              core::Logger& log);
   /// Closes every open WebSocket with 1001 (the server is shutting down).
   void close_all();
-  std::size_t open() const { return open_.load(); }
+  std::size_t open() const { return open_.count(); }
+  /// True once every WebSocket closed; false when `deadline` came first.
+  bool wait_closed(std::chrono::steady_clock::time_point deadline) { return open_.wait_idle(deadline); }
 
   struct Counters {
     core::Counter& opened;
@@ -57,7 +60,7 @@ class WebSockets {
                             boost::beast::http::request<boost::beast::http::string_body> upgrade, Request req,
                             WebSocketOptions const& options, ConnectionTable& table,
                             ConnectionTable::Slot slot);
-  std::atomic<std::size_t> open_{0};
+  Activity open_;
   Counters counters_;
   std::mutex mutex_;
   std::list<std::weak_ptr<WebSocketSession>> sessions_;

@@ -1,0 +1,66 @@
+#include "core/async_loop.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+namespace bookspace::core {
+
+namespace asio = boost::asio;
+
+struct WakeableLoop::State {
+  std::optional<asio::strand<asio::io_context::executor_type>> strand;
+  std::optional<asio::steady_timer> timer;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool running = false;
+
+  void finished() {
+    std::lock_guard lock(mutex);
+    running = false;
+    cv.notify_all();
+  }
+};
+
+WakeableLoop::WakeableLoop() : state_(std::make_shared<State>()) {}
+
+WakeableLoop::~WakeableLoop() {
+  join();
+}
+
+void WakeableLoop::spawn(asio::io_context& io, Awaitable<void> loop) {
+  state_->strand.emplace(asio::make_strand(io.get_executor()));
+  state_->timer.emplace(*state_->strand);
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->running = true;
+  }
+  asio::co_spawn(*state_->strand, std::move(loop),
+                 [state = state_](std::exception_ptr) { state->finished(); });
+}
+
+void WakeableLoop::wake() {
+  if (!state_->strand) return;
+  asio::post(*state_->strand, [state = state_] { state->timer->cancel(); });
+}
+
+Awaitable<void> WakeableLoop::sleep(std::chrono::milliseconds duration) {
+  state_->timer->expires_after(duration);
+  boost::system::error_code ec;
+  co_await state_->timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+void WakeableLoop::join() {
+  std::unique_lock lock(state_->mutex);
+  state_->cv.wait(lock, [&] { return !state_->running; });
+}
+
+}  // namespace bookspace::core
