@@ -192,7 +192,8 @@ Config Config::load(ConfigSchema const& schema, ConfigSources const& sources) {
   }
   // A typo in a variable's name would otherwise be silently ignored, the setting left at its
   // default. BOOKSPACE_TEST_* belong to the test suite, which runs the binary in their presence.
-  for (auto const& [name, value] : sources.env) {
+  for (auto const& entry : sources.env) {
+    std::string const& name = entry.first;
     if (name.starts_with("BOOKSPACE_TEST_")) continue;
     const bool known = std::any_of(schema.keys().begin(), schema.keys().end(), [&](ConfigKey const& k) {
       return ConfigSchema::env_name(k.path) == name;

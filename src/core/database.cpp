@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -288,6 +289,30 @@ void Database::rethrow_mapped(std::optional<std::size_t> worker) {
     error.retry_after_s = 1;
     throw ApiError(std::move(error));
   }
+}
+
+void Database::wait_on_pool(std::function<void(soci::session&)> work) {
+  // Shared with the pool thread: it may still be inside set_value when the waiter wakes.
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  const bool queued = pool_->try_submit([this, &work, done](std::size_t worker) {
+    try {
+      try {
+        work(session_for(worker));
+      } catch (...) {
+        rethrow_mapped(worker);
+      }
+      done->set_value();
+    } catch (...) {
+      done->set_exception(std::current_exception());
+    }
+  });
+  if (!queued) {
+    Error error{ErrorCode::overloaded, "The server is busy; try again shortly.", {}};
+    error.retry_after_s = 1;
+    throw ApiError(std::move(error));
+  }
+  finished.get();
 }
 
 soci::session& Database::spare_session() {

@@ -110,6 +110,21 @@ class Database {
   /// is logged with `what`. False, and nothing queued, when the pool's queue is full.
   bool submit(std::string what, std::function<void(soci::session&)> work);
 
+  /// Blocking: runs `f` on a pool connection and waits for it — for threads that may block
+  /// (job handlers, scheduler tasks, CLI commands), never an io thread nor a pool thread. What
+  /// it reads is committed state as of the call, outside any transaction of the caller.
+  template <class F>
+  auto run_waiting(F f) -> std::invoke_result_t<F&, soci::session&> {
+    using R = std::invoke_result_t<F&, soci::session&>;
+    if constexpr (std::is_void_v<R>) {
+      wait_on_pool([&f](soci::session& sql) { f(sql); });
+    } else {
+      std::optional<R> result;
+      wait_on_pool([&f, &result](soci::session& sql) { result.emplace(f(sql)); });
+      return std::move(*result);
+    }
+  }
+
   /// Blocking call for start-up and CLI commands (never from an io thread).
   template <class F>
   auto run_blocking(F f) -> std::invoke_result_t<F&, soci::session&> {
@@ -142,6 +157,7 @@ class Database {
  private:
   soci::session& session_for(std::size_t worker);
   soci::session& spare_session();
+  void wait_on_pool(std::function<void(soci::session&)> work);
   /// Runs `body` as one savepoint of the next group commit; resumes after the batch committed.
   Awaitable<void> run_grouped(std::function<void(Tx&)> body);
 

@@ -4,79 +4,23 @@
 #include "core/metrics.hpp"
 #include "core/scheduler.hpp"
 #include "http/router.hpp"
-#include "remote.hpp"
+#include "internal_routes.hpp"
+#include "local_interfaces.hpp"
 #include "routes.hpp"
 #include "service.hpp"
+#include "stand_in.hpp"
 
 #include <bookspace/auth/auth.hpp>
 #include <bookspace/documents/documents.hpp>
 
 #include <soci/soci.h>
 #include <bookspace/migrations/documents.hpp>
-#include <boost/json/parse.hpp>
 
 namespace bookspace::documents {
 
 namespace {
 
 constexpr int purge_batch = 100;
-
-class AccessImpl final : public Access {
- public:
-  explicit AccessImpl(core::Database& db) : db_(db) {}
-  core::Awaitable<Role> role(std::string document_id, std::string user_id) override {
-    co_return co_await db_.run([&](soci::session& sql) { return role_of(sql, document_id, user_id); });
-  }
-  core::Awaitable<std::vector<std::string>> readers(std::string document_id) override {
-    co_return co_await db_.run([&](soci::session& sql) { return readers_of(sql, document_id); });
-  }
-
- private:
-  core::Database& db_;
-};
-
-class CatalogImpl final : public Catalog {
- public:
-  std::vector<std::string> readable_ids(soci::session& sql, std::string const& user_id,
-                                        std::string const& after_id, int n) override {
-    return documents::readable_ids(sql, user_id, after_id, n);
-  }
-  std::optional<Snapshot> read(soci::session& sql, std::string const& id,
-                               std::string const& user_id) override {
-    auto d = find_readable(sql, id, user_id);
-    if (!d) return std::nullopt;
-    d->id = id;
-    return snapshot_of(sql, std::move(*d));
-  }
-  std::vector<std::string> live_ids(soci::session& sql, std::string const& after_id, int n) override {
-    return documents::live_ids(sql, after_id, n);
-  }
-  std::optional<Snapshot> snapshot(soci::session& sql, std::string const& id) override {
-    auto d = find_live(sql, id);
-    if (!d) return std::nullopt;
-    return snapshot_of(sql, std::move(*d));
-  }
-
- private:
-  static Snapshot snapshot_of(soci::session& sql, Document d) {
-    Snapshot s;
-    s.id = d.id;
-    s.owner_id = d.owner_id;
-    s.version = d.version;
-    s.title = std::move(d.title);
-    s.content = std::move(d.content);
-    const boost::json::value tags = boost::json::parse(d.tags);
-    if (auto const* list = tags.if_array()) {
-      for (auto const& tag : *list) {
-        if (auto const* t = tag.if_string()) s.tags.emplace_back(*t);
-      }
-    }
-    s.created_at = d.created_at;
-    s.updated_at = d.updated_at;
-    s.readers = readers_of(sql, s.id);
-    return s;
-  }
-};
 
 /// Purges trash older than the retention: a scheduler task (its thread and connection, so a
 /// large purge never occupies the request pool), at start and every `interval`, in batches.
@@ -126,6 +70,7 @@ class DocumentsModule final : public app::Module {
       : db_(ctx.db),
         service_({ctx.db, ctx.events, ctx.clock, ctx.ids, ctx.services.require<auth::Accounts>()}),
         access_(ctx.db),
+        catalog_(ctx.db),
         purger_(ctx, service_) {
     ctx.services.provide<Access>(access_);
     ctx.services.provide<Catalog>(catalog_);
@@ -142,9 +87,9 @@ class DocumentsModule final : public app::Module {
  private:
   core::Database& db_;
   Service service_;
-  AccessImpl access_;
-  CatalogImpl catalog_;
-  InternalDeps internal_{access_, catalog_, db_};
+  LocalAccess access_;
+  LocalCatalog catalog_;
+  InternalDeps internal_{access_, db_};
   TrashPurger purger_;
 };
 

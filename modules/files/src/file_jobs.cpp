@@ -186,14 +186,14 @@ class LazyEntry {
 
 class DocumentEntry final : public LazyEntry {
  public:
-  DocumentEntry(documents::Catalog& catalog, soci::session& sql, documents::Snapshot meta, std::string user,
+  DocumentEntry(documents::Catalog& catalog, documents::Snapshot meta, std::string user,
                 jobs::JobContext& job)
-      : catalog_(catalog), sql_(sql), meta_(std::move(meta)), user_(std::move(user)), job_(job) {}
+      : catalog_(catalog), meta_(std::move(meta)), user_(std::move(user)), job_(job) {}
   bool open() override {
     if (job_.cancelled()) return false;
     // Read again now: the content was not kept while the archive was laid out. A document that
     // became unreadable meanwhile is exported with the metadata first seen and no content.
-    auto now = catalog_.read(sql_, meta_.id, user_);
+    auto now = catalog_.read(meta_.id, user_);
     text_ = markdown_of(now ? *now : meta_);
     at_ = 0;
     return true;
@@ -208,7 +208,6 @@ class DocumentEntry final : public LazyEntry {
 
  private:
   documents::Catalog& catalog_;
-  soci::session& sql_;
   documents::Snapshot meta_;
   std::string user_;
   jobs::JobContext& job_;
@@ -287,7 +286,7 @@ std::vector<std::string> export_ids(jobs::JobContext& job, documents::Catalog& c
   }
   std::string after;
   for (;;) {
-    auto page = catalog.readable_ids(job.sql(), job.owner_id(), after, 500);
+    auto page = catalog.readable_ids(job.owner_id(), after, 500);
     if (page.empty()) break;
     after = page.back();
     ids.insert(ids.end(), page.begin(), page.end());
@@ -321,7 +320,7 @@ json::value export_documents(jobs::JobContext& job, Service& service, documents:
   try {
     for (std::size_t i = 0; i < ids.size(); ++i) {
       if (job.cancelled()) break;
-      auto doc = catalog.read(job.sql(), ids[i], job.owner_id());
+      auto doc = catalog.read(ids[i], job.owner_id());
       if (!doc) {
         ++skipped;
         continue;
@@ -336,8 +335,7 @@ json::value export_documents(jobs::JobContext& job, Service& service, documents:
                   new BlobEntry(service.blobs(), f.sha256, job), f.created_at);
         ++files;
       }
-      add_entry(archive, md, new DocumentEntry(catalog, job.sql(), std::move(*doc), job.owner_id(), job),
-                updated);
+      add_entry(archive, md, new DocumentEntry(catalog, std::move(*doc), job.owner_id(), job), updated);
       ++documents;
       job.report_progress(static_cast<int>(i * 50 / ids.size()));  // laying out: the first half
     }

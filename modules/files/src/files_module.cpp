@@ -34,10 +34,11 @@ constexpr int gc_batch = 200;
 
 class CatalogImpl final : public Catalog {
  public:
-  explicit CatalogImpl(Service& service) : service_(service) {}
-  std::vector<FileInfo> page(soci::session& sql, std::string const& after_id, int n) override {
+  CatalogImpl(core::Database& db, Service& service) : db_(db), service_(service) {}
+  std::vector<FileInfo> page(std::string const& after_id, int n) override {
+    auto files = db_.run_waiting([&](soci::session& sql) { return files_after(sql, after_id, n); });
     std::vector<FileInfo> out;
-    for (auto& f : files_after(sql, after_id, n))
+    for (auto& f : files)
       out.push_back({f.id, f.name, f.content_type, f.owner_id, f.document_id, f.created_at});
     return out;
   }
@@ -46,6 +47,7 @@ class CatalogImpl final : public Catalog {
   }
 
  private:
+  core::Database& db_;
   Service& service_;
 };
 
@@ -115,7 +117,7 @@ class FilesModule final : public app::Module {
   core::WorkerPool io_;
   std::unique_ptr<BlobStore> blobs_;
   Service service_;
-  CatalogImpl catalog_{service_};
+  CatalogImpl catalog_{ctx_.db, service_};
   core::Counter& collected_;
   core::Counter& swept_ = ctx_.metrics.counter("files_uploads_expired_total",
                                                "Resumable uploads removed after files.upload_expiry_s.");

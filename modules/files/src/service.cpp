@@ -21,7 +21,6 @@
 
 #include <soci/soci.h>
 #include <unistd.h>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include <cerrno>
 #include <system_error>
@@ -75,8 +74,16 @@ core::Awaitable<void> Service::reserve_upload(UploadRow const& upload) {
   if (refused_at > 0) throw over_quota(refused_at);
 }
 
+namespace {
+
+/// The body's next chunk into `chunk` (a coroutine of its own, to be awaited with others).
+core::Awaitable<void> read_next(http::BodyStream& body, std::string_view& chunk) {
+  chunk = co_await body.next();
+}
+
+}  // namespace
+
 core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
-  using namespace boost::asio::experimental::awaitable_operators;
   if (up.document_id) co_await check_attach(*up.document_id, up.user);
   const auto [quota, used] = co_await deps_.db.run([&](soci::session& sql) {
     return std::pair{quota_for(sql, up.user), used_bytes(sql, up.user) + pending_bytes(sql, up.user)};
@@ -117,9 +124,9 @@ core::Awaitable<File> Service::upload(Upload up, http::BodyStream& body) {
         failed = std::current_exception();
       }
     };
-    chunk = co_await (
-        source->next() &&
-        core::run_in(deps_.io, [&](std::size_t) { kept(digest_failed, [&] { writer->digest(pending); }); }) &&
+    co_await core::all_of(
+        read_next(*source, chunk),
+        core::run_in(deps_.io, [&](std::size_t) { kept(digest_failed, [&] { writer->digest(pending); }); }),
         core::run_in(deps_.io, [&](std::size_t) { kept(store_failed, [&] { writer->store(pending); }); }));
     if (store_failed) std::rethrow_exception(store_failed);
     if (digest_failed) std::rethrow_exception(digest_failed);

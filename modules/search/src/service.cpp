@@ -90,13 +90,13 @@ ReindexResult Service::reindex(soci::session& sql, std::function<bool()> const& 
   };
   if (deps_.documents) {
     for (std::string after; !stop();) {
-      const auto ids = deps_.documents->live_ids(sql, after, reindex_batch);
+      const auto ids = deps_.documents->live_ids(after, reindex_batch);
       if (ids.empty()) break;
       batch([&](core::Tx& tx) {
-        // Read inside the batch: what the consumer applies after it is newer than this.
+        // Read while the batch holds the consumer: what it applies after the batch is newer.
         const long long now = deps_.clock.now_ms();
         for (auto const& id : ids) {
-          auto snapshot = deps_.documents->snapshot(tx.sql, id);
+          auto snapshot = deps_.documents->snapshot(id);
           if (!snapshot) continue;
           deps_.index.set_readers(tx, id, snapshot->readers);  // first: the entry is written with them
           deps_.index.upsert(tx, document_entry(*snapshot, now));
@@ -109,7 +109,7 @@ ReindexResult Service::reindex(soci::session& sql, std::function<bool()> const& 
   }
   if (deps_.files) {
     for (std::string after; !stop();) {
-      const auto page = deps_.files->page(sql, after, reindex_batch);
+      const auto page = deps_.files->page(after, reindex_batch);
       if (page.empty()) break;
       batch([&](core::Tx& tx) {
         const long long now = deps_.clock.now_ms();

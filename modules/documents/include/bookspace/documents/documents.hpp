@@ -10,10 +10,6 @@
 #include <string_view>
 #include <vector>
 
-namespace soci {
-class session;
-}
-
 namespace bookspace::documents {
 
 /// The documents module: documents with immutable versions, optimistic concurrency, shares,
@@ -41,22 +37,24 @@ class Access {
 };
 
 /// A read-only export of documents for other modules' background work (files' export job,
-/// search's reindex): blocking calls on the caller's own connection (a job or scheduler
-/// thread), never an io thread. Provided through the ServiceRegistry.
+/// search's reindex). Blocking calls, for threads that may block (a job or scheduler thread, a
+/// CLI command), never an io thread. Each reads on a connection of its own — in process the
+/// module's pool, in a split deployment the documents process over HTTP — so both mean the same:
+/// committed state as of the call, never part of a transaction of the caller. Provided through
+/// the ServiceRegistry.
 class Catalog {
  public:
   virtual ~Catalog() = default;
   /// Ids of the live documents `user_id` may read, in id order, after `after_id`, at most `n`.
-  virtual std::vector<std::string> readable_ids(soci::session& sql, std::string const& user_id,
-                                                std::string const& after_id, int n) = 0;
+  virtual std::vector<std::string> readable_ids(std::string const& user_id, std::string const& after_id,
+                                                int n) = 0;
   /// The document with its content, tags and readers as `user_id` may read it now; nullopt when
   /// they may not (or it is trashed or gone).
-  virtual std::optional<Snapshot> read(soci::session& sql, std::string const& id,
-                                       std::string const& user_id) = 0;
+  virtual std::optional<Snapshot> read(std::string const& id, std::string const& user_id) = 0;
   /// For system work that sees everything (search's reindex): ids of all live documents in id
   /// order after `after_id`, and one live document with its readers, whoever they are.
-  virtual std::vector<std::string> live_ids(soci::session& sql, std::string const& after_id, int n) = 0;
-  virtual std::optional<Snapshot> snapshot(soci::session& sql, std::string const& id) = 0;
+  virtual std::vector<std::string> live_ids(std::string const& after_id, int n) = 0;
+  virtual std::optional<Snapshot> snapshot(std::string const& id) = 0;
 };
 
 /// The events this module publishes: <bookspace/documents/events.hpp>.

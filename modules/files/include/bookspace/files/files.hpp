@@ -6,9 +6,6 @@
 #include <string>
 #include <vector>
 
-namespace soci {
-class session;
-}
 namespace bookspace::core {
 class Tx;
 }
@@ -27,16 +24,19 @@ struct FileInfo {
   long long created_at = 0;
 };
 
-/// A read-only export of files for system work (search's reindex): blocking calls on the
-/// caller's own connection. Provided through the ServiceRegistry.
+/// Files for system work (search's reindex). Provided through the ServiceRegistry.
 class Catalog {
  public:
   virtual ~Catalog() = default;
-  /// All files in id order after `after_id`, at most `n`.
-  virtual std::vector<FileInfo> page(soci::session& sql, std::string const& after_id, int n) = 0;
-  /// Asks for the file's text again, in `tx`: a files.extract_text job (one per `key`) whose
+  /// All files in id order after `after_id`, at most `n`. Blocking (a job or scheduler thread, a
+  /// CLI command; never an io thread), read on a connection of the module's own: committed
+  /// state as of the call, never part of a transaction of the caller.
+  virtual std::vector<FileInfo> page(std::string const& after_id, int n) = 0;
+  /// Asks for the file's text again: a files.extract_text job (one per `key`) whose
   /// files.text_extracted.v1 follows. False when none will come (no jobs module, no text in
-  /// its type).
+  /// its type). This one takes the caller's transaction on purpose: the job is enqueued
+  /// atomically with what the caller writes (search's index entry that waits for the text), so
+  /// neither exists without the other (docs/architecture.md, "Cross-module calls").
   virtual bool request_text(core::Tx& tx, FileInfo const& file, std::string const& key) = 0;
 };
 

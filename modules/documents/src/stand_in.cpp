@@ -1,15 +1,13 @@
-#include "remote.hpp"
+#include "stand_in.hpp"
 
-#include "core/database.hpp"
 #include "core/error.hpp"
 #include "core/metrics.hpp"
 #include "http/peer.hpp"
-#include "http/router.hpp"
+#include "wire.hpp"
 
 #include <bookspace/documents/documents.hpp>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
@@ -21,77 +19,7 @@ namespace bookspace::documents {
 namespace {
 
 namespace json = boost::json;
-using http::Method;
-using http::Request;
-using http::Response;
 using namespace std::chrono_literals;
-
-constexpr int max_ids = 1000;
-
-json::array array_of(std::vector<std::string> const& items) {
-  json::array a;
-  for (auto const& i : items) a.emplace_back(i);
-  return a;
-}
-
-std::vector<std::string> texts_of(json::value const& v) {
-  std::vector<std::string> out;
-  if (auto const* a = v.if_array()) {
-    for (auto const& i : *a) {
-      if (auto const* s = i.if_string()) out.emplace_back(*s);
-    }
-  }
-  return out;
-}
-
-// --- the routes, in the documents process ----------------------------------------------------
-
-std::string required_query(Request const& req, std::string_view name) {
-  auto v = req.query_param(name);
-  if (!v || v->empty()) throw core::ApiError(core::Error::validation(std::string(name), "is required"));
-  return *v;
-}
-
-core::Awaitable<Response> role_route(InternalDeps& d, Request& req) {
-  auto role = co_await d.access.role(std::string(req.param("id")), required_query(req, "user_id"));
-  co_return Response::json(200, json::object{{"role", to_string(role)}});
-}
-
-core::Awaitable<Response> readers_route(InternalDeps& d, Request& req) {
-  auto readers = co_await d.access.readers(std::string(req.param("id")));
-  co_return Response::json(200, json::object{{"readers", array_of(readers)}});
-}
-
-/// ?user_id=: the ids that user may read; without it, every live id (system work).
-core::Awaitable<Response> ids_route(InternalDeps& d, Request& req) {
-  const auto user = req.query_param("user_id");
-  const std::string after = req.query_param("after").value_or("");
-  int limit = max_ids;
-  if (auto l = req.query_param("limit")) {
-    try {
-      limit = std::clamp(std::stoi(*l), 1, max_ids);
-    } catch (std::exception const&) {
-      throw core::ApiError(core::Error::validation("limit", "must be an integer"));
-    }
-  }
-  auto ids = co_await d.db.run([&](soci::session& sql) {
-    return user ? d.catalog.readable_ids(sql, *user, after, limit) : d.catalog.live_ids(sql, after, limit);
-  });
-  co_return Response::json(200, json::object{{"ids", array_of(ids)}});
-}
-
-/// ?user_id=: as that user may read it now; without it, whoever may (system work).
-core::Awaitable<Response> snapshot_route(InternalDeps& d, Request& req) {
-  const std::string id(req.param("id"));
-  const auto user = req.query_param("user_id");
-  auto snapshot = co_await d.db.run([&](soci::session& sql) {
-    return user ? d.catalog.read(sql, id, *user) : d.catalog.snapshot(sql, id);
-  });
-  if (!snapshot) throw core::ApiError(core::ErrorCode::not_found, "No such document.");
-  co_return Response::json(200, detail::snapshot_json(*snapshot));
-}
-
-// --- the stand-in, in other processes --------------------------------------------------------
 
 /// Calls the documents process. Its failures are the caller's 503: the answer is unknown, so
 /// neither "no access" nor "no document" may be assumed.
@@ -112,20 +40,20 @@ class RemoteDocuments final : public Access, public Catalog {
     const std::vector<std::string> path{"documents", document_id, "readers"};
     const Params none;
     auto body = co_await get(path, none);
-    co_return body ? texts_of(body->at("readers")) : std::vector<std::string>{};
+    co_return body ? wire::texts_of(body->at("readers")) : std::vector<std::string>{};
   }
 
-  std::vector<std::string> readable_ids(soci::session&, std::string const& user_id,
-                                        std::string const& after_id, int n) override {
+  std::vector<std::string> readable_ids(std::string const& user_id, std::string const& after_id,
+                                        int n) override {
     return ids(user_id, after_id, n);
   }
-  std::optional<Snapshot> read(soci::session&, std::string const& id, std::string const& user_id) override {
+  std::optional<Snapshot> read(std::string const& id, std::string const& user_id) override {
     return snapshot_of(get_blocking({"documents", id, "snapshot"}, {{"user_id", user_id}}));
   }
-  std::vector<std::string> live_ids(soci::session&, std::string const& after_id, int n) override {
+  std::vector<std::string> live_ids(std::string const& after_id, int n) override {
     return ids(std::nullopt, after_id, n);
   }
-  std::optional<Snapshot> snapshot(soci::session&, std::string const& id) override {
+  std::optional<Snapshot> snapshot(std::string const& id) override {
     return snapshot_of(get_blocking({"documents", id, "snapshot"}, {}));
   }
 
@@ -178,15 +106,15 @@ class RemoteDocuments final : public Access, public Catalog {
     }
   }
 
-  /// Pages of at most max_ids until `n` are read or the documents process has no more.
+  /// Pages of at most wire::max_ids until `n` are read or the documents process has no more.
   std::vector<std::string> ids(std::optional<std::string> const& user, std::string after, int n) const {
     std::vector<std::string> out;
     while (static_cast<int>(out.size()) < n) {
-      const int want = std::min(max_ids, n - static_cast<int>(out.size()));
+      const int want = std::min(wire::max_ids, n - static_cast<int>(out.size()));
       Params params{{"after", after}, {"limit", std::to_string(want)}};
       if (user) params.emplace_back("user_id", *user);
       auto body = get_blocking({"documents", "ids"}, params);
-      auto page = body ? texts_of(body->at("ids")) : std::vector<std::string>{};
+      auto page = body ? wire::texts_of(body->at("ids")) : std::vector<std::string>{};
       out.insert(out.end(), page.begin(), page.end());
       if (static_cast<int>(page.size()) < want) break;
       after = page.back();
@@ -221,15 +149,6 @@ class DocumentsStandIn final : public app::Module {
 };
 
 }  // namespace
-
-void add_internal_routes(http::Router& router, InternalDeps& deps) {
-  http::RouteOptions internal;
-  internal.auth = http::Auth::service;
-  router.add(Method::get, "/internal/documents/ids", http::bind(deps, ids_route), internal);
-  router.add(Method::get, "/internal/documents/{id}/role", http::bind(deps, role_route), internal);
-  router.add(Method::get, "/internal/documents/{id}/readers", http::bind(deps, readers_route), internal);
-  router.add(Method::get, "/internal/documents/{id}/snapshot", http::bind(deps, snapshot_route), internal);
-}
 
 std::unique_ptr<app::Module> documents_stand_in(app::ModuleContext& ctx) {
   return std::make_unique<DocumentsStandIn>(ctx);
