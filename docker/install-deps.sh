@@ -18,8 +18,9 @@ build=(g++ cmake ninja-build ccache make pkg-config git
        sqlite3 curl)
 # chromium: the browser tests (tests/browser, puppeteer-core drives it); prometheus: promtool
 # checks /metrics (tests/ops/promtool.sh); python3-aiosmtpd and openssl: a real SMTP server with
-# STARTTLS and a private CA (tests/mail).
-test=(postgresql-15 postgresql-client-15 wrk procps nginx chromium prometheus python3-aiosmtpd openssl)
+# STARTTLS and a private CA (tests/mail); clang-tidy: tests/lint (decision 0013).
+test=(postgresql-15 postgresql-client-15 wrk procps nginx chromium prometheus python3-aiosmtpd openssl
+      clang-tidy)
 # The OpenAPI lint runs Redocly CLI from the npm registry: Node.js and npm, unless the machine
 # has them already (a newer Node.js than Debian's may be installed outside apt).
 if ! command -v npm >/dev/null 2>&1; then test+=(nodejs npm); fi

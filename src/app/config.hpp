@@ -53,7 +53,7 @@ class ConfigSchema {
 /// A key that is unknown, of the wrong type or out of range: `bookspace` exits 2 with it.
 class ConfigError : public std::runtime_error {
  public:
-  ConfigError(std::string key, std::string reason)
+  ConfigError(std::string key, std::string const& reason)
       : std::runtime_error(key + ": " + reason), key_(std::move(key)) {}
   std::string const& key() const { return key_; }
 

@@ -28,7 +28,10 @@ std::string effective_database_url(Config const& config) {
   return "sqlite://" + config.str("data_dir") + "/bookspace.db";
 }
 
-void declare_kernel_config(ConfigSchema& s) {
+namespace {
+
+/// The HTTP server: where it listens, its limits and timeouts, connections, proxies, CORS.
+void declare_server_keys(ConfigSchema& s) {
   ConfigKey listen{"server.listen", ConfigType::string, "0.0.0.0:8080",
                    "Address and port to serve on (HOST:PORT)."};
   listen.validate = [](json::value const& v) -> std::optional<std::string> {
@@ -81,7 +84,10 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add(std::move(proxies));
   s.add({"server.cors_origins", ConfigType::string_list, json::array(),
          "Origins allowed by CORS (exact, or \"*\"); empty disables CORS."});
+}
 
+/// The database: which one, its pool, SQLite's durability and checkpoints.
+void declare_database_keys(ConfigSchema& s) {
   ConfigKey url{"database.url", ConfigType::string, "",
                 "sqlite:///path.db or postgresql://user:pass@host/db; empty = sqlite in data_dir."};
   url.redact = [](std::string const& v) { return core::redact_database_url(v); };
@@ -118,7 +124,10 @@ void declare_kernel_config(ConfigSchema& s) {
                  "SQLite synchronous pragma; FULL means a 2xx is on disk."};
   sync.choices = {"FULL", "NORMAL", "EXTRA"};
   s.add(std::move(sync));
+}
 
+/// Where data lives, logging, which modules run, the CPU pool, the event log.
+void declare_process_keys(ConfigSchema& s) {
   s.add({"data_dir", ConfigType::string, "./var", "Where embedded mode keeps its database, files and keys."});
 
   ConfigKey level{"log.level", ConfigType::string, "info", "debug, info, warn, error or off."};
@@ -144,7 +153,10 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add(integer_key("events.idle_advance_ms", 10000, 100, 86400000,
                     "How often a consumer of some event types stores its offset past other types' events "
                     "(so that they can be pruned)."));
+}
 
+/// How mail leaves: SMTP, or a spool directory.
+void declare_mail_keys(ConfigSchema& s) {
   s.add({"mail.smtp_url", ConfigType::string, "",
          "smtp://host:587 (STARTTLS when offered) or smtps://host:465; empty: mail is written to "
          "mail.spool_dir and logged (embedded mode)."});
@@ -168,7 +180,10 @@ void declare_kernel_config(ConfigSchema& s) {
   s.add({"mail.smtp_tls_verify", ConfigType::boolean, true,
          "Verify the SMTP server's certificate and name (STARTTLS and smtps://). Turn off only for a test "
          "server."});
+}
 
+/// Migrations at start, who may read /metrics, how split processes call each other.
+void declare_access_keys(ConfigSchema& s) {
   s.add({"migrations.auto", ConfigType::boolean, true, "serve applies pending migrations at start."});
 
   ConfigKey metrics_token{
@@ -189,6 +204,16 @@ void declare_kernel_config(ConfigSchema& s) {
     return std::nullopt;
   };
   s.add(std::move(service_key));
+}
+
+}  // namespace
+
+void declare_kernel_config(ConfigSchema& s) {
+  declare_server_keys(s);
+  declare_database_keys(s);
+  declare_process_keys(s);
+  declare_mail_keys(s);
+  declare_access_keys(s);
 }
 
 core::MailerOptions mailer_options(Config const& config) {

@@ -27,13 +27,11 @@ using http::Response;
 
 namespace {
 
-json::object op(std::string summary, std::string tag, json::object responses) {
-  return {{"summary", std::move(summary)},
-          {"tags", json::array{std::move(tag)}},
-          {"responses", std::move(responses)}};
+json::object op(std::string summary, std::string const& tag, json::object responses) {
+  return {{"summary", std::move(summary)}, {"tags", json::array{tag}}, {"responses", std::move(responses)}};
 }
 
-json::object json_response(std::string description, std::string schema_ref) {
+json::object json_response(std::string const& description, std::string const& schema_ref) {
   return http::openapi::json_response(description, http::openapi::ref(schema_ref));
 }
 
@@ -164,7 +162,7 @@ void register_ops_routes(OpsContext context) {
         for (auto const& m : p->modules) {
           for (auto const& [k, v] : m->openapi_schemas()) schemas[k] = v;
         }
-        co_return Response::json(200, http::build_openapi(p->router, std::move(schemas)));
+        co_return Response::json(200, http::build_openapi(p->router, schemas));
       },
       with_doc(op("This API description (OpenAPI 3.0.3).", "ops",
                   {{"200",

@@ -44,7 +44,7 @@ Awaitable<void> all_of(Awaitable<void> a, Awaitable<void> b, Awaitable<void> c) 
 Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t)> work) {
   std::exception_ptr failure;
   bool accepted = true;
-  co_await suspend([&](std::function<void()> resume) {
+  co_await suspend([&](std::function<void()> const& resume) {
     accepted = pool.try_submit([&work, &failure, resume](std::size_t worker) {
       try {
         work(worker);

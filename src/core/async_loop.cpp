@@ -44,7 +44,7 @@ void WakeableLoop::spawn(asio::io_context& io, Awaitable<void> loop) {
     state_->running = true;
   }
   asio::co_spawn(*state_->strand, std::move(loop),
-                 [state = state_](std::exception_ptr) { state->finished(); });
+                 [state = state_](std::exception_ptr const&) { state->finished(); });
 }
 
 void WakeableLoop::wake() {

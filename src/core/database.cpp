@@ -225,8 +225,8 @@ int Database::checkpoint(soci::session& sql) {
 Awaitable<void> Database::run_grouped(std::function<void(Tx&)> body) {
   std::exception_ptr failure;
   bool accepted = true;
-  co_await suspend([&](std::function<void()> resume) {
-    accepted = committer_->submit({std::move(body), [&failure, resume](std::exception_ptr error) {
+  co_await suspend([&](std::function<void()> const& resume) {
+    accepted = committer_->submit({std::move(body), [&failure, resume](std::exception_ptr const& error) {
                                      failure = error;
                                      resume();
                                    }});

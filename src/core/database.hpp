@@ -147,7 +147,7 @@ class Database {
 
   /// Called (on a pool thread) each time a statement fails because the disk is full; set before
   /// the pool is used (Application: the DiskGuard).
-  void on_storage_full(std::function<void()> handler) { storage_full_ = std::move(handler); }
+  void on_storage_full(std::function<void()> const& handler) { storage_full_ = handler; }
 
   /// The current exception, as a client should see it: a lost PostgreSQL connection becomes 503
   /// overloaded with Retry-After, a full disk 507 insufficient_storage; anything else as it is.

@@ -158,7 +158,7 @@ EventLog::~EventLog() {
 }
 
 std::string EventLog::publish(Tx& tx, std::string_view type, std::string_view aggregate_id,
-                              boost::json::value payload) {
+                              boost::json::value const& payload) {
   const bool first = !tx.publishing;
   if (first && tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_publish_lock_sql);
   std::string id = ids_.uuid_v7();

@@ -63,7 +63,7 @@ class EventLog {
 
   /// Appends an event within `tx`; returns its id. Consumers are woken after COMMIT.
   std::string publish(Tx& tx, std::string_view type, std::string_view aggregate_id,
-                      boost::json::value payload);
+                      boost::json::value const& payload);
 
   /// Registers a named consumer; call before start(). Names are unique.
   void subscribe(std::string consumer, Types types, Handler handler);

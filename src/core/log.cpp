@@ -100,7 +100,7 @@ void Logger::write(LogLine& line) {
   emit(line.level(), line.finish());
 }
 
-void Logger::log(LogLevel level, std::string_view msg, boost::json::object fields) {
+void Logger::log(LogLevel level, std::string_view msg, boost::json::object const& fields) {
   if (!enabled(level)) return;
   LogLine line(level, msg);
   for (auto const& f : fields) line.json(f.key(), f.value());

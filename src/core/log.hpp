@@ -63,20 +63,20 @@ class Logger {
   void set_level(LogLevel level) { level_ = level; }
   LogLevel level() const { return level_; }
 
-  void log(LogLevel level, std::string_view msg, boost::json::object fields = {});
+  void log(LogLevel level, std::string_view msg, boost::json::object const& fields = {});
   /// Writes a line built with LogLine (check enabled() before building it).
   void write(LogLine& line);
-  void debug(std::string_view msg, boost::json::object fields = {}) {
-    log(LogLevel::debug, msg, std::move(fields));
+  void debug(std::string_view msg, boost::json::object const& fields = {}) {
+    log(LogLevel::debug, msg, fields);
   }
-  void info(std::string_view msg, boost::json::object fields = {}) {
-    log(LogLevel::info, msg, std::move(fields));
+  void info(std::string_view msg, boost::json::object const& fields = {}) {
+    log(LogLevel::info, msg, fields);
   }
-  void warn(std::string_view msg, boost::json::object fields = {}) {
-    log(LogLevel::warn, msg, std::move(fields));
+  void warn(std::string_view msg, boost::json::object const& fields = {}) {
+    log(LogLevel::warn, msg, fields);
   }
-  void error(std::string_view msg, boost::json::object fields = {}) {
-    log(LogLevel::error, msg, std::move(fields));
+  void error(std::string_view msg, boost::json::object const& fields = {}) {
+    log(LogLevel::error, msg, fields);
   }
 
  private:

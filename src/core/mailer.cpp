@@ -57,7 +57,7 @@ struct Upload {
 std::size_t read_upload(char* out, std::size_t size, std::size_t count, void* user) {
   auto* up = static_cast<Upload*>(user);
   const std::size_t n = std::min(size * count, up->data.size() - up->offset);
-  std::memcpy(out, up->data.data() + up->offset, n);
+  up->data.copy(out, n, up->offset);  // bytes for curl, not a C string
   up->offset += n;
   return n;
 }

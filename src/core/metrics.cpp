@@ -88,7 +88,8 @@ std::string Metrics::render() const {
     // One namespace for every family but the standard process_* ones (Prometheus' own names).
     const bool prefixed = !name.starts_with("bookspace_") && !name.starts_with("process_");
     const std::string shown = prefixed ? "bookspace_" + name : name;
-    out += "# HELP " + shown + " " + f.help + "\n# TYPE " + shown + " " + f.type + "\n";
+    out.append("# HELP ").append(shown).append(" ").append(f.help);
+    out.append("\n# TYPE ").append(shown).append(" ").append(f.type).append("\n");
     for (auto const& [labels, c] : f.counters) {
       append_sample(out, shown, labels, static_cast<double>(c->value()));
     }

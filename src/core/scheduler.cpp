@@ -60,9 +60,10 @@ Scheduler::Id Scheduler::add(std::shared_ptr<Task> task,
   std::lock_guard lock(mutex_);
   task->id = next_id_++;
   task->due = first_due(*task);
-  tasks_.push_back(task);
+  const Id id = task->id;
+  tasks_.push_back(std::move(task));
   wake_.notify_one();
-  return task->id;
+  return id;
 }
 
 void Scheduler::cancel(Id id) {

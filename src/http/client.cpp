@@ -172,7 +172,7 @@ ClientResponse fetch_blocking(ClientRequest request) {
   asio::io_context io(1);
   std::optional<ClientResponse> result;
   std::exception_ptr failure;
-  asio::co_spawn(io, fetch_on(std::move(request), false), [&](std::exception_ptr e, ClientResponse r) {
+  asio::co_spawn(io, fetch_on(std::move(request), false), [&](std::exception_ptr const& e, ClientResponse r) {
     failure = e;
     if (!e) result = std::move(r);
   });

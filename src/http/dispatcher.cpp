@@ -159,7 +159,7 @@ core::Awaitable<void> Dispatcher::serve(Request& req, Exchange& exchange) {
 
 Response Dispatcher::failure(Request const& req, Router::Match const& match, std::exception_ptr error) {
   try {
-    std::rethrow_exception(error);
+    std::rethrow_exception(std::move(error));
   } catch (core::ApiError const& e) {
     return problem(e.error(), req.ctx.request_id);
   } catch (boost::asio::multiple_exceptions const& e) {

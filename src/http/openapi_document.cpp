@@ -255,9 +255,9 @@ void add_parameters_and_security(Route const& route, json::object& operation) {
 
 }  // namespace
 
-json::object build_openapi(Router const& router, json::object module_schemas) {
+json::object build_openapi(Router const& router, json::object const& module_schemas) {
   json::object schemas = kernel_schemas();
-  for (auto& [k, v] : module_schemas) schemas[k] = std::move(v);
+  for (auto const& [k, v] : module_schemas) schemas[k] = v;
 
   json::object paths;
   for (auto const& route : router.routes()) {

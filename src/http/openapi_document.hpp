@@ -12,6 +12,6 @@ class Router;
 
 /// The document for `router`'s routes (internal ones left out), with `module_schemas` in
 /// components.schemas beside the kernel's own (Problem, Health, Readiness).
-boost::json::object build_openapi(Router const& router, boost::json::object module_schemas);
+boost::json::object build_openapi(Router const& router, boost::json::object const& module_schemas);
 
 }  // namespace bookspace::http

@@ -88,7 +88,8 @@ core::Awaitable<ClientResponse> Peer::call(std::string method, std::string url, 
   throw PeerUnavailable("the " + options_.name + " process cannot be reached: " + why);
 }
 
-ClientResponse Peer::call_blocking(std::string method, std::string url, std::string body) {
+ClientResponse Peer::call_blocking(std::string const& method, std::string const& url,
+                                   std::string const& body) {
   admit();
   std::string why;
   for (int attempt = 0; attempt <= options_.retries; ++attempt) {

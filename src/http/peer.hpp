@@ -46,7 +46,8 @@ class Peer {
   /// answer counts as a failure but is returned; PeerUnavailable when no answer came.
   core::Awaitable<ClientResponse> call(std::string method, std::string url, std::string body = {});
   /// The same for threads that may block (jobs, the scheduler, start-up).
-  ClientResponse call_blocking(std::string method, std::string url, std::string body = {});
+  ClientResponse call_blocking(std::string const& method, std::string const& url,
+                               std::string const& body = {});
 
   bool open() const;
 

@@ -23,7 +23,7 @@ bool split_path(std::string_view path, std::vector<std::string_view>& out) {
   return true;
 }
 
-void Router::add(Method method, std::string pattern, Handler handler, RouteOptions options) {
+void Router::add(Method method, std::string const& pattern, Handler handler, RouteOptions options) {
   if (options.stream_body && options.json_body)
     throw std::invalid_argument("a stream_body route needs json_body = false: " + pattern);
   Route route{method, pattern, module_, std::move(handler), std::move(options), {}};
@@ -35,6 +35,7 @@ void Router::add(Method method, std::string pattern, Handler handler, RouteOptio
   }
   auto shape = [](std::vector<std::string> const& segments) {
     std::vector<std::string> out;
+    out.reserve(segments.size());
     for (auto const& s : segments) out.push_back(s.starts_with('{') ? "{}" : s);
     return out;
   };

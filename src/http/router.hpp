@@ -82,7 +82,7 @@ class Router {
 
   /// Routes registered from now on belong to `module`.
   void set_module(std::string module) { module_ = std::move(module); }
-  void add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
+  void add(Method method, std::string const& pattern, Handler handler, RouteOptions options = {});
 
   Match match(Method method, std::string_view path) const;
   std::deque<Route> const& routes() const { return routes_; }

@@ -152,7 +152,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
       socket.set_option(tcp::no_delay(true), ec);
       auto executor = socket.get_executor();
       asio::co_spawn(executor, session(std::move(socket), std::move(*slot), address),
-                     [self = shared_from_this()](std::exception_ptr e) {
+                     [self = shared_from_this()](std::exception_ptr const& e) {
                        if (!e) return;
                        try {
                          std::rethrow_exception(e);

@@ -258,7 +258,7 @@ void WebSockets::start(beast::tcp_stream&& stream,
   req.headers = {};
   asio::co_spawn(executor,
                  run(std::move(session), std::move(upgrade), std::move(req), options, table, std::move(slot)),
-                 [&log](std::exception_ptr e) {
+                 [&log](std::exception_ptr const& e) {
                    if (!e) return;
                    try {
                      std::rethrow_exception(e);

@@ -189,9 +189,9 @@ class RemoteInstance {
   }
 
  private:
-  void send(std::string method, std::string url, std::string body) {
+  void send(std::string const& method, std::string const& url, std::string const& body) {
     try {
-      auto r = peer_->call_blocking(std::move(method), std::move(url), std::move(body));
+      auto r = peer_->call_blocking(method, url, body);
       if (r.status != 204) ctx_.log.warn("auth stand-in: the auth process refused", {{"status", r.status}});
     } catch (http::ClientError const& e) {
       // A logout there then waits its bounded time for this process (propagation.hpp).

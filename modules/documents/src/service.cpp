@@ -45,7 +45,7 @@ Role require(soci::session& sql, std::string const& id, std::string const& user,
 
 /// The document as events carry it (search indexes it from there).
 template <class Event>
-Event snapshot(Document const& d, std::string_view actor, std::vector<std::string> readers) {
+Event snapshot(Document const& d, std::string_view actor, std::vector<std::string> const& readers) {
   Event e;
   e.id = d.id;
   e.owner_id = d.owner_id;
@@ -56,7 +56,7 @@ Event snapshot(Document const& d, std::string_view actor, std::vector<std::strin
   e.created_at = d.created_at;
   e.updated_at = d.updated_at;
   e.actor_id = std::string(actor);
-  e.readers = std::move(readers);
+  e.readers = readers;
   return e;
 }
 

@@ -285,14 +285,14 @@ std::string_view list_sql(Scope scope, bool tag, Sort sort) {
           text += so == static_cast<int>(Sort::updated_desc)  ? keyset_updated_desc_sql
                   : so == static_cast<int>(Sort::updated_asc) ? keyset_updated_asc_sql
                                                               : keyset_title_sql;
-          out[static_cast<std::size_t>((sc * 2 + t) * 3 + so)] = std::move(text);
+          out[((static_cast<std::size_t>(sc) * 2 + static_cast<std::size_t>(t)) * 3) +
+              static_cast<std::size_t>(so)] = std::move(text);
         }
       }
     }
     return out;
   }();
-  return texts[static_cast<std::size_t>((static_cast<int>(scope) * 2 + (tag ? 1 : 0)) * 3 +
-                                        static_cast<int>(sort))];
+  return texts[((static_cast<std::size_t>(scope) * 2 + (tag ? 1 : 0)) * 3) + static_cast<std::size_t>(sort)];
 }
 
 }  // namespace

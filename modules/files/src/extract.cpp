@@ -57,7 +57,7 @@ void append_utf8(std::string& out, unsigned cp) {
 /// entity (the `&` is then literal).
 std::size_t decode_entity(std::string_view text, std::string& out) {
   const auto end = text.find(';');
-  if (end == std::string_view::npos || end > 10) return 0;
+  if (end > 10) return 0;  // also npos: no ';' at all
   const std::string_view name = text.substr(1, end - 1);
   if (!name.empty() && name[0] == '#') {
     const bool hex = name.size() > 1 && (name[1] == 'x' || name[1] == 'X');

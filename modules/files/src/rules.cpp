@@ -88,7 +88,7 @@ std::string content_disposition(std::string_view name) {
 }
 
 std::string decide_type(std::string_view sniffed, std::optional<std::string_view> claimed) {
-  const std::string fallback = sniffed.empty() ? "application/octet-stream" : std::string(sniffed);
+  std::string fallback = sniffed.empty() ? "application/octet-stream" : std::string(sniffed);
   if (!claimed) return fallback;
   std::string_view claim = core::trim_blanks(claimed->substr(0, claimed->find(';')));
   const auto slash = claim.find('/');

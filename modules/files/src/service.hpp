@@ -97,7 +97,7 @@ struct Usage {
 
 class Service {
  public:
-  explicit Service(ServiceDeps deps)
+  explicit Service(ServiceDeps const& deps)
       : deps_(deps), cache_(std::chrono::milliseconds(deps.settings.cache_ms), 4096) {}
 
   /// Streams `body` into the blob store and records the file. A document to attach to needs

@@ -102,7 +102,7 @@ Runner::~Runner() {
 
 std::size_t Runner::capacity() const {
   // Workers busy plus a claim's worth waiting: the next jobs are here when a worker frees up.
-  return static_cast<std::size_t>(settings_.workers + settings_.claim_batch);
+  return static_cast<std::size_t>(settings_.workers) + static_cast<std::size_t>(settings_.claim_batch);
 }
 
 void Runner::start() {
@@ -328,13 +328,13 @@ bool Runner::round(core::Session& sql, bool claim) {
     r->job = std::move(job);
     runs.push_back(std::move(r));
   }
-  dispatch(std::move(runs));
+  dispatch(runs);
   std::lock_guard lock(mutex_);
   for (auto const& o : outcomes) held_.erase(o.job->job.id);
   return want > 0 && claimed.size() == want;
 }
 
-void Runner::dispatch(std::vector<std::shared_ptr<Running>> claimed) {
+void Runner::dispatch(std::vector<std::shared_ptr<Running>> const& claimed) {
   std::vector<Outcome> unknown;
   {
     std::lock_guard lock(mutex_);

@@ -84,7 +84,7 @@ class Runner {
   void record(core::Tx& tx, Outcome const& outcome, long long now);
   void observe(Outcome const& outcome);
   void heartbeat(core::Session& sql, bool renew);
-  void dispatch(std::vector<std::shared_ptr<Running>> claimed);
+  void dispatch(std::vector<std::shared_ptr<Running>> const& claimed);
 
   RunnerDeps deps_;
   RunnerSettings settings_;
@@ -101,8 +101,7 @@ class Runner {
   std::condition_variable idle_cv_;     ///< stop(): a handler returned
   std::size_t running_ = 0;             ///< handlers running now
   bool woken_ = true;
-  bool stopping_ = false;   ///< no more claims
-  bool releasing_ = false;  ///< drain over: give back what still runs
+  bool stopping_ = false;  ///< no more claims
   bool workers_done_ = false;
   std::deque<std::shared_ptr<Running>> ready_;                      ///< claimed, not started
   std::vector<Outcome> outcomes_;                                   ///< finished, not recorded

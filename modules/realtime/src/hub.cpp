@@ -115,7 +115,7 @@ bool Hub::subscribed(Client& c, Topic const& topic) const {
   return c.keys.contains(key_of(c, topic));
 }
 
-void Hub::send(Client& c, Message m) {
+void Hub::send(Client& c, Message const& m) {
   std::lock_guard lock(mutex_);
   send_locked(c, m);
 }

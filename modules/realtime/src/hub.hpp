@@ -58,7 +58,7 @@ class Hub {
   bool subscribed(Client& c, Topic const& topic) const;
 
   /// Queues `m` to `c`, counted.
-  void send(Client& c, Message m);
+  void send(Client& c, Message const& m);
 
   /// An event from the log (any instance's commits): fanned out to the subscribers among the
   /// document's readers after it (nobody else gets anything of it); a trash, a purge or an

@@ -146,8 +146,14 @@ std::string pg_tsquery(Query const& q, std::string_view weights) {
       if (k) term += " <-> ";
       term += lexeme(t.tokens[k], t.prefix && k + 1 == t.tokens.size());
     }
-    if (t.tokens.size() > 1) term = "(" + term + ")";
-    out += t.excluded ? "!" + term : term;
+    if (t.excluded) out += '!';
+    if (t.tokens.size() > 1) {
+      out += '(';
+      out += term;
+      out += ')';
+    } else {
+      out += term;
+    }
   }
   return out;
 }
