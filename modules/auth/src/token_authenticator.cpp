@@ -14,7 +14,8 @@ TokenAuthenticator::TokenAuthenticator(std::shared_ptr<KeyRing const> ring, KeyL
       lookup_(std::move(lookup)),
       settings_(settings),
       clock_(clock),
-      capacity_(capacity) {}
+      cache_(capacity),
+      keys_(capacity) {}
 
 void TokenAuthenticator::set_ring(std::shared_ptr<KeyRing const> ring) {
   std::lock_guard lock(mutex_);
@@ -36,45 +37,29 @@ core::Awaitable<std::optional<http::Principal>> TokenAuthenticator::verify_key(s
   constexpr core::TimeMs ttl = 30'000;
   const std::string hash = core::sha256_hex(key);
   const auto now = clock_.now_ms();
-  {
-    std::lock_guard lock(mutex_);
-    if (auto it = keys_.find(hash); it != keys_.end()) {
-      auto const& c = it->second;
-      if (c.cached_at + ttl > now && (!c.expires_at || *c.expires_at > now)) co_return c.principal;
-      keys_.erase(it);
-    }
-  }
+  if (auto cached = keys_.find(hash, now)) co_return cached;
   auto owner = co_await lookup_(key, now);
   if (!owner) co_return std::nullopt;
   http::Principal principal{owner->account_id, owner->role, "", owner->expires_at.value_or(0), hash};
-  std::lock_guard lock(mutex_);
-  if (keys_.size() >= capacity_) keys_.clear();
-  keys_[hash] = CachedKey{principal, now, owner->expires_at};
+  keys_.put(hash, principal, std::min<core::TimeMs>(now + ttl, owner->expires_at.value_or(now + ttl)), now);
   co_return principal;
 }
 
 void TokenAuthenticator::key_revoked(std::string const& key_hash) {
-  std::lock_guard lock(mutex_);
   keys_.erase(key_hash);
 }
 
 void TokenAuthenticator::account_changed(std::string const& account_id) {
-  std::lock_guard lock(mutex_);
-  std::erase_if(keys_, [&](auto const& kv) { return kv.second.principal.user_id == account_id; });
+  keys_.erase_if([&](http::Principal const& p) { return p.user_id == account_id; });
 }
 
 std::optional<http::Principal> TokenAuthenticator::verify(std::string_view token) {
   const auto now = clock_.now_ms();
   const auto leeway = settings_.leeway_s * 1000LL;
-  {
+  if (auto cached = cache_.find(token, now)) {
     std::lock_guard lock(mutex_);
-    if (auto it = cache_.find(std::string(token)); it != cache_.end()) {
-      if (it->second.expires_at + leeway > now && !revoked_.contains(it->second.principal.session_id)) {
-        return it->second.principal;
-      }
-      cache_.erase(it);
-      return std::nullopt;
-    }
+    if (!revoked_.contains(cached->session_id)) return cached;
+    return std::nullopt;
   }
   std::shared_ptr<KeyRing const> ring;
   {
@@ -86,8 +71,7 @@ std::optional<http::Principal> TokenAuthenticator::verify(std::string_view token
   http::Principal principal{claims->subject, claims->role, claims->session_id, claims->expires_at, ""};
   std::lock_guard lock(mutex_);
   if (revoked_.contains(principal.session_id)) return std::nullopt;
-  if (cache_.size() >= capacity_) forget_old(now);
-  cache_.emplace(std::string(token), Cached{principal, claims->expires_at});
+  cache_.put(std::string(token), principal, claims->expires_at + leeway, now);
   return principal;
 }
 
@@ -101,8 +85,6 @@ void TokenAuthenticator::forget_old(core::TimeMs now) {
   // A revocation matters only while tokens of that session can still be valid.
   const auto horizon = (settings_.lifetime_s + settings_.leeway_s) * 1000LL;
   std::erase_if(revoked_, [&](auto const& kv) { return kv.second + horizon < now; });
-  std::erase_if(cache_, [&](auto const& kv) { return kv.second.expires_at + horizon < now; });
-  if (cache_.size() >= capacity_) cache_.clear();  // still full of live tokens: start over
 }
 
 void watch_revocations(core::EventLog& events, TokenAuthenticator& tokens,

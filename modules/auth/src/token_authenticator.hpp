@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/ttl_cache.hpp"
 #include "service.hpp"
 #include "tokens.hpp"
 
@@ -42,28 +43,20 @@ class TokenAuthenticator final : public http::Authenticator, public RevocationLi
   bool knows(std::string_view kid);
 
  private:
-  struct Cached {
-    http::Principal principal;
-    core::TimeMs expires_at;
-  };
   void forget_old(core::TimeMs now);
 
-  struct CachedKey {
-    http::Principal principal;
-    core::TimeMs cached_at;
-    std::optional<core::TimeMs> expires_at;
-  };
   core::Awaitable<std::optional<http::Principal>> verify_key(std::string key);
 
   std::shared_ptr<KeyRing const> ring_;  ///< under mutex_
   KeyLookup lookup_;
   TokenSettings const& settings_;
   core::Clock const& clock_;
-  std::size_t capacity_;
   std::mutex mutex_;
-  std::unordered_map<std::string, Cached> cache_;
-  std::unordered_map<std::string, core::TimeMs> revoked_;
-  std::unordered_map<std::string, CachedKey> keys_;  ///< by key hash
+  /// Verified tokens until their expiry (+ leeway); revocations are checked on every hit.
+  core::TtlCache<http::Principal, core::TimeMs> cache_;
+  std::unordered_map<std::string, core::TimeMs> revoked_;  ///< under mutex_
+  /// API keys by hash, for 30 s (or until the key expires, if sooner).
+  core::TtlCache<http::Principal, core::TimeMs> keys_;
 };
 
 /// Every instance's revocations and account changes into `tokens` (an EventLog watch named

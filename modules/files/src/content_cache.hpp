@@ -5,21 +5,20 @@
 // an entry is only ever stale by a deletion: every instance forgets on files.deleted.v1 (its
 // event tail), and the time to live (files.cache_ms) bounds a lagging tail. Bounded; thread-safe.
 
+#include "core/ttl_cache.hpp"
 #include "store.hpp"
 
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 namespace bookspace::files {
 
 class ContentCache {
  public:
-  ContentCache(std::chrono::milliseconds ttl, std::size_t max_entries) : ttl_(ttl), max_(max_entries) {}
+  ContentCache(std::chrono::milliseconds ttl, std::size_t max_entries) : ttl_(ttl), entries_(max_entries) {}
   /// The file and a new descriptor of its content (the caller closes it), while fresh.
   std::optional<std::pair<File, int>> find(std::string const& id);
   /// Remembers `file` with a duplicate of `fd` (the caller keeps `fd`).
@@ -35,13 +34,10 @@ class ContentCache {
   };
   struct Entry {
     File file;
-    std::shared_ptr<Fd> content;
-    std::chrono::steady_clock::time_point expires;
+    std::shared_ptr<Fd> content;  ///< closed when the last copy of the entry goes
   };
   const std::chrono::milliseconds ttl_;
-  const std::size_t max_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
+  core::TtlCache<Entry> entries_;
 };
 
 }  // namespace bookspace::files

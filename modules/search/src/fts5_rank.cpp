@@ -109,16 +109,7 @@ bool missing_fts5_rank(std::string const& what) {
 
 std::int64_t DocumentCounts::get(std::string const& phrase, std::function<std::int64_t()> const& count) {
   const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard lock(mutex_);
-    auto it = kept_.find(phrase);
-    if (it != kept_.end() && now - it->second.at < ttl_) return it->second.n;
-  }
-  const std::int64_t n = count();  // outside the lock: two callers may both count, both right
-  std::lock_guard lock(mutex_);
-  if (kept_.size() >= capacity_) kept_.clear();
-  kept_[phrase] = {n, now};
-  return n;
+  return kept_.get_or_make(phrase, now, now + ttl_, count);
 }
 
 }  // namespace bookspace::search

@@ -11,12 +11,12 @@
 // with what the caller may read. The counts change slowly and the IDF takes their logarithm, so
 // the caller keeps them for a while (DocumentCounts).
 
+#include "core/ttl_cache.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace soci {
 class session;
@@ -36,19 +36,13 @@ bool missing_fts5_rank(std::string const& what);
 class DocumentCounts {
  public:
   explicit DocumentCounts(std::chrono::milliseconds ttl, std::size_t capacity = 10000)
-      : ttl_(ttl), capacity_(capacity) {}
+      : ttl_(ttl), kept_(capacity) {}
   /// The count for `phrase`, from `count` when absent or older than the ttl.
   std::int64_t get(std::string const& phrase, std::function<std::int64_t()> const& count);
 
  private:
-  struct Kept {
-    std::int64_t n = 0;
-    std::chrono::steady_clock::time_point at;
-  };
   const std::chrono::milliseconds ttl_;
-  const std::size_t capacity_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, Kept> kept_;
+  core::TtlCache<std::int64_t> kept_;
 };
 
 }  // namespace bookspace::search
