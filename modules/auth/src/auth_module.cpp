@@ -19,7 +19,6 @@
 #include <bookspace/auth/auth.hpp>
 #include <bookspace/auth/events.hpp>
 #include <bookspace/jobs/jobs.hpp>
-#include <bookspace/users/events.hpp>
 
 #include <bookspace/migrations/auth.hpp>
 
@@ -62,6 +61,11 @@ class AccountsAdapter final : public Accounts {
   core::Awaitable<std::optional<AccountInfo>> update(std::string id, std::optional<std::string> role,
                                                      std::optional<bool> disabled) override {
     auto a = co_await service_.update(std::move(id), std::move(role), disabled);
+    if (!a) co_return std::nullopt;
+    co_return info_of(*a);
+  }
+  core::Awaitable<std::optional<AccountInfo>> rename(std::string id, std::string display_name) override {
+    auto a = co_await service_.rename(std::move(id), std::move(display_name));
     if (!a) co_return std::nullopt;
     co_return info_of(*a);
   }
@@ -128,12 +132,6 @@ class AuthModule final : public app::Module {
   boost::json::object openapi_schemas() const override { return auth::openapi_schemas(); }
 
   void subscribe(core::EventLog& events) override {
-    // Auth's own copy of display names (shown in its token responses), fed by the users module.
-    events.subscribe("auth.profiles", core::types_of<users::ProfileUpdated>(),
-                     [](core::Tx& tx, core::Event const& e) {
-                       if (auto profile = core::event_as<users::ProfileUpdated>(e))
-                         update_display_name(tx.sql, profile->id, profile->display_name);
-                     });
     // Other instances' revocations and account changes reach this instance's token cache.
     watch_revocations(events, authenticator_,
                       [this](std::string const& session_id) { propagation_.applied(session_id); });

@@ -302,7 +302,22 @@ core::Awaitable<std::optional<Account>> AuthService::update(std::string id, std:
     account->updated_at = now;
     update_account_flags(tx.sql, *account);
     if (account->disabled) revoke_all_in(tx, id, "", "account_disabled", now);
-    core::publish(deps_.events, tx, id, AccountUpdated{id, account->role, account->disabled, now});
+    core::publish(deps_.events, tx, id,
+                  AccountUpdated{id, account->role, account->disabled, now, account->display_name});
+    return account;
+  });
+}
+
+core::Awaitable<std::optional<Account>> AuthService::rename(std::string id, std::string display_name) {
+  const long long now = deps_.clock.now_ms();
+  co_return co_await deps_.db.transaction([&](core::Tx& tx) -> std::optional<Account> {
+    auto account = find_account_by_id(tx.sql, id);
+    if (!account) return std::nullopt;
+    account->display_name = display_name;
+    account->updated_at = now;
+    update_display_name(tx.sql, id, display_name, now);
+    core::publish(deps_.events, tx, id,
+                  AccountUpdated{id, account->role, account->disabled, now, account->display_name});
     return account;
   });
 }

@@ -140,6 +140,8 @@ class AuthService {
   /// account.
   core::Awaitable<std::optional<KeyOwner>> key_owner(std::string key);
   /// Role/disabled change; disabling revokes every live session. nullopt: no such account.
+  /// The display name; auth.account_updated.v1 carries it.
+  core::Awaitable<std::optional<Account>> rename(std::string id, std::string display_name);
   core::Awaitable<std::optional<Account>> update(std::string id, std::optional<std::string> role,
                                                  std::optional<bool> disabled);
 

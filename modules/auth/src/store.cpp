@@ -26,7 +26,7 @@ constexpr std::string_view update_hash_sql = "UPDATE auth_accounts SET password_
 constexpr std::string_view update_flags_sql =
     "UPDATE auth_accounts SET role = :role, disabled = :disabled, updated_at = :now WHERE id = :id";
 constexpr std::string_view update_display_name_sql =
-    "UPDATE auth_accounts SET display_name = :name WHERE id = :id";
+    "UPDATE auth_accounts SET display_name = :name, updated_at = :now WHERE id = :id";
 
 // --- sessions and refresh tokens -----------------------------------------------------------
 constexpr std::string_view insert_session_sql =
@@ -130,8 +130,9 @@ void update_account_flags(soci::session& sql, Account const& a) {
   sql << update_flags_sql, use(a.role), use(disabled), use(a.updated_at), use(a.id);
 }
 
-void update_display_name(soci::session& sql, std::string const& account_id, std::string const& name) {
-  sql << update_display_name_sql, use(name), use(account_id);
+void update_display_name(soci::session& sql, std::string const& account_id, std::string const& name,
+                         long long now) {
+  sql << update_display_name_sql, use(name), use(now), use(account_id);
 }
 
 void insert_session(soci::session& sql, NewSession const& s) {

@@ -28,7 +28,8 @@ std::optional<Account> find_account_by_id(soci::session& sql, std::string const&
 void insert_account(soci::session& sql, Account const& a);
 void update_password_hash(soci::session& sql, std::string const& account_id, std::string const& hash);
 void update_account_flags(soci::session& sql, Account const& a);
-void update_display_name(soci::session& sql, std::string const& account_id, std::string const& name);
+void update_display_name(soci::session& sql, std::string const& account_id, std::string const& name,
+                         long long now);
 
 struct NewSession {
   std::string id, account_id, user_agent, ip, refresh_hash;

@@ -39,10 +39,13 @@ core::Awaitable<Profile> Service::me(std::string id) {
 
 core::Awaitable<Profile> Service::rename(std::string id, std::string display_name) {
   co_await me(id);  // exists before it is changed
-  const long long now = deps_.clock.now_ms();
+  // Auth owns the name (its token responses show it). Our copy follows its event too; writing it
+  // now makes the answer read-your-writes, and users.profile_updated.v1 goes out with it.
+  auto account = co_await deps_.accounts.rename(id, std::move(display_name));
+  if (!account) throw no_such_user();
   co_return co_await deps_.db.transaction([&](core::Tx& tx) {
-    update_display_name(tx.sql, id, display_name, now);
-    core::publish(deps_.events, tx, id, ProfileUpdated{id, display_name, now});
+    update_display_name(tx.sql, id, account->display_name, account->updated_at);
+    core::publish(deps_.events, tx, id, ProfileUpdated{id, account->display_name, account->updated_at});
     return *find_profile(tx.sql, id);
   });
 }
@@ -84,6 +87,7 @@ void Service::follow_account(core::Tx& tx, core::Event const& e) {
     insert_profile(tx.sql, {r->id, r->email, r->display_name, r->role, false, r->created_at, r->created_at});
   } else if (auto u = core::event_as<auth::AccountUpdated>(e)) {
     update_role_and_disabled(tx.sql, u->id, u->role, u->disabled, u->updated_at);
+    if (u->display_name) update_display_name(tx.sql, u->id, *u->display_name, u->updated_at);
   }
 }
 

@@ -31,6 +31,10 @@ class Accounts {
   /// Publishes auth.account_updated.v1. nullopt when there is no such account.
   virtual core::Awaitable<std::optional<AccountInfo>> update(std::string id, std::optional<std::string> role,
                                                              std::optional<bool> disabled) = 0;
+  /// Changes the display name, which auth owns (its token responses show it; the users module
+  /// edits it through this call). Publishes auth.account_updated.v1 with it. nullopt when there
+  /// is no such account. The caller validates the name (users' rules).
+  virtual core::Awaitable<std::optional<AccountInfo>> rename(std::string id, std::string display_name) = 0;
 };
 
 }  // namespace bookspace::auth

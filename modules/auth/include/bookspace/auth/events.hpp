@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ struct AccountUpdated {
   std::string id, role;
   bool disabled = false;
   core::TimeMs updated_at = 0;
+  /// The display name (auth owns it; users renames through auth::Accounts). Absent from events
+  /// published before it was added.
+  std::optional<std::string> display_name;
   boost::json::object to_json() const;
   static AccountUpdated from_json(boost::json::object const& payload);
 };
@@ -71,11 +75,16 @@ inline UserRegistered UserRegistered::from_json(json::object const& o) {
 }
 
 inline json::object AccountUpdated::to_json() const {
-  return {
+  json::object o{
       {"id", id}, {"role", role}, {"disabled", disabled}, {"updated_at", core::format_rfc3339(updated_at)}};
+  if (display_name) o["display_name"] = *display_name;
+  return o;
 }
 inline AccountUpdated AccountUpdated::from_json(json::object const& o) {
-  return {p::text(o, "id"), p::text(o, "role"), p::boolean(o, "disabled"), p::time(o, "updated_at")};
+  AccountUpdated e{
+      p::text(o, "id"), p::text(o, "role"), p::boolean(o, "disabled"), p::time(o, "updated_at"), {}};
+  if (o.contains("display_name")) e.display_name = p::text(o, "display_name");
+  return e;
 }
 
 inline json::object SessionRevoked::to_json() const {
