@@ -70,7 +70,7 @@ documents::Snapshot snapshot() {
 
 TEST_CASE("auth's events are contracts") {
   check_contract(auth::UserRegistered{"u-1", "ann@example.com", "Ann", "member", 1795341600000});
-  check_contract(auth::AccountUpdated{"u-1", "admin", true, 1795341600000});
+  check_contract(auth::AccountUpdated{"u-1", "admin", true, 1795341600000, "Nia"});
   check_contract(auth::SessionRevoked{"s-1", "u-1", "logout"});
   check_contract(auth::ApiKeyRevoked{"k-1", "u-1", "ab12"});
   const jobs::Ended ended{"j-1", "documents.export", "u-1", 2, 1795341600000};
