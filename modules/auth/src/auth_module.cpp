@@ -30,13 +30,13 @@ http::RateLimitPolicy per_minute(std::string name, std::int64_t n) {
   return {std::move(name), static_cast<double>(n), static_cast<double>(n)};
 }
 
-RouteLimits route_limits(app::Config const& c) {
-  return {per_minute("register_ip", c.integer("auth.register_per_ip_per_minute")),
-          per_minute("login_ip", c.integer("auth.login_per_ip_per_minute")),
-          per_minute("refresh_ip", c.integer("auth.refresh_per_ip_per_minute")),
-          per_minute("reset_ip", c.integer("auth.password_reset_per_ip_per_minute")),
-          {"reset_email", static_cast<double>(c.integer("auth.password_reset_per_email_per_hour")) / 60.0,
-           static_cast<double>(c.integer("auth.password_reset_per_email_per_hour"))}};
+RouteLimits route_limits(AuthSettings::Limits const& l) {
+  const auto per_hour = static_cast<double>(l.reset_per_email_per_hour);
+  return {per_minute("register_ip", l.register_per_ip),
+          per_minute("login_ip", l.login_per_ip),
+          per_minute("refresh_ip", l.refresh_per_ip),
+          per_minute("reset_ip", l.reset_per_ip),
+          {"reset_email", per_hour / 60.0, per_hour}};
 }
 
 TokenAuthenticator::KeyLookup key_lookup(core::Database& db) {
@@ -97,16 +97,14 @@ class AuthModule final : public app::Module {
         ring_(load_key_ring(ctx.config, ctx.data_dir, ctx.log)),
         authenticator_(std::shared_ptr<KeyRing const>(&ring_, [](KeyRing const*) {}), key_lookup(ctx.db),
                        settings_.tokens, ctx.clock),
-        refresh_limit_(ctx.rate_limiter, ctx.config.integer("auth.refresh_per_session_per_minute")),
+        refresh_limit_(ctx.rate_limiter, settings_.limits.refresh_per_session),
         service_({ctx.db, ctx.events, ctx.cpu, ctx.clock, ctx.ids, ctx.log, ctx.metrics, ctx.mailer,
                   authenticator_, refresh_limit_, ctx.services.find<jobs::Queue>()},
                  ring_, settings_),
-        login_throttle_(
-            ctx.rate_limiter,
-            static_cast<int>(ctx.config.integer("auth.login_failures_per_email_and_ip_per_minute")),
-            static_cast<int>(ctx.config.integer("auth.login_per_email_per_minute"))),
+        login_throttle_(ctx.rate_limiter, settings_.limits.login_failures_per_email_and_ip,
+                        settings_.limits.login_per_email),
         propagation_(ctx.db, ctx.scheduler, ctx.clock, ctx.log, ctx.ids.uuid_v7()),
-        routes_{service_, propagation_, login_throttle_, ctx.rate_limiter, route_limits(ctx.config)} {
+        routes_{service_, propagation_, login_throttle_, ctx.rate_limiter, route_limits(settings_.limits)} {
     ctx.services.provide<http::Authenticator>(authenticator_);
     ctx.services.provide<Accounts>(accounts_);
     if (auto* queue = ctx.services.find<jobs::Queue>()) {

@@ -20,6 +20,15 @@ AuthSettings settings_from(app::Config const& c) {
   s.hash_cost.passes = static_cast<unsigned long long>(c.integer("auth.argon2_passes"));
   s.hash_cost.memory_bytes = static_cast<std::size_t>(c.integer("auth.argon2_memory_kib")) * 1024;
   s.reset_mail = {c.str("auth.password_reset_url"), c.integer("auth.password_reset_ttl_minutes")};
+  s.limits.register_per_ip = c.integer("auth.register_per_ip_per_minute");
+  s.limits.login_per_ip = c.integer("auth.login_per_ip_per_minute");
+  s.limits.refresh_per_ip = c.integer("auth.refresh_per_ip_per_minute");
+  s.limits.reset_per_ip = c.integer("auth.password_reset_per_ip_per_minute");
+  s.limits.reset_per_email_per_hour = c.integer("auth.password_reset_per_email_per_hour");
+  s.limits.refresh_per_session = c.integer("auth.refresh_per_session_per_minute");
+  s.limits.login_failures_per_email_and_ip =
+      static_cast<int>(c.integer("auth.login_failures_per_email_and_ip_per_minute"));
+  s.limits.login_per_email = static_cast<int>(c.integer("auth.login_per_email_per_minute"));
   return s;
 }
 

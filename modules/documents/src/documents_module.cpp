@@ -24,13 +24,24 @@ constexpr int purge_batch = 100;
 
 /// Purges trash older than the retention: a scheduler task (its thread and connection, so a
 /// large purge never occupies the request pool), at start and every `interval`, in batches.
+/// documents.* configuration, read and validated once (the schema: declare_config).
+struct Settings {
+  std::int64_t trash_retention_days = 30;
+  std::chrono::seconds purge_interval{3600};
+};
+
+Settings settings_from(app::Config const& c) {
+  return {c.integer("documents.trash_retention_days"),
+          std::chrono::seconds(c.integer("documents.purge_interval_s"))};
+}
+
 class TrashPurger {
  public:
-  TrashPurger(app::ModuleContext& ctx, Service& service)
+  TrashPurger(app::ModuleContext& ctx, Service& service, Settings const& settings)
       : ctx_(ctx),
         service_(service),
-        retention_ms_(ctx.config.integer("documents.trash_retention_days") * 86'400'000LL),
-        interval_(std::chrono::seconds(ctx.config.integer("documents.purge_interval_s"))),
+        retention_ms_(settings.trash_retention_days * 86'400'000LL),
+        interval_(settings.purge_interval),
         purged_(ctx.metrics.counter("documents_trash_purged_total",
                                     "Documents deleted for good by the trash retention.")) {}
 
@@ -71,7 +82,7 @@ class DocumentsModule final : public app::Module {
         service_({ctx.db, ctx.events, ctx.clock, ctx.ids, ctx.services.require<auth::Accounts>()}),
         access_(ctx.db),
         catalog_(ctx.db),
-        purger_(ctx, service_) {
+        purger_(ctx, service_, settings_from(ctx.config)) {
     ctx.services.provide<Access>(access_);
     ctx.services.provide<Catalog>(catalog_);
   }
