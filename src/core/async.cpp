@@ -24,14 +24,25 @@ ApiError overloaded() {
 
 namespace asio = boost::asio;
 
-Awaitable<void> suspend(std::function<void(std::function<void()> resume)> begin) {
+namespace {
+
+/// The coroutine's completion handler, kept until resume() posts it to its executor.
+template <class Handler>
+struct Suspended final : Resumer::State, std::enable_shared_from_this<Suspended<Handler>> {
+  explicit Suspended(Handler h) : handler(std::move(h)) {}
+  void resume() override {
+    auto ex = asio::get_associated_executor(handler);
+    asio::post(ex, [self = this->shared_from_this()]() mutable { std::move(self->handler)(); });
+  }
+  Handler handler;
+};
+
+}  // namespace
+
+Awaitable<void> suspend(FunctionRef<void(Resumer const&)> begin) {
   co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
       [&begin](auto handler) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        begin([shared] {
-          auto ex = asio::get_associated_executor(*shared);
-          asio::post(ex, [shared]() mutable { (*shared)(); });
-        });
+        begin(Resumer(std::make_shared<Suspended<decltype(handler)>>(std::move(handler))));
       },
       asio::use_awaitable);
 }
@@ -44,7 +55,7 @@ Awaitable<void> all_of(Awaitable<void> a, Awaitable<void> b, Awaitable<void> c) 
 Awaitable<void> run_on_pool(WorkerPool& pool, std::function<void(std::size_t)> work) {
   std::exception_ptr failure;
   bool accepted = true;
-  co_await suspend([&](std::function<void()> const& resume) {
+  co_await suspend([&](Resumer const& resume) {
     accepted = pool.try_submit([&work, &failure, resume](std::size_t worker) {
       try {
         work(worker);

@@ -225,7 +225,7 @@ int Database::checkpoint(soci::session& sql) {
 Awaitable<void> Database::run_grouped(std::function<void(Tx&)> body) {
   std::exception_ptr failure;
   bool accepted = true;
-  co_await suspend([&](std::function<void()> const& resume) {
+  co_await suspend([&](Resumer const& resume) {
     accepted = committer_->submit({std::move(body), [&failure, resume](std::exception_ptr const& error) {
                                      failure = error;
                                      resume();

@@ -136,15 +136,18 @@ core::Awaitable<void> Dispatcher::serve(Request& req, Exchange& exchange) {
   // is awaited only when the request needs it (a credential, a body).
   std::optional<Response> res;
   std::exception_ptr error;
+  // (The steps that may need no I/O are plain calls or awaited only when needed: each awaited
+  // coroutine is a frame, and most requests have no credential to check or body to read.)
   try {
-    res = co_await admit(req, match);
+    res = precheck(req, match);
+    if (!res && needs_authentication(req, *match.route)) res = co_await authenticate(req, *match.route);
     if (res) {
-      co_await exchange.skip_body();
+      if (!exchange.body_done()) co_await exchange.skip_body();
     } else if (match.route->options.websocket && exchange.upgrade_requested()) {
       res = co_await exchange.upgrade(req, *match.route->options.websocket);
       if (!res) co_return;  // the connection is a WebSocket now
     } else {
-      res = co_await take_body(req, *match.route, exchange);
+      if (!exchange.body_done()) res = co_await take_body(req, *match.route, exchange);
       if (!res) res = co_await run(req, *match.route);
     }
   } catch (...) {
@@ -185,15 +188,8 @@ Response Dispatcher::failure(Request const& req, Router::Match const& match, std
                  "An unexpected error occurred; quote the request id when reporting it.", req.ctx.request_id);
 }
 
-core::Awaitable<std::optional<Response>> Dispatcher::admit(Request& req, Router::Match& match) {
-  std::optional<Response> res = precheck(req, match);
-  if (!res && needs_authentication(req, *match.route)) res = co_await authenticate(req, *match.route);
-  co_return res;
-}
-
 core::Awaitable<std::optional<Response>> Dispatcher::take_body(Request& req, Route const& route,
                                                                Exchange& exchange) {
-  if (exchange.body_done()) co_return std::nullopt;
   const std::size_t limit = exchange.body_limit(route.options.body_limit);
   const auto too_large = [&] {
     return problem(core::ErrorCode::payload_too_large,

@@ -85,9 +85,8 @@ class Dispatcher {
   void begin(Request& req);
 
  private:
-  /// Routing, the checks on the head, authentication: a response when the request ends there.
-  core::Awaitable<std::optional<Response>> admit(Request& req, Router::Match& match);
-  /// The body as the route takes it; a response when it cannot be had (413, 503, 400).
+  /// The body (one is coming) as the route takes it; a response when it cannot be had (413, 503,
+  /// 400).
   core::Awaitable<std::optional<Response>> take_body(Request& req, Route const& route, Exchange& exchange);
   /// Everything decided without I/O: routing, query string, rate limit, the form of credentials.
   std::optional<Response> precheck(Request& req, Router::Match& match);

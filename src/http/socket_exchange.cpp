@@ -30,6 +30,12 @@ constexpr std::size_t discardable_body = 64 * 1024;
 
 }  // namespace
 
+namespace {
+core::Awaitable<void> nothing() {
+  co_return;
+}
+}  // namespace
+
 std::string_view DateCache::now() {
   const auto t = static_cast<std::int64_t>(std::time(nullptr));
   if (t != second) {
@@ -40,7 +46,7 @@ std::string_view DateCache::now() {
 }
 
 core::Awaitable<void> write_response(beast::tcp_stream& stream, Response& res, bool keep_alive, bool head,
-                                     bool http10, DateCache& date, int write_timeout_ms) {
+                                     bool http10, DateCache& date, int write_timeout_ms, bool then_linger) {
   std::string bytes = serialize_head(res, keep_alive, http10, date.now());
   std::array<asio::const_buffer, 2> buffers{asio::buffer(bytes), asio::buffer(res.body)};
   const std::size_t count = head || res.body.empty() || res.file ? 1 : 2;
@@ -50,6 +56,7 @@ core::Awaitable<void> write_response(beast::tcp_stream& stream, Response& res, b
                              asio::redirect_error(asio::use_awaitable, ec));
   if (ec) throw boost::system::system_error(ec);
   if (res.file && !head) co_await send_file(stream, *res.file, write_timeout_ms);
+  if (then_linger) co_await linger(stream);
 }
 
 core::Awaitable<void> linger(beast::tcp_stream& stream) {
@@ -153,16 +160,17 @@ core::Awaitable<std::optional<Response>> SocketExchange::upgrade(Request& req,
   co_return std::nullopt;
 }
 
+// Not a coroutine itself: it hands over write_response's, one frame fewer per request.
 core::Awaitable<void> SocketExchange::answer(Response& res) {
   if (streamed_) {
     const auto state = streamed_->state();
     silent_ = state == StreamedBody::State::broken && res.status != 413;  // cut off or too slow
     consumed_ = state == StreamedBody::State::complete;
   }
-  if (silent_) co_return;
+  if (silent_) return nothing();
   keep_alive_ = wants_keep_alive_ && !c_.draining && consumed_ && !close_after_;
-  co_await write_response(c_.stream, res, keep_alive_, head_, http10_, c_.date, c_.options.write_timeout_ms);
-  if (!consumed_) co_await linger(c_.stream);
+  return write_response(c_.stream, res, keep_alive_, head_, http10_, c_.date, c_.options.write_timeout_ms,
+                        !consumed_);
 }
 
 }  // namespace bookspace::http

@@ -40,9 +40,10 @@ struct DateCache {
 
 /// Writes a response: the head formatted by hand (wire.hpp) and sent with the body in one
 /// gather write — measurably cheaper than Beast's generic serializer on small responses — or
-/// the head, then the file with sendfile(2).
+/// the head, then the file with sendfile(2); then, with `then_linger`, a lingering close.
 core::Awaitable<void> write_response(boost::beast::tcp_stream& stream, Response& res, bool keep_alive,
-                                     bool head, bool http10, DateCache& date, int write_timeout_ms);
+                                     bool head, bool http10, DateCache& date, int write_timeout_ms,
+                                     bool then_linger = false);
 
 /// After an early answer (413 before the body was read) the client may still be sending.
 /// Closing with unread data makes the kernel send RST, and the client loses the answer; so stop
