@@ -54,8 +54,8 @@ TEST_CASE("GET /users/me works right after register; PATCH changes only the disp
               .status == 400);
   }
   // Auth owns the name: the very next login shows it (no event to wait for).
-  auto login =
-      c.post_json("/api/v1/auth/login", {{"email", "nia@example.com"}, {"password", "correct horse battery"}});
+  auto login = c.post_json("/api/v1/auth/login",
+                           {{"email", "nia@example.com"}, {"password", "correct horse battery"}});
   REQUIRE(login.status == 200);
   CHECK(login.json().at("user").at("display_name") == "Nia B.");
   CHECK(c.get("/api/v1/users/me", bearer(nia.token)).json().at("display_name") == "Nia B.");
