@@ -27,7 +27,6 @@ class Lifecycle {
   /// Stops every started step, the last first; each once. A stop that throws is logged and the
   /// unwinding goes on.
   void unwind();
-  bool empty() const { return steps_.empty(); }
 
  private:
   struct Step {

@@ -328,9 +328,6 @@ bool Server::wait_idle(std::chrono::steady_clock::time_point deadline) {
 bool Server::wait_websockets_closed(std::chrono::steady_clock::time_point deadline) {
   return impl_->websockets.wait_closed(deadline);
 }
-std::size_t Server::open_websockets() const {
-  return impl_->websockets.open();
-}
 void Server::close_all() {
   impl_->table->close_all(false);
 }

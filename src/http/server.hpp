@@ -70,9 +70,6 @@ class Server {
   bool wait_idle(std::chrono::steady_clock::time_point deadline);
   /// Blocks until every WebSocket closed; false when `deadline` came first.
   bool wait_websockets_closed(std::chrono::steady_clock::time_point deadline);
-  /// Open WebSockets (after begin_drain they are closing with 1001; each ends within the close
-  /// handshake's 5 s limit).
-  std::size_t open_websockets() const;
   /// Closes every connection, busy or not (after the drain deadline).
   void close_all();
 
