@@ -119,7 +119,7 @@ core::Awaitable<Response> metrics_page(std::shared_ptr<OpsContext> p, Request& r
 void register_ops_routes(OpsContext context) {
   auto p = std::make_shared<OpsContext>(std::move(context));
   register_process_metrics(p->metrics, p->started_at);
-  register_pool_metrics(p->metrics, p->db.pool(), p->cpu, p->events);
+  register_pool_metrics(p->metrics, p->db, p->cpu, p->events);
   auto& r = p->router;
   r.set_module("kernel");
   http::RouteOptions open;

@@ -1,5 +1,6 @@
 #include "app/process_metrics.hpp"
 
+#include "core/database.hpp"
 #include "core/event_log.hpp"
 #include "core/metrics.hpp"
 #include "core/worker_pool.hpp"
@@ -66,7 +67,7 @@ void register_process_metrics(core::Metrics& m, std::chrono::steady_clock::time_
   });
 }
 
-void register_pool_metrics(core::Metrics& m, core::WorkerPool& db, core::WorkerPool& cpu,
+void register_pool_metrics(core::Metrics& m, core::Database& db, core::WorkerPool& cpu,
                            core::EventLog& events) {
   auto pool = [&m](std::string const& label, core::WorkerPool* pool) {
     m.collector(
@@ -86,7 +87,21 @@ void register_pool_metrics(core::Metrics& m, core::WorkerPool& db, core::WorkerP
                                       static_cast<double>(pool->rejected()));
                 });
   };
-  pool("pool=\"db\"", &db);
+  pool("pool=\"db\"", &db.pool());
+  if (db.background_checkpoints()) {
+    m.collector("bookspace_group_commit_batches_total",
+                "SQLite group commits (one COMMIT and fsync each) since start.", "counter",
+                [&db](std::string& out) {
+                  core::append_sample(out, "bookspace_group_commit_batches_total", "",
+                                      static_cast<double>(db.group_commits().first));
+                });
+    m.collector("bookspace_group_commit_transactions_total",
+                "Transactions committed in SQLite group commits since start (÷ batches: the batch size).",
+                "counter", [&db](std::string& out) {
+                  core::append_sample(out, "bookspace_group_commit_transactions_total", "",
+                                      static_cast<double>(db.group_commits().second));
+                });
+  }
   pool("pool=\"cpu\"", &cpu);
   m.collector("bookspace_event_consumer_failures_total", "Event handler failures since start.", "counter",
               [&events](std::string& out) {

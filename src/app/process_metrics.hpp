@@ -6,6 +6,7 @@
 #include <chrono>
 
 namespace bookspace::core {
+class Database;
 class EventLog;
 class Metrics;
 class WorkerPool;
@@ -17,8 +18,9 @@ namespace bookspace::app {
 /// process_cpu_seconds_total and bookspace_build_info{version}.
 void register_process_metrics(core::Metrics& metrics, std::chrono::steady_clock::time_point started_at);
 /// bookspace_pool_{threads,busy,queued,rejected_total}{pool} for the database and CPU pools, and
-/// bookspace_event_consumer_failures_total.
-void register_pool_metrics(core::Metrics& metrics, core::WorkerPool& db, core::WorkerPool& cpu,
+/// bookspace_event_consumer_failures_total; with SQLite group commit,
+/// bookspace_group_commit_{batches,transactions}_total.
+void register_pool_metrics(core::Metrics& metrics, core::Database& db, core::WorkerPool& cpu,
                            core::EventLog& events);
 
 }  // namespace bookspace::app

@@ -10,6 +10,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
+#include <functional>
+#include <utility>
+#include <vector>
+
 namespace bookspace::core {
 
 namespace {
@@ -24,18 +29,53 @@ ApiError overloaded() {
 
 namespace asio = boost::asio;
 
+/// What a ResumeBatch gathered: per executor, the coroutines to resume there.
+struct ResumeBatch::Gathered {
+  std::vector<std::pair<asio::any_io_executor, std::vector<std::function<void()>>>> by_executor;
+};
+
 namespace {
+
+thread_local ResumeBatch* current_batch = nullptr;
 
 /// The coroutine's completion handler, kept until resume() posts it to its executor.
 template <class Handler>
 struct Suspended final : Resumer::State, std::enable_shared_from_this<Suspended<Handler>> {
   explicit Suspended(Handler h) : handler(std::move(h)) {}
-  void resume() override {
-    auto ex = asio::get_associated_executor(handler);
-    asio::post(ex, [self = this->shared_from_this()]() mutable { std::move(self->handler)(); });
-  }
+  void resume() override;
   Handler handler;
 };
+
+}  // namespace
+
+ResumeBatch::ResumeBatch() : gathered_(std::make_unique<Gathered>()), outer_(current_batch) {
+  current_batch = this;
+}
+
+ResumeBatch::~ResumeBatch() {
+  current_batch = outer_;
+  for (auto& [ex, resumes] : gathered_->by_executor) {
+    asio::post(ex, [resumes = std::move(resumes)] {
+      for (auto const& resume : resumes) resume();
+    });
+  }
+}
+
+namespace {
+
+template <class Handler>
+void Suspended<Handler>::resume() {
+  asio::any_io_executor ex = asio::get_associated_executor(handler);
+  auto run = [self = this->shared_from_this()]() mutable { std::move(self->handler)(); };
+  if (current_batch == nullptr) {
+    asio::post(ex, std::move(run));
+    return;
+  }
+  auto& groups = current_batch->gathered().by_executor;
+  auto group = std::find_if(groups.begin(), groups.end(), [&](auto const& g) { return g.first == ex; });
+  if (group == groups.end()) group = groups.insert(groups.end(), {ex, {}});
+  group->second.emplace_back(std::move(run));
+}
 
 }  // namespace
 

@@ -53,6 +53,25 @@ class Resumer {
   std::shared_ptr<State> state_;
 };
 
+/// While one lives on a thread, Resumers called on that thread only gather; its destructor
+/// posts them, one task per executor, in the order they were called. A thread answering many
+/// coroutines at once (the group commit's writer after a COMMIT) thus wakes each io thread
+/// once instead of once per coroutine — each wake-up an epoll_ctl and a context switch.
+class ResumeBatch {
+ public:
+  ResumeBatch();
+  ~ResumeBatch();
+  ResumeBatch(ResumeBatch const&) = delete;
+  ResumeBatch& operator=(ResumeBatch const&) = delete;
+
+  struct Gathered;
+  Gathered& gathered() { return *gathered_; }
+
+ private:
+  std::unique_ptr<Gathered> gathered_;
+  ResumeBatch* outer_;
+};
+
 /// Suspends the coroutine until the Resumer handed to `begin` is called (once, from any thread,
 /// possibly before `begin` returns); it resumes on its own executor. The primitive under
 /// run_on_pool and the group commit's wait: one allocation, as a hand-written Asio initiation.

@@ -136,8 +136,11 @@ std::unique_ptr<Session> open_session(DatabaseUrl const& url, DatabaseOptions co
   // the scheduler), so SQLite's per-call connection mutex is pure cost: a list page calls the
   // column API a few hundred times, each a lock and an unlock. Multi-thread mode drops it. It
   // must be set before SQLite initializes; if it already has, this call fails and nothing changes.
+  // Memory statistics, also on by default, put a process-wide mutex around every allocation
+  // SQLite makes: the writer and the readers of a busy server queue on it.
   static const bool multithread = [] {
-    return sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD) == SQLITE_OK;
+    return sqlite_api::sqlite3_config(SQLITE_CONFIG_MULTITHREAD) == SQLITE_OK &&
+           sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
   }();
   (void)multithread;
   std::filesystem::path path(url.target);
@@ -163,7 +166,8 @@ std::unique_ptr<Session> open_session(DatabaseUrl const& url, DatabaseOptions co
   }
   exec_script(
       *session, Dialect::sqlite,
-      "PRAGMA synchronous=" + options.sqlite_synchronous + "; PRAGMA foreign_keys=ON; PRAGMA cache_size=-" +
+      "PRAGMA synchronous=" + options.sqlite_synchronous +
+          "; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" +
           std::to_string(options.sqlite_cache_kib) + "; PRAGMA journal_size_limit=" +
           std::to_string(options.sqlite_wal_limit_mib > 0 ? options.sqlite_wal_limit_mib * 1048576LL : -1LL) +
           ";");
@@ -214,6 +218,11 @@ Database::~Database() {
 void Database::stop() {
   if (pool_) pool_->stop();
   if (committer_) committer_->stop();
+}
+
+std::pair<std::uint64_t, std::uint64_t> Database::group_commits() const {
+  if (!committer_) return {0, 0};
+  return {committer_->batches(), committer_->transactions()};
 }
 
 int Database::checkpoint(soci::session& sql) {

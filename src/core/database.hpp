@@ -4,11 +4,13 @@
 #include "core/tx.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace soci {
@@ -104,6 +106,9 @@ class Database {
   /// pages are copied back while writers go on. Returns the WAL frames still not checkpointed.
   int checkpoint(soci::session& sql);
   bool background_checkpoints() const { return committer_ != nullptr; }
+  /// SQLite with group commit: {batches committed, transactions in them} since start; {0, 0}
+  /// otherwise.
+  std::pair<std::uint64_t, std::uint64_t> group_commits() const;
 
   /// Queues `work` on the pool without waiting for it: for what a request starts but need not
   /// see finish (its answer must not depend on, or reveal, what the work finds). An exception

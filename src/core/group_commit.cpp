@@ -1,5 +1,6 @@
 #include "core/group_commit.hpp"
 
+#include "core/async.hpp"
 #include "core/log.hpp"
 #include "core/prepared.hpp"
 #include "core/tx.hpp"
@@ -68,6 +69,8 @@ void GroupCommitter::run() {
       }
     }
     commit_batch(batch);
+    batches_.fetch_add(1, std::memory_order_relaxed);
+    transactions_.fetch_add(batch.size(), std::memory_order_relaxed);
     batch.clear();
     bound_wal();
   }
@@ -138,6 +141,7 @@ void GroupCommitter::commit_batch(std::deque<Job>& batch) {
       // Nothing more to undo.
     }
   }
+  const ResumeBatch resumes;  // one wake-up per io thread for the whole batch
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (errors[i] || commit_error) {
       batch[i].done(errors[i] ? errors[i] : commit_error);

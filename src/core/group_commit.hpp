@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -54,6 +55,9 @@ class GroupCommitter {
   /// Commits what is queued, then ends the thread. Idempotent.
   void stop();
   std::size_t queued() const;
+  /// Batches committed (or rolled back) and the transactions they held, since start.
+  std::uint64_t batches() const { return batches_.load(std::memory_order_relaxed); }
+  std::uint64_t transactions() const { return transactions_.load(std::memory_order_relaxed); }
 
  private:
   void run();
@@ -72,6 +76,7 @@ class GroupCommitter {
   std::condition_variable ready_;
   std::deque<Job> queue_;
   bool stopping_ = false;
+  std::atomic<std::uint64_t> batches_{0}, transactions_{0};
   std::thread thread_;
 };
 
