@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,9 @@ struct WakeableLoop::State {
   std::mutex mutex;
   std::condition_variable cv;
   bool running = false;
+  /// A wake-up is posted and has not run yet: more wake-ups meanwhile need no post of their own
+  /// (a commit of many events wakes a loop once, not once per event).
+  std::atomic<bool> wake_posted{false};
 
   void finished() {
     std::lock_guard lock(mutex);
@@ -48,8 +52,11 @@ void WakeableLoop::spawn(asio::io_context& io, Awaitable<void> loop) {
 }
 
 void WakeableLoop::wake() {
-  if (!state_->strand) return;
-  asio::post(*state_->strand, [state = state_] { state->timer->cancel(); });
+  if (!state_->strand || state_->wake_posted.exchange(true)) return;
+  asio::post(*state_->strand, [state = state_] {
+    state->wake_posted = false;
+    state->timer->cancel();
+  });
 }
 
 Awaitable<void> WakeableLoop::sleep(std::chrono::milliseconds duration) {

@@ -28,7 +28,13 @@ namespace {
 
 constexpr std::string_view insert_event_sql =
     "INSERT INTO events (id, type, aggregate_id, payload, occurred_at)"
-    " VALUES (:id, :type, :aggregate_id, :payload, :occurred_at)";
+    " VALUES (:id, :type, :aggregate_id, :payload, :occurred_at) RETURNING seq";
+
+struct EventInsertVars {
+  std::string id, type, aggregate_id, payload;
+  long long occurred_at = 0;
+  long long seq = 0;  // out
+};
 // Publishers serialise on this lock from their INSERT to their COMMIT, so that on PostgreSQL
 // seq order equals commit order and a consumer can never pass a row that commits later.
 constexpr std::string_view pg_publish_lock_sql = "SELECT pg_advisory_xact_lock(4778348151002100002)";
@@ -66,6 +72,8 @@ struct EventLog::Tail {
   Types types;  // empty: all
   WakeableLoop loop;
   std::atomic<bool> pending{false};
+  /// Woken by this process's commit of a type it reads: there is something to read.
+  std::atomic<bool> hinted{false};
   std::atomic<bool> stopping{false};
   std::int64_t offset = -1;  // last seq known processed, -1 before the first read
   bool single_step = false;  // after a failure: one event per transaction to isolate it
@@ -88,15 +96,20 @@ struct EventLog::Tail {
   virtual Awaitable<void> record_failure(Database& db, Clock const& clock, std::string const& failure) = 0;
   /// How long it sleeps when there is nothing to do.
   virtual int idle_ms(EventLogOptions const& options) const { return options.poll_interval_ms; }
+  /// How long it waits after a wake-up before its round (ConsumerOptions::gather).
+  virtual std::chrono::milliseconds gather() const { return std::chrono::milliseconds(0); }
 };
 
 namespace {
 
 /// A durable consumer: its offset is stored with the effects of each batch.
 struct Consumer final : EventLog::Tail {
-  Consumer(std::string name, EventLog::Types types, EventLog::Handler handler)
-      : Tail(std::move(name), std::move(types)), handler(std::move(handler)) {}
+  Consumer(std::string name, EventLog::Types types, EventLog::Handler handler,
+           EventLog::ConsumerOptions options)
+      : Tail(std::move(name), std::move(types)), handler(std::move(handler)), options(options) {}
   EventLog::Handler handler;
+  EventLog::ConsumerOptions options;
+  std::chrono::milliseconds gather() const override { return options.gather; }
   std::chrono::steady_clock::time_point advanced{};  // last stored-offset advance (typed consumers)
 
   void position(soci::session& sql, long long now) override {
@@ -126,10 +139,17 @@ struct Consumer final : EventLog::Tail {
 /// A per-process tail: an offset in memory, no transaction.
 struct Watch final : EventLog::Tail {
   Watch(std::string name, EventLog::Types types, EventLog::WatchHandler handler,
-        std::optional<std::int64_t> replay_since)
-      : Tail(std::move(name), std::move(types)), handler(std::move(handler)), replay_since(replay_since) {}
+        std::optional<std::int64_t> replay_since, std::function<bool()> idle,
+        std::atomic<std::int64_t> const& committed_head)
+      : Tail(std::move(name), std::move(types)),
+        handler(std::move(handler)),
+        replay_since(replay_since),
+        idle(std::move(idle)),
+        committed_head(committed_head) {}
   EventLog::WatchHandler handler;
   std::optional<std::int64_t> replay_since;  // start at events since then
+  std::function<bool()> idle;                // nobody to tell: skip to the end
+  std::atomic<std::int64_t> const& committed_head;
 
   BatchOutcome batch(soci::session& sql, std::size_t limit);
   void position(soci::session& sql, long long) override {
@@ -143,7 +163,23 @@ struct Watch final : EventLog::Tail {
   }
   Awaitable<BatchOutcome> round(Database& db, Clock const&, EventLogOptions const&,
                                 std::size_t limit) override {
-    co_return co_await db.run([&](soci::session& sql) { return batch(sql, limit); });
+    if (idle) {
+      const std::int64_t local = committed_head.load();
+      if (local > offset && idle()) {
+        offset = local;  // every event up to it is committed: skipped without a read
+        co_return BatchOutcome{};
+      }
+    }
+    co_return co_await db.run([&](soci::session& sql) {
+      if (idle) {
+        const long long head = head_of(sql);
+        if (idle()) {
+          offset = std::max<std::int64_t>(offset, head);
+          return BatchOutcome{};
+        }
+      }
+      return batch(sql, limit);
+    });
   }
   Awaitable<void> record_failure(Database&, Clock const&, std::string const&) override { co_return; }
 };
@@ -161,14 +197,34 @@ std::string EventLog::publish(Tx& tx, std::string_view type, std::string_view ag
                               boost::json::value const& payload) {
   const bool first = !tx.publishing;
   if (first && tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_publish_lock_sql);
-  std::string id = ids_.uuid_v7();
-  const long long now = clock_.now_ms();
-  execute(tx.sql, insert_event_sql, id, std::string(type), std::string(aggregate_id),
-          boost::json::serialize(payload), now);
+  auto& insert =
+      prepared<EventInsertVars>(tx.sql, insert_event_sql, [](soci::statement& st, EventInsertVars& v) {
+        st.exchange(soci::use(v.id));
+        st.exchange(soci::use(v.type));
+        st.exchange(soci::use(v.aggregate_id));
+        st.exchange(soci::use(v.payload));
+        st.exchange(soci::use(v.occurred_at));
+        st.exchange(soci::into(v.seq));
+      });
+  auto& v = insert.vars;
+  v.id = ids_.uuid_v7();
+  v.type = type;
+  v.aggregate_id = aggregate_id;
+  v.payload = boost::json::serialize(payload);
+  v.occurred_at = clock_.now_ms();
+  insert.run();
+  std::string id = v.id;
+  const std::int64_t seq = v.seq;
   // One NOTIFY per transaction wakes the other instances' consumers of every type it published.
   if (first && tx.dialect == Dialect::postgresql) exec_script(tx.sql, tx.dialect, pg_notify_sql);
   tx.publishing = true;
-  tx.on_commit([this, t = std::string(type)] { wake(t); });
+  tx.on_commit([this, t = std::string(type), seq] {
+    // Commit order is seq order (SQLite's one writer; PostgreSQL's publish lock).
+    std::int64_t head = committed_head_.load();
+    while (head < seq && !committed_head_.compare_exchange_weak(head, seq)) {
+    }
+    wake(t);
+  });
   return id;
 }
 
@@ -205,11 +261,12 @@ void EventLog::fire_all() const {
   for (auto const& entry : signal_handlers_) entry.second();
 }
 
-void EventLog::subscribe(std::string consumer, Types types, Handler handler) {
+void EventLog::subscribe(std::string consumer, Types types, Handler handler, ConsumerOptions options) {
   for (auto const& c : consumers_) {
     if (c->name == consumer) throw std::logic_error("event consumer registered twice: " + consumer);
   }
-  consumers_.push_back(std::make_shared<Consumer>(std::move(consumer), std::move(types), std::move(handler)));
+  consumers_.push_back(
+      std::make_shared<Consumer>(std::move(consumer), std::move(types), std::move(handler), options));
 }
 
 void EventLog::watch(std::string name, Types types, WatchHandler handler,
@@ -217,8 +274,16 @@ void EventLog::watch(std::string name, Types types, WatchHandler handler,
   for (auto const& c : consumers_) {
     if (c->name == name) throw std::logic_error("event consumer registered twice: " + name);
   }
-  consumers_.push_back(
-      std::make_shared<Watch>(std::move(name), std::move(types), std::move(handler), replay_since));
+  consumers_.push_back(std::make_shared<Watch>(std::move(name), std::move(types), std::move(handler),
+                                               replay_since, nullptr, committed_head_));
+}
+
+void EventLog::watch(std::string name, Types types, WatchHandler handler, std::function<bool()> idle) {
+  for (auto const& c : consumers_) {
+    if (c->name == name) throw std::logic_error("event consumer registered twice: " + name);
+  }
+  consumers_.push_back(std::make_shared<Watch>(std::move(name), std::move(types), std::move(handler),
+                                               std::nullopt, std::move(idle), committed_head_));
 }
 
 void EventLog::wake() {
@@ -229,7 +294,9 @@ void EventLog::wake() {
 void EventLog::wake(std::string_view type) {
   if (!started_) return;
   for (auto const& c : consumers_) {
-    if (c->wants(type)) c->poke();
+    if (!c->wants(type)) continue;
+    c->hinted = true;
+    c->poke();
   }
 }
 
@@ -263,7 +330,22 @@ BatchOutcome process_batch(Tx& tx, Consumer& c, std::size_t limit, long long now
   }
   const long long seq = *offset;
   auto batch = read_batch(sql, c.types, seq, limit);
-  for (auto const& e : batch.events) c.handler(tx, e);
+  if (c.options.begin && !batch.events.empty()) {
+    c.options.begin(tx);
+    try {
+      for (auto const& e : batch.events) c.handler(tx, e);
+    } catch (...) {
+      try {
+        c.options.end(tx);
+      } catch (std::exception const&) {
+        // The handler's failure is the one to report; this transaction is rolled back anyway.
+      }
+      throw;
+    }
+    c.options.end(tx);
+  } else {
+    for (auto const& e : batch.events) c.handler(tx, e);
+  }
   const long long last = batch.covered;
   if (last != seq) execute(sql, update_offset_sql, last, now, c.name);
   outcome.processed = batch.events.size();
@@ -275,7 +357,10 @@ BatchOutcome process_batch(Tx& tx, Consumer& c, std::size_t limit, long long now
 Awaitable<BatchOutcome> Consumer::round(Database& db, Clock const& clock, EventLogOptions const& options,
                                         std::size_t limit) {
   const bool due = advance_due(options);
-  if (!due && !co_await db.run([&](soci::session& sql) { return events_after(sql, types, offset); }))
+  // After this process's own commit of a type it reads there is something to read: no peek.
+  const bool known = hinted.exchange(false);
+  if (!due && !known &&
+      !co_await db.run([&](soci::session& sql) { return events_after(sql, types, offset); }))
     co_return BatchOutcome{};
   const long long now = clock.now_ms();
   advanced = std::chrono::steady_clock::now();
@@ -350,6 +435,16 @@ std::size_t EventLog::prune(soci::session& sql) const {
 
 namespace {
 
+/// Sleeps `duration` on the tail's loop: wake-ups do not cut it short; only stop() does.
+Awaitable<void> wait_out(EventLog::Tail& self, std::chrono::milliseconds duration) {
+  const auto until = std::chrono::steady_clock::now() + duration;
+  while (!self.stopping && std::chrono::steady_clock::now() < until) {
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    co_await self.loop.sleep(left + std::chrono::milliseconds(1));
+  }
+}
+
 Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogOptions options,
                         std::shared_ptr<EventLog::Tail> self, std::atomic<std::uint64_t>& failures_total) {
   while (!self->stopping) {
@@ -380,18 +475,12 @@ Awaitable<void> consume(Database& db, Clock const& clock, Logger& log, EventLogO
       }
       const int shift = std::min(self->failures - 1, 16);
       const int backoff = std::min(options.max_backoff_ms, 100 << shift);
-      // Wake-ups do not cut the backoff short; only stop() does.
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff);
-      while (!self->stopping && std::chrono::steady_clock::now() < until) {
-        auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-        co_await self->loop.sleep(left + std::chrono::milliseconds(1));
-      }
+      co_await wait_out(*self, std::chrono::milliseconds(backoff));
       continue;
     }
     if (outcome.full) continue;
-    if (self->pending) continue;
-    co_await self->loop.sleep(std::chrono::milliseconds(self->idle_ms(options)));
+    if (!self->pending) co_await self->loop.sleep(std::chrono::milliseconds(self->idle_ms(options)));
+    if (self->pending && self->gather().count() > 0) co_await wait_out(*self, self->gather());
   }
 }
 

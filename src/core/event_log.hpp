@@ -5,6 +5,7 @@
 #include "core/event.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -65,8 +66,22 @@ class EventLog {
   std::string publish(Tx& tx, std::string_view type, std::string_view aggregate_id,
                       boost::json::value const& payload);
 
+  /// How a consumer runs.
+  struct ConsumerOptions {
+    /// Woken by a commit, it first waits this long (commits meanwhile do not cut it short), so
+    /// that one transaction handles everything committed in that time: a consumer whose
+    /// per-batch work is heavy (the search index's segment per transaction) trades this much
+    /// freshness for far less work per event under load. 0: each wake-up at once.
+    std::chrono::milliseconds gather{0};
+    /// Around each batch, in its transaction: `begin` before the first event's handler, `end`
+    /// after the last — also when a handler threw (the transaction is then rolled back).
+    std::function<void(Tx&)> begin, end;
+  };
   /// Registers a named consumer; call before start(). Names are unique.
-  void subscribe(std::string consumer, Types types, Handler handler);
+  void subscribe(std::string consumer, Types types, Handler handler, ConsumerOptions options);
+  void subscribe(std::string consumer, Types types, Handler handler) {
+    subscribe(std::move(consumer), std::move(types), std::move(handler), ConsumerOptions{});
+  }
 
   using WatchHandler = core::WatchHandler;
   /// Registers a per-process tail of the log, for caches and live notifications: no stored
@@ -79,6 +94,12 @@ class EventLog {
   /// handed to `handler` within start(), on the calling thread.
   void watch(std::string name, Types types, WatchHandler handler,
              std::optional<std::int64_t> replay_since = std::nullopt);
+  /// A watch that has nobody to tell (a live-update hub with no connection): while `idle()`
+  /// is true it reads no event, it only moves its offset to the end of the log — to the last
+  /// event this process committed when that is past it, so most commits cost it no read at
+  /// all. `idle()` is asked after the end was read, so an event it skips was committed while
+  /// nobody who is there now was there. Called on the watch's strand and the pool.
+  void watch(std::string name, Types types, WatchHandler handler, std::function<bool()> idle);
 
   /// A wake-up without an event, for work queues kept in their own tables (jobs): once `tx`
   /// commits, every on_signal(channel) handler of this process runs, and on PostgreSQL those of
@@ -129,6 +150,8 @@ class EventLog {
   std::mutex listener_mutex_;  ///< listener_ is read by commit hooks on any thread
   std::unique_ptr<EventListener> listener_;
   std::atomic<std::uint64_t> failures_total_{0};
+  /// The seq of the last event this process committed (idle watches skip to it).
+  std::atomic<std::int64_t> committed_head_{0};
   bool started_ = false;
 };
 

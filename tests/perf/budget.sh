@@ -6,6 +6,7 @@
 #   tests/perf/budget.sh [BUILD_DIR] [ROUNDS] [DURATION_S]
 #   PG_URL=postgresql://…  also runs every workload on PostgreSQL (a scratch database in it)
 #   EXTRA_ARGS="--disable-modules search"  extra serve flags (default: every module on)
+#   ONLY="post patch"  runs only these workloads (healthz read list post patch)
 # BookSpace on core 0 (--io-threads 1, default configuration), wrk on core 1, loopback only.
 # Exit status 1 when a workload's median is above twice its budget.
 set -euo pipefail
@@ -78,12 +79,14 @@ run_workloads() {  # label  (bookspace started; $port set)
   }
   taskset -c 1 wrk -t1 -c64 -d2s "$base/healthz" >/dev/null
   TOKEN=$token taskset -c 1 wrk -t1 -c16 -d2s -s "$work/post.lua" "$base/api/v1/documents" >/dev/null
-  one "$1 healthz" 64 "$base/healthz"
-  one "$1 read" 64 -H "$auth" "$base/api/v1/documents/${ids%%,*}"
-  one "$1 list" 64 -H "$auth" "$base/api/v1/documents?limit=20"
-  one "$1 post" 16 -s "$work/post.lua" "$base/api/v1/documents"
-  one "$1 patch" 16 -s "$work/patch.lua" "$base/api/v1/documents"
+  wanted healthz && one "$1 healthz" 64 "$base/healthz"
+  wanted read && one "$1 read" 64 -H "$auth" "$base/api/v1/documents/${ids%%,*}"
+  wanted list && one "$1 list" 64 -H "$auth" "$base/api/v1/documents?limit=20"
+  wanted post && one "$1 post" 16 -s "$work/post.lua" "$base/api/v1/documents"
+  wanted patch && one "$1 patch" 16 -s "$work/patch.lua" "$base/api/v1/documents"
+  return 0
 }
+wanted() { [[ " ${ONLY:-healthz read list post patch} " == *" $1 "* ]]; }
 
 # shellcheck disable=SC2086 # EXTRA_ARGS is a list of flags
 for r in $(seq "$rounds"); do
@@ -105,8 +108,9 @@ over=0
 echo "| database | workload | req/s (median of $rounds) | p99 | server CPU µs/request (all rounds) | budget µs | |"
 echo "|---|---|---|---|---|---|---|"
 for dbname in sqlite postgresql; do
-  [ -n "${results[$dbname healthz]:-}" ] || continue
+  [[ " ${!results[*]} " == *" $dbname "* ]] || continue
   for w in healthz read list post patch; do
+    wanted "$w" || continue
     key="$dbname $w"
     cpu=$(median <<<"${results[$key.cpu]}")
     budget=$(awk -v k="$dbname.$w" '$1 == k {print $2}' "$here/budget.txt")

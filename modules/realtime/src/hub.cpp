@@ -61,6 +61,7 @@ Hub::Hub(core::Metrics& metrics, std::size_t max_subscriptions)
 void Hub::add(Client& c) {
   std::lock_guard lock(mutex_);
   clients_.insert(&c);
+  clients_count_ = clients_.size();
 }
 
 void Hub::remove(Client& c) {
@@ -74,6 +75,7 @@ void Hub::remove(Client& c) {
   subscriptions_ -= c.keys.size();
   c.keys.clear();
   clients_.erase(&c);
+  clients_count_ = clients_.size();
 }
 
 void Hub::identify(Client& c, http::Principal const& principal) {

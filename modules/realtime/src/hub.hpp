@@ -9,6 +9,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -47,6 +48,8 @@ class Hub {
 
   void add(Client& c);
   void remove(Client& c);
+  /// No connection at all: no event can matter to anyone (the log's watch skips reading).
+  bool idle() const { return clients_count_.load() == 0; }
   /// After a successful `auth`: who the client is now (a refreshed token keeps the user).
   void identify(Client& c, http::Principal const& principal);
 
@@ -89,6 +92,7 @@ class Hub {
   std::unordered_set<Client*> clients_;
   std::unordered_map<std::string, std::unordered_set<Client*>> subscribers_;  ///< by key
   std::size_t subscriptions_ = 0;
+  std::atomic<std::size_t> clients_count_{0};
   core::Counter& messages_;
   core::Counter& dropped_;
   core::Histogram& fanout_;

@@ -84,12 +84,13 @@ class RealtimeModule final : public app::Module {
   }
 
   void subscribe(core::EventLog& events) override {
-    events.watch("realtime.fanout",
-                 core::types_of<documents::Created, documents::Updated, documents::Restored,
-                                documents::Deleted, documents::Purged, documents::Shared, documents::Unshared,
-                                documents::CommentAdded, jobs::Succeeded, jobs::Failed, jobs::Cancelled,
-                                auth::SessionRevoked, auth::AccountUpdated, auth::ApiKeyRevoked>(),
-                 [this](core::Event const& e) { hub_.on_event(e); });
+    events.watch(
+        "realtime.fanout",
+        core::types_of<documents::Created, documents::Updated, documents::Restored, documents::Deleted,
+                       documents::Purged, documents::Shared, documents::Unshared, documents::CommentAdded,
+                       jobs::Succeeded, jobs::Failed, jobs::Cancelled, auth::SessionRevoked,
+                       auth::AccountUpdated, auth::ApiKeyRevoked>(),
+        [this](core::Event const& e) { hub_.on_event(e); }, [this] { return hub_.idle(); });
   }
 
  private:

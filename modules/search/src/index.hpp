@@ -89,6 +89,12 @@ class SearchIndex {
   /// Bytes the index takes on disk, its tables and indexes (metrics; reads every page on
   /// SQLite, so it runs seldom).
   virtual std::int64_t disk_bytes(soci::session& sql) = 0;
+  /// Around a batch of the indexer (one transaction): the engine may hold writes back until
+  /// end_batch() — SQLite's FTS5 writes a segment at every savepoint, and each upsert opens
+  /// one, so its text writes wait for the batch's end and go in as one segment. end_batch() is
+  /// also called when the batch failed (its writes are then rolled back with it).
+  virtual void begin_batch(core::Tx&) {}
+  virtual void end_batch(core::Tx&) {}
 
  protected:
   /// Replaces the reader tokens of one entry (its text stays).

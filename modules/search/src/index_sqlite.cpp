@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 
@@ -164,6 +165,7 @@ class Fts5Index final : public SearchIndex {
     const long long entry = up.vars.entry;
     std::string body = indexable(e.body);
     if (e.keep_body) {
+      apply_held(tx.sql);  // the body as this transaction left it
       auto& q = core::prepared<BodyVars>(tx.sql, body_of_sql, [](soci::statement& st, BodyVars& v) {
         st.exchange(use(v.entry));
         st.exchange(into(v.body, v.ind));
@@ -172,24 +174,24 @@ class Fts5Index final : public SearchIndex {
       const bool found = q.run() && q.vars.ind == soci::i_ok;
       body = found ? q.vars.body : std::string();
     }
-    core::execute(tx.sql, fts_delete_sql, entry);
-    const std::string title = indexable(e.title), tags = indexable(e.tags),
-                      readers = joined(reader_tokens(tx.sql, e.scope_id, e.always_user));
-    core::execute(tx.sql, fts_insert_sql, entry, title, tags, body, readers);
+    write(tx, {FtsWrite::remove, entry, {}});
+    write(tx, {FtsWrite::insert,
+               entry,
+               {indexable(e.title), indexable(e.tags), std::move(body),
+                joined(reader_tokens(tx.sql, e.scope_id, e.always_user))}});
   }
 
   bool set_body(core::Tx& tx, std::string const& file_id, std::string const& body) override {
     auto entry = entry_of(tx.sql, Kind::file, file_id);
     if (!entry) return false;
-    const std::string text = indexable(body);
-    tx.sql << fts_body_sql, use(text), use(*entry);
+    write(tx, {FtsWrite::body, *entry, {indexable(body)}});
     return true;
   }
 
   void remove(core::Tx& tx, Kind kind, std::string const& id) override {
     auto entry = entry_of(tx.sql, kind, id);
     if (!entry) return;
-    tx.sql << fts_delete_sql, use(*entry);
+    write(tx, {FtsWrite::remove, *entry, {}});
     tx.sql << delete_sql, use(*entry);
   }
 
@@ -204,6 +206,7 @@ class Fts5Index final : public SearchIndex {
   }
 
   bool has_body(soci::session& sql, Kind kind, std::string const& id) override {
+    apply_held(sql);
     auto entry = entry_of(sql, kind, id);
     if (!entry) return false;
     std::string body;
@@ -219,7 +222,7 @@ class Fts5Index final : public SearchIndex {
       for (auto e : rows) stale.push_back(e);
     }
     for (auto entry : stale) {
-      tx.sql << fts_delete_sql, use(entry);
+      write(tx, {FtsWrite::remove, entry, {}});
       tx.sql << delete_sql, use(entry);
     }
     tx.sql << orphan_readers_sql;
@@ -234,13 +237,65 @@ class Fts5Index final : public SearchIndex {
     return ind == soci::i_ok ? bytes : 0;
   }
 
+  void begin_batch(core::Tx& tx) override {
+    held_.clear();
+    batch_ = &tx.sql;
+  }
+  void end_batch(core::Tx& tx) override {
+    batch_ = nullptr;
+    apply(tx.sql);
+  }
+
  protected:
   void write_readers(core::Tx& tx, long long entry, std::vector<std::string> const& tokens) override {
-    const std::string readers = joined(tokens);
-    tx.sql << readers_sql, use(readers), use(entry);
+    write(tx, {FtsWrite::readers, entry, {joined(tokens)}});
   }
 
  private:
+  /// One write to search_fts, held back during a batch (begin_batch()).
+  struct FtsWrite {
+    enum Op { remove, insert, body, readers } op;
+    long long entry;
+    std::vector<std::string> values;  // insert: title, tags, body, readers; body, readers: the text
+  };
+
+  void write(core::Tx& tx, FtsWrite w) {
+    if (batch_.load() == &tx.sql) {
+      held_.push_back(std::move(w));
+      return;
+    }
+    run(tx.sql, w);
+  }
+  /// Before a read of search_fts in a batch: what the batch wrote so far.
+  void apply_held(soci::session& sql) {
+    if (batch_.load() == &sql) apply(sql);
+  }
+  void apply(soci::session& sql) {
+    auto writes = std::move(held_);
+    held_.clear();
+    for (auto const& w : writes) run(sql, w);
+  }
+  static void run(soci::session& sql, FtsWrite const& w) {
+    switch (w.op) {
+      case FtsWrite::remove:
+        core::execute(sql, fts_delete_sql, w.entry);
+        break;
+      case FtsWrite::insert:
+        core::execute(sql, fts_insert_sql, w.entry, w.values[0], w.values[1], w.values[2], w.values[3]);
+        break;
+      case FtsWrite::body:
+        core::execute(sql, fts_body_sql, w.values[0], w.entry);
+        break;
+      case FtsWrite::readers:
+        core::execute(sql, readers_sql, w.values[0], w.entry);
+        break;
+    }
+  }
+
+  /// The connection whose batch holds writes back (the indexer's, on the writer's thread);
+  /// other connections (a reindex, searches) write and read straight through.
+  std::atomic<soci::session*> batch_{nullptr};
+  std::vector<FtsWrite> held_;
   /// Ranked and filtered inside the query (a page of n is n readable hits); snippets only for
   /// the page, in a second statement. Both are prepared once per connection (ranked_text()).
   std::vector<Hit> ranked_page(soci::session& sql, Search const& s) {
