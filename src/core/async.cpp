@@ -4,6 +4,7 @@
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -31,7 +32,7 @@ namespace asio = boost::asio;
 
 /// What a ResumeBatch gathered: per executor, the coroutines to resume there.
 struct ResumeBatch::Gathered {
-  std::vector<std::pair<asio::any_io_executor, std::vector<std::function<void()>>>> by_executor;
+  std::vector<std::pair<asio::any_io_executor, std::function<void()>>> items;
 };
 
 namespace {
@@ -54,11 +55,29 @@ ResumeBatch::ResumeBatch() : gathered_(std::make_unique<Gathered>()), outer_(cur
 
 ResumeBatch::~ResumeBatch() {
   current_batch = outer_;
-  for (auto& [ex, resumes] : gathered_->by_executor) {
-    asio::post(ex, [resumes = std::move(resumes)] {
-      for (auto const& resume : resumes) resume();
+  auto& items = gathered_->items;
+  std::vector<bool> taken(items.size(), false);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (taken[i]) continue;
+    auto* context = &asio::query(items[i].first, asio::execution::context);
+    std::vector<std::pair<asio::any_io_executor, std::function<void()>>> group;
+    for (std::size_t j = i; j < items.size(); ++j) {
+      if (taken[j] || &asio::query(items[j].first, asio::execution::context) != context) continue;
+      taken[j] = true;
+      group.push_back(std::move(items[j]));
+    }
+    auto ex = group.front().first;
+    // On the io thread each dispatch runs at once (a strand not busy elsewhere runs it inline).
+    asio::post(ex, [group = std::move(group)]() mutable {
+      for (auto& [target, fn] : group) asio::dispatch(target, std::move(fn));
     });
   }
+}
+
+bool ResumeBatch::defer(asio::any_io_executor const& ex, std::function<void()>& fn) {
+  if (current_batch == nullptr) return false;
+  current_batch->gathered().items.emplace_back(ex, std::move(fn));
+  return true;
 }
 
 namespace {
@@ -71,10 +90,7 @@ void Suspended<Handler>::resume() {
     asio::post(ex, std::move(run));
     return;
   }
-  auto& groups = current_batch->gathered().by_executor;
-  auto group = std::find_if(groups.begin(), groups.end(), [&](auto const& g) { return g.first == ex; });
-  if (group == groups.end()) group = groups.insert(groups.end(), {ex, {}});
-  group->second.emplace_back(std::move(run));
+  current_batch->gathered().items.emplace_back(ex, std::move(run));
 }
 
 }  // namespace

@@ -53,10 +53,12 @@ class Resumer {
   std::shared_ptr<State> state_;
 };
 
-/// While one lives on a thread, Resumers called on that thread only gather; its destructor
-/// posts them, one task per executor, in the order they were called. A thread answering many
-/// coroutines at once (the group commit's writer after a COMMIT) thus wakes each io thread
-/// once instead of once per coroutine — each wake-up an epoll_ctl and a context switch.
+/// While one lives on a thread, Resumers called on that thread (and other wake-ups handed to
+/// defer()) only gather; its destructor posts them as one task per io_context, which
+/// dispatches each to its own executor (strand or not) in the order they came. A thread
+/// answering many coroutines at once (the group commit's writer after a COMMIT) thus wakes each
+/// io thread once instead of once per coroutine — each wake-up an epoll_ctl and a context
+/// switch.
 class ResumeBatch {
  public:
   ResumeBatch();
@@ -66,6 +68,9 @@ class ResumeBatch {
 
   struct Gathered;
   Gathered& gathered() { return *gathered_; }
+  /// Within a ResumeBatch on this thread: `fn` is gathered to run on `ex` with the rest (true);
+  /// else false, and the caller posts it itself.
+  static bool defer(boost::asio::any_io_executor const& ex, std::function<void()>& fn);
 
  private:
   std::unique_ptr<Gathered> gathered_;

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 
@@ -53,10 +54,12 @@ void WakeableLoop::spawn(asio::io_context& io, Awaitable<void> loop) {
 
 void WakeableLoop::wake() {
   if (!state_->strand || state_->wake_posted.exchange(true)) return;
-  asio::post(*state_->strand, [state = state_] {
+  std::function<void()> cut_sleep = [state = state_] {
     state->wake_posted = false;
     state->timer->cancel();
-  });
+  };
+  // A commit hook of the group commit: with the batch's resumptions, in one wake-up.
+  if (!ResumeBatch::defer(*state_->strand, cut_sleep)) asio::post(*state_->strand, std::move(cut_sleep));
 }
 
 Awaitable<void> WakeableLoop::sleep(std::chrono::milliseconds duration) {

@@ -111,6 +111,35 @@ void exec_script(soci::session& sql, Dialect dialect, std::string_view script) {
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) throw std::runtime_error(reason);
 }
 
+namespace {
+
+/// A compiled SQLite statement kept in the connection's StatementCache.
+struct KeptStatement final : StatementCache::Entry {
+  sqlite_api::sqlite3_stmt* stmt = nullptr;
+  KeptStatement() = default;
+  KeptStatement(KeptStatement const&) = delete;
+  KeptStatement& operator=(KeptStatement const&) = delete;
+  ~KeptStatement() override { sqlite_api::sqlite3_finalize(stmt); }
+};
+
+}  // namespace
+
+void exec_sqlite_kept(soci::session& sql, std::string_view const& statement) {
+  auto* conn = static_cast<soci::sqlite3_session_backend*>(sql.get_backend())->conn_;
+  auto& cache = statement_cache(sql);
+  auto* kept = static_cast<KeptStatement*>(cache.find(&statement));
+  if (kept == nullptr) {
+    auto fresh = std::make_unique<KeptStatement>();
+    if (sqlite_api::sqlite3_prepare_v2(conn, statement.data(), static_cast<int>(statement.size()),
+                                       &fresh->stmt, nullptr) != SQLITE_OK)
+      throw std::runtime_error(sqlite_api::sqlite3_errmsg(conn));
+    kept = static_cast<KeptStatement*>(cache.add(&statement, std::move(fresh)));
+  }
+  const int rc = sqlite_api::sqlite3_step(kept->stmt);
+  sqlite_api::sqlite3_reset(kept->stmt);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw std::runtime_error(sqlite_api::sqlite3_errmsg(conn));
+}
+
 void track_wal_frames(soci::session& sql, int* frames) {
   auto* backend = static_cast<soci::sqlite3_session_backend*>(sql.get_backend());
   sqlite_api::sqlite3_wal_hook(

@@ -12,6 +12,16 @@
 
 namespace bookspace::core {
 
+namespace {
+
+// Run for every transaction of every batch: compiled once (exec_sqlite_kept).
+constexpr std::string_view begin_sql = "BEGIN IMMEDIATE";
+constexpr std::string_view savepoint_sql = "SAVEPOINT request";
+constexpr std::string_view release_sql = "RELEASE request";
+constexpr std::string_view commit_sql = "COMMIT";
+
+}  // namespace
+
 GroupCommitter::GroupCommitter(std::unique_ptr<Session> session, Logger& log, std::size_t max_queue,
                                std::int64_t wal_limit_bytes, std::size_t max_batch)
     : session_(std::move(session)), log_(log), max_queue_(max_queue), max_batch_(max_batch) {
@@ -109,7 +119,7 @@ void GroupCommitter::commit_batch(std::deque<Job>& batch) {
   std::vector<std::unique_ptr<Tx>> txs;
   txs.reserve(batch.size());
   try {
-    exec_script(sql, Dialect::sqlite, "BEGIN IMMEDIATE");
+    exec_sqlite_kept(sql, begin_sql);
   } catch (...) {
     auto error = std::current_exception();
     for (auto& job : batch) job.done(error);
@@ -118,9 +128,9 @@ void GroupCommitter::commit_batch(std::deque<Job>& batch) {
   for (std::size_t i = 0; i < batch.size(); ++i) {
     auto& tx = txs.emplace_back(std::make_unique<Tx>(sql, Dialect::sqlite));
     try {
-      exec_script(sql, Dialect::sqlite, "SAVEPOINT request");
+      exec_sqlite_kept(sql, savepoint_sql);
       batch[i].body(*tx);
-      exec_script(sql, Dialect::sqlite, "RELEASE request");
+      exec_sqlite_kept(sql, release_sql);
     } catch (...) {
       errors[i] = std::current_exception();
       try {
@@ -132,7 +142,7 @@ void GroupCommitter::commit_batch(std::deque<Job>& batch) {
   }
   std::exception_ptr commit_error;
   try {
-    exec_script(sql, Dialect::sqlite, "COMMIT");
+    exec_sqlite_kept(sql, commit_sql);
   } catch (...) {
     commit_error = std::current_exception();
     try {

@@ -17,6 +17,10 @@ enum class Dialect { sqlite, postgresql };
 
 /// Runs a script of one or more statements through the native driver.
 void exec_script(soci::session& sql, Dialect dialect, std::string_view script);
+/// SQLite: runs one statement without results, compiled once per connection and kept (the
+/// constant's address is the key, as core::prepared): for the statements every group commit
+/// runs per transaction (SAVEPOINT, RELEASE), which exec_script would compile each time.
+void exec_sqlite_kept(soci::session& sql, std::string_view const& statement);
 /// SQLite: after every commit on `sql`, the frames in the WAL are stored in `*frames` (a WAL
 /// hook; SQLite's own automatic checkpoints use the same hook, so they stop).
 void track_wal_frames(soci::session& sql, int* frames);
