@@ -46,6 +46,9 @@ void Router::add(Method method, std::string const& pattern, Handler handler, Rou
     }
   }
   routes_.push_back(std::move(route));
+  auto const& added = routes_.back();
+  if (by_length_.size() <= added.segments.size()) by_length_.resize(added.segments.size() + 1);
+  by_length_[added.segments.size()].push_back(&added);
 }
 
 namespace {
@@ -101,7 +104,9 @@ Router::Match Router::match(Method method, std::string_view path) const {
   Route const* get_route = nullptr;
   Route const* best = nullptr;
   std::vector<Method> allowed;
-  for (auto const& route : routes_) {
+  if (parts.size() >= by_length_.size()) return m;
+  for (Route const* candidate : by_length_[parts.size()]) {
+    auto const& route = *candidate;
     if (!matches(route, parts, nullptr)) continue;
     allowed.push_back(route.method);
     if (!m.sibling) m.sibling = &route;

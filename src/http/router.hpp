@@ -71,6 +71,12 @@ struct Route {
 /// method → method_not_allowed with the Allow list. HEAD falls back to the GET route.
 class Router {
  public:
+  Router() = default;
+  Router(Router const&) = delete;  // by_length_ points into routes_
+  Router& operator=(Router const&) = delete;
+  Router(Router&&) = default;  // a deque's elements stay where they are
+  Router& operator=(Router&&) = default;
+
   enum class Outcome { found, not_found, method_not_allowed };
   struct Match {
     Outcome outcome = Outcome::not_found;
@@ -89,6 +95,9 @@ class Router {
 
  private:
   std::deque<Route> routes_;
+  /// The routes by their number of segments, in the order added: a match looks only at those
+  /// of the path's length.
+  std::vector<std::vector<Route const*>> by_length_;
   std::string module_ = "kernel";
 };
 

@@ -54,6 +54,17 @@ TEST_CASE("UUIDv7 ids are well-formed, versioned and increase") {
   CHECK(ids.uuid_v7().substr(0, 8) == "01a202b2");  // the timestamp leads
 }
 
+TEST_CASE("request ids: a process prefix, then a counter in at least ten hex digits") {
+  core::RequestIdGenerator ids;
+  const std::string first = ids.next(), second = ids.next();
+  REQUIRE(first.size() == 12 + 1 + 10);
+  CHECK(first.substr(0, 13) == second.substr(0, 13));
+  CHECK(first.substr(12) == "-0000000000");
+  CHECK(second.substr(12) == "-0000000001");
+  for (int i = 2; i < 300; ++i) (void)ids.next();
+  CHECK(ids.next().substr(12) == "-000000012c");
+}
+
 TEST_CASE("token buckets allow a burst, refuse, then refill") {
   http::RateLimiter limiter;
   http::RateLimitPolicy policy{"login", 60, 3};  // one per second, burst of three
