@@ -48,6 +48,7 @@ fuzz:
 
 perf: test-deps build
 	tests/perf/ratios.sh $(BUILD_DIR)
+	tests/perf/budget.sh $(BUILD_DIR)
 	tests/perf/hardening.sh $(BIN)
 	tests/perf/run.sh $(BUILD_DIR)
 	tests/perf/auth.sh $(BUILD_DIR)
