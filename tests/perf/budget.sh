@@ -57,9 +57,7 @@ LUA
 declare -A results
 run_workloads() {  # label  (bookspace started; $port set)
   local base=http://127.0.0.1:$port pid=${pids[-1]} token auth id ids="" i out before
-  token=$(curl -sf -H 'Content-Type: application/json' \
-    -d '{"email":"bench@example.com","password":"correct horse battery staple","display_name":"B"}' \
-    "$base/api/v1/auth/register" | field access_token)
+  token=$(register_user "$base" bench@example.com)
   auth="Authorization: Bearer $token"
   for i in $(seq 64); do
     id=$(curl -sf -H "$auth" -H 'Content-Type: application/json' \

@@ -31,6 +31,12 @@ cpu_us_per_request() {  # ticks requests
 }
 
 field() { sed "s/.*\"$1\":\"\\([^\"]*\\)\".*/\\1/"; }
+# Registers EMAIL on the server at BASE and prints its access token.
+register_user() {  # base email
+  curl -sf -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$2\",\"password\":\"correct horse battery staple\",\"display_name\":\"Bench\"}" \
+    "$1/api/v1/auth/register" | field access_token
+}
 rps_of() { awk '/Requests\/sec/ {print $2}'; }
 p_of() { awk -v p="$1" '$1 == p {print $2}'; }
 p99_of() { p_of 99%; }

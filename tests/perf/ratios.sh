@@ -44,9 +44,7 @@ bookspace_pid=${pids[-1]}
 base=http://127.0.0.1:$port
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$nginx_port/" >/dev/null && break; sleep 0.1; done
 
-token=$(curl -sf -H 'Content-Type: application/json' \
-  -d '{"email":"bench@example.com","password":"correct horse battery staple"}' \
-  "$base/api/v1/auth/register" | field access_token)
+token=$(register_user "$base" bench@example.com)
 auth="Authorization: Bearer $token"
 for i in $(seq 25); do
   id=$(curl -sf -H "$auth" -H 'Content-Type: application/json' \
