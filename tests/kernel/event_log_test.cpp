@@ -10,6 +10,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -314,4 +316,67 @@ TEST_CASE("a watch with a replay point first hands over the events since then, w
   publisher.publish("later", true, "test.revoked.v1");
   REQUIRE(testing::eventually([&] { return seen.size() >= 2; }));
   CHECK(seen.all() == std::vector<std::string>{"recent", "later"});
+}
+
+TEST_CASE("an idle watch reads nothing while idle, then tails from where the log is") {
+  TestDatabase tdb;
+  Seen seen;
+  std::atomic<bool> idle{true};
+  core::SystemClock clock;
+  Node node(tdb.url(), clock);
+  node.events.watch(
+      "test.live", {}, [&](core::Event const& e) { seen.add(e); }, [&] { return idle.load(); });
+  node.start();
+  node.publish("local, while idle");  // skipped by the committed seq, without a read
+  Node other(tdb.url(), clock);
+  other.start();
+  other.publish("elsewhere, while idle");  // skipped by a poll's head read
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  CHECK(seen.size() == 0);
+  idle = false;
+  node.publish("after");
+  REQUIRE(testing::eventually([&] { return seen.size() >= 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(seen.all() == std::vector<std::string>{"after"});
+}
+
+TEST_CASE("a gathering consumer takes what came in its window as one batch, between begin and end") {
+  TestDatabase tdb;
+  std::mutex mutex;
+  std::vector<std::string> calls;
+  auto note = [&](std::string what) {
+    std::lock_guard lock(mutex);
+    calls.push_back(std::move(what));
+  };
+  auto count = [&](std::string const& what) {
+    std::lock_guard lock(mutex);
+    return std::count(calls.begin(), calls.end(), what);
+  };
+  std::atomic<int> failures{0};
+  core::SystemClock clock;
+  Node node(tdb.url(), clock, 60'000);  // no polling: each round follows a commit's wake-up
+  node.events.subscribe("test.gather", {},
+                        [&](core::Tx&, core::Event const& e) {
+                          if (e.aggregate_id == "flaky" && failures.fetch_add(1) == 0)
+                            throw std::runtime_error("once");
+                          note(e.aggregate_id);
+                        },
+                        {.gather = std::chrono::milliseconds(1000),
+                         .begin = [&](core::Tx&) { note("begin"); },
+                         .end = [&](core::Tx&) { note("end"); }});
+  node.start();
+  node.publish("a");
+  node.publish("b");
+  node.publish("c");
+  REQUIRE(testing::eventually([&] { return count("c") == 1; }, std::chrono::milliseconds(5000)));
+  {
+    std::lock_guard lock(mutex);
+    CHECK(calls == std::vector<std::string>{"begin", "a", "b", "c", "end"});
+  }
+  // A failing batch still ends (its transaction is rolled back), and the retry is whole.
+  node.publish("flaky");
+  REQUIRE(testing::eventually([&] { return count("flaky") == 1; }, std::chrono::milliseconds(5000)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(count("begin") == count("end"));
+  CHECK(count("begin") >= 3);
 }
