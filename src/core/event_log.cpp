@@ -106,7 +106,7 @@ namespace {
 struct Consumer final : EventLog::Tail {
   Consumer(std::string name, EventLog::Types types, EventLog::Handler handler,
            EventLog::ConsumerOptions options)
-      : Tail(std::move(name), std::move(types)), handler(std::move(handler)), options(options) {}
+      : Tail(std::move(name), std::move(types)), handler(std::move(handler)), options(std::move(options)) {}
   EventLog::Handler handler;
   EventLog::ConsumerOptions options;
   std::chrono::milliseconds gather() const override { return options.gather; }
@@ -265,8 +265,8 @@ void EventLog::subscribe(std::string consumer, Types types, Handler handler, Con
   for (auto const& c : consumers_) {
     if (c->name == consumer) throw std::logic_error("event consumer registered twice: " + consumer);
   }
-  consumers_.push_back(
-      std::make_shared<Consumer>(std::move(consumer), std::move(types), std::move(handler), options));
+  consumers_.push_back(std::make_shared<Consumer>(std::move(consumer), std::move(types), std::move(handler),
+                                                  std::move(options)));
 }
 
 void EventLog::watch(std::string name, Types types, WatchHandler handler,
