@@ -365,6 +365,9 @@ TEST_CASE("a gathering consumer takes what came in its window as one batch, betw
                          .begin = [&](core::Tx&) { note("begin"); },
                          .end = [&](core::Tx&) { note("end"); }});
   node.start();
+  // Let start-up wake-ups pass (PostgreSQL: the listener's first connection wakes everyone), so
+  // that the first commit below is what opens the window.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   node.publish("a");
   node.publish("b");
   node.publish("c");
