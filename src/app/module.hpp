@@ -100,6 +100,12 @@ struct ModuleContext {
   std::string data_dir;
 };
 
+/// One named readiness check of a module: "ok", or what is wrong ("unreachable"…).
+struct ReadinessCheck {
+  std::string name;
+  std::string state;
+};
+
 /// A domain module. Lifecycle: created (dependencies first) → register_routes → subscribe →
 /// start; stop runs in reverse order. See docs/architecture.md, "Adding a module".
 class Module {
@@ -113,6 +119,9 @@ class Module {
   virtual void stop() {}
   /// OpenAPI `components.schemas` entries this module's routes refer to.
   virtual boost::json::object openapi_schemas() const { return {}; }
+  /// Checks /readyz adds (a store the module cannot work without), as last measured: never
+  /// blocking (a scheduler task measures).
+  virtual std::vector<ReadinessCheck> readiness() const { return {}; }
 };
 
 /// What a CLI command of a module gets: the database (migrated), the event log (publish only;

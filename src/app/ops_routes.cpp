@@ -83,6 +83,11 @@ core::Awaitable<Response> readiness(std::shared_ptr<OpsContext> p) {
   }
   checks["migrations"] = p->migrations_current ? "ok" : "pending";
   ready = ready && p->migrations_current;
+  for (auto const& m : p->modules)
+    for (auto const& check : m->readiness()) {
+      checks[check.name] = check.state;
+      ready = ready && check.state == "ok";
+    }
   const bool draining = p->draining();
   checks["draining"] = draining;
   ready = ready && !draining;

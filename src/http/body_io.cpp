@@ -109,4 +109,16 @@ core::Awaitable<void> send_file(beast::tcp_stream& stream, FileBody const& file,
   }
 }
 
+core::Awaitable<void> send_source(beast::tcp_stream& stream, BodySource& source, int write_timeout_ms) {
+  std::uint64_t left = source.length();
+  while (left > 0) {
+    const std::string_view bytes = co_await source.next();
+    if (bytes.empty() || bytes.size() > left)
+      throw std::runtime_error("a streamed body differs from its length");
+    stream.expires_after(std::chrono::milliseconds(write_timeout_ms));
+    co_await asio::async_write(stream, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
+    left -= bytes.size();
+  }
+}
+
 }  // namespace bookspace::http

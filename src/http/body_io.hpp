@@ -57,4 +57,8 @@ class StreamedBody final : public BodyStream {
 /// sendfile does without aio). SIGPIPE must be ignored (http::Server does).
 core::Awaitable<void> send_file(boost::beast::tcp_stream& stream, FileBody const& file, int write_timeout_ms);
 
+/// Sends the source's bytes as they come, each write within `write_timeout_ms`; throws when the
+/// source ends short of its length (the connection then closes).
+core::Awaitable<void> send_source(boost::beast::tcp_stream& stream, BodySource& source, int write_timeout_ms);
+
 }  // namespace bookspace::http

@@ -395,7 +395,7 @@ void Dispatcher::finish(Request const& req, Response& res, Route const* route) {
         .field("route", route ? std::string_view(route->pattern) : std::string_view())
         .field("status", res.status)
         .field("duration_us", static_cast<std::int64_t>(seconds * 1e6))
-        .field("bytes", res.file ? res.file->length() : res.body.size())
+        .field("bytes", res.body_length())
         .field("client_ip", req.ctx.client_ip);
     if (!req.ctx.trace_id.empty()) line.field("trace_id", req.ctx.trace_id);
     if (req.ctx.principal.authenticated()) line.field("user_id", req.ctx.principal.user_id);

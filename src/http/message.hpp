@@ -126,6 +126,18 @@ class FileBody {
   std::uint64_t offset_, length_;
 };
 
+/// A response body made as it is sent (a download from a remote store): next() is asked for
+/// more only once the previous bytes are written, so a client that reads slowly slows the
+/// source instead of making the server hold the body.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  virtual std::uint64_t length() const = 0;  ///< sent as Content-Length
+  /// The next bytes, valid until the next call; empty at the end. A throw, or an end before
+  /// `length` bytes, closes the connection (the client sees a short body, never a wrong one).
+  virtual core::Awaitable<std::string_view> next() = 0;
+};
+
 /// A response; the server adds Date, Content-Length, X-Request-Id, Connection.
 struct Response {
   int status = 200;
@@ -133,6 +145,11 @@ struct Response {
   std::string body;
   /// When set, the body is these bytes of a file instead of `body` (downloads).
   std::shared_ptr<FileBody> file;
+  /// When set, the body comes from this source instead of `body` (remote downloads).
+  std::shared_ptr<BodySource> source;
+  std::uint64_t body_length() const {
+    return file ? file->length() : source ? source->length() : body.size();
+  }
 
   static Response json(int status, boost::json::value const& value);
   /// A JSON body already serialized (core::JsonWriter).

@@ -49,13 +49,14 @@ core::Awaitable<void> write_response(beast::tcp_stream& stream, Response& res, b
                                      bool http10, DateCache& date, int write_timeout_ms, bool then_linger) {
   std::string bytes = serialize_head(res, keep_alive, http10, date.now());
   std::array<asio::const_buffer, 2> buffers{asio::buffer(bytes), asio::buffer(res.body)};
-  const std::size_t count = head || res.body.empty() || res.file ? 1 : 2;
+  const std::size_t count = head || res.body.empty() || res.file || res.source ? 1 : 2;
   stream.expires_after(std::chrono::milliseconds(write_timeout_ms));
   boost::system::error_code ec;
   co_await asio::async_write(stream, std::span(buffers.data(), count),
                              asio::redirect_error(asio::use_awaitable, ec));
   if (ec) throw boost::system::system_error(ec);
   if (res.file && !head) co_await send_file(stream, *res.file, write_timeout_ms);
+  if (res.source && !head) co_await send_source(stream, *res.source, write_timeout_ms);
   if (then_linger) co_await linger(stream);
 }
 

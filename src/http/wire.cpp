@@ -50,7 +50,7 @@ std::string serialize_head(Response const& res, bool keep_alive, bool http10, st
   const bool bodiless = res.status == 204 || res.status == 304 || (res.status >= 100 && res.status < 200);
   if (!bodiless) {
     out += "Content-Length: ";
-    out += std::to_string(res.file ? res.file->length() : res.body.size());
+    out += std::to_string(res.body_length());
     out += "\r\n";
   }
   if (!keep_alive) {

@@ -158,7 +158,7 @@ class LocalBlobStore final : public BlobStore {
     fs::create_directories(root_ / "uploads");
   }
 
-  std::unique_ptr<Partial> append(std::string const& id, std::uint64_t offset) override {
+  std::unique_ptr<Partial> append(std::string const& id, std::uint64_t offset, std::string const&) override {
     if (!valid_upload_id(id)) throw std::invalid_argument("bad upload id");
     auto partial = std::make_unique<LocalPartial>(root_ / "uploads" / id, offset);
     if (offset == 0) fsync_dir(root_ / "uploads");

@@ -11,6 +11,7 @@
 #include "file_jobs.hpp"
 #include "http/router.hpp"
 #include "routes.hpp"
+#include "s3_client.hpp"
 #include "service.hpp"
 #include "settings.hpp"
 #include "tus.hpp"
@@ -23,8 +24,10 @@
 #include <bookspace/jobs/jobs.hpp>
 
 #include <soci/soci.h>
+
 #include <sodium.h>
 #include <bookspace/migrations/files.hpp>
+#include <mutex>
 
 namespace bookspace::files {
 
@@ -57,15 +60,15 @@ class FilesModule final : public app::Module {
       : ctx_(ctx),
         settings_(settings_from(ctx.config, ctx.data_dir, ctx.log)),
         io_("files", settings_.io_threads, 1024),
-        blobs_(local_blob_store(settings_.storage_dir)),
+        blobs_(settings_.s3 ? s3_blob_store(settings_.s3_config, ctx.db, settings_.storage_dir / "tmp")
+                            : local_blob_store(settings_.storage_dir)),
         service_({ctx.db, ctx.events, ctx.clock, ctx.ids, io_, *blobs_,
                   ctx.services.require<documents::Access>(), settings_.service,
                   ctx.services.find<jobs::Queue>()}),
         collected_(
             ctx.metrics.counter("files_blobs_collected_total", "Unreferenced blobs deleted by the GC.")) {
     ctx.services.provide<Catalog>(catalog_);
-    if (auto n = blobs_->sweep_temporary(); n > 0)
-      ctx.log.info("removed unfinished uploads", {{"module", "files"}, {"files", n}});
+    sweep_temporary();
     // Without the jobs module there is no text extraction and no export; the rest works.
     if (auto* queue = ctx.services.find<jobs::Queue>()) {
       register_jobs(*queue, service_, ctx.events, ctx.services.find<documents::Catalog>(), settings_.jobs);
@@ -88,7 +91,19 @@ class FilesModule final : public app::Module {
                  [this](core::Event const& e) { service_.forget_cached(e.aggregate_id); });
   }
 
+  /// Readiness: whether the blob store works (S3: the bucket answers), as last checked.
+  std::vector<app::ReadinessCheck> readiness() const override {
+    if (!settings_.s3) return {};
+    std::lock_guard lock(storage_mutex_);
+    return {{"storage", storage_state_}};
+  }
+
   void start() override {
+    if (settings_.s3) {
+      check_storage();
+      storage_check_ = ctx_.scheduler.every({"files.storage_check", std::chrono::seconds(10), 0.1, false,
+                                             [this](soci::session&) { check_storage(); }});
+    }
     gc_ =
         ctx_.scheduler.every({"files.blob_gc", settings_.gc_interval, 0.1, true, [this](soci::session& sql) {
                                 collected_.inc(service_.collect_garbage(sql, gc_batch));
@@ -104,6 +119,8 @@ class FilesModule final : public app::Module {
          }});
   }
   void stop() override {
+    if (storage_check_) ctx_.scheduler.cancel(storage_check_);
+    storage_check_ = 0;
     if (gc_) ctx_.scheduler.cancel(gc_);
     gc_ = 0;
     if (strays_) ctx_.scheduler.cancel(strays_);
@@ -112,6 +129,31 @@ class FilesModule final : public app::Module {
   }
 
  private:
+  void sweep_temporary() {
+    try {
+      if (auto n = blobs_->sweep_temporary(); n > 0)
+        ctx_.log.info("removed unfinished uploads", {{"module", "files"}, {"files", n}});
+    } catch (S3Error const& e) {
+      ctx_.log.warn("could not look for unfinished uploads", {{"module", "files"}, {"error", e.message()}});
+    }
+  }
+  /// One log line when the store's state changes (never a secret: S3Error's message has none).
+  void check_storage() {
+    const auto problem = blobs_->check();
+    const std::string state = problem.value_or("ok");
+    std::lock_guard lock(storage_mutex_);
+    if (state == storage_state_) return;
+    if (problem)
+      ctx_.log.error("blob storage not usable", {{"module", "files"},
+                                                 {"check", state},
+                                                 {"endpoint", settings_.s3_config.endpoint},
+                                                 {"bucket", settings_.s3_config.bucket}});
+    else if (!storage_state_.empty())
+      ctx_.log.info("blob storage usable again",
+                    {{"module", "files"}, {"bucket", settings_.s3_config.bucket}});
+    storage_state_ = state;
+  }
+
   app::ModuleContext& ctx_;
   const FilesSettings settings_;
   core::WorkerPool io_;
@@ -123,7 +165,34 @@ class FilesModule final : public app::Module {
                                                "Resumable uploads removed after files.upload_expiry_s.");
   core::Scheduler::Id gc_ = 0;
   core::Scheduler::Id strays_ = 0;
+  core::Scheduler::Id storage_check_ = 0;
+  mutable std::mutex storage_mutex_;
+  std::string storage_state_;
 };
+
+void declare_s3_config(app::ConfigSchema& s) {
+  s.add({"files.s3.endpoint", app::ConfigType::string, "",
+         "S3 endpoint, scheme://host[:port] (https://s3.eu-west-1.amazonaws.com, http://127.0.0.1:9000)."});
+  s.add(
+      {"files.s3.region", app::ConfigType::string, "us-east-1", "The bucket's region (signatures name it)."});
+  s.add({"files.s3.bucket", app::ConfigType::string, "", "The bucket blobs live in (it must exist)."});
+  s.add({"files.s3.access_key_id", app::ConfigType::string, "", "S3 access key id."});
+  app::ConfigKey secret{"files.s3.secret_access_key", app::ConfigType::string, "",
+                        "S3 secret access key. Secret."};
+  secret.redact = [](std::string const& v) { return v.empty() ? std::string() : std::string("***"); };
+  s.add(std::move(secret));
+  s.add({"files.s3.path_style", app::ConfigType::boolean, true,
+         "Path-style addressing (endpoint/bucket/key); false: virtual-host style (bucket.endpoint/key)."});
+  s.add({"files.s3.prefix", app::ConfigType::string, "",
+         "Prepended to every object key (one bucket, several uses)."});
+  s.add(app::integer_key(
+      "files.s3.part_size_bytes", 16LL << 20, 5LL << 20, 5LL << 30,
+      "Multipart upload part size (bytes, at least 5 MiB): an upload holds two parts in memory."));
+  s.add({"files.s3.presign_downloads", app::ConfigType::boolean, false,
+         "Downloads answer 302 to a presigned S3 URL (5 minutes) instead of streaming through the server."});
+  s.add({"files.s3.ca_file", app::ConfigType::string, "",
+         "CA bundle (PEM) to verify the S3 endpoint's certificate; empty: the system's CAs."});
+}
 
 void declare_config(app::ConfigSchema& s) {
   s.add(app::integer_key("files.max_file_bytes", 1LL << 30, 1, 1LL << 40,
@@ -131,8 +200,13 @@ void declare_config(app::ConfigSchema& s) {
   s.add(app::integer_key("files.quota_bytes", 10LL << 30, 0, 1LL << 50,
                          "Storage per user, counted on the logical size of their files (bytes); 0: none. "
                          "Past it → 507 quota_exceeded."));
+  s.add({"files.storage", app::ConfigType::string, "local",
+         "Where blobs live: \"local\" (files.storage_dir) or \"s3\" (files.s3.*; instances then share no "
+         "volume)."});
   s.add({"files.storage_dir", app::ConfigType::string, "",
-         "Where blobs live; empty: <data_dir>/blobs. Several instances share it (a shared volume)."});
+         "Where blobs live with local storage; empty: <data_dir>/blobs. Several instances share it (a shared "
+         "volume). With S3: scratch files only (exports being zipped)."});
+  declare_s3_config(s);
   s.add({"files.allowed_types", app::ConfigType::string_list, boost::json::array(),
          "Content types an upload may have (as sniffed; \"image/*\" allowed); others → 415. Empty: any."});
   app::ConfigKey key{"files.link_key", app::ConfigType::string, "",

@@ -139,6 +139,13 @@ core::Awaitable<Content> content_for(Service& svc, Request& req) {
 core::Awaitable<Response> content(Service& svc, Request& req) {
   auto c = co_await content_for(svc, req);
   FdGuard guard{c.fd};
+  // files.s3.presign_downloads: the bucket serves the bytes (Range included), we only decide who.
+  if (auto url = co_await svc.presigned(c.file, content_disposition(c.file.name))) {
+    Response moved{302, {}, {}};
+    moved.headers.add("Location", *url);
+    moved.headers.add("Cache-Control", "no-store");
+    co_return moved;
+  }
   const std::string etag = etag_of(c.file);
   Response res{200, {}, {}};
   res.headers.add("ETag", etag);
@@ -168,7 +175,10 @@ core::Awaitable<Response> content(Service& svc, Request& req) {
     res.headers.add("Content-Range", "bytes " + std::to_string(range.range.first) + "-" +
                                          std::to_string(range.range.last) + "/" + std::to_string(size));
   }
-  res.file = std::make_shared<http::FileBody>(guard.release(), offset, length);
+  if (guard.fd >= 0)
+    res.file = std::make_shared<http::FileBody>(guard.release(), offset, length);
+  else
+    res.source = svc.stream(c.file, offset, length);
   co_return res;
 }
 

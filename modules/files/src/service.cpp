@@ -234,10 +234,75 @@ core::Awaitable<File> Service::get(std::string id, std::string user) {
   co_return co_await readable(std::move(id), std::move(user));
 }
 
-core::Awaitable<Content> Service::content_of(File file) {
-  const int fd = co_await core::run_in(deps_.io, [&](std::size_t) { return deps_.blobs.open(file.sha256); });
+int Service::open_blob(std::string const& sha256) {
+  // A remote store's downloads stream (stream()); open() would copy the whole object first.
+  if (deps_.blobs.streams()) return -1;
+  const int fd = deps_.blobs.open(sha256);
   if (fd < 0) throw ApiError(ErrorCode::internal, "The file's content is missing from the store.");
+  return fd;
+}
+
+void Service::remember(File const& file, int fd) {
+  if (fd >= 0) cache_.put(file, fd);
+}
+
+core::Awaitable<Content> Service::content_of(File file) {
+  const int fd = co_await core::run_in(deps_.io, [&](std::size_t) { return open_blob(file.sha256); });
   co_return Content{std::move(file), fd};
+}
+
+namespace {
+
+/// A download from a remote store: the fetch starts at the first read (a HEAD starts none) and
+/// runs ahead of the client by the reader's buffer at most.
+class RemoteBody final : public http::BodySource {
+ public:
+  RemoteBody(core::WorkerPool& io, BlobStore& blobs, std::string sha256, std::uint64_t first,
+             std::uint64_t length)
+      : io_(io), blobs_(blobs), sha256_(std::move(sha256)), first_(first), length_(length) {}
+  std::uint64_t length() const override { return length_; }
+  core::Awaitable<std::string_view> next() override {
+    if (!reader_) {
+      reader_ =
+          co_await core::run_in(io_, [this](std::size_t) { return blobs_.read(sha256_, first_, length_); });
+      if (!reader_) throw ApiError(ErrorCode::internal, "The file's content is missing from the store.");
+    }
+    chunk_ = reader_->take();
+    if (chunk_.empty()) chunk_ = co_await core::run_in(io_, [this](std::size_t) { return reader_->wait(); });
+    co_return std::string_view(chunk_);
+  }
+
+ private:
+  core::WorkerPool& io_;
+  BlobStore& blobs_;
+  std::string sha256_;
+  std::uint64_t first_, length_;
+  std::unique_ptr<BlobStore::Reader> reader_;
+  std::string chunk_;
+};
+
+}  // namespace
+
+std::shared_ptr<http::BodySource> Service::stream(File const& file, std::uint64_t first,
+                                                  std::uint64_t length) {
+  return std::make_shared<RemoteBody>(deps_.io, deps_.blobs, file.sha256, first, length);
+}
+
+core::Awaitable<std::optional<std::string>> Service::presigned(File file, std::string disposition) {
+  if (!deps_.blobs.streams()) co_return std::nullopt;
+  co_return co_await core::run_in(deps_.io, [&](std::size_t) {
+    return deps_.blobs.presigned(file.sha256, presign_seconds, file.content_type, disposition);
+  });
+}
+
+std::optional<Ingested> Service::adopt(std::string const& upload_id, std::string const& state,
+                                       std::optional<std::string> const& claimed_type) {
+  std::string sniffed = "application/octet-stream";
+  auto stored = deps_.blobs.adopt_partial(upload_id, state, [&](std::string_view head) {
+    if (!head.empty()) sniffed = sniff_type(head);
+  });
+  if (!stored) return std::nullopt;
+  return Ingested{*stored, allowed_type(sniffed, claimed_type)};
 }
 
 core::Awaitable<Content> Service::open(std::string id, std::string user) {
@@ -250,13 +315,12 @@ core::Awaitable<Content> Service::open(std::string id, std::string user) {
   }
   auto [file, fd] = co_await deps_.db.run([&](soci::session& sql) {
     auto f = find_file(sql, id);
-    const int owned_fd = f && f->owner_id == user ? deps_.blobs.open(f->sha256) : -1;
+    const int owned_fd = f && f->owner_id == user ? open_blob(f->sha256) : -1;
     return std::pair{std::move(f), owned_fd};
   });
   if (!file) throw no_such_file();
   if (file->owner_id == user) {
-    if (fd < 0) throw ApiError(ErrorCode::internal, "The file's content is missing from the store.");
-    cache_.put(*file, fd);
+    remember(*file, fd);
     co_return Content{std::move(*file), fd};
   }
   auto readable_file = co_await readable(std::move(id), std::move(user));
@@ -280,12 +344,11 @@ core::Awaitable<Content> Service::open_link(std::string id, std::string expires,
   if (auto hit = cache_.find(id)) co_return Content{std::move(hit->first), hit->second};
   auto [file, fd] = co_await deps_.db.run([&](soci::session& sql) {
     auto f = find_file(sql, id);
-    const int blob_fd = f ? deps_.blobs.open(f->sha256) : -1;
+    const int blob_fd = f ? open_blob(f->sha256) : -1;
     return std::pair{std::move(f), blob_fd};
   });
   if (!file) throw no_such_file();
-  if (fd < 0) throw ApiError(ErrorCode::internal, "The file's content is missing from the store.");
-  cache_.put(*file, fd);
+  remember(*file, fd);
   co_return Content{std::move(*file), fd};
 }
 

@@ -28,8 +28,9 @@ namespace bookspace::documents {
 class Access;
 }
 namespace bookspace::http {
+class BodySource;
 class BodyStream;
-}
+}  // namespace bookspace::http
 namespace bookspace::jobs {
 class Queue;
 }
@@ -85,8 +86,11 @@ struct Ingested {
 /// A file and a descriptor of its content, for downloads.
 struct Content {
   File file;
-  int fd = -1;  ///< owned by the caller
+  int fd = -1;  ///< owned by the caller; -1 with a remote store: stream() the content
 };
+
+/// How long a presigned download URL works (files.s3.presign_downloads).
+inline constexpr std::int64_t presign_seconds = 300;
 
 struct Usage {
   std::string user_id;
@@ -130,6 +134,16 @@ class Service {
   /// Administrators set a user's quota (0: none; nullopt: back to files.quota_bytes).
   core::Awaitable<Usage> set_quota(bool admin, std::string user, std::optional<std::int64_t> bytes);
 
+  /// The content of a file whose Content has no descriptor (a remote store), [first, first +
+  /// length), fetched as the client reads it.
+  std::shared_ptr<http::BodySource> stream(File const& file, std::uint64_t first, std::uint64_t length);
+  /// A URL of the store's own that serves the file for a few minutes (files.s3.presign_downloads);
+  /// nullopt when downloads go through this server.
+  core::Awaitable<std::optional<std::string>> presigned(File file, std::string disposition);
+  /// Blocking: a resumable upload's bytes become stored content in place (a remote store), typed
+  /// as an upload is; nullopt when the store cannot (read its partial file and ingest() it).
+  std::optional<Ingested> adopt(std::string const& upload_id, std::string const& state,
+                                std::optional<std::string> const& claimed_type);
   /// Blocking (a disk pool or a job thread): copies the content behind `fd` from its start into
   /// the blob store, deciding its type as an upload does (415 outside files.allowed_types).
   Ingested ingest(int fd, std::optional<std::string> const& claimed_type);
@@ -173,6 +187,9 @@ class Service {
   core::Awaitable<File> readable(std::string id, std::string user);
   std::int64_t quota_for(soci::session& sql, std::string const& user) const;
   core::Awaitable<Content> content_of(File file);
+  /// Blocking: a descriptor of the blob (internal error when missing); -1 for a remote store.
+  int open_blob(std::string const& sha256);
+  void remember(File const& file, int fd);
   /// The type decided from the sniffed and the claimed one; 415 outside files.allowed_types.
   std::string allowed_type(std::string const& sniffed, std::optional<std::string> const& claimed) const;
   ServiceDeps deps_;

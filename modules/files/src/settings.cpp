@@ -32,10 +32,37 @@ std::string link_key(app::Config const& config, std::string const& data_dir, cor
 
 }  // namespace
 
+S3Config s3_settings(app::Config const& c) {
+  S3Config s;
+  s.endpoint = c.str("files.s3.endpoint");
+  s.region = c.str("files.s3.region");
+  s.bucket = c.str("files.s3.bucket");
+  s.access_key_id = c.str("files.s3.access_key_id");
+  s.secret_access_key = c.str("files.s3.secret_access_key");
+  s.path_style = c.boolean("files.s3.path_style");
+  s.prefix = c.str("files.s3.prefix");
+  s.part_size = static_cast<std::uint64_t>(c.integer("files.s3.part_size_bytes"));
+  s.presign_downloads = c.boolean("files.s3.presign_downloads");
+  s.ca_file = c.str("files.s3.ca_file");
+  for (auto [key, value] :
+       {std::pair{"files.s3.endpoint", &s.endpoint}, std::pair{"files.s3.bucket", &s.bucket},
+        std::pair{"files.s3.access_key_id", &s.access_key_id},
+        std::pair{"files.s3.secret_access_key", &s.secret_access_key},
+        std::pair{"files.s3.region", &s.region}})
+    if (value->empty()) throw std::runtime_error(std::string(key) + " is required with files.storage \"s3\"");
+  if (!s.endpoint.starts_with("http://") && !s.endpoint.starts_with("https://"))
+    throw std::runtime_error("files.s3.endpoint: http(s)://host[:port]");
+  return s;
+}
+
 FilesSettings settings_from(app::Config const& c, std::string const& data_dir, core::Logger& log) {
   FilesSettings s;
   const auto dir = c.str("files.storage_dir");
   s.storage_dir = dir.empty() ? std::filesystem::path(data_dir) / "blobs" : std::filesystem::path(dir);
+  const auto storage = c.str("files.storage");
+  if (storage != "local" && storage != "s3") throw std::runtime_error("files.storage: \"local\" or \"s3\"");
+  s.s3 = storage == "s3";
+  if (s.s3) s.s3_config = s3_settings(c);
   s.io_threads = static_cast<std::size_t>(c.integer("files.io_threads"));
   s.max_file_bytes = static_cast<std::uint64_t>(c.integer("files.max_file_bytes"));
   s.gc_interval = std::chrono::seconds(c.integer("files.gc_interval_s"));

@@ -214,13 +214,14 @@ namespace {
 constexpr std::string_view insert_upload_sql = "INSERT INTO files_uploads (" UPLOAD_COLUMNS
                                                ") VALUES (:id, :owner, :length, 0, :metadata, :name, :type,"
                                                " :doc, NULL, NULL, NULL, :created, :expires)";
-constexpr std::string_view find_upload_sql = "SELECT " UPLOAD_COLUMNS " FROM files_uploads WHERE id = :id";
+constexpr std::string_view find_upload_sql =
+    "SELECT " UPLOAD_COLUMNS ", store_state FROM files_uploads WHERE id = :id";
 constexpr std::string_view take_lease_sql =
     "UPDATE files_uploads SET lease_holder = :holder, lease_until = :until WHERE id = :id AND upload_offset ="
     " :offset AND file_id IS NULL AND (lease_holder IS NULL OR lease_until < :now OR lease_holder = :stale)";
 constexpr std::string_view save_offset_sql =
-    "UPDATE files_uploads SET upload_offset = :offset, lease_until = :until, expires_at = :expires"
-    " WHERE id = :id AND lease_holder = :holder";
+    "UPDATE files_uploads SET upload_offset = :offset, store_state = :state, lease_until = :until,"
+    " expires_at = :expires WHERE id = :id AND lease_holder = :holder";
 constexpr std::string_view release_lease_sql =
     "UPDATE files_uploads SET lease_holder = NULL, lease_until = NULL WHERE id = :id AND lease_holder = "
     ":holder";
@@ -264,6 +265,7 @@ std::optional<UploadRow> find_upload(soci::session& sql, std::string const& id) 
     u.lease_until = db::get_opt_int(r, 10).value_or(0);
     u.created_at = db::get_int(r, 11);
     u.expires_at = db::get_int(r, 12);
+    u.store_state = db::get_text(r, 13);
     return u;
   }
   return std::nullopt;
@@ -277,9 +279,10 @@ bool take_upload_lease(soci::session& sql, std::string const& id, std::int64_t o
 }
 
 bool save_upload_offset(soci::session& sql, std::string const& id, std::int64_t offset,
-                        std::string const& holder, long long lease_until, long long expires_at) {
-  return core::execute(sql, save_offset_sql, static_cast<long long>(offset), lease_until, expires_at, id,
-                       holder) == 1;
+                        std::string const& state, std::string const& holder, long long lease_until,
+                        long long expires_at) {
+  return core::execute(sql, save_offset_sql, static_cast<long long>(offset), state, lease_until, expires_at,
+                       id, holder) == 1;
 }
 
 void release_upload_lease(soci::session& sql, std::string const& id, std::string const& holder) {
@@ -315,6 +318,70 @@ void delete_export(soci::session& sql, std::string const& job_id) {
 
 void insert_export(soci::session& sql, std::string const& job_id, std::string const& file_id, long long now) {
   core::execute(sql, insert_export_sql, job_id, file_id, now);
+}
+
+// --- S3 objects of blobs ------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view map_object_sql =
+    "INSERT INTO files_blob_objects (sha256, object_key, size, touched_at) VALUES (:sha, :key, :size, :now)"
+    " ON CONFLICT (sha256) DO UPDATE SET touched_at = excluded.touched_at RETURNING object_key";
+constexpr std::string_view object_of_sql = "SELECT object_key FROM files_blob_objects WHERE sha256 = :sha";
+constexpr std::string_view unmap_object_sql =
+    "DELETE FROM files_blob_objects WHERE sha256 = :sha AND touched_at < :before RETURNING object_key";
+constexpr std::string_view mapped_after_sql =
+    "SELECT sha256 FROM files_blob_objects WHERE sha256 > :after AND touched_at < :before ORDER BY sha256"
+    " LIMIT :n";
+constexpr std::string_view key_mapped_sql = "SELECT COUNT(*) FROM files_blob_objects WHERE object_key = :key";
+constexpr std::string_view all_objects_sql =
+    "SELECT sha256, object_key, size FROM files_blob_objects WHERE sha256 > :after ORDER BY sha256 LIMIT :n";
+
+}  // namespace
+
+std::string map_blob_object(soci::session& sql, std::string const& sha256, std::string const& key,
+                            std::int64_t size, long long now) {
+  std::string winner;
+  sql << map_object_sql, use(sha256), use(key), use(size), use(now), into(winner);
+  return winner;
+}
+
+std::optional<std::string> blob_object(soci::session& sql, std::string const& sha256) {
+  std::string key;
+  soci::indicator ind = soci::i_null;
+  sql << object_of_sql, use(sha256), into(key, ind);
+  if (!sql.got_data() || ind != soci::i_ok) return std::nullopt;
+  return key;
+}
+
+std::optional<std::string> unmap_blob_object(soci::session& sql, std::string const& sha256,
+                                             long long before) {
+  std::string key;
+  soci::indicator ind = soci::i_null;
+  sql << unmap_object_sql, use(sha256), use(before), into(key, ind);
+  if (!sql.got_data() || ind != soci::i_ok) return std::nullopt;
+  return key;
+}
+
+std::vector<std::string> mapped_blobs_after(soci::session& sql, std::string const& after, long long before,
+                                            int n) {
+  std::vector<std::string> out;
+  soci::rowset<std::string> rows = (sql.prepare << mapped_after_sql, use(after), use(before), use(n));
+  for (auto const& sha : rows) out.push_back(sha);
+  return out;
+}
+
+bool object_key_mapped(soci::session& sql, std::string const& key) {
+  long long n = 0;
+  sql << key_mapped_sql, use(key), into(n);
+  return n > 0;
+}
+
+std::vector<BlobObject> blob_objects_after(soci::session& sql, std::string const& after, int n) {
+  std::vector<BlobObject> out;
+  soci::rowset<soci::row> rows = (sql.prepare << all_objects_sql, use(after), use(n));
+  for (auto const& r : rows) out.push_back({db::get_text(r, 0), db::get_text(r, 1), db::get_int(r, 2)});
+  return out;
 }
 
 }  // namespace bookspace::files

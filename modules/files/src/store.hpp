@@ -73,6 +73,7 @@ struct UploadRow {
   std::int64_t length = 0, offset = 0;
   std::optional<std::string> content_type, document_id, file_id, lease_holder;
   long long lease_until = 0, created_at = 0, expires_at = 0;
+  std::string store_state;  ///< the blob store's own (BlobStore::Partial::state), saved with the offset
 };
 
 void insert_upload(soci::session& sql, UploadRow const& u);
@@ -85,7 +86,8 @@ bool take_upload_lease(soci::session& sql, std::string const& id, std::int64_t o
 /// Records the durable offset under the lease (renewing it, moving the expiry); false when the
 /// lease is no longer `holder`'s.
 bool save_upload_offset(soci::session& sql, std::string const& id, std::int64_t offset,
-                        std::string const& holder, long long lease_until, long long expires_at);
+                        std::string const& state, std::string const& holder, long long lease_until,
+                        long long expires_at);
 void release_upload_lease(soci::session& sql, std::string const& id, std::string const& holder);
 /// Records the upload's File; false when another request completed it first.
 bool complete_upload(soci::session& sql, std::string const& id, std::string const& file_id);
@@ -98,5 +100,25 @@ std::vector<std::string> expired_uploads(soci::session& sql, long long now, int 
 std::optional<std::string> export_of(soci::session& sql, std::string const& job_id);
 void insert_export(soci::session& sql, std::string const& job_id, std::string const& file_id, long long now);
 void delete_export(soci::session& sql, std::string const& job_id);
+
+// --- S3 objects of blobs (files_blob_objects; the S3 blob store's) ------------------------------
+
+/// Records that `key` holds the content `sha256`, unless another object already does: returns
+/// the object that holds it now (ours, or the earlier one, whose time it refreshes).
+std::string map_blob_object(soci::session& sql, std::string const& sha256, std::string const& key,
+                            std::int64_t size, long long now);
+std::optional<std::string> blob_object(soci::session& sql, std::string const& sha256);
+/// Drops the mapping unless it was touched since `before`; the object to delete, if dropped.
+std::optional<std::string> unmap_blob_object(soci::session& sql, std::string const& sha256, long long before);
+/// Mapped contents after `after` in hash order, untouched since `before`, at most `n`.
+std::vector<std::string> mapped_blobs_after(soci::session& sql, std::string const& after, long long before,
+                                            int n);
+bool object_key_mapped(soci::session& sql, std::string const& key);
+struct BlobObject {
+  std::string sha256, key;
+  std::int64_t size = 0;
+};
+/// Every mapping in hash order after `after`, at most `n` (storage migration, backups).
+std::vector<BlobObject> blob_objects_after(soci::session& sql, std::string const& after, int n);
 
 }  // namespace bookspace::files

@@ -118,14 +118,18 @@ core::Awaitable<UploadRow> owned_upload(Service& svc, std::string id, std::strin
 core::Awaitable<UploadRow> complete(Service& svc, UploadRow u) {
   if (u.document_id) co_await svc.check_attach(*u.document_id, u.owner_id);  // rights may have changed
   const std::string id = u.id;
-  const int fd = co_await core::run_in(svc.io(), [&](std::size_t) { return svc.blobs().open_partial(id); });
-  if (fd < 0) throw ApiError(ErrorCode::internal, "The upload's bytes are missing from the store.");
-  struct Close {
-    int fd;
-    ~Close() { ::close(fd); }
-  } close{fd};
-  const auto content =
-      co_await core::run_in(svc.io(), [&](std::size_t) { return svc.ingest(fd, u.content_type); });
+  const auto content = co_await core::run_in(svc.io(), [&](std::size_t) {
+    // A remote store keeps the bytes where they are; the local one copies its partial file
+    // into a blob (the partial is not named by its hash).
+    if (auto adopted = svc.adopt(id, u.store_state, u.content_type)) return *adopted;
+    const int fd = svc.blobs().open_partial(id);
+    if (fd < 0) throw ApiError(ErrorCode::internal, "The upload's bytes are missing from the store.");
+    struct Close {
+      int fd;
+      ~Close() { ::close(fd); }
+    } close{fd};
+    return svc.ingest(fd, u.content_type);
+  });
   File f = svc.new_file(u.owner_id, content);
   f.name = u.name;
   f.document_id = u.document_id;
@@ -160,6 +164,14 @@ core::Awaitable<UploadRow> complete(Service& svc, UploadRow u) {
   co_return u;
 }
 
+/// Makes the partial's bytes durable; its state to record with the offset.
+core::Awaitable<std::string> sync_partial(Service& svc, BlobStore::Partial& partial) {
+  co_return co_await core::run_in(svc.io(), [&partial](std::size_t) {
+    partial.sync();
+    return partial.state();
+  });
+}
+
 /// Appends the request body at `offset` under the upload's lease, recording the offset as it
 /// goes and whatever arrived when the body ends or breaks off; completes the upload at its length.
 core::Awaitable<UploadRow> append(Tus& tus, UploadRow u, std::int64_t offset, http::BodyStream& body) {
@@ -190,9 +202,13 @@ core::Awaitable<UploadRow> append(Tus& tus, UploadRow u, std::int64_t offset, ht
   std::exception_ptr failure;
   std::unique_ptr<BlobStore::Partial> partial;
   std::int64_t at = offset;
+  // What is durable in the store and may be recorded: the offset with the store's state then.
+  std::int64_t synced = offset;
+  std::string state = u.store_state;
   try {
-    partial = co_await core::run_in(
-        svc.io(), [&](std::size_t) { return svc.blobs().append(id, static_cast<std::uint64_t>(offset)); });
+    partial = co_await core::run_in(svc.io(), [&](std::size_t) {
+      return svc.blobs().append(id, static_cast<std::uint64_t>(offset), u.store_state);
+    });
     std::uint64_t unsynced = 0;
     auto last = std::chrono::steady_clock::now();
     for (;;) {
@@ -204,10 +220,12 @@ core::Awaitable<UploadRow> append(Tus& tus, UploadRow u, std::int64_t offset, ht
       at += static_cast<std::int64_t>(chunk.size());
       unsynced += chunk.size();
       if (unsynced >= checkpoint_bytes || std::chrono::steady_clock::now() - last >= checkpoint_every) {
-        co_await core::run_in(svc.io(), [&](std::size_t) { partial->sync(); });
+        state = co_await sync_partial(svc, *partial);
+        synced = at;
         const long long t = svc.clock().now_ms();
         const bool ours = co_await svc.db().run([&](soci::session& sql) {
-          return save_upload_offset(sql, id, at, holder, t + lease_ms, t + tus.settings.expiry_s * 1000);
+          return save_upload_offset(sql, id, synced, state, holder, t + lease_ms,
+                                    t + tus.settings.expiry_s * 1000);
         });
         if (!ours) throw ApiError(ErrorCode::conflict, "The upload was terminated or taken over.");
         unsynced = 0;
@@ -220,11 +238,18 @@ core::Awaitable<UploadRow> append(Tus& tus, UploadRow u, std::int64_t offset, ht
   // Keep what arrived, even from a body that broke off: the client resumes from there.
   bool saved = false;
   try {
-    if (partial) co_await core::run_in(svc.io(), [&](std::size_t) { partial->sync(); });
+    if (partial && synced != at) {
+      state = co_await sync_partial(svc, *partial);
+      synced = at;
+    }
+  } catch (...) {
+    if (!failure) failure = std::current_exception();
+  }
+  try {
     partial.reset();
     const long long t = svc.clock().now_ms();
     saved = co_await svc.db().run([&](soci::session& sql) {
-      const bool ok = save_upload_offset(sql, id, at, holder, t, t + tus.settings.expiry_s * 1000);
+      const bool ok = save_upload_offset(sql, id, synced, state, holder, t, t + tus.settings.expiry_s * 1000);
       release_upload_lease(sql, id, holder);
       return ok;
     });
@@ -233,7 +258,8 @@ core::Awaitable<UploadRow> append(Tus& tus, UploadRow u, std::int64_t offset, ht
   }
   if (failure) std::rethrow_exception(failure);
   if (!saved) throw ApiError(ErrorCode::conflict, "The upload was terminated or taken over.");
-  u.offset = at;
+  u.offset = synced;
+  u.store_state = state;
   u.expires_at = svc.clock().now_ms() + tus.settings.expiry_s * 1000;
   if (u.offset == u.length) co_return co_await complete(svc, std::move(u));
   co_return u;
