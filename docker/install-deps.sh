@@ -3,7 +3,7 @@
 # Used by the Makefile (make run / make test), CI and docker/Dockerfile.
 #   install-deps.sh build     compiler, CMake, Ninja, ccache and the -dev libraries
 #   install-deps.sh runtime   shared libraries only (the Dockerfile's final stage)
-#   install-deps.sh test      build + PostgreSQL 15 server, wrk, nginx, Chromium (make test, benchmarks)
+#   install-deps.sh test      build + PostgreSQL 15 server, wrk, nginx, Chromium, Swift (make test, benchmarks)
 #   install-deps.sh fuzz      build + clang 14 with libFuzzer
 #   install-deps.sh --list SET   print the package names of SET, install nothing
 set -euo pipefail
@@ -18,9 +18,10 @@ build=(g++ cmake ninja-build ccache make pkg-config git
        sqlite3 curl)
 # chromium: the browser tests (tests/browser, puppeteer-core drives it); prometheus: promtool
 # checks /metrics (tests/ops/promtool.sh); python3-aiosmtpd and openssl: a real SMTP server with
-# STARTTLS and a private CA (tests/mail); clang-tidy: tests/lint (decision 0013).
+# STARTTLS and a private CA (tests/mail); clang-tidy: tests/lint (decision 0013); swift-* (with
+# its s3api middleware): a real S3 server, and python3-boto3 an independent S3 client (tests/s3).
 test=(postgresql-15 postgresql-client-15 wrk procps nginx chromium prometheus python3-aiosmtpd openssl
-      clang-tidy)
+      clang-tidy swift swift-proxy swift-object swift-container swift-account python3-boto3)
 # The OpenAPI lint runs Redocly CLI from the npm registry: Node.js and npm, unless the machine
 # has them already (a newer Node.js than Debian's may be installed outside apt).
 if ! command -v npm >/dev/null 2>&1; then test+=(nodejs npm); fi

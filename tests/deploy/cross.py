@@ -5,8 +5,13 @@ to a named instance directly:
   - concurrent PATCHes with one If-Match on two instances: one 200, one 412;
   - a job runs once (one attempt) whichever instance picks it;
   - a realtime event from an edit on instance 1 reaches a socket on instance 3;
+  - a tus upload started on instance 1 goes on on 2 and completes on 3 (no volume is shared:
+    the blobs are in S3, the upload's state in the database), and the file downloads on 1;
   - logout on one instance rejects the access token on the others at once.
     tests/deploy/cross.py URL1 URL2 URL3"""
+import base64
+import hashlib
+import os
 import sys
 import threading
 import time
@@ -65,6 +70,8 @@ def cross(urls):
     check(event and event["data"]["title"] == "from 1 to 3", f"event on 3: {event}")
     print(f"cross: an edit on 1 reached a socket on 3 in {(time.monotonic() - sent) * 1000:.0f} ms")
 
+    tus_across(one, two, three, token)
+
     # Logout on one instance; the access token fails on the others at once: the 204 comes only
     # when every live instance has put the session into its token cache (docs/modules/auth.md).
     logging_out = time.monotonic()
@@ -75,6 +82,26 @@ def cross(urls):
         check(r.status == 401, f"the logged-out token on {name}, right after the 204: {r.status}")
     check(ws.wait_closed(10) == 4401, f"socket on 3 after logout on 1: {ws.closed}")
     ws.close()
+
+
+def tus_across(one, two, three, token):
+    data = os.urandom(7 << 20)
+    r = one.call("POST", "/uploads", token=token, headers={
+        "Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)),
+        "Upload-Metadata": "filename " + base64.b64encode(b"across.bin").decode()})
+    check(r.status == 201, f"tus create on 1: {r.status} {r.text()}")
+    path, at = r.headers["location"], 0
+    for name, api, size in (("2", two, 3 << 20), ("3", three, 4 << 20)):
+        r = api.call("PATCH", path, raw=data[at:at + size], token=token, headers={
+            "Tus-Resumable": "1.0.0", "Upload-Offset": str(at), "Content-Type": "application/offset+octet-stream"})
+        check(r.status == 204, f"tus PATCH on {name}: {r.status} {r.text()}")
+        at += size
+    file_id = r.headers.get("bookspace-file-id")
+    check(file_id, f"the upload completed on 3: {r.headers}")
+    got = one.call("GET", f"/files/{file_id}/content", token=token)
+    check(got.status == 200 and hashlib.sha256(got.body).digest() == hashlib.sha256(data).digest(),
+          f"the file on 1: {got.status}")
+    print("cross: a tus upload went from 1 to 2 to 3")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 #   tests/deploy/run.sh tls BINARY      one process behind docker/nginx/tls.conf (HTTPS, a test CA)
 #   tests/deploy/run.sh single BINARY   one process, embedded (SQLite, local disk)
 #   tests/deploy/run.sh scale BINARY    three instances on PostgreSQL behind nginx with
-#                                       docker/nginx/scale.conf, round-robin
+#                                       docker/nginx/scale.conf, round-robin, blobs in S3
+#                                       (Swift's s3api): no shared volume
 #   tests/deploy/run.sh split BINARY    process A (auth, users, documents) and process B (files,
 #                                       search, jobs, realtime, with auth's and documents'
 #                                       stand-ins) on PostgreSQL behind nginx with
@@ -19,9 +20,11 @@ root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 pids=()
 pgdb=""
+s3dir=""
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  [ -z "$s3dir" ] || "$here/../support/s3-server.sh" stop "$s3dir" || true
   [ -z "$pgdb" ] || psql -X -q "$BOOKSPACE_TEST_PG" -c "DROP DATABASE IF EXISTS $pgdb WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -78,6 +81,14 @@ case $mode in
                 -e "s|worker_connections 16384;|worker_connections 1024;|")
     ports=()
     if [ "$mode" = scale ]; then
+      # No shared volume: blobs in a real S3 server (tests/support/s3-server.sh), each instance
+      # with a data directory of its own.
+      endpoint=$("$here/../support/s3-server.sh" start "$work/s3")
+      s3dir="$work/s3"
+      /usr/bin/python3 -c "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], aws_access_key_id='test:tester', aws_secret_access_key='testing', region_name='us-east-1').create_bucket(Bucket='bookspace')" "$endpoint"
+      unset BOOKSPACE_FILES_STORAGE_DIR
+      export BOOKSPACE_FILES_STORAGE=s3 BOOKSPACE_FILES_S3_ENDPOINT=$endpoint BOOKSPACE_FILES_S3_BUCKET=bookspace \
+        BOOKSPACE_FILES_S3_ACCESS_KEY_ID=test:tester BOOKSPACE_FILES_S3_SECRET_ACCESS_KEY=testing
       for i in 1 2 3; do
         start "i$i" --database "$url"
         ports+=("$port")
