@@ -301,6 +301,42 @@ def gc(t, token, files):
         s.stop()
 
 
+def migrate(t, token):
+    """migrate-storage both ways: S3 → local (then a server on local disk serves every file), a
+    new upload on local disk, local → S3 (the earlier ones skipped), and S3 serves it."""
+    data_dir = os.path.join(t.work, "migrated")
+    os.makedirs(data_dir, exist_ok=True)
+
+    def cli(to):
+        e = dict(os.environ)
+        e.update(t.env)
+        r = subprocess.run([t.binary, "files", "migrate-storage", "--to", to, "--data-dir", data_dir],
+                           env=e, capture_output=True, text=True, timeout=300)
+        check(r.returncode == 0, f"migrate-storage --to {to}: {r.returncode} {r.stdout} {r.stderr}")
+        return r.stdout
+
+    out = cli("local")
+    check(" copied and checked" in out and " 0 missing" in out, out)
+    local = Server(t, BOOKSPACE_FILES_STORAGE="local", BOOKSPACE_FILES_STORAGE_DIR=os.path.join(data_dir, "blobs"))
+    try:
+        items = local.api.call("GET", "/files?limit=100", token=token).json()["items"]
+        check(items, "files to migrate")
+        for f in items:
+            r = download(local.api, token, f["id"])
+            check(r.status == 200 and hashlib.sha256(r.body).hexdigest() == f["sha256"], f"local {f['name']}")
+        fresh = os.urandom(6 * MiB)
+        new = upload(local.api, token, fresh, "on-local.bin").json()
+    finally:
+        local.stop()
+    out = cli("s3")
+    check("1 copied and checked" in out, out)
+    again = Server(t)
+    try:
+        check(download(again.api, token, new["id"]).body == fresh, "the migrated file on S3")
+    finally:
+        again.stop()
+
+
 def wrong_settings(t):
     """A wrong secret or a missing bucket: not ready, one clear log line, no secret in it."""
     for env, state in (({"BOOKSPACE_FILES_S3_SECRET_ACCESS_KEY": "wrong-secret-value"}, "forbidden"),
@@ -363,6 +399,8 @@ def main():
                 if f["sha256"] == file["sha256"]]
         first.stop()
         first = None
+        migrate(t, token)
+        print("  migrate-storage to local and back to S3: ok")
         gc(t, token, same)
         print("  GC deletes the object: ok")
         wrong_settings(t)

@@ -10,6 +10,7 @@
 #include "core/worker_pool.hpp"
 #include "file_jobs.hpp"
 #include "http/router.hpp"
+#include "migrate_storage.hpp"
 #include "routes.hpp"
 #include "s3_client.hpp"
 #include "service.hpp"
@@ -234,17 +235,22 @@ void declare_config(app::ConfigSchema& s) {
 }  // namespace
 
 app::ModuleDescriptor files_module() {
-  return {.name = "files",
-          .summary = "streamed uploads, content-addressed deduplicated storage, quotas, Range downloads",
-          .depends_on = {"auth", "documents"},
-          .uses = {"jobs"},
-          .provides = {app::interface<Catalog>()},
-          .required = {app::interface<documents::Access>()},
-          .migrations = &migrations::files,
-          .declare_config = &declare_config,
-          .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
-            return std::make_unique<FilesModule>(ctx);
-          }};
+  return {
+      .name = "files",
+      .summary = "streamed uploads, content-addressed deduplicated storage, quotas, Range downloads",
+      .depends_on = {"auth", "documents"},
+      .uses = {"jobs"},
+      .provides = {app::interface<Catalog>()},
+      .required = {app::interface<documents::Access>()},
+      .migrations = &migrations::files,
+      .declare_config = &declare_config,
+      .create = [](app::ModuleContext& ctx) -> std::unique_ptr<app::Module> {
+        return std::make_unique<FilesModule>(ctx);
+      },
+      .commands = {{"files migrate-storage",
+                    "--to s3|local: copy every blob into the other store (files.s3.*, files.storage_dir), "
+                    "checked by its SHA-256; resumable, safe while the server runs",
+                    &migrate_storage_command}}};
 }
 
 }  // namespace bookspace::files

@@ -49,6 +49,9 @@ constexpr std::string_view unreferenced_sql =
     "SELECT sha256 FROM files_blobs WHERE refs = 0 AND unreferenced_at < :cutoff ORDER BY unreferenced_at "
     "LIMIT :n";
 constexpr std::string_view forget_sql = "DELETE FROM files_blobs WHERE sha256 = :sha AND refs = 0";
+constexpr std::string_view blobs_after_sql =
+    "SELECT sha256, size FROM files_blobs WHERE sha256 > :after ORDER BY sha256 LIMIT :n";
+constexpr std::string_view blob_totals_sql = "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files_blobs";
 constexpr std::string_view blob_known_sql = "SELECT COUNT(*) FROM files_blobs WHERE sha256 = :sha";
 constexpr std::string_view upload_known_sql = "SELECT COUNT(*) FROM files_uploads WHERE id = :id";
 constexpr std::string_view quota_sql = "SELECT quota_bytes FROM files_quotas WHERE user_id = :u";
@@ -318,6 +321,20 @@ void delete_export(soci::session& sql, std::string const& job_id) {
 
 void insert_export(soci::session& sql, std::string const& job_id, std::string const& file_id, long long now) {
   core::execute(sql, insert_export_sql, job_id, file_id, now);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> blobs_after(soci::session& sql, std::string const& after,
+                                                              int n) {
+  std::vector<std::pair<std::string, std::int64_t>> out;
+  soci::rowset<soci::row> rows = (sql.prepare << blobs_after_sql, use(after), use(n));
+  for (auto const& r : rows) out.emplace_back(db::get_text(r, 0), db::get_int(r, 1));
+  return out;
+}
+
+std::pair<std::size_t, std::uint64_t> blob_totals(soci::session& sql) {
+  long long count = 0, bytes = 0;
+  sql << blob_totals_sql, into(count), into(bytes);
+  return {static_cast<std::size_t>(count), static_cast<std::uint64_t>(bytes)};
 }
 
 // --- S3 objects of blobs ------------------------------------------------------------------------

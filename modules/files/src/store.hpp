@@ -65,6 +65,11 @@ std::vector<std::string> unreferenced_blobs(soci::session& sql, long long cutoff
 bool blob_known(soci::session& sql, std::string const& sha256);
 bool upload_known(soci::session& sql, std::string const& id);
 bool forget_blob(soci::session& sql, std::string const& sha256);
+/// Every known blob (referenced or waiting for the GC) in hash order after `after`: hash, size.
+std::vector<std::pair<std::string, std::int64_t>> blobs_after(soci::session& sql, std::string const& after,
+                                                              int n);
+/// How many blobs are known, and their bytes.
+std::pair<std::size_t, std::uint64_t> blob_totals(soci::session& sql);
 
 // --- resumable uploads (tus) ----------------------------------------------------------------
 
