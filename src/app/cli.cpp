@@ -2,6 +2,7 @@
 
 #include "app/application.hpp"
 #include "app/application_parts.hpp"
+#include "app/backup.hpp"
 #include "app/kernel_config.hpp"
 #include "core/event_log.hpp"
 #include "core/ids.hpp"
@@ -34,6 +35,8 @@ std::string usage_text(std::vector<ModuleDescriptor> const& modules) {
       "  migrate   apply pending database migrations and exit\n"
       "  modules   list the modules of this binary, their dependencies and whether enabled\n"
       "  config    print the effective configuration (secrets redacted)\n"
+      "  backup    --to DIR: an online backup (database, key files, blobs); backup verify DIR\n"
+      "  restore   --from DIR: into an empty data directory and database\n"
       "  version   print the version\n";
   for (auto const& m : modules) {
     for (auto const& c : m.commands) {
@@ -310,8 +313,8 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
     std::cout << "bookspace " << BOOKSPACE_VERSION << "\n";
     return 0;
   }
-  const bool known =
-      command == "serve" || command == "migrate" || command == "modules" || command == "config";
+  const bool known = command == "serve" || command == "migrate" || command == "modules" || command == "config" ||
+                     command == "backup" || command == "restore";
   if (!known && argc >= 3) {
     const std::string two_words = command + " " + argv[2];
     for (auto const& m : modules) {
@@ -344,7 +347,8 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
   add_common(desc);
   if (command == "serve" || command == "config") add_serve(desc);
   if (command == "migrate") desc.add_options()("dry-run", "list pending migrations without applying them");
-  auto [parsed, code] = parse_command(desc, command, argc - 1, argv + 1, false);
+  const bool takes_args = command == "backup" || command == "restore";
+  auto [parsed, code] = parse_command(desc, command, argc - 1, argv + 1, takes_args);
   if (!parsed) return code;
   po::variables_map const& vm = parsed->vm;
 
@@ -355,6 +359,8 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
   if (command == "serve") return cmd_serve(std::move(*config), std::move(modules));
   if (command == "migrate") return cmd_migrate(*config, modules, vm.count("dry-run") > 0);
   if (command == "modules") return cmd_modules(*config, modules);
+  if (command == "backup") return cmd_backup(*config, modules, parsed->rest);
+  if (command == "restore") return cmd_restore(*config, modules, parsed->rest);
   std::cout << boost::json::serialize(config->to_json(true)) << "\n";
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <boost/core/demangle.hpp>
 #include <boost/json/object.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <iosfwd>
 #include <memory>
@@ -161,6 +162,26 @@ struct ModuleCommand {
   bool needs_modules = false;
 };
 
+/// What `bookspace backup`, `backup verify` and `restore` hand a module for its data outside
+/// the database (files: its blobs). docs/operations.md, "Backups".
+struct BackupContext {
+  Config const& config;
+  core::Database& db;  ///< backup: the live database; restore: the restored one
+  std::string data_dir;
+  std::filesystem::path set_dir;   ///< this backup (DIR/backup-<time>)
+  std::filesystem::path pool_dir;  ///< shared by the backups in DIR (incremental)
+  boost::json::object& part;       ///< the module's entry in the manifest
+  std::ostream& err;               ///< progress and problems
+  bool terminal = false;
+  std::vector<std::string>& problems;  ///< verify and restore: what is wrong (empty: nothing)
+};
+
+struct BackupHooks {
+  void (*save)(BackupContext&) = nullptr;
+  void (*verify)(BackupContext&) = nullptr;
+  void (*restore)(BackupContext&) = nullptr;
+};
+
 /// What the binary knows of a module before creating it: enough for `bookspace modules`,
 /// configuration, migrations and CLI commands. src/main.cpp lists these explicitly.
 struct ModuleDescriptor {
@@ -189,6 +210,8 @@ struct ModuleDescriptor {
   /// The configuration key that says where the real module runs ("auth.jwks_url"); the stand-in
   /// is used only when it is set.
   std::string_view stand_in_key = {};
+  /// Its part of backups (data outside the database); none: the database holds all of it.
+  BackupHooks backup = {};
 };
 
 /// The enabled modules in start order (dependencies first). `enabled` empty means all;

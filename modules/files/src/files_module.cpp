@@ -10,6 +10,7 @@
 #include "core/worker_pool.hpp"
 #include "file_jobs.hpp"
 #include "http/router.hpp"
+#include "files_backup.hpp"
 #include "migrate_storage.hpp"
 #include "routes.hpp"
 #include "s3_client.hpp"
@@ -250,7 +251,8 @@ app::ModuleDescriptor files_module() {
       .commands = {{"files migrate-storage",
                     "--to s3|local: copy every blob into the other store (files.s3.*, files.storage_dir), "
                     "checked by its SHA-256; resumable, safe while the server runs",
-                    &migrate_storage_command}}};
+                    &migrate_storage_command}},
+      .backup = {&backup_save, &backup_verify, &backup_restore}};
 }
 
 }  // namespace bookspace::files

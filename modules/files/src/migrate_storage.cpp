@@ -6,6 +6,7 @@
 
 #include "migrate_storage.hpp"
 
+#include "blob_copy.hpp"
 #include "blob_store.hpp"
 #include "settings.hpp"
 #include "store.hpp"
@@ -27,61 +28,6 @@
 namespace bookspace::files {
 
 namespace {
-
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-/// The SHA-256 of everything behind `fd` from its start.
-std::string sha256_of(int fd) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::string buffer(1 << 20, '\0');
-  for (off_t at = 0;;) {
-    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::system_error(errno, std::generic_category(), "read");
-    if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(n));
-    at += n;
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  char hex[2 * EVP_MAX_MD_SIZE + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, length);
-  return hex;
-}
-
-/// Copies the content behind `fd` into `target` (which computes its hash as it stores).
-BlobStore::Stored copy(int fd, BlobStore& target) {
-  auto writer = target.create();
-  std::string buffer(1 << 20, '\0');
-  for (off_t at = 0;;) {
-    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::system_error(errno, std::generic_category(), "read");
-    if (n == 0) break;
-    writer->write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-    at += n;
-  }
-  return writer->commit();
-}
-
-std::string human_bytes(double bytes) {
-  char text[32];
-  char const* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 4) {
-    bytes /= 1024;
-    ++unit;
-  }
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
-  return text;
-}
 
 struct Totals {
   std::size_t blobs = 0, copied = 0, skipped = 0, missing = 0;
@@ -137,15 +83,15 @@ int migrate_storage_command(app::CommandContext& ctx) {
     for (auto const& [sha256, size] : page) {
       ++t.blobs;
       t.bytes += static_cast<std::uint64_t>(size);
-      Fd there{target.open(sha256)};
+      Fd there(target.open(sha256));
       if (there.fd >= 0) {
         ++t.skipped;  // copied by an earlier run
-      } else if (Fd here{source.open(sha256)}; here.fd < 0) {
+      } else if (Fd here(source.open(sha256)); here.fd < 0) {
         ++t.missing;  // its content is gone from the source as well: reported, not invented
         ctx.err << (ctx.terminal ? "\n" : "") << "missing from the source: " << sha256 << "\n";
       } else {
         const auto stored = copy(here.fd, target);
-        Fd check{target.open(sha256)};
+        Fd check(target.open(sha256));
         if (stored.sha256 != sha256 || check.fd < 0 || sha256_of(check.fd) != sha256) {
           ctx.err << "\nbookspace files migrate-storage: " << sha256 << " does not read back as stored\n";
           return 1;

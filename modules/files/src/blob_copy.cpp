@@ -1,0 +1,66 @@
+#include "blob_copy.hpp"
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <system_error>
+
+namespace bookspace::files {
+
+Fd::~Fd() {
+  if (fd >= 0) ::close(fd);
+}
+
+std::string sha256_of(int fd) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  std::string buffer(1 << 20, '\0');
+  for (off_t at = 0;;) {
+    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "read");
+    if (n == 0) break;
+    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(n));
+    at += n;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &length);
+  char hex[2 * EVP_MAX_MD_SIZE + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, length);
+  return hex;
+}
+
+BlobStore::Stored copy(int fd, BlobStore& target) {
+  auto writer = target.create();
+  std::string buffer(1 << 20, '\0');
+  for (off_t at = 0;;) {
+    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "read");
+    if (n == 0) break;
+    writer->write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    at += n;
+  }
+  return writer->commit();
+}
+
+std::string human_bytes(double bytes) {
+  char text[32];
+  char const* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+  return text;
+}
+
+
+}  // namespace bookspace::files
