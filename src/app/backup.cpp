@@ -68,6 +68,7 @@ void fsync_path(fs::path const& path, bool directory) {
 /// Runs a program (no shell) and waits; its exit status.
 int run_program(std::vector<std::string> const& argv) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (auto const& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;
@@ -89,7 +90,8 @@ std::string utc_stamp() {
 }
 
 long long now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -132,7 +134,8 @@ json::object save_database(core::Database& db, std::string const& url, fs::path 
     out["file"] = "database.sqlite";
   } else {
     const fs::path file = set / "database.pgdump";
-    if (run_program({"pg_dump", "--format=custom", "--no-owner", "--file=" + file.string(), "--dbname=" + url}) != 0)
+    if (run_program(
+            {"pg_dump", "--format=custom", "--no-owner", "--file=" + file.string(), "--dbname=" + url}) != 0)
       throw std::runtime_error("pg_dump failed");
     out["kind"] = "postgresql";
     out["file"] = "database.pgdump";
@@ -204,7 +207,8 @@ int verify(Config const& config, std::vector<ModuleDescriptor> const& modules, f
   if (!fs::exists(db_file) || file_sha256(db_file) != database.at("sha256").as_string())
     problems.push_back("the database copy does not match its checksum");
   for (auto const& [name, sha] : manifest.at("keys").as_object())
-    if (!fs::exists(set / "keys" / std::string(name)) || file_sha256(set / "keys" / std::string(name)) != sha.as_string())
+    if (!fs::exists(set / "keys" / std::string(name)) ||
+        file_sha256(set / "keys" / std::string(name)) != sha.as_string())
       problems.push_back("key file " + std::string(name) + " does not match its checksum");
   if (auto const* files = manifest.if_contains("files"))
     for (auto const& [name, sha] : files->as_object())
@@ -215,8 +219,15 @@ int verify(Config const& config, std::vector<ModuleDescriptor> const& modules, f
   auto& parts = manifest.at("modules").as_object();
   for (auto const& m : modules) {
     if (!m.backup.verify || !parts.contains(m.name)) continue;
-    BackupContext ctx{config,          db,       config.str("data_dir"), set, set.parent_path() / "pool",
-                      parts[m.name].as_object(), std::cerr, ::isatty(STDERR_FILENO) != 0, problems};
+    BackupContext ctx{config,
+                      db,
+                      config.str("data_dir"),
+                      set,
+                      set.parent_path() / "pool",
+                      parts[m.name].as_object(),
+                      std::cerr,
+                      ::isatty(STDERR_FILENO) != 0,
+                      problems};
     m.backup.verify(ctx);
   }
   for (auto const& p : problems) std::cerr << "problem: " << p << "\n";
@@ -262,7 +273,8 @@ int restore(Config const& config, std::vector<ModuleDescriptor> const& modules, 
   // An SQLite file that does not exist yet is empty: not opened (that would create it, WAL and all).
   for (auto name : key_files)
     if (fs::exists(data_dir / name)) {
-      std::cerr << "bookspace restore: refusing to restore over a deployment: the data directory has " << name << "\n";
+      std::cerr << "bookspace restore: refusing to restore over a deployment: the data directory has " << name
+                << "\n";
       return 2;
     }
   if (!sqlite || (fs::exists(parsed.target) && fs::file_size(parsed.target) > 0)) {
@@ -277,13 +289,15 @@ int restore(Config const& config, std::vector<ModuleDescriptor> const& modules, 
     fs::create_directories(fs::path(parsed.target).parent_path());
     fs::copy_file(db_file, parsed.target, fs::copy_options::overwrite_existing);
     fsync_path(parsed.target, false);
-  } else if (run_program({"pg_restore", "--no-owner", "--exit-on-error", "--dbname=" + url, db_file.string()}) != 0) {
+  } else if (run_program(
+                 {"pg_restore", "--no-owner", "--exit-on-error", "--dbname=" + url, db_file.string()}) != 0) {
     std::cerr << "bookspace restore: pg_restore failed\n";
     return 1;
   }
   for (auto const& [name, sha] : manifest.at("keys").as_object()) {
     (void)sha;
-    fs::copy_file(set / "keys" / std::string(name), data_dir / std::string(name), fs::copy_options::overwrite_existing);
+    fs::copy_file(set / "keys" / std::string(name), data_dir / std::string(name),
+                  fs::copy_options::overwrite_existing);
     fs::permissions(data_dir / std::string(name), fs::perms::owner_read | fs::perms::owner_write);
   }
   core::Database db(options_for(config), log);
@@ -291,8 +305,15 @@ int restore(Config const& config, std::vector<ModuleDescriptor> const& modules, 
   auto& parts = manifest.at("modules").as_object();
   for (auto const& m : modules) {
     if (!m.backup.restore || !parts.contains(m.name)) continue;
-    BackupContext ctx{config,          db,       data_dir.string(), set, set.parent_path() / "pool",
-                      parts[m.name].as_object(), std::cerr, ::isatty(STDERR_FILENO) != 0, problems};
+    BackupContext ctx{config,
+                      db,
+                      data_dir.string(),
+                      set,
+                      set.parent_path() / "pool",
+                      parts[m.name].as_object(),
+                      std::cerr,
+                      ::isatty(STDERR_FILENO) != 0,
+                      problems};
     m.backup.restore(ctx);
   }
   for (auto const& p : problems) std::cerr << "problem: " << p << "\n";

@@ -313,8 +313,8 @@ int run_cli(int argc, char** argv, char** envp, std::vector<ModuleDescriptor> mo
     std::cout << "bookspace " << BOOKSPACE_VERSION << "\n";
     return 0;
   }
-  const bool known = command == "serve" || command == "migrate" || command == "modules" || command == "config" ||
-                     command == "backup" || command == "restore";
+  const bool known = command == "serve" || command == "migrate" || command == "modules" ||
+                     command == "config" || command == "backup" || command == "restore";
   if (!known && argc >= 3) {
     const std::string two_words = command + " " + argv[2];
     for (auto const& m : modules) {

@@ -62,5 +62,4 @@ std::string human_bytes(double bytes) {
   return text;
 }
 
-
 }  // namespace bookspace::files

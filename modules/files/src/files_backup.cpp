@@ -71,7 +71,8 @@ void save_local(app::BackupContext& ctx) {
           continue;
         }
         if (copy(here.fd, *pool).sha256 != sha256) {
-          ctx.problems.push_back("blob " + sha256 + " does not match its hash in the store (not in the backup)");
+          ctx.problems.push_back("blob " + sha256 +
+                                 " does not match its hash in the store (not in the backup)");
           continue;
         }
         ++copied;
@@ -109,12 +110,8 @@ void save_s3(app::BackupContext& ctx) {
     after = page.back().sha256;
   }
   const auto s3 = s3_settings(ctx.config);
-  ctx.part = {{"storage", "s3"},
-              {"list", "files-objects.txt"},
-              {"objects", count},
-              {"endpoint", s3.endpoint},
-              {"bucket", s3.bucket},
-              {"prefix", s3.prefix}};
+  ctx.part = {{"storage", "s3"},         {"list", "files-objects.txt"}, {"objects", count},
+              {"endpoint", s3.endpoint}, {"bucket", s3.bucket},         {"prefix", s3.prefix}};
 }
 
 /// Whether every listed object is in the bucket, with its size.
@@ -122,7 +119,8 @@ void check_objects(app::BackupContext& ctx) {
   S3Client client(s3_settings(ctx.config));
   for (auto const& l : read_list(ctx.set_dir / "files-objects.txt", true)) {
     const auto size = client.head_object(l.key);
-    if (!size || *size != l.size) ctx.problems.push_back("object " + l.key + " (blob " + l.sha256 + ") is missing");
+    if (!size || *size != l.size)
+      ctx.problems.push_back("object " + l.key + " (blob " + l.sha256 + ") is missing");
   }
 }
 
@@ -143,22 +141,25 @@ void backup_verify(app::BackupContext& ctx) {
   auto pool = local_blob_store(ctx.pool_dir);
   for (auto const& l : read_list(ctx.set_dir / "files-blobs.txt", false)) {
     Fd fd(pool->open(l.sha256));
-    if (fd.fd < 0 || sha256_of(fd.fd) != l.sha256) ctx.problems.push_back("blob " + l.sha256 + " is missing or corrupt");
+    if (fd.fd < 0 || sha256_of(fd.fd) != l.sha256)
+      ctx.problems.push_back("blob " + l.sha256 + " is missing or corrupt");
   }
 }
 
 void backup_restore(app::BackupContext& ctx) {
   if (ctx.part.at("storage").as_string() == "s3") {
     if (ctx.config.str("files.storage") != "s3")
-      ctx.problems.push_back("the backup's blobs are in S3: set files.storage to \"s3\" (or run files "
-                             "migrate-storage --to local after starting on S3)");
+      ctx.problems.push_back(
+          "the backup's blobs are in S3: set files.storage to \"s3\" (or run files "
+          "migrate-storage --to local after starting on S3)");
     else
       check_objects(ctx);
     return;
   }
   if (ctx.config.str("files.storage") == "s3") {
-    ctx.problems.push_back("the backup's blobs are local: restore with files.storage \"local\", then "
-                           "`bookspace files migrate-storage --to s3`");
+    ctx.problems.push_back(
+        "the backup's blobs are local: restore with files.storage \"local\", then "
+        "`bookspace files migrate-storage --to s3`");
     return;
   }
   auto pool = local_blob_store(ctx.pool_dir);

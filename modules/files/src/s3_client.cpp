@@ -198,6 +198,61 @@ std::string S3Client::url_path(std::string const& key) const {
   return path.empty() ? "/" : path;
 }
 
+S3Client::Signed S3Client::sign(Call const& call) const {
+  const std::string amz_date = amz_now();
+  sigv4::Request sr{call.method, host(), url_path(call.key), call.query, call.headers, call.payload_hash};
+  sr.headers.emplace_back("x-amz-content-sha256", call.payload_hash);
+  sr.headers.emplace_back("x-amz-date", amz_date);
+  Signed out;
+  out.url = scheme_ + "://" + host() + sr.path;
+  char separator = '?';
+  for (auto const& [k, v] : call.query) {
+    out.url += separator;
+    separator = '&';
+    out.url += sigv4::uri_encode(k, false);
+    if (!(v.empty() && k == "uploads")) {
+      out.url += '=';
+      out.url += sigv4::uri_encode(v, false);
+    }
+  }
+  for (auto const& [k, v] : sr.headers) {
+    std::string line = k;
+    line += ": ";
+    line += v;
+    out.header_lines.push_back(std::move(line));
+  }
+  std::string authorization = "Authorization: ";
+  authorization +=
+      sigv4::authorization(sr, amz_date, config_.region, config_.access_key_id, config_.secret_access_key);
+  out.header_lines.push_back(std::move(authorization));
+  out.header_lines.emplace_back("Expect:");  // no 100-continue round trip
+  out.header_lines.emplace_back("Content-Type:");
+  return out;
+}
+
+namespace {
+
+void set_method(CURL* curl, S3Client::Call const& call, Feed& source) {
+  if (call.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (call.method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, &feed);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &source);
+    curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &rewind_feed);
+    curl_easy_setopt(curl, CURLOPT_SEEKDATA, &source);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+  } else if (call.method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+  } else if (call.method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call.method.c_str());
+  }
+}
+
+}  // namespace
+
 S3Client::Answer S3Client::perform(Call& call) {
   CURL* curl = nullptr;
   {
@@ -224,26 +279,9 @@ S3Client::Answer S3Client::perform(Call& call) {
     }
   } give{*this, curl};
 
-  const std::string amz_date = amz_now();
-  sigv4::Request sr{call.method, host(), url_path(call.key), call.query, call.headers, call.payload_hash};
-  sr.headers.emplace_back("x-amz-content-sha256", call.payload_hash);
-  sr.headers.emplace_back("x-amz-date", amz_date);
-  const std::string authorization =
-      sigv4::authorization(sr, amz_date, config_.region, config_.access_key_id, config_.secret_access_key);
-  std::string url = scheme_ + "://" + host() + sr.path;
-  std::string query;
-  for (auto const& [k, v] : call.query) {
-    query += query.empty() ? '?' : '&';
-    query +=
-        sigv4::uri_encode(k, false) + (v.empty() && k == "uploads" ? "" : "=" + sigv4::uri_encode(v, false));
-  }
-  url += query;
-
+  const Signed request = sign(call);
   curl_slist* headers = nullptr;
-  for (auto const& [k, v] : sr.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
-  headers = curl_slist_append(headers, ("Authorization: " + authorization).c_str());
-  headers = curl_slist_append(headers, "Expect:");
-  headers = curl_slist_append(headers, "Content-Type:");
+  for (auto const& line : request.header_lines) headers = curl_slist_append(headers, line.c_str());
   struct FreeList {
     curl_slist* list;
     ~FreeList() { curl_slist_free_all(list); }
@@ -253,31 +291,17 @@ S3Client::Answer S3Client::perform(Call& call) {
   Feed source{call.body};
   std::string error_body;
   long status_seen = 0;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);  // a stalled transfer fails after 30 s
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 30L);
   if (!config_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, config_.ca_file.c_str());
-  if (call.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else if (call.method == "PUT") {
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, &feed);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &source);
-    curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, &rewind_feed);
-    curl_easy_setopt(curl, CURLOPT_SEEKDATA, &source);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
-  } else if (call.method == "POST") {
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, call.body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
-  } else if (call.method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, call.method.c_str());
-  }
+  set_method(curl, call, source);
   SinkState sink_state{curl, &call, &error_body};
   if (call.sink) {
+    curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 256L * 1024);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &write_to_sink);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink_state);
   } else {

@@ -127,6 +127,11 @@ class S3Client {
     long status = 0;
     std::string body;
   };
+  struct Signed {
+    std::string url;
+    std::vector<std::string> header_lines;  ///< "name: value", Authorization among them
+  };
+  Signed sign(Call const& call) const;
   Answer perform(Call& call);
   Answer send(Call& call, bool idempotent, std::string_view operation);
   std::string url_path(std::string const& key) const;

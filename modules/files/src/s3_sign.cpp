@@ -49,7 +49,9 @@ std::string canonical_query(std::vector<std::pair<std::string, std::string>> que
   std::string out;
   for (auto const& [k, v] : query) {
     if (!out.empty()) out += '&';
-    out += k + "=" + v;
+    out += k;
+    out += '=';
+    out += v;
   }
   return out;
 }
@@ -64,7 +66,10 @@ Canonical canonical_request(Request const& r) {
   std::sort(headers.begin(), headers.end());
   std::string header_lines, names;
   for (auto const& [k, v] : headers) {
-    header_lines += k + ":" + v + "\n";
+    header_lines += k;
+    header_lines += ':';
+    header_lines += v;
+    header_lines += '\n';
     if (!names.empty()) names += ';';
     names += k;
   }

@@ -186,8 +186,8 @@ class S3Reader final : public BlobStore::Reader {
     bool done = false, cancelled = false;
     std::exception_ptr failure;
   };
-  static void fetch(S3Store& store, std::shared_ptr<Shared> shared, std::string key, std::uint64_t first,
-                    std::uint64_t length);
+  static void fetch(S3Store& store, std::shared_ptr<Shared> shared, std::string const& key,
+                    std::uint64_t first, std::uint64_t length);
   S3Store& store_;
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 };
@@ -218,7 +218,7 @@ class S3Store final : public BlobStore {
 
   /// The object holding `sha256`: mapped by this upload, or the earlier one (ours deleted).
   std::string map(std::string const& sha256, std::string const& key, std::uint64_t size) {
-    const std::string winner = db_.run_waiting([&](soci::session& sql) {
+    std::string winner = db_.run_waiting([&](soci::session& sql) {
       return map_blob_object(sql, sha256, key, static_cast<std::int64_t>(size), now_ms());
     });
     if (winner != key) {
@@ -479,8 +479,8 @@ S3Reader::~S3Reader() {
   shared_->cv.notify_all();
 }
 
-void S3Reader::fetch(S3Store& store, std::shared_ptr<Shared> shared, std::string key, std::uint64_t first,
-                     std::uint64_t length) {
+void S3Reader::fetch(S3Store& store, std::shared_ptr<Shared> shared, std::string const& key,
+                     std::uint64_t first, std::uint64_t length) {
   std::uint64_t at = first;
   const std::uint64_t end = first + length;
   // A failed GET resumes from where it stopped (a GET is idempotent): a restart of the S3 server

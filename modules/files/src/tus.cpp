@@ -172,6 +172,37 @@ core::Awaitable<std::string> sync_partial(Service& svc, BlobStore::Partial& part
   });
 }
 
+/// After a PATCH's body (complete or broken off): makes the bytes that arrived durable, records
+/// the offset reached with the store's state, and frees the lease. False when the lease was
+/// lost; a failure is kept in `failure` unless one is there already.
+core::Awaitable<bool> keep_progress(Tus& tus, std::string const& id, std::string const& holder,
+                                    std::unique_ptr<BlobStore::Partial> partial, std::int64_t at,
+                                    std::int64_t& synced, std::string& state, std::exception_ptr& failure) {
+  Service& svc = tus.service;
+  try {
+    if (partial && synced != at) {
+      state = co_await sync_partial(svc, *partial);
+      synced = at;
+    }
+  } catch (...) {
+    if (!failure) failure = std::current_exception();
+  }
+  bool saved = false;
+  try {
+    partial.reset();
+    const long long t = svc.clock().now_ms();
+    const std::int64_t offset = synced;
+    saved = co_await svc.db().run([&](soci::session& sql) {
+      const bool ok = save_upload_offset(sql, id, offset, state, holder, t, t + tus.settings.expiry_s * 1000);
+      release_upload_lease(sql, id, holder);
+      return ok;
+    });
+  } catch (...) {
+    if (!failure) failure = std::current_exception();
+  }
+  co_return saved;
+}
+
 /// Appends the request body at `offset` under the upload's lease, recording the offset as it
 /// goes and whatever arrived when the body ends or breaks off; completes the upload at its length.
 core::Awaitable<UploadRow> append(Tus& tus, UploadRow u, std::int64_t offset, http::BodyStream& body) {
@@ -236,26 +267,7 @@ core::Awaitable<UploadRow> append(Tus& tus, UploadRow u, std::int64_t offset, ht
     failure = std::current_exception();
   }
   // Keep what arrived, even from a body that broke off: the client resumes from there.
-  bool saved = false;
-  try {
-    if (partial && synced != at) {
-      state = co_await sync_partial(svc, *partial);
-      synced = at;
-    }
-  } catch (...) {
-    if (!failure) failure = std::current_exception();
-  }
-  try {
-    partial.reset();
-    const long long t = svc.clock().now_ms();
-    saved = co_await svc.db().run([&](soci::session& sql) {
-      const bool ok = save_upload_offset(sql, id, synced, state, holder, t, t + tus.settings.expiry_s * 1000);
-      release_upload_lease(sql, id, holder);
-      return ok;
-    });
-  } catch (...) {
-    if (!failure) failure = std::current_exception();
-  }
+  const bool saved = co_await keep_progress(tus, id, holder, std::move(partial), at, synced, state, failure);
   if (failure) std::rethrow_exception(failure);
   if (!saved) throw ApiError(ErrorCode::conflict, "The upload was terminated or taken over.");
   u.offset = synced;
