@@ -191,6 +191,13 @@ def basics(t, server, token):
     check(f3["sha256"] == f2["sha256"], "same hash")
     check(set(t.s3.objects("blobs/")) == before, "a duplicate's object is deleted")
     check(t.s3.multipart() == [], f"no multipart upload left: {t.s3.multipart()}")
+    # Text extraction reads the blob from S3: the file is found by a word inside it.
+    upload(api, token, b"a quokkafish in the bucket\n", "note.txt")
+
+    def found():
+        r = api.call("GET", "/search?q=quokkafish", token=token)
+        return r.status == 200 and any(i["type"] == "file" for i in r.json()["items"])
+    poll("the file's text is searchable", found, timeout=30, interval=0.2)
     # Signed links work unauthenticated.
     link = api.call("POST", f"/files/{f2['id']}/links", {"expires_in": 60}, token=token).json()
     r = api.call("GET", link["url"])
@@ -381,7 +388,7 @@ def main():
         check(r.status == 200 and r.json()["checks"]["storage"] == "ok", f"ready: {r.text()}")
         streamed_upload_rss(t, first, token)
         file, data = basics(t, first, token)
-        print("  uploads, downloads, Range, ETag, dedup, links: ok")
+        print("  uploads, downloads, Range, ETag, dedup, text extraction, links: ok")
         slow_download_with_restart(t, first, token, file, data)
         print("  download across an S3 restart: ok")
         faults(t, first, token)

@@ -70,7 +70,7 @@ class FilesModule final : public app::Module {
         collected_(
             ctx.metrics.counter("files_blobs_collected_total", "Unreferenced blobs deleted by the GC.")) {
     ctx.services.provide<Catalog>(catalog_);
-    sweep_temporary();
+    if (!settings_.s3) sweep_temporary();  // S3: the stray sweep does it, at start and every 6 h
     // Without the jobs module there is no text extraction and no export; the rest works.
     if (auto* queue = ctx.services.find<jobs::Queue>()) {
       register_jobs(*queue, service_, ctx.events, ctx.services.find<documents::Catalog>(), settings_.jobs);
@@ -114,6 +114,7 @@ class FilesModule final : public app::Module {
     // A walk of the whole store: at start (after a crash, say) and then every few hours.
     strays_ = ctx_.scheduler.every(
         {"files.stray_sweep", std::chrono::hours(6), 0.1, true, [this](soci::session& sql) {
+           sweep_temporary();  // abandoned multipart uploads too (S3)
            const auto n = service_.sweep_strays(sql, [this] { return ctx_.scheduler.stopping(); });
            if (n > 0)
              ctx_.log.info("removed stored content no row names", {{"module", "files"}, {"files", n}});
