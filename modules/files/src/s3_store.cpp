@@ -25,6 +25,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <mutex>
 #include <set>
@@ -40,6 +41,7 @@ namespace {
 
 constexpr std::uint64_t min_part = 5u << 20;  ///< S3's smallest part but the last
 constexpr std::size_t reader_buffer = 1u << 20;
+constexpr std::size_t max_in_flight = 2;  ///< parts of one upload being sent at once
 constexpr std::string_view tus_prefix = "blobs/tus-";
 
 long long now_ms() {
@@ -111,7 +113,7 @@ class S3Writer final : public BlobStore::Writer {
   S3Client& s3_;
   std::string key_, upload_id_;
   std::string filling_;
-  std::future<S3Part> in_flight_;
+  std::deque<std::future<S3Part>> in_flight_;  ///< oldest first, at most max_in_flight
   std::vector<S3Part> parts_;
   Sha256 sha_;
   std::uint64_t written_ = 0;
@@ -323,12 +325,12 @@ class S3Store final : public BlobStore {
 
 S3Writer::S3Writer(S3Store& store, std::string key)
     : store_(store), s3_(store.client()), key_(std::move(key)) {
-  filling_.reserve(std::min<std::uint64_t>(store_.part_size(), 1u << 20));
+  filling_.reserve(store_.part_size());
 }
 
 S3Writer::~S3Writer() {
   try {
-    if (in_flight_.valid()) in_flight_.wait();
+    for (auto& part : in_flight_) part.wait();
     if (!committed_ && !upload_id_.empty()) s3_.abort_multipart(key_, upload_id_);
   } catch (std::exception const&) {
     // the sweep of abandoned multipart uploads (sweep_temporary) gets it
@@ -347,19 +349,21 @@ void S3Writer::store(std::string_view bytes) {
 }
 
 void S3Writer::wait_part() {
-  if (in_flight_.valid()) parts_.push_back(in_flight_.get());
+  parts_.push_back(in_flight_.front().get());
+  in_flight_.pop_front();
 }
 
-/// The filled part goes up on its own thread while the next fills; at most one in flight.
+/// A filled part goes up on its own thread while the next fills: with two in flight the S3
+/// server works on two requests at once, and the upload holds three parts in memory at most.
 void S3Writer::send_part() {
   if (upload_id_.empty()) upload_id_ = s3_.create_multipart(key_);
-  wait_part();
-  const int number = static_cast<int>(parts_.size()) + 1;
-  in_flight_ = std::async(std::launch::async, [this, number, bytes = std::move(filling_)] {
+  if (in_flight_.size() >= max_in_flight) wait_part();
+  const int number = static_cast<int>(parts_.size() + in_flight_.size()) + 1;
+  in_flight_.push_back(std::async(std::launch::async, [this, number, bytes = std::move(filling_)] {
     return S3Part{number, s3_.upload_part(key_, upload_id_, number, bytes)};
-  });
+  }));
   filling_ = std::string();
-  filling_.reserve(std::min<std::uint64_t>(store_.part_size(), 1u << 20));
+  filling_.reserve(store_.part_size());
 }
 
 BlobStore::Stored S3Writer::commit() {
@@ -368,7 +372,7 @@ BlobStore::Stored S3Writer::commit() {
     s3_.put_object(key_, filling_, sha256);  // one request; its payload hash is the content's
   } else {
     if (!filling_.empty()) send_part();
-    wait_part();
+    while (!in_flight_.empty()) wait_part();
     s3_.complete_multipart(key_, upload_id_, parts_);
   }
   committed_ = true;
