@@ -8,7 +8,7 @@
 #   install-deps.sh --list SET   print the package names of SET, install nothing
 set -euo pipefail
 
-runtime=(ca-certificates libsodium23 libmagic1 libpoppler-cpp0v5 libzip4 libsqlite3-0 libpq5
+runtime=(ca-certificates libsodium23 libmagic1 libpoppler-cpp0v5 libzip4 libsqlite3-0 libpq5 postgresql-client-15
          libsoci-core4.0 libsoci-sqlite3-4.0 libsoci-postgresql4.0
          libboost-json1.81.0 libboost-container1.81.0 libboost-url1.81.0
          libboost-program-options1.81.0 libcurl4 libidn2-0 libunistring2 libssl3)

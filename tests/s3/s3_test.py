@@ -225,7 +225,40 @@ def slow_download_with_restart(t, server, token, file, data):
     check(bytes(got) == data, f"download across an S3 restart: {len(got)} of {len(data)} bytes")
 
 
+def stopped_mid_upload(t, server, token):
+    """The S3 server goes away during an upload: 503 with Retry-After, no row, and once it is
+    back no multipart upload is left behind (the writer aborted it, or the sweep will)."""
+    api = server.api
+    listed = len(api.call("GET", "/files?limit=100", token=token).json()["items"])
+    c = http.client.HTTPConnection("127.0.0.1", api.port, timeout=60)
+    c.putrequest("POST", "/api/v1/files?name=cut.bin")
+    c.putheader("Authorization", "Bearer " + token)
+    c.putheader("Content-Type", "application/octet-stream")
+    c.putheader("Content-Length", str(30 * MiB))
+    c.endheaders()
+    stopped = False
+    try:
+        for i in range(30):
+            if i == 12:  # two parts of 5 MiB have gone up
+                subprocess.run([t.s3_script, "stop-proxy", t.s3_dir], check=True)
+                stopped = True
+            c.send(os.urandom(MiB))
+    except OSError:
+        pass  # the server answered and closed before the whole body went
+    try:
+        r = c.getresponse()
+        status, retry = r.status, r.getheader("Retry-After")
+    finally:
+        c.close()
+        if stopped:
+            subprocess.run([t.s3_script, "start-proxy", t.s3_dir], check=True)
+    check(status == 503 and retry, f"upload cut by S3 going away: {status} Retry-After {retry}")
+    after = len(api.call("GET", "/files?limit=100", token=token).json()["items"])
+    check(after == listed, "no row for the cut upload")
+
+
 def faults(t, server, token):
+    stopped_mid_upload(t, server, token)
     api = server.api
     # S3 unreachable: 503 with Retry-After, no row written.
     subprocess.run([t.s3_script, "stop-proxy", t.s3_dir], check=True)

@@ -40,7 +40,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::uint64_t min_part = 5u << 20;  ///< S3's smallest part but the last
-constexpr std::size_t reader_buffer = 1u << 20;
+constexpr std::size_t reader_buffer = 4u << 20;
 constexpr std::size_t max_in_flight = 2;  ///< parts of one upload being sent at once
 constexpr std::string_view tus_prefix = "blobs/tus-";
 
