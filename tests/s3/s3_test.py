@@ -182,6 +182,14 @@ def basics(t, server, token):
     check(r.status == 304 and r.body == b"", f"If-None-Match: {r.status}")
     r = api.call("HEAD", f"/files/{f2['id']}/content", token=token)
     check(r.status == 200 and int(r.headers["content-length"]) == len(big), "HEAD")
+    # The empty file: one empty object; its download is empty; any Range is past its end.
+    empty = upload(api, token, b"", "empty.txt").json()
+    check(empty["size"] == 0, f"empty upload: {empty}")
+    r = download(api, token, empty["id"])
+    check(r.status == 200 and r.body == b"" and r.headers["content-length"] == "0", f"empty download: {r.status}")
+    check(download(api, token, empty["id"], {"Range": "bytes=0-"}).status == 416, "Range on the empty file")
+    r = api.call("POST", "/uploads", token=token, headers={"Tus-Resumable": "1.0.0", "Upload-Length": "0"})
+    check(r.status == 201 and r.headers.get("bookspace-file-id"), f"an empty tus upload completes at once: {r.status}")
     # Independently: the bytes are in the bucket under a key that is not their hash.
     key = object_of(t, f2["sha256"])
     check(t.s3.objects()[key] == len(big), "the object's size")

@@ -175,7 +175,7 @@ class S3Partial final : public BlobStore::Partial {
 /// A download: a thread GETs the range into a bounded buffer; the reader drains it.
 class S3Reader final : public BlobStore::Reader {
  public:
-  S3Reader(S3Store& store, std::string key, std::uint64_t first, std::uint64_t length);
+  S3Reader(S3Store& store, std::string sha256, std::string key, std::uint64_t first, std::uint64_t length);
   ~S3Reader() override;
   std::string take() override;
   std::string wait() override;
@@ -188,8 +188,8 @@ class S3Reader final : public BlobStore::Reader {
     bool done = false, cancelled = false;
     std::exception_ptr failure;
   };
-  static void fetch(S3Store& store, std::shared_ptr<Shared> shared, std::string const& key,
-                    std::uint64_t first, std::uint64_t length);
+  static void fetch(S3Store& store, std::shared_ptr<Shared> shared, std::string const& sha256,
+                    std::string key, std::uint64_t first, std::uint64_t length);
   S3Store& store_;
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
 };
@@ -248,6 +248,15 @@ class S3Store final : public BlobStore {
     return key;
   }
 
+  /// The mapping as the database has it now (the cache refreshed).
+  std::optional<std::string> fresh_key(std::string const& sha256) {
+    {
+      std::lock_guard lock(keys_mutex_);
+      keys_.erase(sha256);
+    }
+    return key_of(sha256);
+  }
+
   std::unique_ptr<Writer> create() override {
     return std::make_unique<S3Writer>(
         *this, "blobs/" + this_host() + "-" + std::to_string(::getpid()) + "-" + random_hex(16));
@@ -284,7 +293,7 @@ class S3Store final : public BlobStore {
                                std::uint64_t length) override {
     auto key = key_of(sha256);
     if (!key) return nullptr;
-    return std::make_unique<S3Reader>(*this, *key, first, length);
+    return std::make_unique<S3Reader>(*this, sha256, *key, first, length);
   }
   std::optional<std::string> presigned(std::string const& sha256, std::int64_t seconds,
                                        std::string const& content_type,
@@ -471,10 +480,12 @@ std::optional<BlobStore::Stored> S3Store::adopt_partial(std::string const& id, s
 
 // --- S3Reader ------------------------------------------------------------------------------------
 
-S3Reader::S3Reader(S3Store& store, std::string key, std::uint64_t first, std::uint64_t length)
+S3Reader::S3Reader(S3Store& store, std::string sha256, std::string key, std::uint64_t first,
+                   std::uint64_t length)
     : store_(store) {
   store_.reader_started();
-  std::thread(&S3Reader::fetch, std::ref(store_), shared_, std::move(key), first, length).detach();
+  std::thread(&S3Reader::fetch, std::ref(store_), shared_, std::move(sha256), std::move(key), first, length)
+      .detach();
 }
 
 S3Reader::~S3Reader() {
@@ -483,13 +494,14 @@ S3Reader::~S3Reader() {
   shared_->cv.notify_all();
 }
 
-void S3Reader::fetch(S3Store& store, std::shared_ptr<Shared> shared, std::string const& key,
-                     std::uint64_t first, std::uint64_t length) {
+void S3Reader::fetch(S3Store& store, std::shared_ptr<Shared> shared, std::string const& sha256,
+                     std::string key, std::uint64_t first, std::uint64_t length) {
   std::uint64_t at = first;
   const std::uint64_t end = first + length;
   // A failed GET resumes from where it stopped (a GET is idempotent): a restart of the S3 server
   // mid-download costs a pause, not the download — up to 30 s without progress.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool refreshed = false;
   for (int attempt = 0; at < end;) {
     const std::uint64_t before = at;
     try {
@@ -510,6 +522,15 @@ void S3Reader::fetch(S3Store& store, std::shared_ptr<Shared> shared, std::string
       if (shared->cancelled) break;
       if (at < end && at == before) throw std::runtime_error("S3 answered fewer bytes than the object has");
     } catch (S3Error const& e) {
+      // A key remembered from before the content was collected and stored again elsewhere
+      // (another instance's GC and upload): looked up afresh, once.
+      if (e.status() == 404 && !refreshed) {
+        refreshed = true;
+        if (auto fresh = store.fresh_key(sha256); fresh && *fresh != key) {
+          key = *fresh;
+          continue;
+        }
+      }
       std::lock_guard lock(shared->mutex);
       if (shared->cancelled) break;
       if (!e.transient() || std::chrono::steady_clock::now() > deadline) {
