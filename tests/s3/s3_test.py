@@ -263,6 +263,8 @@ def stopped_mid_upload(t, server, token):
     check(status == 503 and retry, f"upload cut by S3 going away: {status} Retry-After {retry}")
     after = len(api.call("GET", "/files?limit=100", token=token).json()["items"])
     check(after == listed, "no row for the cut upload")
+    # Its multipart upload could not be aborted while S3 was away; the next storage check does.
+    poll("the cut upload's multipart upload aborted", lambda: t.s3.multipart() == [], timeout=30, interval=0.5)
 
 
 def faults(t, server, token):

@@ -213,6 +213,19 @@ class S3Store final : public BlobStore {
     std::lock_guard lock(readers_mutex_);
     ++readers_;
   }
+  void writer_started(std::string const& key) {
+    std::lock_guard lock(writers_mutex_);
+    writing_.insert(key);
+  }
+  void writer_ended(std::string const& key, bool left_upload) {
+    std::lock_guard lock(writers_mutex_);
+    writing_.erase(key);
+    if (left_upload) orphans_ = true;
+  }
+  bool writing(std::string const& key) {
+    std::lock_guard lock(writers_mutex_);
+    return writing_.contains(key);
+  }
   void reader_ended() {
     std::lock_guard lock(readers_mutex_);
     if (--readers_ == 0) readers_cv_.notify_all();
@@ -310,6 +323,8 @@ class S3Store final : public BlobStore {
   std::optional<std::string> check() override {
     try {
       s3_.check_bucket();
+      // A writer that could not abort its multipart upload (S3 was away) left it: gone now.
+      if (orphans_.exchange(false)) sweep_temporary();
       return std::nullopt;
     } catch (S3Error const& e) {
       if (e.status() == 0) return "unreachable";
@@ -328,22 +343,28 @@ class S3Store final : public BlobStore {
   std::mutex readers_mutex_;
   std::condition_variable readers_cv_;
   std::size_t readers_ = 0;
+  std::mutex writers_mutex_;
+  std::set<std::string> writing_;  ///< keys of this process's writers alive now
+  std::atomic<bool> orphans_{false};
 };
 
 // --- S3Writer ------------------------------------------------------------------------------------
 
 S3Writer::S3Writer(S3Store& store, std::string key)
     : store_(store), s3_(store.client()), key_(std::move(key)) {
+  store_.writer_started(key_);
   filling_.reserve(store_.part_size());
 }
 
 S3Writer::~S3Writer() {
+  bool left = false;
   try {
     for (auto& part : in_flight_) part.wait();
     if (!committed_ && !upload_id_.empty()) s3_.abort_multipart(key_, upload_id_);
   } catch (std::exception const&) {
-    // the sweep of abandoned multipart uploads (sweep_temporary) gets it
+    left = true;  // the store sweeps it once S3 answers again (S3Store::check)
   }
+  store_.writer_ended(key_, left);
 }
 
 void S3Writer::store(std::string_view bytes) {
@@ -617,7 +638,8 @@ bool S3Store::remove(std::string const& sha256, std::int64_t younger_than_s) {
 }
 
 std::size_t S3Store::sweep_temporary() {
-  // Multipart uploads of plain uploads whose process is gone (this host's, by pid), or a day old.
+  // Multipart uploads of plain uploads whose process is gone (this host's, by pid), this
+  // process's that no writer holds, or a day old.
   const std::string mine = this_host() + "-";
   std::size_t n = 0;
   for (auto const& u : s3_.list_multipart("blobs/")) {
@@ -627,7 +649,8 @@ std::size_t S3Store::sweep_temporary() {
     if (name.starts_with(mine)) {
       const auto dash = name.find('-', mine.size());
       const pid_t pid = static_cast<pid_t>(std::atol(name.substr(mine.size(), dash - mine.size()).c_str()));
-      orphan = orphan || (pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH);
+      const bool gone = pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH;
+      orphan = orphan || gone || (pid == ::getpid() && !writing(u.key));
     }
     if (orphan) {
       s3_.abort_multipart(u.key, u.upload_id);
