@@ -198,6 +198,26 @@ int backup(Config const& config, std::vector<ModuleDescriptor> const& modules, f
   return 0;
 }
 
+/// Each module's `hook` (verify or restore) on its part of the backup `set`.
+void run_hooks(std::vector<ModuleDescriptor> const& modules, void (*BackupHooks::*hook)(BackupContext&),
+               Config const& config, core::Database& db, std::string const& data_dir, fs::path const& set,
+               json::object& manifest, std::vector<std::string>& problems) {
+  auto& parts = manifest.at("modules").as_object();
+  for (auto const& m : modules) {
+    if (!(m.backup.*hook) || !parts.contains(m.name)) continue;
+    BackupContext ctx{config,
+                      db,
+                      data_dir,
+                      set,
+                      set.parent_path() / "pool",
+                      parts[m.name].as_object(),
+                      std::cerr,
+                      ::isatty(STDERR_FILENO) != 0,
+                      problems};
+    (m.backup.*hook)(ctx);
+  }
+}
+
 int verify(Config const& config, std::vector<ModuleDescriptor> const& modules, fs::path const& dir) {
   const fs::path set = pick_backup(dir);
   auto manifest = read_manifest(set);
@@ -216,20 +236,7 @@ int verify(Config const& config, std::vector<ModuleDescriptor> const& modules, f
         problems.push_back(std::string(name) + " does not match its checksum");
   core::Logger log(core::LogLevel::warn);
   core::Database db(options_for(config), log);
-  auto& parts = manifest.at("modules").as_object();
-  for (auto const& m : modules) {
-    if (!m.backup.verify || !parts.contains(m.name)) continue;
-    BackupContext ctx{config,
-                      db,
-                      config.str("data_dir"),
-                      set,
-                      set.parent_path() / "pool",
-                      parts[m.name].as_object(),
-                      std::cerr,
-                      ::isatty(STDERR_FILENO) != 0,
-                      problems};
-    m.backup.verify(ctx);
-  }
+  run_hooks(modules, &BackupHooks::verify, config, db, config.str("data_dir"), set, manifest, problems);
   for (auto const& p : problems) std::cerr << "problem: " << p << "\n";
   if (!problems.empty()) return 1;
   std::cout << "backup " << set.string() << " is complete and intact\n";
@@ -302,20 +309,7 @@ int restore(Config const& config, std::vector<ModuleDescriptor> const& modules, 
   }
   core::Database db(options_for(config), log);
   std::vector<std::string> problems;
-  auto& parts = manifest.at("modules").as_object();
-  for (auto const& m : modules) {
-    if (!m.backup.restore || !parts.contains(m.name)) continue;
-    BackupContext ctx{config,
-                      db,
-                      data_dir.string(),
-                      set,
-                      set.parent_path() / "pool",
-                      parts[m.name].as_object(),
-                      std::cerr,
-                      ::isatty(STDERR_FILENO) != 0,
-                      problems};
-    m.backup.restore(ctx);
-  }
+  run_hooks(modules, &BackupHooks::restore, config, db, data_dir.string(), set, manifest, problems);
   for (auto const& p : problems) std::cerr << "problem: " << p << "\n";
   std::cout << "restored " << set.string() << "; `bookspace serve` starts from it\n";
   return problems.empty() ? 0 : 1;

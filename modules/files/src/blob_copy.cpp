@@ -16,18 +16,28 @@ Fd::~Fd() {
   if (fd >= 0) ::close(fd);
 }
 
-std::string sha256_of(int fd) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+namespace {
+
+/// Hands everything behind `fd`, from its start, to `take` in 1 MiB pieces.
+template <class Take>
+void read_all(int fd, Take take) {
   std::string buffer(1 << 20, '\0');
   for (off_t at = 0;;) {
     const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), at);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw std::system_error(errno, std::generic_category(), "read");
-    if (n == 0) break;
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(n));
+    if (n == 0) return;
+    take(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
     at += n;
   }
+}
+
+}  // namespace
+
+std::string sha256_of(int fd) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  read_all(fd, [&](std::string_view bytes) { EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()); });
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_DigestFinal_ex(ctx.get(), digest, &length);
@@ -38,15 +48,7 @@ std::string sha256_of(int fd) {
 
 BlobStore::Stored copy(int fd, BlobStore& target) {
   auto writer = target.create();
-  std::string buffer(1 << 20, '\0');
-  for (off_t at = 0;;) {
-    const ssize_t n = ::pread(fd, buffer.data(), buffer.size(), at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::system_error(errno, std::generic_category(), "read");
-    if (n == 0) break;
-    writer->write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-    at += n;
-  }
+  read_all(fd, [&](std::string_view bytes) { writer->write(bytes); });
   return writer->commit();
 }
 
