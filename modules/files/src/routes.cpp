@@ -264,12 +264,17 @@ json::object content_operation() {
   auto part = oa::with_headers(file_response("The requested range."), {"Content-Range"});
   auto content_doc = oa::with_params(
       oa::with_problems(
-          oa::operation("The file's bytes: ETag (its SHA-256), If-None-Match → 304, one Range → 206, a range"
-                        " past the end → 416 (with `Content-Range: bytes */size`); a signed link past its"
-                        " expiry → 410.",
-                        {{"200", whole},
-                         {"206", part},
-                         {"304", oa::with_headers(oa::empty_response("If-None-Match matched."), {"ETag"})}}),
+          oa::operation(
+              "The file's bytes: ETag (its SHA-256), If-None-Match → 304, one Range → 206, a range"
+              " past the end → 416 (with `Content-Range: bytes */size`); a signed link past its"
+              " expiry → 410.",
+              {{"200", whole},
+               {"206", part},
+               {"302", oa::with_headers(oa::empty_response("files.s3.presign_downloads: the bytes "
+                                                           "are at a presigned URL of the bucket (5 "
+                                                           "minutes), Range included."),
+                                        {"Location", "Cache-Control"})},
+               {"304", oa::with_headers(oa::empty_response("If-None-Match matched."), {"ETag"})}}),
           {"410", "416"}),
       {oa::param("Range", "header", oa::string(), "bytes=a-b, a- or -n."),
        oa::param("If-None-Match", "header", oa::string(), "An ETag you hold."),
