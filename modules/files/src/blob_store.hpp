@@ -98,6 +98,8 @@ class BlobStore {
                                        std::uint64_t /*length*/) {
     return nullptr;
   }
+  /// Downloads are redirected to presigned() URLs (files.s3.presign_downloads).
+  virtual bool presigns() const { return false; }
   /// A URL of the store's own that serves the blob for `seconds` without credentials, with these
   /// response headers (Content-Type, Content-Disposition); nullopt unless configured.
   virtual std::optional<std::string> presigned(std::string const& /*sha256*/, std::int64_t /*seconds*/,

@@ -294,6 +294,7 @@ class S3Store final : public BlobStore {
                    std::function<bool(std::string const&, bool)> const& fn) const override;
 
   bool streams() const override { return true; }
+  bool presigns() const override { return s3_.config().presign_downloads; }
   std::unique_ptr<Reader> read(std::string const& sha256, std::uint64_t first,
                                std::uint64_t length) override {
     auto key = key_of(sha256);

@@ -289,7 +289,7 @@ std::shared_ptr<http::BodySource> Service::stream(File const& file, std::uint64_
 }
 
 core::Awaitable<std::optional<std::string>> Service::presigned(File file, std::string disposition) {
-  if (!deps_.blobs.streams()) co_return std::nullopt;
+  if (!deps_.blobs.presigns()) co_return std::nullopt;  // no hop for the usual case
   co_return co_await core::run_in(deps_.io, [&](std::size_t) {
     return deps_.blobs.presigned(file.sha256, presign_seconds, file.content_type, disposition);
   });
