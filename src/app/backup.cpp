@@ -9,11 +9,10 @@
 
 #include "app/kernel_config.hpp"
 #include "core/database.hpp"
+#include "core/ids.hpp"
 #include "core/log.hpp"
 
-#include <openssl/evp.h>
 #include <soci/soci.h>
-#include <sodium.h>
 #include <boost/json.hpp>
 
 #include <fcntl.h>
@@ -43,19 +42,13 @@ constexpr std::string_view key_files[] = {"auth-signing-key", "files-link-key", 
 std::string file_sha256(fs::path const& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  core::Sha256 sha;
   std::string buffer(1 << 20, '\0');
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
+    sha.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  char hex[2 * EVP_MAX_MD_SIZE + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, length);
-  return hex;
+  return sha.hex();
 }
 
 void fsync_path(fs::path const& path, bool directory) {

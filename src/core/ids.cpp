@@ -1,9 +1,11 @@
 #include "core/ids.hpp"
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include <array>
 #include <cstdio>
+#include <stdexcept>
 
 namespace bookspace::core {
 
@@ -40,11 +42,34 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 }
 
 std::string sha256_hex(std::string_view text) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<unsigned char const*>(text.data()), text.size());
-  char hex[crypto_hash_sha256_BYTES * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  return hex;
+  Sha256 sha;
+  sha.update(text);
+  return sha.hex();
+}
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+    throw std::runtime_error("SHA-256 unavailable");
+  }
+}
+
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
+
+void Sha256::update(std::string_view bytes) {
+  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size());
+}
+
+std::string Sha256::hex() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), digest, &length) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  char out[2 * EVP_MAX_MD_SIZE + 1];
+  sodium_bin2hex(out, sizeof out, digest, length);
+  return out;
 }
 
 std::string random_hex(std::size_t n) {

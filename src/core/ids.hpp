@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace bookspace::core {
 
@@ -42,8 +43,24 @@ class RequestIdGenerator {
 
 /// Lower-case hex of `n` random bytes.
 std::string random_hex(std::size_t n);
-/// Lower-case hex SHA-256 of `text` (token and request fingerprints).
+/// Lower-case hex SHA-256 of `text` (token and request fingerprints, S3 payload hashes).
 std::string sha256_hex(std::string_view text);
+
+/// A SHA-256 taken piece by piece (blobs as they stream), over OpenSSL, which uses the CPU's SHA
+/// extensions (about 2 GB/s here against libsodium's portable 250 MB/s).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(Sha256 const&) = delete;
+  Sha256& operator=(Sha256 const&) = delete;
+  void update(std::string_view bytes);
+  /// Lower-case hex of what was added; call once.
+  std::string hex();
+
+ private:
+  void* ctx_;  ///< EVP_MD_CTX (OpenSSL stays out of this header)
+};
 /// Base64url without padding (RFC 4648 §5): tokens, keys, opaque cursors.
 std::string base64url_encode(std::string_view bytes);
 /// nullopt for anything that is not exactly base64url without padding.

@@ -1,7 +1,6 @@
 #include "blob_copy.hpp"
 
-#include <openssl/evp.h>
-#include <sodium.h>
+#include "core/ids.hpp"
 
 #include <unistd.h>
 
@@ -35,15 +34,9 @@ void read_all(int fd, Take take) {
 }  // namespace
 
 std::string sha256_of(int fd) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  read_all(fd, [&](std::string_view bytes) { EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()); });
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  char hex[2 * EVP_MAX_MD_SIZE + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, length);
-  return hex;
+  core::Sha256 sha;
+  read_all(fd, [&](std::string_view bytes) { sha.update(bytes); });
+  return sha.hex();
 }
 
 BlobStore::Stored copy(int fd, BlobStore& target) {

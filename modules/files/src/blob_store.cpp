@@ -1,6 +1,7 @@
 #include "blob_store.hpp"
 
-#include <openssl/evp.h>
+#include "core/ids.hpp"
+
 #include <sodium.h>
 
 #include <fcntl.h>
@@ -56,17 +57,13 @@ class LocalWriter final : public BlobStore::Writer {
   LocalWriter(fs::path root, fs::path temp) : root_(std::move(root)), temp_(std::move(temp)) {
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd_ < 0) fail("create " + temp_.string());
-    // OpenSSL's SHA-256 uses the CPU's SHA extensions (2 GB/s here, against libsodium's
-    // portable 250 MB/s, which capped uploads at that rate).
-    if (!sha_ || EVP_DigestInit_ex(sha_.get(), EVP_sha256(), nullptr) != 1)
-      throw std::runtime_error("SHA-256 unavailable");
   }
   ~LocalWriter() override {
     if (fd_ >= 0) ::close(fd_);
     if (!committed_) ::unlink(temp_.c_str());
   }
 
-  void digest(std::string_view bytes) override { EVP_DigestUpdate(sha_.get(), bytes.data(), bytes.size()); }
+  void digest(std::string_view bytes) override { sha_.update(bytes); }
   void store(std::string_view bytes) override {
     while (!bytes.empty()) {
       const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
@@ -86,13 +83,7 @@ class LocalWriter final : public BlobStore::Writer {
   std::uint64_t written() const override { return written_; }
 
   BlobStore::Stored commit() override {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_DigestFinal_ex(sha_.get(), digest, &length) != 1 || length != 32)
-      throw std::runtime_error("SHA-256 failed");
-    char hex[2 * 32 + 1];
-    sodium_bin2hex(hex, sizeof hex, digest, length);
-    const std::string sha256 = hex;
+    const std::string sha256 = sha_.hex();
     if (::fsync(fd_) != 0) fail("fsync " + temp_.string());
     ::close(fd_);
     fd_ = -1;
@@ -110,7 +101,7 @@ class LocalWriter final : public BlobStore::Writer {
  private:
   fs::path root_, temp_;
   int fd_ = -1;
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha_{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  core::Sha256 sha_;  ///< OpenSSL's: the CPU's SHA extensions, not libsodium's portable code
   static constexpr std::uint64_t writeback_step = 1u << 20;
   std::uint64_t written_ = 0, flushed_ = 0;
   bool committed_ = false;

@@ -1,4 +1,5 @@
 #include "s3_client.hpp"
+#include "core/ids.hpp"
 
 #include <curl/curl.h>
 
@@ -411,7 +412,7 @@ std::string S3Client::upload_part(std::string const& key, std::string const& upl
   call.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}};
   call.body = bytes;
   call.has_body = true;
-  call.payload_hash = sigv4::sha256_hex(bytes);
+  call.payload_hash = core::sha256_hex(bytes);
   std::string etag;
   call.etag = &etag;
   send(call, true, "upload part " + std::to_string(number) + " of " + key);
@@ -430,7 +431,7 @@ void S3Client::complete_multipart(std::string const& key, std::string const& upl
   call.query = {{"uploadId", upload_id}};
   call.body = xml;
   call.has_body = true;
-  call.payload_hash = sigv4::sha256_hex(xml);
+  call.payload_hash = core::sha256_hex(xml);
   // Completing twice is harmless (the second finds no upload: NoSuchUpload), so it is retried.
   auto answer = send(call, true, "complete multipart " + key);
   // S3 may answer 200 with an error in the body when it fails late.

@@ -53,7 +53,6 @@ class S3Error : public core::ApiError {
 
 /// SigV4 pieces, exposed for the signer's unit test (AWS's published example).
 namespace sigv4 {
-std::string sha256_hex(std::string_view bytes);
 /// RFC 3986 percent-encoding as SigV4 wants it; `keep_slash` for object key paths.
 std::string uri_encode(std::string_view text, bool keep_slash);
 struct Request {

@@ -3,6 +3,8 @@
 
 #include "s3_client.hpp"
 
+#include "core/ids.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <sodium.h>
@@ -80,8 +82,8 @@ Canonical canonical_request(Request const& r) {
 
 std::string signature(std::string const& canonical, std::string const& amz_date, std::string const& region,
                       std::string const& secret) {
-  const std::string to_sign =
-      "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope_of(amz_date, region) + "\n" + sha256_hex(canonical);
+  const std::string to_sign = "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope_of(amz_date, region) + "\n" +
+                              core::sha256_hex(canonical);
   std::string key = hmac("AWS4" + secret, amz_date.substr(0, 8));
   key = hmac(key, region);
   key = hmac(key, "s3");
@@ -91,14 +93,6 @@ std::string signature(std::string const& canonical, std::string const& amz_date,
 }
 
 }  // namespace
-
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    throw std::runtime_error("SHA-256 failed");
-  return hex(digest, length);
-}
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
   static constexpr char digits[] = "0123456789ABCDEF";

@@ -9,10 +9,9 @@
 #include "store.hpp"
 
 #include "core/database.hpp"
+#include "core/ids.hpp"
 
-#include <openssl/evp.h>
 #include <soci/soci.h>
-#include <sodium.h>
 #include <boost/json.hpp>
 
 #include <unistd.h>
@@ -42,15 +41,6 @@ inline long long now_ms() {
       .count();
 }
 
-inline std::string random_hex(std::size_t bytes) {
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  std::string out(2 * bytes + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<unsigned char const*>(raw.data()), raw.size());
-  out.pop_back();
-  return out;
-}
-
 inline std::string this_host() {
   char host[128] = {};
   ::gethostname(host, sizeof host - 1);
@@ -65,26 +55,6 @@ inline bool valid_upload_id(std::string const& id) {
   return !id.empty() && id.size() <= 64 &&
          id.find_first_not_of("0123456789abcdefABCDEF-") == std::string::npos;
 }
-
-class Sha256 {
- public:
-  Sha256() {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1)
-      throw std::runtime_error("SHA-256 unavailable");
-  }
-  void update(std::string_view bytes) { EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()); }
-  std::string hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), digest, &length) != 1) throw std::runtime_error("SHA-256 failed");
-    char out[2 * EVP_MAX_MD_SIZE + 1];
-    sodium_bin2hex(out, sizeof out, digest, length);
-    return out;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-};
 
 class S3Store;
 
@@ -107,7 +77,7 @@ class S3Writer final : public BlobStore::Writer {
   std::string filling_;
   std::deque<std::future<S3Part>> in_flight_;  ///< oldest first, at most max_in_flight
   std::vector<S3Part> parts_;
-  Sha256 sha_;
+  core::Sha256 sha_;
   std::uint64_t written_ = 0;
   bool committed_ = false;
 };
@@ -264,7 +234,7 @@ class S3Store final : public BlobStore {
 
   std::unique_ptr<Writer> create() override {
     return std::make_unique<S3Writer>(
-        *this, "blobs/" + this_host() + "-" + std::to_string(::getpid()) + "-" + random_hex(16));
+        *this, "blobs/" + this_host() + "-" + std::to_string(::getpid()) + "-" + core::random_hex(16));
   }
 
   std::unique_ptr<Partial> append(std::string const& id, std::uint64_t offset,
@@ -283,8 +253,8 @@ class S3Store final : public BlobStore {
   }
 
   fs::path scratch_path(std::string_view suffix) override {
-    return scratch_ /
-           (this_host() + "-" + std::to_string(::getpid()) + "-" + random_hex(16) + std::string(suffix));
+    return scratch_ / (this_host() + "-" + std::to_string(::getpid()) + "-" + core::random_hex(16) +
+                       std::string(suffix));
   }
 
   int open(std::string const& sha256) const override;

@@ -1,6 +1,7 @@
 // The S3 store's resumable (tus) uploads: a multipart upload of their own, the bytes short of a
 // part in a pending object, and the state to continue from saved with the offset (decision 0015).
 
+#include "core/ids.hpp"
 #include "s3_store.hpp"
 
 #include "store.hpp"
@@ -61,7 +62,7 @@ std::uint64_t S3Partial::sync() {
     const std::string key = "uploads/" + id_ + "/pending-" +
                             std::to_string(state_.total() - state_.pending_size) + "-" +
                             std::to_string(buffer_.size());
-    s3_.put_object(key, buffer_, sigv4::sha256_hex(buffer_));
+    s3_.put_object(key, buffer_, core::sha256_hex(buffer_));
     state_.pending_key = key;
     state_.pending_size = buffer_.size();
   }
@@ -79,7 +80,7 @@ std::optional<BlobStore::Stored> S3Store::adopt_partial(std::string const& id, s
       return true;
     });
   if (st.upload_id.empty()) {
-    s3_.put_object(key, pending, sigv4::sha256_hex(pending));
+    s3_.put_object(key, pending, core::sha256_hex(pending));
   } else {
     std::vector<S3Part> parts;
     for (auto const& p : st.parts) parts.push_back(p.first);
@@ -90,7 +91,7 @@ std::optional<BlobStore::Stored> S3Store::adopt_partial(std::string const& id, s
   }
   // The hash needs every byte once: read back (the bytes came over several requests, maybe
   // to several instances, so no one process saw them all).
-  Sha256 sha;
+  core::Sha256 sha;
   std::string first;
   std::uint64_t size = 0;
   s3_.get_object(key, 0, std::nullopt, [&](std::string_view bytes) {
